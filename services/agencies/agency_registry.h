@@ -1,0 +1,75 @@
+// AgencyRegistry: the agency tree's use cases (create, update, move, import,
+// list, successor resolution) over a Store. Enforces the rules that need the
+// rest of the tree: parent and successor exist, levels fit, no cycles, paths
+// of moved subtrees rewritten in the same transaction.
+// Thread-safe: holds no state besides the Store.
+#ifndef PSTRACK_SERVICES_AGENCIES_AGENCY_REGISTRY_H_
+#define PSTRACK_SERVICES_AGENCIES_AGENCY_REGISTRY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/agencies/agency.h"
+#include "services/common/batch.h"
+#include "storage/store.h"
+
+namespace pstrack {
+
+// Client-settable agency fields, as named in UpdateAgency's update_mask.
+enum class AgencyField { kName, kLevel, kParentCode, kAdminCode, kValidFrom, kValidUntil, kSuccessorCode };
+absl::StatusOr<AgencyField> ParseAgencyField(absl::string_view path);
+
+struct AgencyListRequest {
+  std::string root_code;
+  int max_depth = 0;  // relative to the root; 0 = unlimited
+  AgencyLevel level = AgencyLevel::kUnspecified;
+  OptionalDate as_of;
+  std::string name_contains;
+  int page_size = 0;
+  std::string page_token;
+};
+
+struct AgencyListPage {
+  std::vector<Agency> agencies;
+  std::string next_page_token;
+};
+
+struct AgencyImportItem {
+  Agency agency;
+  int source_line = 0;
+};
+
+struct SuccessorResolution {
+  Agency agency;
+  std::vector<std::string> lineage;
+};
+
+class AgencyRegistry {
+ public:
+  explicit AgencyRegistry(Store& store) : store_(store) {}
+
+  // Idempotent by code: identical content returns the stored agency.
+  absl::StatusOr<Agency> Create(const Agency& agency);
+  absl::StatusOr<Agency> Update(const Agency& changes, const std::vector<AgencyField>& mask,
+                                int64_t expected_revision);
+  absl::StatusOr<Agency> Get(absl::string_view code);
+  absl::StatusOr<AgencyListPage> List(const AgencyListRequest& request);
+  // Creates or fully replaces each item, parents and successors first.
+  std::vector<ItemOutcome> Import(const std::vector<AgencyImportItem>& items);
+  absl::StatusOr<SuccessorResolution> ResolveSuccessor(absl::string_view code, Date as_of);
+
+ private:
+  struct Written {
+    Agency agency;
+    bool changed = false;
+  };
+  absl::StatusOr<Written> CreateIn(WriteTransaction& tx, const Agency& agency);
+  absl::StatusOr<Written> ReplaceIn(WriteTransaction& tx, const Agency& existing, Agency updated);
+
+  Store& store_;
+};
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_AGENCIES_AGENCY_REGISTRY_H_

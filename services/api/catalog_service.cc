@@ -1,0 +1,105 @@
+#include "services/api/catalog_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/api/convert.h"
+#include "services/api/rpc_guard.h"
+#include "services/common/status.h"
+
+namespace pstrack {
+namespace {
+
+absl::StatusOr<std::optional<bool>> FromTristate(v1::ListProceduresRequest::Tristate t, absl::string_view field) {
+  switch (t) {
+    case v1::ListProceduresRequest::TRISTATE_UNSPECIFIED: return std::optional<bool>();
+    case v1::ListProceduresRequest::TRISTATE_TRUE: return std::optional<bool>(true);
+    case v1::ListProceduresRequest::TRISTATE_FALSE: return std::optional<bool>(false);
+    default: return InvalidField(field, absl::StrCat("unknown value ", static_cast<int>(t)));
+  }
+}
+
+}  // namespace
+
+grpc::Status CatalogServiceImpl::UpsertProcedure(grpc::ServerContext* context,
+                                                 const v1::UpsertProcedureRequest* request,
+                                                 v1::UpsertProcedureResponse* response) {
+  return GuardRpc(context, "UpsertProcedure", [&]() -> absl::Status {
+    if (!request->has_procedure()) return MissingField("procedure");
+    PSTRACK_ASSIGN_OR_RETURN(Procedure p, ProcedureFromProto(request->procedure()));
+    PSTRACK_ASSIGN_OR_RETURN(UpsertResult r, catalog_.Upsert(std::move(p), request->expected_revision()));
+    ProcedureToProto(r.procedure, response->mutable_procedure());
+    response->set_unchanged(r.unchanged);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status CatalogServiceImpl::GetProcedure(grpc::ServerContext* context, const v1::GetProcedureRequest* request,
+                                              v1::Procedure* response) {
+  return GuardRpc(context, "GetProcedure", [&]() -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(Procedure p, catalog_.Get(request->code()));
+    ProcedureToProto(p, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status CatalogServiceImpl::ListProcedures(grpc::ServerContext* context,
+                                                const v1::ListProceduresRequest* request,
+                                                v1::ListProceduresResponse* response) {
+  return GuardRpc(context, "ListProcedures", [&]() -> absl::Status {
+    ProcedureListRequest r;
+    r.field = request->field();
+    r.online_mode = static_cast<OnlineMode>(request->online_mode());
+    r.agency_code = request->agency_code();
+    r.level = static_cast<AgencyLevel>(request->level());
+    if (request->has_as_of()) {
+      PSTRACK_ASSIGN_OR_RETURN(r.as_of, DateFromProto(request->as_of(), "as_of"));
+    }
+    r.query = request->query();
+    PSTRACK_ASSIGN_OR_RETURN(r.full_online_eligible,
+                             FromTristate(request->full_online_eligible(), "full_online_eligible"));
+    PSTRACK_ASSIGN_OR_RETURN(r.fee_bearing, FromTristate(request->fee_bearing(), "fee_bearing"));
+    r.page_size = request->page_size();
+    r.page_token = request->page_token();
+    PSTRACK_ASSIGN_OR_RETURN(ProcedureListPage page, catalog_.List(r));
+    for (const Procedure& p : page.procedures) ProcedureToProto(p, response->add_procedures());
+    response->set_next_page_token(page.next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status CatalogServiceImpl::ImportProcedures(grpc::ServerContext* context,
+                                                  const v1::ImportProceduresRequest* request,
+                                                  v1::ImportProceduresResponse* response) {
+  return GuardRpc(context, "ImportProcedures", [&]() -> absl::Status {
+    if (request->items().empty()) return InvalidField("items", "is empty");
+    if (request->items_size() > kMaxBatchItems) {
+      return InvalidField("items", absl::StrCat(request->items_size(), " items; at most ", kMaxBatchItems,
+                                                " per call, split the import"));
+    }
+    std::vector<ProcedureImportItem> items;
+    std::vector<int> positions;
+    std::vector<ItemOutcome> outcomes(request->items_size());
+    for (int i = 0; i < request->items_size(); ++i) {
+      const auto& item = request->items(i);
+      outcomes[i].index = i;
+      outcomes[i].key = item.procedure().code();
+      outcomes[i].source_line = item.source_line();
+      auto p = ProcedureFromProto(item.procedure());
+      if (!p.ok()) {
+        outcomes[i].status = p.status();
+        continue;
+      }
+      items.push_back({*std::move(p), item.source_line()});
+      positions.push_back(i);
+    }
+    std::vector<ItemOutcome> done = catalog_.Import(items);
+    for (size_t k = 0; k < done.size(); ++k) {
+      done[k].index = positions[k];
+      outcomes[positions[k]] = done[k];
+    }
+    for (const auto& o : outcomes) ItemOutcomeToProto(o, response->add_results());
+    BatchSummaryToProto(outcomes, response->mutable_summary());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace pstrack

@@ -1,0 +1,65 @@
+// pstrack-server: the gRPC server. Flags are listed with --help.
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/server/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to listen on, host:port (0.0.0.0:50051 for all interfaces)");
+ABSL_FLAG(std::string, db, "", "Database URL: sqlite:///path/file.db or postgresql://user@host:port/db. "
+                               "Default: a SQLite file pstrack.db in --data_dir");
+ABSL_FLAG(std::string, data_dir, "var", "Directory for the default SQLite database (created if missing)");
+ABSL_FLAG(std::vector<std::string>, agencies, {}, "Agency reference-data CSV files to load at start (comma-separated)");
+ABSL_FLAG(std::vector<std::string>, procedures, {}, "Procedure catalog CSV files to load at start (comma-separated)");
+ABSL_FLAG(int, max_threads, 64, "Largest number of threads serving RPCs");
+ABSL_FLAG(int, read_connections, 4, "Database connections used for reads");
+ABSL_FLAG(int, shutdown_grace_seconds, 10, "How long in-flight calls may run after SIGTERM");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("pstrack-server: public-service tracking gRPC server. See README.md.");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block SIGINT/SIGTERM in every thread; a watcher thread waits for them so
+  // that shutdown runs outside a signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  pstrack::ServerOptions options;
+  options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.database_url = absl::GetFlag(FLAGS_db);
+  if (options.database_url.empty()) {
+    options.database_url = absl::StrCat("sqlite:", absl::GetFlag(FLAGS_data_dir), "/pstrack.db");
+  }
+  options.agency_files = absl::GetFlag(FLAGS_agencies);
+  options.procedure_files = absl::GetFlag(FLAGS_procedures);
+  options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.store.read_connections = absl::GetFlag(FLAGS_read_connections);
+
+  auto server = pstrack::PstrackServer::Start(options);
+  if (!server.ok()) {
+    pstrack::LogError("cannot start: ", server.status().message());
+    return 1;
+  }
+  std::thread watcher([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    pstrack::LogInfo("received ", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  });
+  (*server)->Wait();
+  watcher.join();
+  server->reset();
+  return 0;
+}

@@ -1,0 +1,164 @@
+#include "services/server/server.h"
+
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
+#include "pstrack/v1/filing.grpc.pb.h"
+#include "pstrack/v1/metrics.grpc.pb.h"
+#include "services/agencies/agency_csv.h"
+#include "services/agencies/agency_registry.h"
+#include "services/api/agency_service.h"
+#include "services/api/catalog_service.h"
+#include "services/catalog/catalog.h"
+#include "services/catalog/procedure_csv.h"
+#include "services/common/log.h"
+#include "services/common/status.h"
+
+namespace pstrack {
+
+struct PstrackServer::Impl {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<AgencyRegistry> agencies;
+  std::unique_ptr<Catalog> catalog;
+  std::unique_ptr<AgencyServiceImpl> agency_service;
+  std::unique_ptr<CatalogServiceImpl> catalog_service;
+  // Declared in the API, implemented by later milestones: registered so that
+  // reflection shows the whole v1 API; their methods answer UNIMPLEMENTED.
+  v1::FilingService::Service filing_service;
+  v1::MetricsService::Service metrics_service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  std::string host;
+  std::mutex shutdown_mu;
+  bool shut_down = false;
+};
+
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read reference-data file '", path, "'"));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::string>& agency_files,
+                                      const std::vector<std::string>& procedure_files) {
+  int rejected = 0;
+  auto report = [&](const std::string& file, const std::vector<ItemOutcome>& outcomes) {
+    BatchCounts c = CountOutcomes(outcomes);
+    for (const auto& o : outcomes) {
+      if (o.outcome == WriteOutcome::kRejected) {
+        LogWarning(file, ":", o.source_line, ": ", o.status.message());
+      }
+    }
+    LogInfo("loaded ", file, ": ", c.applied, " applied, ", c.unchanged, " unchanged, ", c.rejected, " rejected");
+    rejected += c.rejected;
+  };
+  AgencyRegistry registry(store);
+  for (const std::string& file : agency_files) {
+    PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+    auto rows = ParseAgencyCsv(text);
+    if (!rows.ok()) return absl::InvalidArgumentError(absl::StrCat(file, ": ", rows.status().message()));
+    std::vector<AgencyImportItem> items;
+    for (auto& row : *rows) {
+      if (!row.agency.ok()) {
+        LogWarning(file, ":", row.line, ": ", row.agency.status().message());
+        ++rejected;
+        continue;
+      }
+      items.push_back({*row.agency, row.line});
+    }
+    report(file, registry.Import(items));
+  }
+  Catalog catalog(store);
+  for (const std::string& file : procedure_files) {
+    PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+    auto rows = ParseProcedureCsv(text);
+    if (!rows.ok()) return absl::InvalidArgumentError(absl::StrCat(file, ": ", rows.status().message()));
+    std::vector<ProcedureImportItem> items;
+    for (auto& row : *rows) {
+      if (!row.procedure.ok()) {
+        LogWarning(file, ":", row.line, ": ", row.procedure.status().message());
+        ++rejected;
+        continue;
+      }
+      items.push_back({*row.procedure, row.line});
+    }
+    report(file, catalog.Import(items));
+  }
+  return rejected;
+}
+
+absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const ServerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  PSTRACK_ASSIGN_OR_RETURN(impl->store, OpenStore(options.database_url, options.store));
+  LogInfo("database ", impl->store->backend(), " at schema version ", impl->store->schema_version());
+  PSTRACK_ASSIGN_OR_RETURN(int rejected,
+                           LoadReferenceData(*impl->store, options.agency_files, options.procedure_files));
+  if (rejected > 0) LogWarning(rejected, " reference-data rows were rejected (see above)");
+
+  impl->agencies = std::make_unique<AgencyRegistry>(*impl->store);
+  impl->catalog = std::make_unique<Catalog>(*impl->store);
+  impl->agency_service = std::make_unique<AgencyServiceImpl>(*impl->agencies);
+  impl->catalog_service = std::make_unique<CatalogServiceImpl>(*impl->catalog);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &impl->port);
+  grpc::ResourceQuota quota("pstrack");
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.RegisterService(impl->agency_service.get());
+  builder.RegisterService(impl->catalog_service.get());
+  builder.RegisterService(&impl->filing_service);
+  builder.RegisterService(&impl->metrics_service);
+  impl->server = builder.BuildAndStart();
+  if (!impl->server || impl->port == 0) {
+    impl->store->Close();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
+                                               " (address in use or not valid)"));
+  }
+  std::vector<std::string> host_port = absl::StrSplit(options.listen_address, absl::MaxSplits(':', 1));
+  impl->host = host_port[0] == "0.0.0.0" || host_port[0] == "[::]" || host_port[0].empty() ? "127.0.0.1"
+                                                                                            : host_port[0];
+  impl->server->GetHealthCheckService()->SetServingStatus(true);
+  LogInfo("pstrack-server listening on ", options.listen_address, " (port ", impl->port, ")");
+  return std::unique_ptr<PstrackServer>(new PstrackServer(std::move(impl)));
+}
+
+PstrackServer::PstrackServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+PstrackServer::~PstrackServer() { Shutdown(absl::Seconds(5)); }
+
+int PstrackServer::port() const { return impl_->port; }
+std::string PstrackServer::address() const { return absl::StrCat(impl_->host, ":", impl_->port); }
+Store& PstrackServer::store() { return *impl_->store; }
+
+void PstrackServer::Shutdown(absl::Duration grace) {
+  std::lock_guard lock(impl_->shutdown_mu);
+  if (impl_->shut_down) return;
+  impl_->shut_down = true;
+  LogInfo("shutting down: health NOT_SERVING, draining in-flight calls");
+  impl_->server->GetHealthCheckService()->SetServingStatus(false);
+  impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  impl_->server->Wait();
+  impl_->store->Close();
+  LogInfo("stopped: database closed");
+}
+
+void PstrackServer::Wait() { impl_->server->Wait(); }
+
+}  // namespace pstrack

@@ -1,0 +1,65 @@
+// PstrackServer wires the store, the domain services and their gRPC adapters
+// into one running gRPC server (with health checking and reflection). Used by
+// pstrack-server's main and by the integration tests, so both run the same
+// code. Start() returns a serving server; Shutdown() is safe from any thread
+// except a signal handler.
+#ifndef PSTRACK_SERVICES_SERVER_SERVER_H_
+#define PSTRACK_SERVICES_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "storage/store.h"
+
+namespace pstrack {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free port (see PstrackServer::port()).
+  std::string listen_address = "127.0.0.1:50051";
+  // See OpenStore() for the accepted forms.
+  std::string database_url = "sqlite:var/pstrack.db";
+  StoreOptions store;
+  // Largest RPC thread count (sync API; bounds concurrent handlers).
+  int max_threads = 64;
+  // Largest request accepted, in bytes (batch imports are large).
+  int max_receive_message_bytes = 64 << 20;
+  // Reference-data files loaded at start (idempotent): agencies first, then
+  // the procedure catalog.
+  std::vector<std::string> agency_files;
+  std::vector<std::string> procedure_files;
+};
+
+class PstrackServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<PstrackServer>> Start(const ServerOptions& options);
+  ~PstrackServer();
+
+  int port() const;
+  std::string address() const;  // "127.0.0.1:<port>"
+  Store& store();
+
+  // Marks health NOT_SERVING, lets in-flight calls finish until `grace`
+  // passes (then cancels them), and closes the database. Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(10));
+  // Blocks until Shutdown() has completed.
+  void Wait();
+
+  struct Impl;
+
+ private:
+  explicit PstrackServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Loads reference-data CSV files through the registries; logs a line per
+// rejected row. Returns the number of rejected rows, or an error if a file
+// cannot be read at all.
+absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::string>& agency_files,
+                                      const std::vector<std::string>& procedure_files);
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_SERVER_SERVER_H_

@@ -1,0 +1,57 @@
+#include "storage/migrations.h"
+
+namespace pstrack {
+
+const std::vector<Migration>& AllMigrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       "agency tree and procedure catalog",
+       {
+           R"(CREATE TABLE agencies (
+                code {text_key} PRIMARY KEY,
+                name TEXT NOT NULL,
+                name_folded TEXT NOT NULL,
+                level INTEGER NOT NULL,
+                parent_code {text_key} REFERENCES agencies(code),
+                admin_code TEXT NOT NULL,
+                valid_from TEXT,
+                valid_until TEXT,
+                successor_code {text_key} REFERENCES agencies(code),
+                path {text_key} NOT NULL UNIQUE,
+                depth INTEGER NOT NULL,
+                revision BIGINT NOT NULL,
+                create_time_us BIGINT NOT NULL,
+                update_time_us BIGINT NOT NULL))",
+           "CREATE INDEX agencies_by_parent ON agencies(parent_code)",
+           "CREATE INDEX agencies_by_successor ON agencies(successor_code)",
+           "CREATE INDEX agencies_by_level ON agencies(level, path)",
+           R"(CREATE TABLE procedures (
+                code {text_key} PRIMARY KEY,
+                name TEXT NOT NULL,
+                name_folded TEXT NOT NULL,
+                field TEXT NOT NULL,
+                levels_mask INTEGER NOT NULL,
+                online_mode INTEGER NOT NULL,
+                full_online_eligible INTEGER NOT NULL,
+                resolution_amount INTEGER NOT NULL,
+                resolution_unit INTEGER NOT NULL,
+                fee_bearing INTEGER NOT NULL,
+                online_payment_integrated INTEGER NOT NULL,
+                population_db_connected INTEGER NOT NULL,
+                valid_from TEXT,
+                valid_until TEXT,
+                revision BIGINT NOT NULL,
+                create_time_us BIGINT NOT NULL,
+                update_time_us BIGINT NOT NULL))",
+           "CREATE INDEX procedures_by_field ON procedures(field, code)",
+           R"(CREATE TABLE procedure_agencies (
+                procedure_code {text_key} NOT NULL REFERENCES procedures(code) ON DELETE CASCADE,
+                agency_code {text_key} NOT NULL REFERENCES agencies(code),
+                PRIMARY KEY (procedure_code, agency_code)))",
+           "CREATE INDEX procedure_agencies_by_agency ON procedure_agencies(agency_code, procedure_code)",
+       }},
+  };
+  return kMigrations;
+}
+
+}  // namespace pstrack

@@ -1,0 +1,722 @@
+// SOCI implementation of Store for SQLite and PostgreSQL. Everything SOCI
+// touches stays in this file.
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "services/common/log.h"
+#include "services/common/status.h"
+#include "services/common/text.h"
+#include "soci/postgresql/soci-postgresql.h"
+#include "soci/soci.h"
+#include "soci/sqlite3/soci-sqlite3.h"
+#include "storage/database_url.h"
+#include "storage/migrations.h"
+#include "storage/store.h"
+
+namespace pstrack {
+namespace {
+
+using Backend = DatabaseUrl::Backend;
+
+// Converts a SOCI exception into a status the RPC layer can report.
+absl::Status DatabaseError(const std::exception& e) {
+  absl::string_view what = e.what();
+  if (absl::StrContains(what, "locked") || absl::StrContains(what, "busy") ||
+      absl::StrContains(what, "could not serialize") || absl::StrContains(what, "deadlock")) {
+    return absl::UnavailableError(absl::StrCat("database busy, retry: ", what));
+  }
+  return absl::InternalError(absl::StrCat("database error: ", what));
+}
+
+int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(long long us) { return absl::FromUnixMicros(us); }
+
+// Binds a growing list of positional parameters and into-variables to a
+// statement built at run time (filters that are present or not).
+class DynamicQuery {
+ public:
+  std::string sql;
+
+  // Appends a placeholder for `value` and returns it.
+  std::string Bind(std::string value) {
+    strings_.push_back(std::move(value));
+    order_.push_back({true, strings_.size() - 1});
+    return absl::StrCat(":p", order_.size());
+  }
+  std::string Bind(int value) {
+    ints_.push_back(value);
+    order_.push_back({false, ints_.size() - 1});
+    return absl::StrCat(":p", order_.size());
+  }
+  // Binds by name, so the order in which placeholders appear in the text
+  // (which depends on argument evaluation order) does not matter.
+  void BindAll(soci::statement& st) {
+    for (size_t k = 0; k < order_.size(); ++k) {
+      const auto& [is_string, i] = order_[k];
+      std::string name = absl::StrCat("p", k + 1);
+      if (is_string) {
+        st.exchange(soci::use(strings_[i], name));
+      } else {
+        st.exchange(soci::use(ints_[i], name));
+      }
+    }
+  }
+
+ private:
+  std::deque<std::string> strings_;  // deque: references stay valid
+  std::deque<int> ints_;
+  std::vector<std::pair<bool, size_t>> order_;
+};
+
+// A nullable text column read through an indicator.
+struct NullableText {
+  std::string value;
+  soci::indicator ind = soci::i_null;
+  bool null() const { return ind != soci::i_ok; }
+  std::string get() const { return null() ? std::string() : value; }
+};
+
+OptionalDate ReadDate(const NullableText& t) {
+  if (t.null() || t.value.empty()) return std::nullopt;
+  auto d = ParseDate(t.value, "stored date");
+  if (!d.ok()) return std::nullopt;  // written by us, always valid
+  return *d;
+}
+
+// Column variables for one agency row.
+struct AgencyRow {
+  std::string code, name, admin_code, path;
+  int level = 0, depth = 0;
+  NullableText parent_code, valid_from, valid_until, successor_code;
+  long long revision = 0, create_us = 0, update_us = 0;
+
+  static constexpr const char* kColumns =
+      "code, name, level, parent_code, admin_code, valid_from, valid_until, successor_code, path, "
+      "depth, revision, create_time_us, update_time_us";
+
+  void Exchange(soci::statement& st) {
+    st.exchange(soci::into(code));
+    st.exchange(soci::into(name));
+    st.exchange(soci::into(level));
+    st.exchange(soci::into(parent_code.value, parent_code.ind));
+    st.exchange(soci::into(admin_code));
+    st.exchange(soci::into(valid_from.value, valid_from.ind));
+    st.exchange(soci::into(valid_until.value, valid_until.ind));
+    st.exchange(soci::into(successor_code.value, successor_code.ind));
+    st.exchange(soci::into(path));
+    st.exchange(soci::into(depth));
+    st.exchange(soci::into(revision));
+    st.exchange(soci::into(create_us));
+    st.exchange(soci::into(update_us));
+  }
+
+  Agency ToAgency() const {
+    Agency a;
+    a.code = code;
+    a.name = name;
+    a.level = static_cast<AgencyLevel>(level);
+    a.parent_code = parent_code.get();
+    a.admin_code = admin_code;
+    a.valid_from = ReadDate(valid_from);
+    a.valid_until = ReadDate(valid_until);
+    a.successor_code = successor_code.get();
+    a.path = path;
+    a.depth = depth;
+    a.revision = revision;
+    a.create_time = FromMicros(create_us);
+    a.update_time = FromMicros(update_us);
+    return a;
+  }
+};
+
+struct ProcedureRow {
+  std::string code, name, field;
+  int levels_mask = 0, online_mode = 0, eligible = 0, amount = 0, unit = 0, fee = 0, pay = 0, popdb = 0;
+  NullableText valid_from, valid_until;
+  long long revision = 0, create_us = 0, update_us = 0;
+
+  static constexpr const char* kColumns =
+      "code, name, field, levels_mask, online_mode, full_online_eligible, resolution_amount, "
+      "resolution_unit, fee_bearing, online_payment_integrated, population_db_connected, "
+      "valid_from, valid_until, revision, create_time_us, update_time_us";
+
+  void Exchange(soci::statement& st) {
+    st.exchange(soci::into(code));
+    st.exchange(soci::into(name));
+    st.exchange(soci::into(field));
+    st.exchange(soci::into(levels_mask));
+    st.exchange(soci::into(online_mode));
+    st.exchange(soci::into(eligible));
+    st.exchange(soci::into(amount));
+    st.exchange(soci::into(unit));
+    st.exchange(soci::into(fee));
+    st.exchange(soci::into(pay));
+    st.exchange(soci::into(popdb));
+    st.exchange(soci::into(valid_from.value, valid_from.ind));
+    st.exchange(soci::into(valid_until.value, valid_until.ind));
+    st.exchange(soci::into(revision));
+    st.exchange(soci::into(create_us));
+    st.exchange(soci::into(update_us));
+  }
+
+  Procedure ToProcedure() const {
+    Procedure p;
+    p.code = code;
+    p.name = name;
+    p.field = field;
+    for (int i = 1; i <= kMaxAgencyLevel; ++i) {
+      if (levels_mask & (1 << i)) p.levels.push_back(static_cast<AgencyLevel>(i));
+    }
+    p.online_mode = static_cast<OnlineMode>(online_mode);
+    p.full_online_eligible = eligible != 0;
+    p.resolution_amount = static_cast<uint32_t>(amount);
+    p.resolution_unit = static_cast<TimeUnit>(unit);
+    p.fee_bearing = fee != 0;
+    p.online_payment_integrated = pay != 0;
+    p.population_db_connected = popdb != 0;
+    p.valid_from = ReadDate(valid_from);
+    p.valid_until = ReadDate(valid_until);
+    p.revision = revision;
+    p.create_time = FromMicros(create_us);
+    p.update_time = FromMicros(update_us);
+    return p;
+  }
+};
+
+int LevelsMask(const std::vector<AgencyLevel>& levels) {
+  int mask = 0;
+  for (AgencyLevel l : levels) mask |= 1 << static_cast<int>(l);
+  return mask;
+}
+
+// Upper bound of the key range holding every path below `path`: children are
+// "path/..." and '0' is the byte after '/'.
+std::string SubtreeEnd(absl::string_view path) { return absl::StrCat(path, "0"); }
+
+class SqlTransaction : public WriteTransaction {
+ public:
+  explicit SqlTransaction(soci::session& session) : sql_(session) {}
+
+  absl::StatusOr<std::optional<Agency>> FindAgency(absl::string_view code) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat("SELECT ", AgencyRow::kColumns, " FROM agencies WHERE code = ",
+                         q.Bind(std::string(code)));
+    PSTRACK_ASSIGN_OR_RETURN(auto rows, QueryAgencies(q));
+    if (rows.empty()) return std::optional<Agency>();
+    return std::optional<Agency>(std::move(rows.front()));
+  }
+
+  absl::StatusOr<std::vector<Agency>> ListAgencies(const AgencyQuery& query) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat("SELECT ", AgencyRow::kColumns, " FROM agencies WHERE 1 = 1");
+    if (!query.root_path.empty()) {
+      absl::StrAppend(&q.sql, " AND (path = ", q.Bind(query.root_path), " OR (path >= ",
+                      q.Bind(query.root_path + "/"), " AND path < ", q.Bind(SubtreeEnd(query.root_path)),
+                      "))");
+    }
+    if (query.max_depth > 0) absl::StrAppend(&q.sql, " AND depth <= ", q.Bind(query.max_depth));
+    if (query.level != AgencyLevel::kUnspecified) {
+      absl::StrAppend(&q.sql, " AND level = ", q.Bind(static_cast<int>(query.level)));
+    }
+    if (query.as_of) {
+      std::string d = FormatDate(*query.as_of);
+      absl::StrAppend(&q.sql, " AND (valid_from IS NULL OR valid_from <= ", q.Bind(d),
+                      ") AND (valid_until IS NULL OR valid_until > ", q.Bind(d), ")");
+    }
+    if (!query.name_folded.empty()) {
+      absl::StrAppend(&q.sql, " AND name_folded LIKE ", q.Bind(LikePattern(query.name_folded)),
+                      " ESCAPE '\\'");
+    }
+    if (!query.after_path.empty()) absl::StrAppend(&q.sql, " AND path > ", q.Bind(query.after_path));
+    absl::StrAppend(&q.sql, " ORDER BY path LIMIT ", q.Bind(query.limit));
+    return QueryAgencies(q);
+  }
+
+  absl::StatusOr<int64_t> CountAgencies() override { return Count("agencies"); }
+  absl::StatusOr<int64_t> CountProcedures() override { return Count("procedures"); }
+
+  absl::StatusOr<std::optional<Procedure>> FindProcedure(absl::string_view code) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat("SELECT ", ProcedureRow::kColumns, " FROM procedures WHERE code = ",
+                         q.Bind(std::string(code)));
+    PSTRACK_ASSIGN_OR_RETURN(auto rows, QueryProcedures(q));
+    if (rows.empty()) return std::optional<Procedure>();
+    return std::optional<Procedure>(std::move(rows.front()));
+  }
+
+  absl::StatusOr<std::vector<Procedure>> ListProcedures(const ProcedureQuery& query) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat("SELECT ", ProcedureRow::kColumns, " FROM procedures WHERE 1 = 1");
+    if (!query.field.empty()) absl::StrAppend(&q.sql, " AND field = ", q.Bind(query.field));
+    if (query.online_mode != OnlineMode::kUnspecified) {
+      absl::StrAppend(&q.sql, " AND online_mode = ", q.Bind(static_cast<int>(query.online_mode)));
+    }
+    if (!query.agency_code.empty()) {
+      absl::StrAppend(&q.sql, " AND (EXISTS (SELECT 1 FROM procedure_agencies pa WHERE pa.procedure_code = "
+                              "procedures.code AND pa.agency_code = ",
+                      q.Bind(query.agency_code), ")");
+      if (query.agency_level != AgencyLevel::kUnspecified) {
+        absl::StrAppend(&q.sql, " OR (levels_mask & ", q.Bind(1 << static_cast<int>(query.agency_level)),
+                        ") <> 0");
+      }
+      absl::StrAppend(&q.sql, ")");
+    }
+    if (query.level != AgencyLevel::kUnspecified) {
+      absl::StrAppend(&q.sql, " AND (levels_mask & ", q.Bind(1 << static_cast<int>(query.level)), ") <> 0");
+    }
+    if (query.as_of) {
+      std::string d = FormatDate(*query.as_of);
+      absl::StrAppend(&q.sql, " AND (valid_from IS NULL OR valid_from <= ", q.Bind(d),
+                      ") AND (valid_until IS NULL OR valid_until > ", q.Bind(d), ")");
+    }
+    if (!query.query_folded.empty()) {
+      absl::StrAppend(&q.sql, " AND (code = ", q.Bind(query.query_folded), " OR name_folded LIKE ",
+                      q.Bind(LikePattern(query.query_folded)), " ESCAPE '\\')");
+    }
+    if (query.full_online_eligible) {
+      absl::StrAppend(&q.sql, " AND full_online_eligible = ", q.Bind(*query.full_online_eligible ? 1 : 0));
+    }
+    if (query.fee_bearing) {
+      absl::StrAppend(&q.sql, " AND fee_bearing = ", q.Bind(*query.fee_bearing ? 1 : 0));
+    }
+    if (!query.after_code.empty()) absl::StrAppend(&q.sql, " AND code > ", q.Bind(query.after_code));
+    absl::StrAppend(&q.sql, " ORDER BY code LIMIT ", q.Bind(query.limit));
+    return QueryProcedures(q);
+  }
+
+  absl::Status InsertAgency(const Agency& a) override {
+    return Guard([&] {
+      BoundAgency b(a);
+      sql_ << "INSERT INTO agencies (code, name, name_folded, level, parent_code, admin_code, valid_from, "
+              "valid_until, successor_code, path, depth, revision, create_time_us, update_time_us) VALUES "
+              "(:code, :name, :folded, :level, :parent, :admin, :vfrom, :vuntil, :succ, :path, :depth, "
+              ":rev, :ct, :ut)",
+          soci::use(b.code), soci::use(b.name), soci::use(b.folded), soci::use(b.level),
+          soci::use(b.parent, b.parent_ind), soci::use(b.admin), soci::use(b.vfrom, b.vfrom_ind),
+          soci::use(b.vuntil, b.vuntil_ind), soci::use(b.succ, b.succ_ind), soci::use(b.path),
+          soci::use(b.depth), soci::use(b.rev), soci::use(b.ct), soci::use(b.ut);
+    });
+  }
+
+  absl::Status UpdateAgency(const Agency& a) override {
+    return Guard([&] {
+      BoundAgency b(a);
+      sql_ << "UPDATE agencies SET name = :name, name_folded = :folded, level = :level, parent_code = :parent, "
+              "admin_code = :admin, valid_from = :vfrom, valid_until = :vuntil, successor_code = :succ, "
+              "path = :path, depth = :depth, revision = :rev, create_time_us = :ct, update_time_us = :ut "
+              "WHERE code = :code",
+          soci::use(b.name), soci::use(b.folded), soci::use(b.level), soci::use(b.parent, b.parent_ind),
+          soci::use(b.admin), soci::use(b.vfrom, b.vfrom_ind), soci::use(b.vuntil, b.vuntil_ind),
+          soci::use(b.succ, b.succ_ind), soci::use(b.path), soci::use(b.depth), soci::use(b.rev),
+          soci::use(b.ct), soci::use(b.ut), soci::use(b.code);
+    });
+  }
+
+  absl::Status MoveDescendants(absl::string_view old_path, absl::string_view new_path,
+                               int depth_delta) override {
+    return Guard([&] {
+      std::string lo = absl::StrCat(old_path, "/"), hi = SubtreeEnd(old_path);
+      std::string new_prefix(new_path);
+      int cut = static_cast<int>(old_path.size()) + 1;  // SQL substr is 1-based
+      sql_ << "UPDATE agencies SET path = :np || substr(path, :cut), depth = depth + :dd "
+              "WHERE path >= :lo AND path < :hi",
+          soci::use(new_prefix), soci::use(cut), soci::use(depth_delta), soci::use(lo), soci::use(hi);
+    });
+  }
+
+  absl::Status PutProcedure(const Procedure& p) override {
+    return Guard([&] {
+      std::string code = p.code, name = p.name, folded = FoldForSearch(p.name), field = p.field;
+      int mask = LevelsMask(p.levels), mode = static_cast<int>(p.online_mode),
+          eligible = p.full_online_eligible, amount = static_cast<int>(p.resolution_amount),
+          unit = static_cast<int>(p.resolution_unit), fee = p.fee_bearing, pay = p.online_payment_integrated,
+          popdb = p.population_db_connected;
+      std::string vfrom = FormatOptionalDate(p.valid_from), vuntil = FormatOptionalDate(p.valid_until);
+      soci::indicator vfrom_ind = p.valid_from ? soci::i_ok : soci::i_null;
+      soci::indicator vuntil_ind = p.valid_until ? soci::i_ok : soci::i_null;
+      long long rev = p.revision, ct = ToMicros(p.create_time), ut = ToMicros(p.update_time);
+      sql_ << "INSERT INTO procedures (code, name, name_folded, field, levels_mask, online_mode, "
+              "full_online_eligible, resolution_amount, resolution_unit, fee_bearing, "
+              "online_payment_integrated, population_db_connected, valid_from, valid_until, revision, "
+              "create_time_us, update_time_us) VALUES (:code, :name, :folded, :field, :mask, :mode, :elig, "
+              ":amount, :unit, :fee, :pay, :popdb, :vfrom, :vuntil, :rev, :ct, :ut) "
+              "ON CONFLICT (code) DO UPDATE SET name = excluded.name, name_folded = excluded.name_folded, "
+              "field = excluded.field, levels_mask = excluded.levels_mask, online_mode = excluded.online_mode, "
+              "full_online_eligible = excluded.full_online_eligible, "
+              "resolution_amount = excluded.resolution_amount, resolution_unit = excluded.resolution_unit, "
+              "fee_bearing = excluded.fee_bearing, online_payment_integrated = excluded.online_payment_integrated, "
+              "population_db_connected = excluded.population_db_connected, valid_from = excluded.valid_from, "
+              "valid_until = excluded.valid_until, revision = excluded.revision, "
+              "create_time_us = excluded.create_time_us, update_time_us = excluded.update_time_us",
+          soci::use(code), soci::use(name), soci::use(folded), soci::use(field), soci::use(mask),
+          soci::use(mode), soci::use(eligible), soci::use(amount), soci::use(unit), soci::use(fee),
+          soci::use(pay), soci::use(popdb), soci::use(vfrom, vfrom_ind), soci::use(vuntil, vuntil_ind),
+          soci::use(rev), soci::use(ct), soci::use(ut);
+      sql_ << "DELETE FROM procedure_agencies WHERE procedure_code = :code", soci::use(code);
+      if (!p.agency_codes.empty()) {
+        // One multi-row INSERT for the whole list.
+        DynamicQuery q;
+        q.sql = "INSERT INTO procedure_agencies (procedure_code, agency_code) VALUES ";
+        for (size_t i = 0; i < p.agency_codes.size(); ++i) {
+          absl::StrAppend(&q.sql, i ? ", (" : "(", q.Bind(code), ", ", q.Bind(p.agency_codes[i]), ")");
+        }
+        soci::statement st(sql_);
+        q.BindAll(st);
+        st.alloc();
+        st.prepare(q.sql);
+        st.define_and_bind();
+        st.execute(true);
+      }
+      (void)field;
+    });
+  }
+
+  absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) override {
+    std::string name = absl::StrCat("sp", ++savepoints_);
+    PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << "SAVEPOINT " + name; }));
+    absl::Status status = fn();
+    if (status.ok()) {
+      PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << "RELEASE SAVEPOINT " + name; }));
+    } else {
+      absl::Status undo = Guard([&] {
+        sql_ << "ROLLBACK TO SAVEPOINT " + name;
+        sql_ << "RELEASE SAVEPOINT " + name;
+      });
+      if (!undo.ok()) return undo;
+    }
+    return status;
+  }
+
+ private:
+  struct BoundAgency {
+    explicit BoundAgency(const Agency& a)
+        : code(a.code), name(a.name), folded(FoldForSearch(a.name)), parent(a.parent_code),
+          admin(a.admin_code), vfrom(FormatOptionalDate(a.valid_from)),
+          vuntil(FormatOptionalDate(a.valid_until)), succ(a.successor_code), path(a.path),
+          level(static_cast<int>(a.level)), depth(a.depth), rev(a.revision), ct(ToMicros(a.create_time)),
+          ut(ToMicros(a.update_time)) {
+      parent_ind = parent.empty() ? soci::i_null : soci::i_ok;
+      succ_ind = succ.empty() ? soci::i_null : soci::i_ok;
+      vfrom_ind = a.valid_from ? soci::i_ok : soci::i_null;
+      vuntil_ind = a.valid_until ? soci::i_ok : soci::i_null;
+    }
+    std::string code, name, folded, parent, admin, vfrom, vuntil, succ, path;
+    int level, depth;
+    long long rev, ct, ut;
+    soci::indicator parent_ind, succ_ind, vfrom_ind, vuntil_ind;
+  };
+
+  static std::string LikePattern(absl::string_view folded) {
+    std::string escaped = absl::StrReplaceAll(folded, {{"\\", "\\\\"}, {"%", "\\%"}, {"_", "\\_"}});
+    return absl::StrCat("%", escaped, "%");
+  }
+
+  template <typename Fn>
+  absl::Status Guard(Fn&& fn) {
+    try {
+      fn();
+      return absl::OkStatus();
+    } catch (const std::exception& e) {
+      return DatabaseError(e);
+    }
+  }
+
+  absl::StatusOr<int64_t> Count(const char* table) {
+    long long n = 0;
+    PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << "SELECT COUNT(*) FROM " << table, soci::into(n); }));
+    return static_cast<int64_t>(n);
+  }
+
+  absl::StatusOr<std::vector<Agency>> QueryAgencies(DynamicQuery& q) {
+    std::vector<Agency> out;
+    PSTRACK_RETURN_IF_ERROR(Guard([&] {
+      AgencyRow row;
+      soci::statement st(sql_);
+      row.Exchange(st);
+      q.BindAll(st);
+      st.alloc();
+      st.prepare(q.sql);
+      st.define_and_bind();
+      st.execute(false);
+      while (st.fetch()) out.push_back(row.ToAgency());
+    }));
+    return out;
+  }
+
+  absl::StatusOr<std::vector<Procedure>> QueryProcedures(DynamicQuery& q) {
+    std::vector<Procedure> out;
+    PSTRACK_RETURN_IF_ERROR(Guard([&] {
+      ProcedureRow row;
+      soci::statement st(sql_);
+      row.Exchange(st);
+      q.BindAll(st);
+      st.alloc();
+      st.prepare(q.sql);
+      st.define_and_bind();
+      st.execute(false);
+      while (st.fetch()) out.push_back(row.ToProcedure());
+    }));
+    if (out.empty()) return out;
+    // Agency lists in one query for the whole page.
+    DynamicQuery aq;
+    aq.sql = "SELECT procedure_code, agency_code FROM procedure_agencies WHERE procedure_code IN (";
+    for (size_t i = 0; i < out.size(); ++i) absl::StrAppend(&aq.sql, i ? ", " : "", aq.Bind(out[i].code));
+    absl::StrAppend(&aq.sql, ") ORDER BY procedure_code, agency_code");
+    absl::flat_hash_map<std::string, size_t> index;
+    for (size_t i = 0; i < out.size(); ++i) index[out[i].code] = i;
+    PSTRACK_RETURN_IF_ERROR(Guard([&] {
+      std::string pcode, acode;
+      soci::statement st(sql_);
+      st.exchange(soci::into(pcode));
+      st.exchange(soci::into(acode));
+      aq.BindAll(st);
+      st.alloc();
+      st.prepare(aq.sql);
+      st.define_and_bind();
+      st.execute(false);
+      while (st.fetch()) out[index[pcode]].agency_codes.push_back(acode);
+    }));
+    return out;
+  }
+
+  soci::session& sql_;
+  int savepoints_ = 0;
+};
+
+// A fixed set of sessions handed out one at a time.
+class SessionPool {
+ public:
+  void Add(std::unique_ptr<soci::session> s) {
+    std::lock_guard lock(mu_);
+    free_.push_back(s.get());
+    all_.push_back(std::move(s));
+  }
+  soci::session* Acquire() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !free_.empty() || closed_; });
+    if (closed_) return nullptr;
+    soci::session* s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  void Release(soci::session* s) {
+    {
+      std::lock_guard lock(mu_);
+      free_.push_back(s);
+    }
+    cv_.notify_one();
+  }
+  // Waits for every session to come back, then closes them.
+  void Close() {
+    std::unique_lock lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+    drained_.wait(lock, [&] { return free_.size() == all_.size(); });
+    for (auto& s : all_) s->close();
+  }
+  void NotifyReturned() { drained_.notify_all(); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_, drained_;
+  std::vector<std::unique_ptr<soci::session>> all_;
+  std::vector<soci::session*> free_;
+  bool closed_ = false;
+};
+
+class SqlStore : public Store {
+ public:
+  SqlStore(DatabaseUrl url, StoreOptions options) : url_(std::move(url)), options_(options) {}
+  ~SqlStore() override { Close(); }
+
+  absl::Status Open() {
+    try {
+      writer_ = Connect();
+      bool shared = url_.backend == Backend::kSqlite && url_.target == ":memory:";
+      int readers = shared ? 0 : std::max(1, options_.read_connections);
+      for (int i = 0; i < readers; ++i) readers_.Add(Connect());
+      share_writer_for_reads_ = readers == 0;
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(absl::StrCat("cannot open database ", Describe(), ": ", e.what()));
+    }
+    return Migrate();
+  }
+
+  absl::Status Read(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) override {
+    if (share_writer_for_reads_) {
+      std::lock_guard lock(write_mu_);
+      if (closed_) return Closed();
+      return RunInTransaction(*writer_, /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
+    }
+    soci::session* s = readers_.Acquire();
+    if (s == nullptr) return Closed();
+    absl::Status status = RunInTransaction(*s, /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
+    readers_.Release(s);
+    readers_.NotifyReturned();
+    return status;
+  }
+
+  absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override {
+    std::lock_guard lock(write_mu_);
+    if (closed_) return Closed();
+    return RunInTransaction(*writer_, /*write=*/true, [&](SqlTransaction& tx) { return fn(tx); });
+  }
+
+  absl::string_view backend() const override {
+    return url_.backend == Backend::kSqlite ? "sqlite" : "postgresql";
+  }
+  int schema_version() const override { return schema_version_; }
+
+  void Close() override {
+    {
+      std::lock_guard lock(write_mu_);
+      if (closed_) return;
+      closed_ = true;
+      if (writer_) {
+        try {
+          if (url_.backend == Backend::kSqlite) *writer_ << "PRAGMA wal_checkpoint(TRUNCATE)";
+        } catch (const std::exception& e) {
+          LogWarning("checkpoint on close failed: ", e.what());
+        }
+        writer_->close();
+      }
+    }
+    if (!share_writer_for_reads_) readers_.Close();
+  }
+
+ private:
+  static absl::Status Closed() { return absl::UnavailableError("the database is closed (server shutting down)"); }
+
+  std::string Describe() const {
+    return url_.backend == Backend::kSqlite ? absl::StrCat("sqlite file '", url_.target, "'")
+                                            : std::string("postgresql server");
+  }
+
+  std::unique_ptr<soci::session> Connect() {
+    auto s = std::make_unique<soci::session>();
+    if (url_.backend == Backend::kSqlite) {
+      if (url_.target != ":memory:") {
+        std::filesystem::path p(url_.target);
+        if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+      }
+      s->open(soci::sqlite3, absl::StrCat("db=\"", url_.target, "\" timeout=",
+                                          std::max(1, options_.busy_timeout_ms / 1000)));
+      *s << "PRAGMA busy_timeout = " << options_.busy_timeout_ms;
+      *s << "PRAGMA journal_mode = WAL";
+      // FULL: a commit acknowledged to a client survives power loss.
+      *s << "PRAGMA synchronous = FULL";
+      *s << "PRAGMA foreign_keys = ON";
+    } else {
+      s->open(soci::postgresql, url_.target);
+      *s << "SET client_min_messages = WARNING";
+    }
+    return s;
+  }
+
+  template <typename Fn>
+  absl::Status RunInTransaction(soci::session& s, bool write, Fn&& fn) {
+    const char* begin = write ? (url_.backend == Backend::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN")
+                              : (url_.backend == Backend::kSqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    try {
+      s << begin;
+    } catch (const std::exception& e) {
+      return DatabaseError(e);
+    }
+    SqlTransaction tx(s);
+    absl::Status status;
+    try {
+      status = fn(tx);
+    } catch (const std::exception& e) {
+      status = DatabaseError(e);
+    }
+    try {
+      if (status.ok() && write) {
+        s << "COMMIT";
+      } else {
+        s << "ROLLBACK";
+      }
+    } catch (const std::exception& e) {
+      absl::Status commit = DatabaseError(e);
+      try {
+        s << "ROLLBACK";
+      } catch (const std::exception&) {
+      }
+      return status.ok() ? commit : status;
+    }
+    return status;
+  }
+
+  absl::Status Migrate() {
+    const auto& migrations = AllMigrations();
+    const int latest = migrations.back().version;
+    std::string text_key = url_.backend == Backend::kPostgresql ? "TEXT COLLATE \"C\"" : "TEXT";
+    try {
+      *writer_ << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                  "description TEXT NOT NULL, applied_time_us BIGINT NOT NULL)";
+      int current = 0;
+      soci::indicator ind = soci::i_null;
+      *writer_ << "SELECT MAX(version) FROM schema_migrations", soci::into(current, ind);
+      if (ind != soci::i_ok) current = 0;
+      if (current > latest) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the database ", Describe(), " has schema version ", current,
+            ", newer than this pstrack build knows (", latest,
+            "); run a pstrack-server at least as new as the one that last wrote it"));
+      }
+      for (const Migration& m : migrations) {
+        if (m.version <= current) continue;
+        absl::Status applied = RunInTransaction(*writer_, true, [&](SqlTransaction&) {
+          for (const std::string& stmt : m.statements) {
+            *writer_ << absl::StrReplaceAll(stmt, {{"{text_key}", text_key}});
+          }
+          long long now = ToMicros(absl::Now());
+          int version = m.version;
+          std::string description = m.description;
+          *writer_ << "INSERT INTO schema_migrations (version, description, applied_time_us) "
+                      "VALUES (:v, :d, :t)",
+              soci::use(version), soci::use(description), soci::use(now);
+          return absl::OkStatus();
+        });
+        if (!applied.ok()) {
+          return absl::Status(applied.code(), absl::StrCat("schema migration ", m.version, " (",
+                                                           m.description, ") failed: ", applied.message()));
+        }
+        LogInfo("applied schema migration ", m.version, ": ", m.description);
+      }
+      schema_version_ = latest;
+    } catch (const std::exception& e) {
+      return DatabaseError(e);
+    }
+    return absl::OkStatus();
+  }
+
+  DatabaseUrl url_;
+  StoreOptions options_;
+  std::mutex write_mu_;
+  std::unique_ptr<soci::session> writer_;
+  SessionPool readers_;
+  bool share_writer_for_reads_ = false;
+  bool closed_ = false;
+  int schema_version_ = 0;
+};
+
+}  // namespace
+
+int LatestSchemaVersion() { return AllMigrations().back().version; }
+
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url, const StoreOptions& options) {
+  PSTRACK_ASSIGN_OR_RETURN(DatabaseUrl parsed, ParseDatabaseUrl(url));
+  auto store = std::make_unique<SqlStore>(std::move(parsed), options);
+  PSTRACK_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace pstrack

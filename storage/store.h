@@ -1,0 +1,125 @@
+// The storage interface the services depend on. It speaks domain values
+// (Agency, Procedure) and hides SOCI and SQL entirely; backends are SQLite
+// (embedded default) and PostgreSQL (ready for a later issue).
+//
+// Threading: a Store is shared by all RPC threads. Read() may run
+// concurrently with other reads and with one Write(); Write() calls are
+// serialised (SQLite allows one writer). A transaction object must be used
+// only inside the callback that received it.
+#ifndef PSTRACK_STORAGE_STORE_H_
+#define PSTRACK_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "services/agencies/agency.h"
+#include "services/catalog/procedure.h"
+#include "services/common/dates.h"
+
+namespace pstrack {
+
+// Filters for listing agencies; results come ordered by path.
+struct AgencyQuery {
+  std::string root_path;  // subtree (root included); empty = everything
+  int max_depth = 0;      // absolute depth limit; 0 = none
+  AgencyLevel level = AgencyLevel::kUnspecified;
+  OptionalDate as_of;
+  std::string name_folded;  // FoldForSearch() of the name substring
+  std::string after_path;   // keyset pagination: paths strictly after this
+  int limit = 100;
+};
+
+// Filters for listing procedures; results come ordered by code.
+struct ProcedureQuery {
+  std::string field;
+  OnlineMode online_mode = OnlineMode::kUnspecified;
+  // Carried out by this agency: listed explicitly, or offered at its level.
+  std::string agency_code;
+  AgencyLevel agency_level = AgencyLevel::kUnspecified;
+  AgencyLevel level = AgencyLevel::kUnspecified;
+  OptionalDate as_of;
+  std::string query_folded;  // substring of the folded name, or exact code
+  std::optional<bool> full_online_eligible;
+  std::optional<bool> fee_bearing;
+  std::string after_code;
+  int limit = 100;
+};
+
+class ReadTransaction {
+ public:
+  virtual ~ReadTransaction() = default;
+
+  virtual absl::StatusOr<std::optional<Agency>> FindAgency(absl::string_view code) = 0;
+  virtual absl::StatusOr<std::vector<Agency>> ListAgencies(const AgencyQuery& query) = 0;
+  virtual absl::StatusOr<int64_t> CountAgencies() = 0;
+
+  virtual absl::StatusOr<std::optional<Procedure>> FindProcedure(absl::string_view code) = 0;
+  virtual absl::StatusOr<std::vector<Procedure>> ListProcedures(const ProcedureQuery& query) = 0;
+  virtual absl::StatusOr<int64_t> CountProcedures() = 0;
+};
+
+class WriteTransaction : public ReadTransaction {
+ public:
+  // Inserts a new agency (code not yet present).
+  virtual absl::Status InsertAgency(const Agency& agency) = 0;
+  // Replaces the stored agency with the same code (all fields, including
+  // path, depth, revision and times).
+  virtual absl::Status UpdateAgency(const Agency& agency) = 0;
+  // Rewrites the paths of every strict descendant of `old_path` to sit under
+  // `new_path`, shifting their depth by `depth_delta`.
+  virtual absl::Status MoveDescendants(absl::string_view old_path, absl::string_view new_path,
+                                       int depth_delta) = 0;
+  // Inserts or replaces a procedure and its agency list.
+  virtual absl::Status PutProcedure(const Procedure& procedure) = 0;
+
+  // Runs `fn` so that if it fails, everything it wrote is undone while the
+  // rest of the transaction stays (a savepoint). Lets a batch keep its good
+  // items and drop its bad ones without half-written items.
+  virtual absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) = 0;
+};
+
+struct StoreOptions {
+  // Readers that may run at once (SQLite: separate connections in WAL mode).
+  int read_connections = 4;
+  // How long a connection waits for a lock before failing (SQLite busy timeout).
+  int busy_timeout_ms = 5000;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs `fn` in a read-only snapshot.
+  virtual absl::Status Read(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) = 0;
+  // Runs `fn` in a write transaction: committed if `fn` returns OK, rolled
+  // back otherwise. Returns after the commit is durable.
+  virtual absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) = 0;
+
+  // "sqlite" or "postgresql".
+  virtual absl::string_view backend() const = 0;
+  virtual int schema_version() const = 0;
+  // Closes every connection; later calls fail with UNAVAILABLE.
+  virtual void Close() = 0;
+};
+
+// Opens the database named by `url` and brings its schema up to date:
+//   sqlite:///abs/path.db, sqlite:relative/path.db, a bare file path,
+//   postgresql://user@host:port/dbname (also postgres://).
+// A database whose schema is newer than this build is refused with
+// FAILED_PRECONDITION.
+absl::StatusOr<std::unique_ptr<Store>> OpenStore(absl::string_view url,
+                                                 const StoreOptions& options = {});
+
+// The newest schema version this build knows.
+int LatestSchemaVersion();
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_STORAGE_STORE_H_

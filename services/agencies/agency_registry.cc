@@ -111,7 +111,7 @@ absl::StatusOr<AgencyRegistry::Written> AgencyRegistry::CreateIn(WriteTransactio
   }
   PSTRACK_RETURN_IF_ERROR(CheckSuccessor(tx, a));
   a.revision = 1;
-  a.create_time = a.update_time = absl::Now();
+  a.create_time = a.update_time = NowForStorage();
   PSTRACK_RETURN_IF_ERROR(tx.InsertAgency(a));
   return Written{a, true};
 }
@@ -155,7 +155,7 @@ absl::StatusOr<AgencyRegistry::Written> AgencyRegistry::ReplaceIn(WriteTransacti
   PSTRACK_RETURN_IF_ERROR(CheckSuccessor(tx, a));
   a.revision = existing.revision + 1;
   a.create_time = existing.create_time;
-  a.update_time = absl::Now();
+  a.update_time = NowForStorage();
   PSTRACK_RETURN_IF_ERROR(tx.UpdateAgency(a));
   if (a.path != existing.path) {
     PSTRACK_RETURN_IF_ERROR(tx.MoveDescendants(existing.path, a.path, a.depth - existing.depth));

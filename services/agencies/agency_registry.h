@@ -21,13 +21,13 @@ enum class AgencyField { kName, kLevel, kParentCode, kAdminCode, kValidFrom, kVa
 absl::StatusOr<AgencyField> ParseAgencyField(absl::string_view path);
 
 struct AgencyListRequest {
-  std::string root_code;
+  std::string root_code = {};
   int max_depth = 0;  // relative to the root; 0 = unlimited
   AgencyLevel level = AgencyLevel::kUnspecified;
-  OptionalDate as_of;
-  std::string name_contains;
+  OptionalDate as_of = {};
+  std::string name_contains = {};
   int page_size = 0;
-  std::string page_token;
+  std::string page_token = {};
 };
 
 struct AgencyListPage {

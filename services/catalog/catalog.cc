@@ -40,7 +40,7 @@ absl::StatusOr<UpsertResult> Catalog::UpsertIn(WriteTransaction& tx, Procedure p
     }
   }
   if (existing && existing->SameContent(p)) return UpsertResult{*existing, true};
-  absl::Time now = absl::Now();
+  absl::Time now = NowForStorage();
   p.revision = existing ? existing->revision + 1 : 1;
   p.create_time = existing ? existing->create_time : now;
   p.update_time = now;

@@ -16,16 +16,16 @@
 namespace pstrack {
 
 struct ProcedureListRequest {
-  std::string field;
+  std::string field = {};
   OnlineMode online_mode = OnlineMode::kUnspecified;
-  std::string agency_code;
+  std::string agency_code = {};
   AgencyLevel level = AgencyLevel::kUnspecified;
-  OptionalDate as_of;
-  std::string query;
-  std::optional<bool> full_online_eligible;
-  std::optional<bool> fee_bearing;
+  OptionalDate as_of = {};
+  std::string query = {};
+  std::optional<bool> full_online_eligible = {};
+  std::optional<bool> fee_bearing = {};
   int page_size = 0;
-  std::string page_token;
+  std::string page_token = {};
 };
 
 struct ProcedureListPage {

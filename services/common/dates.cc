@@ -48,6 +48,8 @@ std::string FormatDate(Date d) {
 
 std::string FormatOptionalDate(const OptionalDate& d) { return d ? FormatDate(*d) : std::string(); }
 
+absl::Time NowForStorage() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now())); }
+
 absl::TimeZone VietnamTimeZone() {
   static const absl::TimeZone tz = [] {
     absl::TimeZone loaded;

@@ -30,6 +30,10 @@ absl::StatusOr<Date> MakeDate(int year, int month, int day, absl::string_view fi
 std::string FormatDate(Date d);
 std::string FormatOptionalDate(const OptionalDate& d);  // "" when absent
 
+// The current time at the precision the database keeps (microseconds), so a
+// value returned by a write equals the one read back later.
+absl::Time NowForStorage();
+
 // Vietnam's time zone (UTC+7, no daylight saving), usable without tzdata.
 absl::TimeZone VietnamTimeZone();
 

@@ -1,0 +1,309 @@
+// The SQLite store on a real file: migrations, refusal of newer schemas,
+// durability across reopen, subtree ranges, savepoints, concurrency.
+#include "storage/store.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "tests/test_util.h"
+
+namespace pstrack {
+namespace {
+
+using testing::MakeAgency;
+using testing::TempDir;
+
+std::unique_ptr<Store> OpenOrDie(const std::string& url) {
+  auto store = OpenStore(url);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+Agency WithPath(Agency a, std::string path, int depth) {
+  a.path = std::move(path);
+  a.depth = depth;
+  a.revision = 1;
+  return a;
+}
+
+absl::Status InsertTree(Store& store) {
+  return store.Write([](WriteTransaction& tx) -> absl::Status {
+    for (const Agency& a : {WithPath(MakeAgency("VN", AgencyLevel::kNation, ""), "VN", 0),
+                            WithPath(MakeAgency("P22", AgencyLevel::kProvince, "VN"), "VN/P22", 1),
+                            WithPath(MakeAgency("P22-X", AgencyLevel::kProvince, "VN"), "VN/P22-X", 1),
+                            WithPath(MakeAgency("P220", AgencyLevel::kProvince, "VN"), "VN/P220", 1),
+                            WithPath(MakeAgency("P22.STP", AgencyLevel::kDepartment, "P22"), "VN/P22/P22.STP", 2),
+                            WithPath(MakeAgency("P22_A", AgencyLevel::kCommune, "P22"), "VN/P22/P22_A", 2)}) {
+      absl::Status s = tx.InsertAgency(a);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  });
+}
+
+TEST(SqlStoreTest, AppliesMigrationsAndReportsVersion) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("a.db"));
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->backend(), "sqlite");
+  EXPECT_EQ(store->schema_version(), LatestSchemaVersion());
+  // Reopening applies nothing twice.
+  store->Close();
+  auto again = OpenOrDie("sqlite:" + dir.File("a.db"));
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->schema_version(), LatestSchemaVersion());
+}
+
+TEST(SqlStoreTest, CreatesMissingDataDirectory) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("nested/deeper/p.db"));
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(std::filesystem::exists(dir.File("nested/deeper/p.db")));
+}
+
+TEST(SqlStoreTest, RefusesDatabaseNewerThanCode) {
+  TempDir dir;
+  std::string path = dir.File("new.db");
+  OpenOrDie("sqlite:" + path)->Close();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::string sql = "INSERT INTO schema_migrations VALUES (" + std::to_string(LatestSchemaVersion() + 5) +
+                    ", 'from the future', 0)";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto store = OpenStore("sqlite:" + path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("newer than this pstrack build"), absl::string_view::npos)
+      << store.status();
+}
+
+TEST(SqlStoreTest, RejectsUnsupportedUrl) {
+  auto store = OpenStore("mysql://localhost/db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(store.status().message().find("db:"), absl::string_view::npos);
+}
+
+TEST(SqlStoreTest, DataSurvivesReopen) {
+  TempDir dir;
+  std::string url = "sqlite:" + dir.File("d.db");
+  {
+    auto store = OpenOrDie(url);
+    ASSERT_TRUE(InsertTree(*store).ok());
+  }
+  auto store = OpenOrDie(url);
+  ASSERT_TRUE(store->Read([](ReadTransaction& tx) -> absl::Status {
+                auto n = tx.CountAgencies();
+                EXPECT_TRUE(n.ok());
+                EXPECT_EQ(*n, 6);
+                auto a = tx.FindAgency("P22.STP");
+                EXPECT_TRUE(a.ok() && a->has_value());
+                EXPECT_EQ((*a)->path, "VN/P22/P22.STP");
+                EXPECT_EQ((*a)->parent_code, "P22");
+                EXPECT_FALSE((*a)->valid_from.has_value());
+                return absl::OkStatus();
+              }).ok());
+}
+
+TEST(SqlStoreTest, SubtreeIsExactlyThePathRange) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("r.db"));
+  ASSERT_TRUE(InsertTree(*store).ok());
+  ASSERT_TRUE(store->Read([](ReadTransaction& tx) -> absl::Status {
+                AgencyQuery q;
+                q.root_path = "VN/P22";
+                auto rows = tx.ListAgencies(q);
+                EXPECT_TRUE(rows.ok());
+                std::vector<std::string> codes;
+                for (const auto& a : *rows) codes.push_back(a.code);
+                // P22-X and P220 share the prefix "VN/P22" but are not in the subtree.
+                EXPECT_EQ(codes, (std::vector<std::string>{"P22", "P22.STP", "P22_A"}));
+                return absl::OkStatus();
+              }).ok());
+}
+
+TEST(SqlStoreTest, NameSearchTreatsLikeWildcardsLiterally) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("w.db"));
+  ASSERT_TRUE(store->Write([](WriteTransaction& tx) -> absl::Status {
+                Agency a = WithPath(MakeAgency("VN", AgencyLevel::kNation, "", "Việt Nam 100%"), "VN", 0);
+                return tx.InsertAgency(a);
+              }).ok());
+  ASSERT_TRUE(store->Read([](ReadTransaction& tx) -> absl::Status {
+                AgencyQuery q;
+                q.name_folded = "100%";
+                EXPECT_EQ(tx.ListAgencies(q)->size(), 1u);
+                q.name_folded = "1_0";
+                EXPECT_EQ(tx.ListAgencies(q)->size(), 0u);
+                q.name_folded = "viet nam";
+                EXPECT_EQ(tx.ListAgencies(q)->size(), 1u);
+                return absl::OkStatus();
+              }).ok());
+}
+
+TEST(SqlStoreTest, FailedWriteRollsBackEverything) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("t.db"));
+  absl::Status s = store->Write([](WriteTransaction& tx) -> absl::Status {
+    absl::Status ins = tx.InsertAgency(WithPath(MakeAgency("VN", AgencyLevel::kNation, ""), "VN", 0));
+    EXPECT_TRUE(ins.ok());
+    return absl::InvalidArgumentError("changed my mind");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(store->Read([](ReadTransaction& tx) -> absl::Status {
+                EXPECT_EQ(*tx.CountAgencies(), 0);
+                return absl::OkStatus();
+              }).ok());
+}
+
+TEST(SqlStoreTest, AtomicallyUndoesOnlyTheFailedPart) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("s.db"));
+  ASSERT_TRUE(store->Write([](WriteTransaction& tx) -> absl::Status {
+                EXPECT_TRUE(tx.Atomically([&] {
+                                return tx.InsertAgency(WithPath(MakeAgency("VN", AgencyLevel::kNation, ""), "VN", 0));
+                              }).ok());
+                absl::Status bad = tx.Atomically([&]() -> absl::Status {
+                  absl::Status s = tx.InsertAgency(WithPath(MakeAgency("P01", AgencyLevel::kProvince, "VN"), "VN/P01", 1));
+                  EXPECT_TRUE(s.ok());
+                  return absl::FailedPreconditionError("second half failed");
+                });
+                EXPECT_EQ(bad.code(), absl::StatusCode::kFailedPrecondition);
+                return absl::OkStatus();
+              }).ok());
+  ASSERT_TRUE(store->Read([](ReadTransaction& tx) -> absl::Status {
+                EXPECT_TRUE(tx.FindAgency("VN")->has_value());
+                EXPECT_FALSE(tx.FindAgency("P01")->has_value());
+                return absl::OkStatus();
+              }).ok());
+}
+
+TEST(SqlStoreTest, ForeignKeysGuardTheTree) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("fk.db"));
+  absl::Status s = store->Write([](WriteTransaction& tx) {
+    return tx.InsertAgency(WithPath(MakeAgency("P01", AgencyLevel::kProvince, "NOPE"), "NOPE/P01", 1));
+  });
+  EXPECT_FALSE(s.ok());
+}
+
+TEST(SqlStoreTest, MoveDescendantsRewritesPathsAndDepths) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("m.db"));
+  ASSERT_TRUE(InsertTree(*store).ok());
+  ASSERT_TRUE(store->Write([](WriteTransaction& tx) {
+                return tx.MoveDescendants("VN/P22", "VN/P220/P22", 1);
+              }).ok());
+  ASSERT_TRUE(store->Read([](ReadTransaction& tx) -> absl::Status {
+                auto a = *tx.FindAgency("P22.STP");
+                EXPECT_EQ(a->path, "VN/P220/P22/P22.STP");
+                EXPECT_EQ(a->depth, 3);
+                auto root = *tx.FindAgency("P22");
+                EXPECT_EQ(root->path, "VN/P22");  // the root itself is the caller's to update
+                auto other = *tx.FindAgency("P22-X");
+                EXPECT_EQ(other->path, "VN/P22-X");
+                return absl::OkStatus();
+              }).ok());
+}
+
+TEST(SqlStoreTest, ProcedureRoundTripsWithAgencies) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("p.db"));
+  ASSERT_TRUE(InsertTree(*store).ok());
+  Procedure p = testing::MakeProcedure("1.001193", {AgencyLevel::kCommune, AgencyLevel::kDepartment});
+  p.agency_codes = {"P22.STP", "P22_A"};
+  p.Normalize();
+  p.valid_from = Date(2025, 7, 1);
+  p.fee_bearing = true;
+  p.online_payment_integrated = true;
+  p.revision = 3;
+  p.create_time = absl::FromUnixMicros(1700000000123456);
+  p.update_time = absl::FromUnixMicros(1700000000999999);
+  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.PutProcedure(p); }).ok());
+  ASSERT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
+                auto got = tx.FindProcedure("1.001193");
+                EXPECT_TRUE(got.ok() && got->has_value());
+                EXPECT_TRUE((*got)->SameContent(p));
+                EXPECT_EQ((*got)->revision, 3);
+                EXPECT_EQ((*got)->create_time, p.create_time);
+                EXPECT_EQ((*got)->update_time, p.update_time);
+                ProcedureQuery q;
+                q.agency_code = "P22.STP";
+                EXPECT_EQ(tx.ListProcedures(q)->size(), 1u);
+                q.agency_code = "P220";
+                q.agency_level = AgencyLevel::kProvince;
+                EXPECT_EQ(tx.ListProcedures(q)->size(), 0u);
+                q.agency_level = AgencyLevel::kCommune;
+                EXPECT_EQ(tx.ListProcedures(q)->size(), 1u);
+                return absl::OkStatus();
+              }).ok());
+}
+
+TEST(SqlStoreTest, ConcurrentReadersAndWritersStayConsistent) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("c.db"));
+  ASSERT_TRUE(InsertTree(*store).ok());
+  constexpr int kWriters = 4, kPerWriter = 50;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        std::string code = "C" + std::to_string(w) + "-" + std::to_string(i);
+        absl::Status s = store->Write([&](WriteTransaction& tx) {
+          return tx.InsertAgency(WithPath(MakeAgency(code, AgencyLevel::kCommune, "P22"), "VN/P22/" + code, 2));
+        });
+        if (!s.ok()) ++failures;
+      }
+    });
+  }
+  for (int r = 0; r < 4; ++r) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        absl::Status s = store->Read([&](ReadTransaction& tx) -> absl::Status {
+          // Within one snapshot the count and the listing agree.
+          auto n = tx.CountAgencies();
+          AgencyQuery q;
+          q.limit = 100000;
+          auto rows = tx.ListAgencies(q);
+          if (!n.ok() || !rows.ok() || static_cast<int64_t>(rows->size()) != *n) ++failures;
+          return absl::OkStatus();
+        });
+        if (!s.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
+                EXPECT_EQ(*tx.CountAgencies(), 6 + kWriters * kPerWriter);
+                return absl::OkStatus();
+              }).ok());
+}
+
+TEST(SqlStoreTest, ClosedStoreAnswersUnavailable) {
+  TempDir dir;
+  auto store = OpenOrDie("sqlite:" + dir.File("x.db"));
+  store->Close();
+  absl::Status s = store->Read([](ReadTransaction&) { return absl::OkStatus(); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  s = store->Write([](WriteTransaction&) { return absl::OkStatus(); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(SqlStoreTest, InMemoryDatabaseWorksOnOneConnection) {
+  auto store = OpenOrDie("sqlite::memory:");
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(InsertTree(*store).ok());
+  ASSERT_TRUE(store->Read([](ReadTransaction& tx) -> absl::Status {
+                EXPECT_EQ(*tx.CountAgencies(), 6);
+                return absl::OkStatus();
+              }).ok());
+}
+
+}  // namespace
+}  // namespace pstrack

@@ -50,12 +50,11 @@ std::string FormatOptionalDate(const OptionalDate& d) { return d ? FormatDate(*d
 
 absl::Time NowForStorage() { return absl::FromUnixMicros(absl::ToUnixMicros(absl::Now())); }
 
+// Vietnam has kept UTC+7 without daylight saving since 1975; the tz database
+// differs before that (UTC+8 in the south), which would make conversions of
+// old dates depend on the machine. Dossier data is recent: use the fixed zone.
 absl::TimeZone VietnamTimeZone() {
-  static const absl::TimeZone tz = [] {
-    absl::TimeZone loaded;
-    if (absl::LoadTimeZone("Asia/Ho_Chi_Minh", &loaded)) return loaded;
-    return absl::FixedTimeZone(7 * 3600);
-  }();
+  static const absl::TimeZone tz = absl::FixedTimeZone(7 * 3600);
   return tz;
 }
 

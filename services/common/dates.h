@@ -34,7 +34,7 @@ std::string FormatOptionalDate(const OptionalDate& d);  // "" when absent
 // value returned by a write equals the one read back later.
 absl::Time NowForStorage();
 
-// Vietnam's time zone (UTC+7, no daylight saving), usable without tzdata.
+// Vietnam's time zone: fixed UTC+7 (no daylight saving since 1975).
 absl::TimeZone VietnamTimeZone();
 
 }  // namespace pstrack

@@ -10,7 +10,7 @@
 namespace pstrack {
 
 std::string FilterFingerprint(absl::string_view canonical_filters) {
-  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a 64-bit offset basis
   for (unsigned char c : canonical_filters) {
     h ^= c;
     h *= 1099511628211ULL;

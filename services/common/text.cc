@@ -201,7 +201,7 @@ bool IsCleanUtf8(absl::string_view text) {
     uint32_t cp = 0;
     size_t len = DecodeUtf8(text, i, &cp);
     if (len == 0) return false;
-    if ((cp < 0x20 && cp != '\t') || cp == 0x7F) return false;
+    if ((cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F)) return false;  // C0, DEL, C1
     i += len;
   }
   return true;

@@ -115,11 +115,7 @@ TEST(FilterFingerprint, Stable) {
   EXPECT_EQ(FilterFingerprint(""), FilterFingerprint(std::string()));
 }
 
-// page_token.cc says the fingerprint is FNV-1a, but its offset basis is
-// 1469598103934665603 (the 64-bit FNV offset basis 14695981039346656037 with
-// its last digit dropped), so "" hashes to 14650fb0739d0383. Still stable and
-// well mixed, but not FNV-1a. Disabled until it is decided whether to fix the
-// constant (which invalidates outstanding page tokens) or the comment.
+// The fingerprint is 64-bit FNV-1a: check against its published test vectors.
 TEST(FilterFingerprint, MatchesFnv1aReferenceValues) {
   EXPECT_EQ(FilterFingerprint(""), "cbf29ce484222325");
   EXPECT_EQ(FilterFingerprint("a"), "af63dc4c8601ec8c");

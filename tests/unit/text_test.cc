@@ -73,9 +73,7 @@ TEST(IsCleanUtf8, RejectsControlCharacters) {
   EXPECT_FALSE(IsCleanUtf8(std::string("a\0b", 3)));
 }
 
-// The header promises "no control characters other than tab"; U+0080..U+009F
-// (C1 controls, e.g. U+0085 NEXT LINE) are control characters too, but the
-// implementation only rejects C0 and DEL. Disabled until that is decided.
+// C1 controls (U+0080..U+009F, e.g. U+0085 NEXT LINE) are control characters too.
 TEST(IsCleanUtf8, RejectsC1ControlCharacters) {
   EXPECT_FALSE(IsCleanUtf8("a\xC2\x85" "b"));  // U+0085 NEXT LINE
   EXPECT_FALSE(IsCleanUtf8("a\xC2\x9F" "b"));  // U+009F

@@ -1,1 +1,261 @@
-print("placeholder")
+#!/usr/bin/env python3
+"""End-to-end test of the shipped binaries: pstrack-server on a SQLite file in a
+temporary directory, driven by the pstrack CLI and by an independent Python
+gRPC client (health, reflection, an error path). Exits non-zero on failure and
+prints 'N passed, N failed'."""
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import grpc
+from grpc_tools import protoc
+
+ARGS = None
+RESULTS = {"passed": 0, "failed": 0}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def compile_protos(out_dir):
+    """Generates Python stubs for pstrack's protos, health and reflection."""
+    os.makedirs(out_dir, exist_ok=True)
+    src = os.path.abspath(os.path.join(ARGS.source_dir, "proto"))
+    files = [os.path.join(src, "pstrack/v1", f) for f in ("common.proto", "agency.proto", "catalog.proto")]
+    # health and reflection are copied under local names: the installed
+    # 'grpc' package would shadow a generated grpc/health/... module.
+    local = os.path.join(out_dir, "src")
+    for name, rel in (("health", "grpc/health/v1/health.proto"),
+                      ("reflection", "grpc/reflection/v1alpha/reflection.proto")):
+        os.makedirs(os.path.join(local, name), exist_ok=True)
+        shutil.copy(os.path.join("/usr/share/grpc-proto", rel), os.path.join(local, name, name + ".proto"))
+    extra = [os.path.join(local, "health/health.proto"), os.path.join(local, "reflection/reflection.proto")]
+    for f in files + extra:
+        root = src if f.startswith(src) else local
+        rc = protoc.main(["protoc", f"-I{root}", "-I/usr/include",
+                          f"--python_out={out_dir}", f"--grpc_python_out={out_dir}", f])
+        if rc != 0:
+            raise RuntimeError(f"protoc failed on {f}")
+    sys.path.insert(0, out_dir)
+
+
+class Server:
+    def __init__(self, data_dir, extra_args=()):
+        os.makedirs(data_dir, exist_ok=True)
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.log_path = os.path.join(data_dir, f"server-{self.port}.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [ARGS.server_bin, f"--listen={self.address}", f"--data_dir={data_dir}", *extra_args],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_serving(self.address, self)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=20)
+        self.log.close()
+        return rc
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+
+def wait_serving(address, server, timeout=20):
+    from health import health_pb2, health_pb2_grpc
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError("server exited early:\n" + server.log_text())
+        try:
+            with grpc.insecure_channel(address) as ch:
+                resp = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if resp.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+        except grpc.RpcError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not become SERVING:\n" + server.log_text())
+
+
+def cli(server, *args, expect_rc=0):
+    proc = subprocess.run([ARGS.cli_bin, f"--server={server.address}", *args], capture_output=True, text=True,
+                          timeout=60)
+    if expect_rc is not None and proc.returncode != expect_rc:
+        raise AssertionError(f"pstrack {' '.join(args)} exited {proc.returncode}, expected {expect_rc}\n"
+                             f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    return proc
+
+
+def check(name, fn):
+    try:
+        fn()
+        RESULTS["passed"] += 1
+        print(f"[ OK ] {name}")
+    except Exception:  # noqa: BLE001 - report every failure and go on
+        RESULTS["failed"] += 1
+        print(f"[FAIL] {name}")
+        traceback.print_exc()
+
+
+def expected_procedures_for(agency_code, agency_level):
+    """Independent recomputation from the CSV of which procedures an agency carries out."""
+    path = os.path.join(ARGS.source_dir, "data/sample/procedures.csv")
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    out = set()
+    for r in rows:
+        levels = [x.strip() for x in r["levels"].split(";") if x.strip()]
+        agencies = [x.strip() for x in r["agency_codes"].split(";") if x.strip()]
+        if agency_level in levels or agency_code in agencies:
+            out.add(r["code"])
+    return out, len(rows)
+
+
+def main():
+    global ARGS
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server-bin", required=True)
+    parser.add_argument("--cli-bin", required=True)
+    parser.add_argument("--source-dir", required=True)
+    ARGS = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix="pstrack-e2e-")
+    try:
+        compile_protos(os.path.join(work, "gen"))
+        data_dir = os.path.join(work, "data")
+        ref = [os.path.join(ARGS.source_dir, "data/agencies/vn_provinces.csv"),
+               os.path.join(ARGS.source_dir, "data/sample/agencies_quang_ninh.csv")]
+        server = Server(data_dir, [f"--agencies={','.join(ref)}"])
+
+        def reflection_lists_whole_api():
+            from reflection import reflection_pb2, reflection_pb2_grpc
+            with grpc.insecure_channel(server.address) as ch:
+                stub = reflection_pb2_grpc.ServerReflectionStub(ch)
+                responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
+                                                      timeout=5)
+                names = {s.name for r in responses for s in r.list_services_response.service}
+            for want in ("pstrack.v1.AgencyService", "pstrack.v1.CatalogService", "pstrack.v1.FilingService",
+                         "pstrack.v1.MetricsService", "grpc.health.v1.Health"):
+                assert want in names, f"{want} not in {names}"
+        check("reflection lists the whole v1 API and health", reflection_lists_whole_api)
+
+        def procedure_import_then_reimport():
+            csv_path = os.path.join(ARGS.source_dir, "data/sample/procedures.csv")
+            _, n = expected_procedures_for("", "")
+            out = cli(server, "procedure", "import", csv_path).stdout
+            assert f"procedures: {n} applied, 0 unchanged, 0 rejected" in out, out
+            out = cli(server, "procedure", "import", csv_path).stdout
+            assert f"procedures: 0 applied, {n} unchanged, 0 rejected" in out, out
+        check("procedure import is idempotent", procedure_import_then_reimport)
+
+        def province_counts_both_trees():
+            for date, want in (("2025-06-30", 63), ("2025-07-01", 34)):
+                out = cli(server, "agency", "list", "--level=province", f"--as_of={date}", "--json").stdout
+                got = len(json.loads(out).get("agencies", []))
+                assert got == want, f"{date}: {got} provinces, expected {want}"
+        check("63 provinces before 2025-07-01, 34 from then", province_counts_both_trees)
+
+        def procedures_of_a_ward_match_recomputation():
+            want, _ = expected_procedures_for("P22.HALONG", "commune")
+            out = cli(server, "procedure", "list", "--agency=P22.HALONG", "--json").stdout
+            got = {p["code"] for p in json.loads(out).get("procedures", [])}
+            assert got == want, f"missing {want - got}, extra {got - want}"
+        check("procedures carried out by a ward equal an independent recomputation",
+              procedures_of_a_ward_match_recomputation)
+
+        def agency_get_table():
+            out = cli(server, "agency", "get", "P22").stdout
+            assert "Tỉnh Quảng Ninh" in out and "VN/P22" in out, out
+            out = cli(server, "agency", "resolve", "F30", "--as_of=2025-07-01").stdout
+            assert "F30 -> P31" in out, out
+        check("agency get and resolve print tables", agency_get_table)
+
+        def bad_import_reports_lines():
+            bad = os.path.join(work, "bad_agencies.csv")
+            with open(bad, "w", encoding="utf-8") as f:
+                f.write("code,name,level,parent_code,admin_code,valid_from,valid_until,successor_code\n")
+                f.write("P22.NEW1,Phường Mới,commune,P22,,2025-07-01,,\n")        # line 2: good
+                f.write("P22.NEW2,Phường Hỏng,commune,P99,,,,\n")                 # line 3: unknown parent
+                f.write("P22.NEW3,Phường Lỗi,village,P22,,,,\n")                  # line 4: bad level
+                f.write("P22.NEW4,Phường Sai Ngày,commune,P22,,2025-02-30,,\n")    # line 5: bad date
+            proc = cli(server, "agency", "import", bad, expect_rc=1)
+            out = proc.stdout
+            assert "line 3: agency.parent_code: agency 'P99' does not exist" in out, out
+            assert "line 4: level:" in out, out
+            assert "line 5: valid_from:" in out, out
+            assert "agencies: 1 applied, 0 unchanged, 3 rejected" in out, out
+            cli(server, "agency", "get", "P22.NEW1")
+            missing = cli(server, "agency", "get", "P22.NEW2", expect_rc=1)
+            assert "NOT_FOUND" in missing.stderr, missing.stderr
+        check("a bad import keeps good rows and reports each bad line", bad_import_reports_lines)
+
+        def independent_client_gets_field_errors():
+            from pstrack.v1 import agency_pb2, agency_pb2_grpc
+            with grpc.insecure_channel(server.address) as ch:
+                stub = agency_pb2_grpc.AgencyServiceStub(ch)
+                try:
+                    stub.CreateAgency(agency_pb2.CreateAgencyRequest(
+                        agency=agency_pb2.Agency(code="p 1", name="x", level=agency_pb2.AGENCY_LEVEL_PROVINCE,
+                                                 parent_code="VN")), timeout=5)
+                    raise AssertionError("bad code accepted")
+                except grpc.RpcError as e:
+                    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
+                    assert "agency.code" in e.details(), e.details()
+        check("an independent Python client gets INVALID_ARGUMENT naming the field",
+              independent_client_gets_field_errors)
+
+        def sigterm_shuts_down_cleanly_and_data_persists():
+            nonlocal server
+            rc = server.stop()
+            assert rc == 0, f"exit code {rc}"
+            log = server.log_text()
+            for line in ("received SIGTERM", "health NOT_SERVING", "stopped: database closed"):
+                assert line in log, log
+            assert not os.path.exists(os.path.join(data_dir, "pstrack.db-wal")) or \
+                os.path.getsize(os.path.join(data_dir, "pstrack.db-wal")) == 0
+            server = Server(data_dir)  # no reference files this time
+            out = cli(server, "agency", "get", "P22.NEW1").stdout
+            assert "Phường Mới" in out, out
+        check("SIGTERM shuts down cleanly; data survives a restart", sigterm_shuts_down_cleanly_and_data_persists)
+
+        def server_down_message():
+            port = free_port()
+
+            class Down:
+                address = f"127.0.0.1:{port}"
+            proc = cli(Down, "--timeout=5", "agency", "list", expect_rc=2)
+            assert "cannot reach the pstrack server at 127.0.0.1:" in proc.stderr, proc.stderr
+            assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        check("the CLI explains an unreachable server in one line", server_down_message)
+
+        def usage_errors():
+            proc = cli(server, "agency", "frobnicate", expect_rc=2)
+            assert "unknown command" in proc.stderr, proc.stderr
+            proc = cli(server, "agency", "list", "--as_of=2025-13-01", expect_rc=1)
+            assert "--as_of" in proc.stderr, proc.stderr
+        check("the CLI rejects bad commands and flags clearly", usage_errors)
+
+        server.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    return 1 if RESULTS["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

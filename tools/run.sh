@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One command for a newcomer on Debian 12: installs what is missing, builds
+# pstrack, and starts the server on an embedded SQLite database in ./var with
+# the reference agencies (Vietnam's provinces before and after 2025-07-01, a
+# sample Quảng Ninh subtree) and a sample procedure catalog.
+#   tools/run.sh [extra pstrack-server flags]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash tools/deps.sh
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)" --target pstrack-server pstrack
+
+LISTEN="${PSTRACK_LISTEN:-127.0.0.1:50051}"
+cat <<MSG
+
+pstrack-server is starting on ${LISTEN} (database: var/pstrack.db). In another terminal:
+  build/release/tools/cli/pstrack agency list --level province --as_of 2025-07-01
+  build/release/tools/cli/pstrack agency resolve F24 --as_of 2025-07-01
+  build/release/tools/cli/pstrack procedure list --agency P22.HALONG
+  build/release/tools/cli/pstrack procedure get 1.001193 --json
+Stop the server with Ctrl-C.
+
+MSG
+exec build/release/services/pstrack-server \
+  --listen="${LISTEN}" \
+  --data_dir=var \
+  --agencies=data/agencies/vn_provinces.csv,data/sample/agencies_quang_ninh.csv \
+  --procedures=data/sample/procedures.csv \
+  "$@"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the whole test suite from a clean checkout: installs what is missing,
+# builds the release and the ASan+UBSan presets, and runs every test in both.
+# Exits non-zero if any build or test fails.
+#   tools/test.sh            both presets (what CI runs)
+#   tools/test.sh release    one preset only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash tools/deps.sh
+
+presets=("$@")
+if [ ${#presets[@]} -eq 0 ]; then presets=(release asan); fi
+
+for preset in "${presets[@]}"; do
+  echo "=== pstrack: ${preset} build ==="
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)"
+  echo "=== pstrack: ${preset} tests ==="
+  # ASan: leak checking stays on; gRPC's global state is freed at exit.
+  ctest --preset "$preset" -j "$(nproc)"
+done

@@ -50,6 +50,37 @@ const std::vector<Migration>& AllMigrations() {
                 PRIMARY KEY (procedure_code, agency_code)))",
            "CREATE INDEX procedure_agencies_by_agency ON procedure_agencies(agency_code, procedure_code)",
        }},
+      {2,
+       "filing events and the dossier index",
+       {
+           R"(CREATE TABLE filing_events (
+                event_id {text_key} PRIMARY KEY,
+                dossier_code {text_key} NOT NULL,
+                occurred_us BIGINT NOT NULL,
+                kind INTEGER NOT NULL,
+                content TEXT NOT NULL,
+                recorded_us BIGINT NOT NULL))",
+           "CREATE INDEX filing_events_by_dossier ON filing_events(dossier_code, occurred_us)",
+           R"(CREATE TABLE dossiers (
+                code {text_key} PRIMARY KEY,
+                agency_code {text_key} NOT NULL REFERENCES agencies(code),
+                agency_path {text_key} NOT NULL,
+                procedure_code {text_key},
+                status INTEGER NOT NULL,
+                channel INTEGER NOT NULL,
+                received_us BIGINT,
+                received_day TEXT,
+                due_us BIGINT,
+                finish_us BIGINT,
+                finish_day TEXT,
+                wait_since_us BIGINT,
+                event_count INTEGER NOT NULL,
+                updated_us BIGINT NOT NULL))",
+           "CREATE INDEX dossiers_by_path_received ON dossiers(agency_path, received_day)",
+           "CREATE INDEX dossiers_by_path_finished ON dossiers(agency_path, finish_day)",
+           "CREATE INDEX dossiers_by_procedure ON dossiers(procedure_code, code)",
+           "CREATE INDEX dossiers_open_by_due ON dossiers(due_us) WHERE finish_us IS NULL",
+       }},
   };
   return kMigrations;
 }

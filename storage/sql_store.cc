@@ -48,24 +48,31 @@ class DynamicQuery {
   // Appends a placeholder for `value` and returns it.
   std::string Bind(std::string value) {
     strings_.push_back(std::move(value));
-    order_.push_back({true, strings_.size() - 1});
+    order_.push_back({0, strings_.size() - 1});
     return absl::StrCat(":p", order_.size());
   }
   std::string Bind(int value) {
     ints_.push_back(value);
-    order_.push_back({false, ints_.size() - 1});
+    order_.push_back({1, ints_.size() - 1});
+    return absl::StrCat(":p", order_.size());
+  }
+  std::string BindInt64(int64_t value) {
+    int64s_.push_back(value);
+    order_.push_back({2, int64s_.size() - 1});
     return absl::StrCat(":p", order_.size());
   }
   // Binds by name, so the order in which placeholders appear in the text
   // (which depends on argument evaluation order) does not matter.
   void BindAll(soci::statement& st) {
     for (size_t k = 0; k < order_.size(); ++k) {
-      const auto& [is_string, i] = order_[k];
+      const auto& [type, i] = order_[k];
       std::string name = absl::StrCat("p", k + 1);
-      if (is_string) {
+      if (type == 0) {
         st.exchange(soci::use(strings_[i], name));
-      } else {
+      } else if (type == 1) {
         st.exchange(soci::use(ints_[i], name));
+      } else {
+        st.exchange(soci::use(int64s_[i], name));
       }
     }
   }
@@ -73,7 +80,8 @@ class DynamicQuery {
  private:
   std::deque<std::string> strings_;  // deque: references stay valid
   std::deque<int> ints_;
-  std::vector<std::pair<bool, size_t>> order_;
+  std::deque<long long> int64s_;
+  std::vector<std::pair<int, size_t>> order_;  // (0 string | 1 int | 2 int64, index)
 };
 
 // A nullable text column read through an indicator.
@@ -190,6 +198,64 @@ struct ProcedureRow {
     return p;
   }
 };
+
+struct NullableInt64 {
+  long long value = 0;
+  soci::indicator ind = soci::i_null;
+  std::optional<int64_t> get() const { return ind == soci::i_ok ? std::optional<int64_t>(value) : std::nullopt; }
+};
+
+struct DossierDbRow {
+  std::string code, agency_code, agency_path;
+  NullableText procedure_code, received_day, finish_day;
+  int status = 0, channel = 0, event_count = 0;
+  NullableInt64 received_us, due_us, finish_us, wait_since_us;
+  long long updated_us = 0;
+
+  static constexpr const char* kColumns =
+      "code, agency_code, agency_path, procedure_code, status, channel, received_us, received_day, due_us, "
+      "finish_us, finish_day, wait_since_us, event_count, updated_us";
+
+  void Exchange(soci::statement& st) {
+    st.exchange(soci::into(code));
+    st.exchange(soci::into(agency_code));
+    st.exchange(soci::into(agency_path));
+    st.exchange(soci::into(procedure_code.value, procedure_code.ind));
+    st.exchange(soci::into(status));
+    st.exchange(soci::into(channel));
+    st.exchange(soci::into(received_us.value, received_us.ind));
+    st.exchange(soci::into(received_day.value, received_day.ind));
+    st.exchange(soci::into(due_us.value, due_us.ind));
+    st.exchange(soci::into(finish_us.value, finish_us.ind));
+    st.exchange(soci::into(finish_day.value, finish_day.ind));
+    st.exchange(soci::into(wait_since_us.value, wait_since_us.ind));
+    st.exchange(soci::into(event_count));
+    st.exchange(soci::into(updated_us));
+  }
+
+  DossierRow ToRow() const {
+    DossierRow r;
+    r.code = code;
+    r.agency_code = agency_code;
+    r.agency_path = agency_path;
+    r.procedure_code = procedure_code.get();
+    r.status = status;
+    r.channel = channel;
+    r.received_us = received_us.get();
+    r.received_day = received_day.get();
+    r.due_us = due_us.get();
+    r.finish_us = finish_us.get();
+    r.finish_day = finish_day.get();
+    r.wait_since_us = wait_since_us.get();
+    r.event_count = event_count;
+    r.updated_us = updated_us;
+    return r;
+  }
+};
+
+// Statements with many rows are split so that no statement binds more than
+// this many parameters (SQLite's limit is 32766).
+constexpr size_t kMaxParamsPerStatement = 3000;
 
 int LevelsMask(const std::vector<AgencyLevel>& levels) {
   int mask = 0;
@@ -379,6 +445,88 @@ class SqlTransaction : public WriteTransaction {
     });
   }
 
+  absl::StatusOr<std::vector<StoredEvent>> FindEvents(const std::vector<std::string>& ids) override {
+    return QueryEventsWhere("event_id", ids);
+  }
+
+  absl::StatusOr<std::vector<StoredEvent>> LoadDossierEvents(const std::vector<std::string>& codes) override {
+    return QueryEventsWhere("dossier_code", codes);
+  }
+
+  absl::StatusOr<int64_t> CountEvents() override { return Count("filing_events"); }
+
+  absl::StatusOr<std::optional<DossierRow>> FindDossier(absl::string_view code) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat("SELECT ", DossierDbRow::kColumns, " FROM dossiers WHERE code = ", q.Bind(std::string(code)));
+    PSTRACK_ASSIGN_OR_RETURN(auto rows, QueryDossiers(q));
+    if (rows.empty()) return std::optional<DossierRow>();
+    return std::optional<DossierRow>(std::move(rows.front()));
+  }
+
+  absl::StatusOr<std::vector<DossierRow>> ListDossiers(const DossierQuery& query) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat("SELECT ", DossierDbRow::kColumns, " FROM dossiers WHERE 1 = 1");
+    if (!query.agency_path.empty()) {
+      absl::StrAppend(&q.sql, " AND (agency_path = ", q.Bind(query.agency_path), " OR (agency_path >= ",
+                      q.Bind(query.agency_path + "/"), " AND agency_path < ", q.Bind(SubtreeEnd(query.agency_path)),
+                      "))");
+    }
+    if (!query.procedure_code.empty()) {
+      absl::StrAppend(&q.sql, " AND procedure_code = ", q.Bind(query.procedure_code));
+    }
+    if (query.status != 0) absl::StrAppend(&q.sql, " AND status = ", q.Bind(query.status));
+    if (query.channel != 0) absl::StrAppend(&q.sql, " AND channel = ", q.Bind(query.channel));
+    if (query.received_from) absl::StrAppend(&q.sql, " AND received_day >= ", q.Bind(FormatDate(*query.received_from)));
+    if (query.received_until) absl::StrAppend(&q.sql, " AND received_day < ", q.Bind(FormatDate(*query.received_until)));
+    if (query.finished_from) absl::StrAppend(&q.sql, " AND finish_day >= ", q.Bind(FormatDate(*query.finished_from)));
+    if (query.finished_until) absl::StrAppend(&q.sql, " AND finish_day < ", q.Bind(FormatDate(*query.finished_until)));
+    if (query.overdue_at_us) {
+      absl::StrAppend(&q.sql, " AND finish_us IS NULL AND wait_since_us IS NULL AND due_us <= ",
+                      q.BindInt64(*query.overdue_at_us));
+    }
+    if (!query.after_code.empty()) absl::StrAppend(&q.sql, " AND code > ", q.Bind(query.after_code));
+    absl::StrAppend(&q.sql, " ORDER BY code LIMIT ", q.Bind(query.limit));
+    return QueryDossiers(q);
+  }
+
+  absl::Status InsertEvents(const std::vector<StoredEvent>& events) override {
+    constexpr size_t kColumns = 6;
+    for (size_t begin = 0; begin < events.size(); begin += kMaxParamsPerStatement / kColumns) {
+      size_t end = std::min(events.size(), begin + kMaxParamsPerStatement / kColumns);
+      DynamicQuery q;
+      q.sql = "INSERT INTO filing_events (event_id, dossier_code, occurred_us, kind, content, recorded_us) VALUES ";
+      for (size_t i = begin; i < end; ++i) {
+        const StoredEvent& e = events[i];
+        absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(e.event_id), ", ", q.Bind(e.dossier_code), ", ",
+                        q.BindInt64(e.occurred_us), ", ", q.Bind(e.kind), ", ", q.Bind(e.content), ", ",
+                        q.BindInt64(e.recorded_us), ")");
+      }
+      PSTRACK_RETURN_IF_ERROR(Execute(q));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status PutDossier(const DossierRow& r) override {
+    DynamicQuery q;
+    auto opt = [&](const std::optional<int64_t>& v) { return v ? q.BindInt64(*v) : std::string("NULL"); };
+    auto text = [&](const std::string& v) { return v.empty() ? std::string("NULL") : q.Bind(v); };
+    q.sql = absl::StrCat(
+        "INSERT INTO dossiers (code, agency_code, agency_path, procedure_code, status, channel, received_us, "
+        "received_day, due_us, finish_us, finish_day, wait_since_us, event_count, updated_us) VALUES (",
+        q.Bind(r.code), ", ", q.Bind(r.agency_code), ", ", q.Bind(r.agency_path), ", ", text(r.procedure_code), ", ",
+        q.Bind(r.status), ", ", q.Bind(r.channel), ", ", opt(r.received_us), ", ", text(r.received_day), ", ",
+        opt(r.due_us), ", ", opt(r.finish_us), ", ", text(r.finish_day), ", ", opt(r.wait_since_us), ", ",
+        q.Bind(r.event_count), ", ", q.BindInt64(r.updated_us), ")");
+    absl::StrAppend(&q.sql,
+                    " ON CONFLICT (code) DO UPDATE SET agency_code = excluded.agency_code, "
+                    "agency_path = excluded.agency_path, procedure_code = excluded.procedure_code, "
+                    "status = excluded.status, channel = excluded.channel, received_us = excluded.received_us, "
+                    "received_day = excluded.received_day, due_us = excluded.due_us, finish_us = excluded.finish_us, "
+                    "finish_day = excluded.finish_day, wait_since_us = excluded.wait_since_us, "
+                    "event_count = excluded.event_count, updated_us = excluded.updated_us");
+    return Execute(q);
+  }
+
   absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) override {
     std::string name = absl::StrCat("sp", ++savepoints_);
     PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << "SAVEPOINT " + name; }));
@@ -433,6 +581,67 @@ class SqlTransaction : public WriteTransaction {
     long long n = 0;
     PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << "SELECT COUNT(*) FROM " << table, soci::into(n); }));
     return static_cast<int64_t>(n);
+  }
+
+  absl::Status Execute(DynamicQuery& q) {
+    return Guard([&] {
+      soci::statement st(sql_);
+      q.BindAll(st);
+      st.alloc();
+      st.prepare(q.sql);
+      st.define_and_bind();
+      st.execute(true);
+    });
+  }
+
+  absl::StatusOr<std::vector<StoredEvent>> QueryEventsWhere(const char* column, const std::vector<std::string>& keys) {
+    std::vector<StoredEvent> out;
+    for (size_t begin = 0; begin < keys.size(); begin += kMaxParamsPerStatement) {
+      size_t end = std::min(keys.size(), begin + kMaxParamsPerStatement);
+      DynamicQuery q;
+      q.sql = absl::StrCat("SELECT event_id, dossier_code, occurred_us, kind, content, recorded_us FROM filing_events "
+                           "WHERE ", column, " IN (");
+      for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(keys[i]));
+      absl::StrAppend(&q.sql, ") ORDER BY dossier_code, occurred_us, event_id");
+      PSTRACK_RETURN_IF_ERROR(Guard([&] {
+        StoredEvent e;
+        long long occurred = 0, recorded = 0;
+        soci::statement st(sql_);
+        st.exchange(soci::into(e.event_id));
+        st.exchange(soci::into(e.dossier_code));
+        st.exchange(soci::into(occurred));
+        st.exchange(soci::into(e.kind));
+        st.exchange(soci::into(e.content));
+        st.exchange(soci::into(recorded));
+        q.BindAll(st);
+        st.alloc();
+        st.prepare(q.sql);
+        st.define_and_bind();
+        st.execute(false);
+        while (st.fetch()) {
+          e.occurred_us = occurred;
+          e.recorded_us = recorded;
+          out.push_back(e);
+        }
+      }));
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<DossierRow>> QueryDossiers(DynamicQuery& q) {
+    std::vector<DossierRow> out;
+    PSTRACK_RETURN_IF_ERROR(Guard([&] {
+      DossierDbRow row;
+      soci::statement st(sql_);
+      row.Exchange(st);
+      q.BindAll(st);
+      st.alloc();
+      st.prepare(q.sql);
+      st.define_and_bind();
+      st.execute(false);
+      while (st.fetch()) out.push_back(row.ToRow());
+    }));
+    return out;
   }
 
   absl::StatusOr<std::vector<Agency>> QueryAgencies(DynamicQuery& q) {

@@ -52,6 +52,42 @@ struct ProcedureQuery {
   int limit = 100;
 };
 
+// A filing event as stored: its canonical encoding (services/filings/event.h)
+// with the columns queries need.
+struct StoredEvent {
+  std::string event_id;
+  std::string dossier_code;
+  int64_t occurred_us = 0;
+  int kind = 0;
+  std::string content;
+  int64_t recorded_us = 0;
+};
+
+// The query index of a dossier. Derived: the dossier's state is always the
+// replay of its events; this row only makes listing and filtering cheap.
+struct DossierRow {
+  std::string code, agency_code, agency_path, procedure_code;
+  int status = 0;
+  int channel = 0;
+  std::optional<int64_t> received_us, due_us, finish_us, wait_since_us;
+  std::string received_day, finish_day;  // "YYYY-MM-DD" local, or empty
+  int event_count = 0;
+  int64_t updated_us = 0;
+};
+
+struct DossierQuery {
+  std::string agency_path;  // subtree; empty = all
+  std::string procedure_code;
+  int status = 0;
+  int channel = 0;
+  OptionalDate received_from, received_until;  // [from, until)
+  OptionalDate finished_from, finished_until;
+  // Open, received, not waiting for a supplement, due before this instant.
+  std::optional<int64_t> overdue_at_us;
+  std::string after_code;
+  int limit = 100;
+};
+
 class ReadTransaction {
  public:
   virtual ~ReadTransaction() = default;
@@ -63,6 +99,15 @@ class ReadTransaction {
   virtual absl::StatusOr<std::optional<Procedure>> FindProcedure(absl::string_view code) = 0;
   virtual absl::StatusOr<std::vector<Procedure>> ListProcedures(const ProcedureQuery& query) = 0;
   virtual absl::StatusOr<int64_t> CountProcedures() = 0;
+
+  // Stored events with these ids (any dossier).
+  virtual absl::StatusOr<std::vector<StoredEvent>> FindEvents(const std::vector<std::string>& event_ids) = 0;
+  // Every stored event of these dossiers.
+  virtual absl::StatusOr<std::vector<StoredEvent>> LoadDossierEvents(const std::vector<std::string>& dossier_codes) = 0;
+  virtual absl::StatusOr<std::optional<DossierRow>> FindDossier(absl::string_view code) = 0;
+  // Ordered by code.
+  virtual absl::StatusOr<std::vector<DossierRow>> ListDossiers(const DossierQuery& query) = 0;
+  virtual absl::StatusOr<int64_t> CountEvents() = 0;
 };
 
 class WriteTransaction : public ReadTransaction {
@@ -78,6 +123,10 @@ class WriteTransaction : public ReadTransaction {
                                        int depth_delta) = 0;
   // Inserts or replaces a procedure and its agency list.
   virtual absl::Status PutProcedure(const Procedure& procedure) = 0;
+  // Appends events (ids not yet stored), in multi-row statements.
+  virtual absl::Status InsertEvents(const std::vector<StoredEvent>& events) = 0;
+  // Inserts or replaces a dossier's index row.
+  virtual absl::Status PutDossier(const DossierRow& row) = 0;
 
   // Runs `fn` so that if it fails, everything it wrote is undone while the
   // rest of the transaction stays (a savepoint). Lets a batch keep its good

@@ -8,6 +8,7 @@
 #ifndef PSTRACK_SERVICES_CALENDAR_WORKING_CALENDAR_H_
 #define PSTRACK_SERVICES_CALENDAR_WORKING_CALENDAR_H_
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -92,10 +93,23 @@ class WorkingCalendar {
   std::vector<int> published_years() const;
 
  private:
-  // Implementation detail, free for the implementer to shape: e.g. per-day
-  // working flags and a prefix count over a fixed range of years so that
-  // AddWorkingDays and WorkingDaysBetween are O(log n) or O(1).
-  absl::flat_hash_map<int, CalendarYear> years_;
+  // Per-day working flags over a fixed range of years and the count of
+  // working days before each day, so that the queries above are O(1). Null
+  // in a default-constructed calendar, which then follows the weekend rule.
+  struct DayTable;
+
+  // `published`: the years read from files, already validated.
+  static WorkingCalendar Build(absl::flat_hash_map<int, CalendarYear> published, std::string version);
+
+  // Working days before `d`, counted from the table's first day (negative
+  // before it); the weekend rule applies outside the table.
+  int64_t WorkingDaysBefore(Date d) const;
+  // The working day w with WorkingDaysBefore(w) == index.
+  Date WorkingDayAt(int64_t index) const;
+
+  absl::flat_hash_map<int, CalendarYear> years_;  // published and provisional years of the table
+  std::vector<int> published_years_;
+  std::shared_ptr<const DayTable> table_;
   OfficeHours office_hours_;
   std::string version_;
 };

@@ -20,6 +20,8 @@ ABSL_FLAG(std::string, db, "", "Database URL: sqlite:///path/file.db or postgres
 ABSL_FLAG(std::string, data_dir, "var", "Directory for the default SQLite database (created if missing)");
 ABSL_FLAG(std::vector<std::string>, agencies, {}, "Agency reference-data CSV files to load at start (comma-separated)");
 ABSL_FLAG(std::vector<std::string>, procedures, {}, "Procedure catalog CSV files to load at start (comma-separated)");
+ABSL_FLAG(std::string, calendar_dir, "data/calendar",
+          "Directory of per-year working-day calendars (YYYY.csv); empty for the rule-based calendar only");
 ABSL_FLAG(int, max_threads, 64, "Largest number of threads serving RPCs");
 ABSL_FLAG(int, read_connections, 4, "Database connections used for reads");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "How long in-flight calls may run after SIGTERM");
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   options.agency_files = absl::GetFlag(FLAGS_agencies);
   options.procedure_files = absl::GetFlag(FLAGS_procedures);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.calendar_dir = absl::GetFlag(FLAGS_calendar_dir);
   options.store.read_connections = absl::GetFlag(FLAGS_read_connections);
 
   auto server = pstrack::PstrackServer::Start(options);

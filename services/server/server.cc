@@ -16,6 +16,9 @@
 #include "services/agencies/agency_registry.h"
 #include "services/api/agency_service.h"
 #include "services/api/catalog_service.h"
+#include "services/api/filing_service.h"
+#include "services/calendar/working_calendar.h"
+#include "services/filings/filings.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/procedure_csv.h"
 #include "services/common/log.h"
@@ -29,9 +32,11 @@ struct PstrackServer::Impl {
   std::unique_ptr<Catalog> catalog;
   std::unique_ptr<AgencyServiceImpl> agency_service;
   std::unique_ptr<CatalogServiceImpl> catalog_service;
-  // Declared in the API, implemented by later milestones: registered so that
-  // reflection shows the whole v1 API; their methods answer UNIMPLEMENTED.
-  v1::FilingService::Service filing_service;
+  std::shared_ptr<const WorkingCalendar> calendar;
+  std::unique_ptr<Filings> filings;
+  std::unique_ptr<FilingServiceImpl> filing_service;
+  // Declared in the API, implemented by a later milestone: registered so that
+  // reflection shows the whole v1 API; its methods answer UNIMPLEMENTED.
   v1::MetricsService::Service metrics_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
@@ -102,6 +107,17 @@ absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::strin
 
 absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const ServerOptions& options) {
   auto impl = std::make_unique<Impl>();
+  if (options.calendar_dir.empty()) {
+    impl->calendar = std::make_shared<WorkingCalendar>(WorkingCalendar::RulesOnly());
+    LogWarning("no calendar directory: every year uses the provisional rule-based calendar");
+  } else {
+    PSTRACK_ASSIGN_OR_RETURN(WorkingCalendar calendar, WorkingCalendar::LoadDirectory(options.calendar_dir));
+    impl->calendar = std::make_shared<WorkingCalendar>(std::move(calendar));
+    std::string years;
+    for (int y : impl->calendar->published_years()) absl::StrAppend(&years, years.empty() ? "" : ",", y);
+    LogInfo("working-day calendar from ", options.calendar_dir, ": published years ", years.empty() ? "none" : years,
+            ", version ", impl->calendar->version());
+  }
   PSTRACK_ASSIGN_OR_RETURN(impl->store, OpenStore(options.database_url, options.store));
   LogInfo("database ", impl->store->backend(), " at schema version ", impl->store->schema_version());
   PSTRACK_ASSIGN_OR_RETURN(int rejected,
@@ -112,6 +128,8 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   impl->catalog = std::make_unique<Catalog>(*impl->store);
   impl->agency_service = std::make_unique<AgencyServiceImpl>(*impl->agencies);
   impl->catalog_service = std::make_unique<CatalogServiceImpl>(*impl->catalog);
+  impl->filings = std::make_unique<Filings>(*impl->store, impl->calendar);
+  impl->filing_service = std::make_unique<FilingServiceImpl>(*impl->filings);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -125,7 +143,7 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(impl->agency_service.get());
   builder.RegisterService(impl->catalog_service.get());
-  builder.RegisterService(&impl->filing_service);
+  builder.RegisterService(impl->filing_service.get());
   builder.RegisterService(&impl->metrics_service);
   impl->server = builder.BuildAndStart();
   if (!impl->server || impl->port == 0) {

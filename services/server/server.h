@@ -30,6 +30,9 @@ struct ServerOptions {
   // the procedure catalog.
   std::vector<std::string> agency_files;
   std::vector<std::string> procedure_files;
+  // Directory of per-year working-day calendars (YYYY.csv). Empty: the
+  // rule-based calendar only (every year provisional).
+  std::string calendar_dir = "data/calendar";
 };
 
 class PstrackServer {

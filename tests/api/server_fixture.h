@@ -29,6 +29,7 @@ class ServerTest : public ::testing::Test {
     o.listen_address = "127.0.0.1:0";
     o.database_url = "sqlite:" + dir_.File("pstrack.db");
     o.max_threads = 16;
+    o.calendar_dir = std::string(PSTRACK_SOURCE_DIR) + "/data/calendar";
     return o;
   }
 

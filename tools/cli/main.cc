@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -13,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -20,6 +22,9 @@
 #include "grpcpp/grpcpp.h"
 #include "pstrack/v1/agency.grpc.pb.h"
 #include "pstrack/v1/catalog.grpc.pb.h"
+#include "pstrack/v1/filing.grpc.pb.h"
+#include "services/api/filing_convert.h"
+#include "services/filings/event_csv.h"
 #include "services/agencies/agency_csv.h"
 #include "services/api/convert.h"
 #include "services/catalog/procedure_csv.h"
@@ -39,6 +44,9 @@ ABSL_FLAG(std::string, mode, "", "procedure list: online mode none, partial or f
 ABSL_FLAG(std::string, agency, "", "procedure list: carried out by this agency");
 ABSL_FLAG(std::string, query, "", "procedure list: code, or name contains");
 ABSL_FLAG(int, limit, 0, "list: stop after this many rows (0 = all)");
+ABSL_FLAG(std::string, status, "", "dossier list: status (received, processing, resolved, ...)");
+ABSL_FLAG(bool, overdue, false, "dossier list: only open dossiers past their due time");
+ABSL_FLAG(int, batch, 1000, "event send: events per call");
 
 namespace pstrack {
 namespace {
@@ -53,6 +61,11 @@ Agencies:
   agency import FILE.csv          columns: code,name,level,parent_code,admin_code,
                                   valid_from,valid_until,successor_code
   agency resolve CODE --as_of DATE   the agency standing for CODE on that date
+Dossier events:
+  event send FILE.jsonl|FILE.csv  send filing events (JSON lines in the API's JSON form, or CSV
+                                  with the columns listed in docs/api.md); prints a summary
+  dossier get CODE                one dossier: state, appointment dates, outcome, timeline
+  dossier list [--agency CODE] [--status S] [--overdue]
 Procedures:
   procedure list [--field F] [--mode none|partial|full] [--agency CODE] [--level L]
                  [--query TEXT] [--as_of DATE]
@@ -78,6 +91,7 @@ class Client {
     channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
     agencies_ = v1::AgencyService::NewStub(channel_);
     catalog_ = v1::CatalogService::NewStub(channel_);
+    filings_ = v1::FilingService::NewStub(channel_);
   }
 
   std::unique_ptr<grpc::ClientContext> Context() const {
@@ -118,12 +132,14 @@ class Client {
 
   v1::AgencyService::Stub& agencies() { return *agencies_; }
   v1::CatalogService::Stub& catalog() { return *catalog_; }
+  v1::FilingService::Stub& filings() { return *filings_; }
 
  private:
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::AgencyService::Stub> agencies_;
   std::unique_ptr<v1::CatalogService::Stub> catalog_;
+  std::unique_ptr<v1::FilingService::Stub> filings_;
 };
 
 std::string ToJson(const google::protobuf::Message& m) {
@@ -411,6 +427,212 @@ int ProcedureImport(Client& client, const std::string& path) {
              : 0;
 }
 
+// ---- events and dossiers ----
+
+struct ParsedEvent {
+  int line = 0;
+  v1::FilingEvent event;
+};
+
+// Reads a .jsonl (one FilingEvent per line, proto JSON) or a .csv file. Bad
+// lines are printed and counted; the rest is returned.
+std::vector<ParsedEvent> ReadEvents(const std::string& path, int* local_rejects) {
+  std::string text = ReadFileOrDie(path);
+  std::vector<ParsedEvent> out;
+  const bool csv = path.size() >= 4 && path.substr(path.size() - 4) == ".csv";
+  if (csv) {
+    for (auto& row : OrDie(ParseEventCsv(text))) {
+      if (!row.event.ok()) {
+        std::cout << "line " << row.line << ": " << row.event.status().message() << "\n";
+        ++*local_rejects;
+        continue;
+      }
+      ParsedEvent p;
+      p.line = row.line;
+      FilingEventToProto(*row.event, &p.event);
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+  std::istringstream in(text);
+  std::string line;
+  google::protobuf::util::JsonParseOptions options;
+  for (int n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    ParsedEvent p;
+    p.line = n;
+    auto status = google::protobuf::util::JsonStringToMessage(line, &p.event, options);
+    if (!status.ok()) {
+      std::cout << "line " << n << ": not a FilingEvent in JSON: " << status.message() << "\n";
+      ++*local_rejects;
+      continue;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void Progress(size_t done, size_t total) {
+  if (!isatty(STDERR_FILENO) || total == 0) return;
+  const int width = 40;
+  int filled = static_cast<int>(width * done / total);
+  std::cerr << "\r[" << std::string(filled, '=') << std::string(width - filled, ' ') << "] " << done << "/" << total
+            << " events" << (done == total ? "\n" : "") << std::flush;
+}
+
+int EventSend(Client& client, const std::string& path) {
+  int local_rejects = 0;
+  std::vector<ParsedEvent> events = ReadEvents(path, &local_rejects);
+  const size_t batch = static_cast<size_t>(std::clamp(absl::GetFlag(FLAGS_batch), 1, 10000));
+  int applied = 0, unchanged = 0, rejected = local_rejects;
+  std::map<std::string, int> reasons;
+  for (size_t begin = 0; begin < events.size(); begin += batch) {
+    v1::RecordEventsRequest req;
+    for (size_t i = begin; i < std::min(events.size(), begin + batch); ++i) {
+      *req.add_events() = events[i].event;
+      req.add_source_lines(events[i].line);
+    }
+    v1::RecordEventsResponse resp;
+    client.Check(client.filings().RecordEvents(client.Context().get(), req, &resp));
+    for (const auto& r : resp.results()) {
+      if (r.outcome() == v1::ItemResult::OUTCOME_APPLIED) ++applied;
+      if (r.outcome() == v1::ItemResult::OUTCOME_UNCHANGED) ++unchanged;
+      if (r.outcome() == v1::ItemResult::OUTCOME_REJECTED) {
+        ++rejected;
+        ++reasons[Client::StatusName(static_cast<grpc::StatusCode>(r.code()))];
+        std::cout << "line " << r.source_line() << ": " << r.key() << ": " << r.message() << "\n";
+      }
+    }
+    Progress(std::min(events.size(), begin + batch), events.size());
+  }
+  std::cout << "events: " << applied << " accepted, " << unchanged << " duplicate, " << rejected << " rejected";
+  if (!reasons.empty()) {
+    std::vector<std::string> parts;
+    for (const auto& [reason, n] : reasons) parts.push_back(absl::StrCat(n, " ", reason));
+    std::cout << " (" << absl::StrJoin(parts, ", ") << ")";
+  }
+  std::cout << "\n";
+  return rejected > 0 ? 1 : 0;
+}
+
+std::string InstantText(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()), VietnamTimeZone());
+}
+
+std::string EnumText(const google::protobuf::EnumDescriptor* d, int value, const std::string& prefix) {
+  const auto* v = d->FindValueByNumber(value);
+  if (!v) return absl::StrCat(value);
+  std::string name = v->name();
+  if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
+  return absl::AsciiStrToLower(name);
+}
+
+std::string EventDetail(const v1::FilingEvent& e) {
+  switch (e.kind_case()) {
+    case v1::FilingEvent::kReceived:
+      return absl::StrCat(EnumText(v1::Channel_descriptor(), e.received().channel(), "CHANNEL_"),
+                          e.received().has_declared_appointment_date()
+                              ? ", declared " + DateText(e.received().declared_appointment_date(), true)
+                              : "");
+    case v1::FilingEvent::kReappointed:
+      return absl::StrCat("new date ", DateText(e.reappointed().new_appointment_date(), true), " ",
+                          e.reappointed().reason());
+    case v1::FilingEvent::kPayment:
+      return absl::StrCat(e.payment().amount_vnd(), " VND", e.payment().online() ? ", online" : "");
+    case v1::FilingEvent::kFeedback:
+      return absl::StrCat(EnumText(v1::SatisfactionRating_descriptor(), e.feedback().rating(), "SATISFACTION_RATING_"),
+                          e.feedback().complaint() ? ", complaint" : "");
+    case v1::FilingEvent::kResolved:
+      return e.resolved().electronic_result() ? "electronic result" : "";
+    case v1::FilingEvent::kSupplementRequested: return e.supplement_requested().reason();
+    case v1::FilingEvent::kWithdrawn: return e.withdrawn().reason();
+    case v1::FilingEvent::kStopped: return e.stopped().reason();
+    case v1::FilingEvent::kNotAccepted: return e.not_accepted().reason();
+    default: return "";
+  }
+}
+
+int DossierGet(Client& client, const std::string& code) {
+  v1::GetDossierRequest req;
+  req.set_code(code);
+  v1::Dossier d;
+  client.Check(client.filings().GetDossier(client.Context().get(), req, &d));
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(d);
+    return 0;
+  }
+  auto timeliness = [](int t) { return EnumText(v1::Timeliness_descriptor(), t, "TIMELINESS_"); };
+  std::cout << "Dossier " << d.code() << "  procedure " << d.procedure_code() << "  agency " << d.agency_code()
+            << "\n";
+  Table t({"FIELD", "VALUE"});
+  t.AddRow({"status", absl::StrCat(EnumText(v1::DossierStatus_descriptor(), d.status(), "DOSSIER_STATUS_"), " (",
+                                   static_cast<int>(d.status()), ")")});
+  t.AddRow({"channel", EnumText(v1::Channel_descriptor(), d.channel(), "CHANNEL_")});
+  if (d.has_received_time()) t.AddRow({"received", InstantText(d.received_time())});
+  if (d.has_computed_appointment_date()) {
+    t.AddRow({"appointment", absl::StrCat(DateText(d.computed_appointment_date(), true), " (computed",
+                                          d.calendar_provisional() ? ", provisional calendar" : "", ")")});
+  }
+  if (d.has_declared_appointment_date()) {
+    t.AddRow({"declared", absl::StrCat(DateText(d.declared_appointment_date(), true),
+                                       d.appointment_mismatch() ? "  ≠ computed" : "  = computed")});
+  }
+  if (d.has_reappointed_date()) {
+    t.AddRow({"re-appointed", absl::StrCat(DateText(d.reappointed_date(), true), d.apology_late() ? " (late apology)" : "")});
+  }
+  if (d.has_finish_time()) t.AddRow({"finished", InstantText(d.finish_time())});
+  t.AddRow({"timeliness", absl::StrCat(timeliness(d.timeliness()), " (rule), ", timeliness(d.portal_timeliness()),
+                                       " (portal)")});
+  if (d.supplement_requests()) t.AddRow({"supplements", absl::StrCat(d.supplement_requests())});
+  if (d.paid_amount_vnd()) t.AddRow({"paid", absl::StrCat(d.paid_amount_vnd(), " VND", d.paid_online() ? " online" : "")});
+  t.Print(std::cout);
+  std::cout << "\n";
+  Table timeline({"TIME", "EVENT", "DETAIL", "EVENT ID"});
+  for (const auto& e : d.events()) {
+    const auto* field = e.GetDescriptor()->FindFieldByNumber(static_cast<int>(e.kind_case()));
+    timeline.AddRow({InstantText(e.occurred_at()), field ? field->name() : "?", EventDetail(e), e.event_id()});
+  }
+  timeline.Print(std::cout);
+  return 0;
+}
+
+int DossierList(Client& client) {
+  v1::ListDossiersRequest req;
+  req.set_agency_code(absl::GetFlag(FLAGS_agency));
+  if (std::string s = absl::GetFlag(FLAGS_status); !s.empty()) {
+    int value = 0;
+    if (!v1::DossierStatus_Parse("DOSSIER_STATUS_" + absl::AsciiStrToUpper(s), reinterpret_cast<v1::DossierStatus*>(&value))) {
+      throw CliError{absl::StrCat("--status: '", s, "' is not a status (received, processing, resolved, ...)")};
+    }
+    req.set_status(static_cast<v1::DossierStatus>(value));
+  }
+  req.set_overdue_only(absl::GetFlag(FLAGS_overdue));
+  const int limit = absl::GetFlag(FLAGS_limit);
+  v1::ListDossiersResponse all;
+  do {
+    req.set_page_size(limit > 0 ? std::min(1000, limit - all.dossiers_size()) : 1000);
+    v1::ListDossiersResponse page;
+    client.Check(client.filings().ListDossiers(client.Context().get(), req, &page));
+    for (auto& d : *page.mutable_dossiers()) *all.add_dossiers() = std::move(d);
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty() && (limit == 0 || all.dossiers_size() < limit));
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(all);
+    return 0;
+  }
+  Table t({"DOSSIER", "AGENCY", "PROCEDURE", "STATUS", "RECEIVED", "APPOINTMENT", "TIMELINESS"});
+  for (const auto& d : all.dossiers()) {
+    t.AddRow({d.code(), d.agency_code(), d.procedure_code(),
+              EnumText(v1::DossierStatus_descriptor(), d.status(), "DOSSIER_STATUS_"),
+              d.has_received_time() ? InstantText(d.received_time()) : "",
+              DateText(d.computed_appointment_date(), d.has_computed_appointment_date()),
+              EnumText(v1::Timeliness_descriptor(), d.timeliness(), "TIMELINESS_")});
+  }
+  t.Print(std::cout);
+  std::cout << all.dossiers_size() << " dossiers\n";
+  return 0;
+}
+
 int Run(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "help" || args[0] == "--help") {
     std::cout << kUsage;
@@ -428,6 +650,11 @@ int Run(const std::vector<std::string>& args) {
     if (verb == "get") return need(3, "agency get CODE"), AgencyGet(client, args[2]);
     if (verb == "import") return need(3, "agency import FILE.csv"), AgencyImport(client, args[2]);
     if (verb == "resolve") return need(3, "agency resolve CODE --as_of DATE"), AgencyResolve(client, args[2]);
+  } else if (noun == "event" || noun == "events") {
+    if (verb == "send") return need(3, "event send FILE.jsonl|FILE.csv"), EventSend(client, args[2]);
+  } else if (noun == "dossier" || noun == "dossiers") {
+    if (verb == "get") return need(3, "dossier get CODE"), DossierGet(client, args[2]);
+    if (verb == "list") return need(2, "dossier list [flags]"), DossierList(client);
   } else if (noun == "procedure" || noun == "procedures") {
     if (verb == "list") return need(2, "procedure list [flags]"), ProcedureList(client);
     if (verb == "get") return need(3, "procedure get CODE"), ProcedureGet(client, args[2]);

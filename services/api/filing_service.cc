@@ -1,0 +1,197 @@
+#include "services/api/filing_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/api/convert.h"
+#include "services/api/filing_convert.h"
+#include "services/api/rpc_guard.h"
+#include "services/common/status.h"
+
+namespace pstrack {
+namespace {
+
+// Translates a batch; items that fail translation are decided here.
+struct Translated {
+  std::vector<FilingEvent> events;
+  std::vector<int> lines;
+  std::vector<int> positions;  // index in the request of each translated event
+};
+
+void Merge(const std::vector<ItemOutcome>& decided, const Translated& t, std::vector<ItemOutcome>* all) {
+  for (size_t k = 0; k < decided.size(); ++k) {
+    ItemOutcome o = decided[k];
+    o.index = t.positions[k];
+    (*all)[t.positions[k]] = std::move(o);
+  }
+}
+
+absl::StatusOr<DossierStatus> StatusFromProto(int v) {
+  if (v < 0 || v > 10) return InvalidField("status", absl::StrCat("unknown status ", v));
+  return static_cast<DossierStatus>(v);
+}
+
+absl::StatusOr<std::pair<OptionalDate, OptionalDate>> RangeFromProto(const v1::DateRange& r, absl::string_view field) {
+  std::pair<OptionalDate, OptionalDate> out;
+  if (r.has_start()) {
+    PSTRACK_ASSIGN_OR_RETURN(out.first, DateFromProto(r.start(), absl::StrCat(field, ".start")));
+  }
+  if (r.has_end()) {
+    PSTRACK_ASSIGN_OR_RETURN(out.second, DateFromProto(r.end(), absl::StrCat(field, ".end")));
+  }
+  if (!out.first || !out.second) return InvalidField(field, "needs both start and end");
+  if (*out.second <= *out.first) return InvalidField(absl::StrCat(field, ".end"), "must be after start");
+  return out;
+}
+
+}  // namespace
+
+grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const v1::RecordEventRequest* request,
+                                            v1::RecordEventResponse* response) {
+  return GuardRpc(context, "RecordEvent", [&]() -> absl::Status {
+    if (!request->has_event()) return MissingField("event");
+    PSTRACK_ASSIGN_OR_RETURN(FilingEvent event, FilingEventFromProto(request->event()));
+    RecordResult result = filings_.Record({event});
+    const ItemOutcome& o = result.outcomes.front();
+    if (o.outcome == WriteOutcome::kRejected) return o.status;
+    response->set_outcome(o.outcome == WriteOutcome::kApplied ? v1::ItemResult::OUTCOME_APPLIED
+                                                              : v1::ItemResult::OUTCOME_UNCHANGED);
+    auto it = result.dossiers.find(event.dossier_code);
+    if (it != result.dossiers.end()) {
+      DossierStateToProto(it->second, absl::Now(), response->mutable_dossier());
+    } else {
+      PSTRACK_ASSIGN_OR_RETURN(DossierView view, filings_.Get(event.dossier_code, std::nullopt, false));
+      DossierToProto(view, response->mutable_dossier());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const v1::RecordEventsRequest* request,
+                                             v1::RecordEventsResponse* response) {
+  return GuardRpc(context, "RecordEvents", [&]() -> absl::Status {
+    const int n = request->events_size();
+    if (n == 0) return InvalidField("events", "is empty");
+    if (n > kMaxBatchItems) {
+      return InvalidField("events", absl::StrCat(n, " events; at most ", kMaxBatchItems, " per call"));
+    }
+    if (request->source_lines_size() != 0 && request->source_lines_size() != n) {
+      return InvalidField("source_lines", "must be empty or as long as events");
+    }
+    std::vector<ItemOutcome> all(n);
+    Translated t;
+    for (int i = 0; i < n; ++i) {
+      all[i].index = i;
+      all[i].key = request->events(i).event_id();
+      all[i].source_line = request->source_lines_size() ? request->source_lines(i) : 0;
+      auto e = FilingEventFromProto(request->events(i));
+      if (!e.ok()) {
+        all[i].status = e.status();
+        continue;
+      }
+      t.events.push_back(*std::move(e));
+      t.lines.push_back(all[i].source_line);
+      t.positions.push_back(i);
+    }
+    Merge(filings_.Record(t.events, t.lines).outcomes, t, &all);
+    for (const auto& o : all) ItemOutcomeToProto(o, response->add_results());
+    BatchSummaryToProto(all, response->mutable_summary());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc::ServerReader<v1::FilingEvent>* reader,
+                                             v1::StreamEventsResponse* response) {
+  return GuardRpc(context, "StreamEvents", [&]() -> absl::Status {
+    std::vector<ItemOutcome> rejected;
+    BatchCounts counts;
+    int position = 0;
+    Translated t;
+    auto flush = [&] {
+      if (t.events.empty()) return;
+      std::vector<ItemOutcome> outcomes = filings_.Record(t.events).outcomes;
+      for (size_t k = 0; k < outcomes.size(); ++k) {
+        ItemOutcome& o = outcomes[k];
+        o.index = t.positions[k];
+        if (o.outcome == WriteOutcome::kApplied) ++counts.applied;
+        if (o.outcome == WriteOutcome::kUnchanged) ++counts.unchanged;
+        if (o.outcome == WriteOutcome::kRejected) rejected.push_back(std::move(o));
+      }
+      t = Translated();
+    };
+    v1::FilingEvent message;
+    while (reader->Read(&message)) {
+      if (context->IsCancelled()) return absl::CancelledError("the client cancelled the stream");
+      auto e = FilingEventFromProto(message);
+      if (!e.ok()) {
+        ItemOutcome o;
+        o.index = position;
+        o.key = message.event_id();
+        o.status = e.status();
+        rejected.push_back(std::move(o));
+      } else {
+        t.events.push_back(*std::move(e));
+        t.positions.push_back(position);
+      }
+      ++position;
+      if (static_cast<int>(t.events.size()) >= kStreamBatch) flush();
+    }
+    flush();
+    std::sort(rejected.begin(), rejected.end(), [](const ItemOutcome& a, const ItemOutcome& b) { return a.index < b.index; });
+    counts.rejected = static_cast<int>(rejected.size());
+    response->mutable_summary()->set_applied(counts.applied);
+    response->mutable_summary()->set_unchanged(counts.unchanged);
+    response->mutable_summary()->set_rejected(counts.rejected);
+    for (const auto& o : rejected) ItemOutcomeToProto(o, response->add_rejected());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status FilingServiceImpl::GetDossier(grpc::ServerContext* context, const v1::GetDossierRequest* request,
+                                           v1::Dossier* response) {
+  return GuardRpc(context, "GetDossier", [&]() -> absl::Status {
+    std::optional<absl::Time> as_of;
+    if (request->has_as_of()) {
+      PSTRACK_ASSIGN_OR_RETURN(as_of, TimeFromProto(request->as_of(), "as_of"));
+    }
+    PSTRACK_ASSIGN_OR_RETURN(DossierView view, filings_.Get(request->code(), as_of, !request->omit_events()));
+    DossierToProto(view, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status FilingServiceImpl::ListDossiers(grpc::ServerContext* context, const v1::ListDossiersRequest* request,
+                                             v1::ListDossiersResponse* response) {
+  return GuardRpc(context, "ListDossiers", [&]() -> absl::Status {
+    DossierListRequest r;
+    r.agency_code = request->agency_code();
+    if (!request->procedure_code().empty()) {
+      PSTRACK_RETURN_IF_ERROR(ValidateProcedureCode(request->procedure_code(), "procedure_code"));
+    }
+    r.procedure_code = request->procedure_code();
+    PSTRACK_ASSIGN_OR_RETURN(r.status, StatusFromProto(request->status()));
+    if (request->channel() < 0 || request->channel() > 3) {
+      return InvalidField("channel", absl::StrCat("unknown channel ", request->channel()));
+    }
+    r.channel = static_cast<Channel>(request->channel());
+    if (request->has_received()) {
+      PSTRACK_ASSIGN_OR_RETURN(auto range, RangeFromProto(request->received(), "received"));
+      std::tie(r.received_from, r.received_until) = range;
+    }
+    if (request->has_finished()) {
+      PSTRACK_ASSIGN_OR_RETURN(auto range, RangeFromProto(request->finished(), "finished"));
+      std::tie(r.finished_from, r.finished_until) = range;
+    }
+    r.overdue_only = request->overdue_only();
+    if (request->has_as_of()) {
+      PSTRACK_ASSIGN_OR_RETURN(r.as_of, TimeFromProto(request->as_of(), "as_of"));
+    }
+    r.page_size = request->page_size();
+    r.page_token = request->page_token();
+    PSTRACK_ASSIGN_OR_RETURN(DossierPage page, filings_.List(r));
+    for (const DossierView& v : page.dossiers) DossierToProto(v, response->add_dossiers());
+    response->set_next_page_token(page.next_page_token);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace pstrack

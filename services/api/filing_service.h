@@ -1,0 +1,35 @@
+// gRPC adapter for pstrack.v1.FilingService: translation only; ingestion and
+// the lifecycle rules live in services/filings.
+#ifndef PSTRACK_SERVICES_API_FILING_SERVICE_H_
+#define PSTRACK_SERVICES_API_FILING_SERVICE_H_
+
+#include "pstrack/v1/filing.grpc.pb.h"
+#include "services/filings/filings.h"
+
+namespace pstrack {
+
+class FilingServiceImpl final : public v1::FilingService::Service {
+ public:
+  explicit FilingServiceImpl(Filings& filings) : filings_(filings) {}
+
+  grpc::Status RecordEvent(grpc::ServerContext* context, const v1::RecordEventRequest* request,
+                           v1::RecordEventResponse* response) override;
+  grpc::Status RecordEvents(grpc::ServerContext* context, const v1::RecordEventsRequest* request,
+                            v1::RecordEventsResponse* response) override;
+  grpc::Status StreamEvents(grpc::ServerContext* context, grpc::ServerReader<v1::FilingEvent>* reader,
+                            v1::StreamEventsResponse* response) override;
+  grpc::Status GetDossier(grpc::ServerContext* context, const v1::GetDossierRequest* request,
+                          v1::Dossier* response) override;
+  grpc::Status ListDossiers(grpc::ServerContext* context, const v1::ListDossiersRequest* request,
+                            v1::ListDossiersResponse* response) override;
+
+  // Events a stream commits at a time.
+  static constexpr int kStreamBatch = 1000;
+
+ private:
+  Filings& filings_;
+};
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_API_FILING_SERVICE_H_

@@ -1,0 +1,349 @@
+#include "services/filings/filings.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/page_token.h"
+#include "services/common/status.h"
+
+namespace pstrack {
+namespace {
+
+StoredEvent ToStored(const FilingEvent& e, absl::Time now) {
+  StoredEvent s;
+  s.event_id = e.event_id;
+  s.dossier_code = e.dossier_code;
+  s.occurred_us = absl::ToUnixMicros(e.occurred_at);
+  s.kind = static_cast<int>(e.kind);
+  s.content = EncodeEvent(e);
+  s.recorded_us = absl::ToUnixMicros(now);
+  return s;
+}
+
+std::string LocalDayText(absl::Time t) { return FormatDate(Date(absl::ToCivilDay(t, VietnamTimeZone()))); }
+
+// Lookups shared by the events of one batch or one page.
+class Lookups {
+ public:
+  explicit Lookups(ReadTransaction& tx) : tx_(tx) {}
+
+  absl::StatusOr<const Agency*> FindAgency(const std::string& code) {
+    auto it = agencies_.find(code);
+    if (it == agencies_.end()) {
+      PSTRACK_ASSIGN_OR_RETURN(auto found, tx_.FindAgency(code));
+      it = agencies_.emplace(code, std::move(found)).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+  absl::StatusOr<const Procedure*> FindProcedure(const std::string& code) {
+    auto it = procedures_.find(code);
+    if (it == procedures_.end()) {
+      PSTRACK_ASSIGN_OR_RETURN(auto found, tx_.FindProcedure(code));
+      it = procedures_.emplace(code, std::move(found)).first;
+    }
+    return it->second ? &*it->second : nullptr;
+  }
+
+ private:
+  ReadTransaction& tx_;
+  absl::flat_hash_map<std::string, std::optional<Agency>> agencies_;
+  absl::flat_hash_map<std::string, std::optional<Procedure>> procedures_;
+};
+
+// The procedure named by any of the events, if known.
+absl::StatusOr<const Procedure*> ProcedureOf(const std::vector<FilingEvent>& events, Lookups& lookups) {
+  for (const FilingEvent& e : events) {
+    if (!e.procedure_code.empty()) return lookups.FindProcedure(e.procedure_code);
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::map<std::string, std::vector<FilingEvent>>> DecodeByDossier(
+    const std::vector<StoredEvent>& stored) {
+  std::map<std::string, std::vector<FilingEvent>> out;
+  for (const StoredEvent& s : stored) {
+    PSTRACK_ASSIGN_OR_RETURN(FilingEvent e, DecodeEvent(s.content));
+    out[s.dossier_code].push_back(std::move(e));
+  }
+  return out;
+}
+
+std::string ListFingerprint(const DossierListRequest& r) {
+  return FilterFingerprint(absl::StrCat(
+      "dossiers|", r.agency_code, "|", r.procedure_code, "|", static_cast<int>(r.status), "|",
+      static_cast<int>(r.channel), "|", FormatOptionalDate(r.received_from), "|", FormatOptionalDate(r.received_until),
+      "|", FormatOptionalDate(r.finished_from), "|", FormatOptionalDate(r.finished_until), "|", r.overdue_only, "|",
+      r.as_of ? absl::ToUnixMicros(*r.as_of) : -1));
+}
+
+}  // namespace
+
+DossierRow ToDossierRow(const DossierState& s, const std::string& agency_path, absl::Time now) {
+  DossierRow r;
+  r.code = s.code;
+  r.agency_code = s.agency_code;
+  r.agency_path = agency_path;
+  r.procedure_code = s.procedure_code;
+  r.status = static_cast<int>(s.status);
+  r.channel = static_cast<int>(s.channel);
+  if (s.received_time) {
+    r.received_us = absl::ToUnixMicros(*s.received_time);
+    r.received_day = LocalDayText(*s.received_time);
+  }
+  if (s.appointment) r.due_us = absl::ToUnixMicros(s.appointment->due_time);
+  if (s.finish_time) {
+    r.finish_us = absl::ToUnixMicros(*s.finish_time);
+    r.finish_day = LocalDayText(*s.finish_time);
+  }
+  if (s.supplement_wait_since) r.wait_since_us = absl::ToUnixMicros(*s.supplement_wait_since);
+  r.event_count = s.event_count;
+  r.updated_us = absl::ToUnixMicros(now);
+  return r;
+}
+
+RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines) {
+  RecordResult result;
+  std::vector<ItemOutcome>& out = result.outcomes;
+  out.resize(events.size());
+  std::vector<bool> open(events.size(), true);  // still to be decided
+  auto decide = [&](size_t i, WriteOutcome outcome, absl::Status status = absl::OkStatus()) {
+    out[i].outcome = outcome;
+    out[i].status = std::move(status);
+    open[i] = false;
+  };
+  std::vector<std::string> encoded(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    out[i].index = static_cast<int>(i);
+    out[i].key = events[i].event_id;
+    out[i].source_line = i < source_lines.size() ? source_lines[i] : 0;
+    absl::Status valid = ValidateEvent(events[i]);
+    if (!valid.ok()) {
+      decide(i, WriteOutcome::kRejected, valid);
+      continue;
+    }
+    encoded[i] = EncodeEvent(events[i]);
+  }
+  // The same id twice in one batch: a copy follows the first; different
+  // content is a conflict.
+  absl::flat_hash_map<std::string, size_t> first_with_id;
+  std::vector<std::pair<size_t, size_t>> copies;  // (copy, original)
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (!open[i]) continue;
+    auto [it, inserted] = first_with_id.emplace(events[i].event_id, i);
+    if (inserted) continue;
+    if (encoded[it->second] == encoded[i]) {
+      copies.emplace_back(i, it->second);
+      open[i] = false;
+    } else {
+      decide(i, WriteOutcome::kRejected,
+             FieldError(absl::StatusCode::kAlreadyExists, "event.event_id",
+                        absl::StrCat("'", events[i].event_id,
+                                     "' appears twice in this batch with different content; event ids must be "
+                                     "unique")));
+    }
+  }
+
+  const absl::Time now = NowForStorage();
+  absl::Status batch = store_.Write([&](WriteTransaction& tx) -> absl::Status {
+    // Ids already stored: the same content is a duplicate, other content a conflict.
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (open[i]) ids.push_back(events[i].event_id);
+    }
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> existing, tx.FindEvents(ids));
+    absl::flat_hash_map<std::string, const StoredEvent*> existing_by_id;
+    for (const StoredEvent& s : existing) existing_by_id[s.event_id] = &s;
+    Lookups lookups(tx);
+    std::map<std::string, std::vector<size_t>> by_dossier;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (!open[i]) continue;
+      const FilingEvent& e = events[i];
+      if (auto it = existing_by_id.find(e.event_id); it != existing_by_id.end()) {
+        if (it->second->content == encoded[i]) {
+          decide(i, WriteOutcome::kUnchanged);
+        } else {
+          decide(i, WriteOutcome::kRejected,
+                 FieldError(absl::StatusCode::kAlreadyExists, "event.event_id",
+                            absl::StrCat("event '", e.event_id, "' was already recorded with different content (dossier '",
+                                         it->second->dossier_code, "'); event ids must be unique")));
+        }
+        continue;
+      }
+      PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups.FindAgency(e.agency_code));
+      if (!agency) {
+        decide(i, WriteOutcome::kRejected,
+               FieldError(absl::StatusCode::kNotFound, "event.agency_code",
+                          absl::StrCat("agency '", e.agency_code, "' does not exist")));
+        continue;
+      }
+      if (!e.procedure_code.empty()) {
+        PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, lookups.FindProcedure(e.procedure_code));
+        if (!procedure) {
+          decide(i, WriteOutcome::kRejected,
+                 FieldError(absl::StatusCode::kNotFound, "event.procedure_code",
+                            absl::StrCat("procedure '", e.procedure_code, "' does not exist")));
+          continue;
+        }
+      }
+      by_dossier[e.dossier_code].push_back(i);
+    }
+    std::vector<std::string> codes;
+    for (const auto& [code, unused] : by_dossier) codes.push_back(code);
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored_events, tx.LoadDossierEvents(codes));
+    PSTRACK_ASSIGN_OR_RETURN(auto stored, DecodeByDossier(stored_events));
+
+    for (auto& [code, indices] : by_dossier) {
+      std::vector<FilingEvent> current = stored[code];
+      std::sort(indices.begin(), indices.end(),
+                [&](size_t a, size_t b) { return ReplayOrderLess(events[a], events[b]); });
+      std::vector<size_t> accepted;
+      // Fast path: the whole set is a possible history.
+      std::vector<FilingEvent> all = current;
+      for (size_t i : indices) all.push_back(events[i]);
+      PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, ProcedureOf(all, lookups));
+      absl::StatusOr<DossierState> state = Replay(all, *calendar_, procedure);
+      if (state.ok()) {
+        accepted = indices;
+        current = std::move(all);
+      } else {
+        // Otherwise add the events one at a time, in replay order, and
+        // reject each one that would make the history impossible.
+        for (size_t i : indices) {
+          std::vector<FilingEvent> candidate = current;
+          candidate.push_back(events[i]);
+          PSTRACK_ASSIGN_OR_RETURN(procedure, ProcedureOf(candidate, lookups));
+          absl::StatusOr<DossierState> next = Replay(candidate, *calendar_, procedure);
+          if (!next.ok()) {
+            decide(i, WriteOutcome::kRejected, next.status());
+            continue;
+          }
+          accepted.push_back(i);
+          current = std::move(candidate);
+          state = std::move(next);
+        }
+      }
+      if (accepted.empty()) continue;
+      PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups.FindAgency(current.front().agency_code));
+      std::vector<StoredEvent> rows;
+      for (size_t i : accepted) rows.push_back(ToStored(events[i], now));
+      absl::Status written = tx.Atomically([&]() -> absl::Status {
+        PSTRACK_RETURN_IF_ERROR(tx.InsertEvents(rows));
+        return tx.PutDossier(ToDossierRow(*state, agency->path, now));
+      });
+      if (!written.ok()) return written;
+      for (size_t i : accepted) decide(i, WriteOutcome::kApplied);
+      result.dossiers[code] = *std::move(state);
+    }
+    return absl::OkStatus();
+  });
+  if (!batch.ok()) {
+    for (auto& o : out) {
+      if (o.outcome == WriteOutcome::kRejected && !o.status.ok() && o.status.code() != absl::StatusCode::kInternal &&
+          o.status.code() != absl::StatusCode::kUnavailable && o.status.code() != absl::StatusCode::kDataLoss) {
+        continue;  // rejected on its own merits, before the failure
+      }
+      o.outcome = WriteOutcome::kRejected;
+      o.status = absl::Status(batch.code(), absl::StrCat("batch not committed: ", batch.message()));
+    }
+    result.dossiers.clear();
+    return result;
+  }
+  for (auto [copy, original] : copies) {
+    out[copy].outcome = out[original].outcome == WriteOutcome::kRejected ? WriteOutcome::kRejected
+                                                                         : WriteOutcome::kUnchanged;
+    out[copy].status = out[original].status;
+  }
+  return result;
+}
+
+absl::StatusOr<DossierView> Filings::Get(absl::string_view code, std::optional<absl::Time> as_of, bool with_events) {
+  PSTRACK_RETURN_IF_ERROR(ValidateDossierCode(code, "code"));
+  DossierView view;
+  view.as_of = as_of.value_or(absl::Now());
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(auto row, tx.FindDossier(code));
+    if (!row) {
+      return FieldError(absl::StatusCode::kNotFound, "code", absl::StrCat("dossier '", code, "' does not exist"));
+    }
+    PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents({std::string(code)}));
+    PSTRACK_ASSIGN_OR_RETURN(auto by_dossier, DecodeByDossier(stored));
+    std::vector<FilingEvent>& events = by_dossier[std::string(code)];
+    Lookups lookups(tx);
+    PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, ProcedureOf(events, lookups));
+    PSTRACK_ASSIGN_OR_RETURN(view.state, Replay(events, *calendar_, procedure));
+    if (with_events) {
+      std::sort(events.begin(), events.end(), ReplayOrderLess);
+      view.events = std::move(events);
+    }
+    return absl::OkStatus();
+  }));
+  view.timeliness = TimelinessAt(view.state, view.as_of, false);
+  view.portal_timeliness = TimelinessAt(view.state, view.as_of, true);
+  return view;
+}
+
+absl::StatusOr<DossierPage> Filings::List(const DossierListRequest& r) {
+  PSTRACK_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(r.page_size));
+  for (const auto& [from, until, field] : {std::tuple(r.received_from, r.received_until, "received"),
+                                           std::tuple(r.finished_from, r.finished_until, "finished")}) {
+    if (from && until && *until <= *from) {
+      return InvalidField(absl::StrCat(field, ".end"), "must be after start");
+    }
+  }
+  const std::string fingerprint = ListFingerprint(r);
+  DossierQuery q;
+  if (!r.page_token.empty()) {
+    PSTRACK_ASSIGN_OR_RETURN(q.after_code, DecodePageToken(r.page_token, fingerprint));
+  }
+  const absl::Time as_of = r.as_of.value_or(absl::Now());
+  q.procedure_code = r.procedure_code;
+  q.status = static_cast<int>(r.status);
+  q.channel = static_cast<int>(r.channel);
+  q.received_from = r.received_from;
+  q.received_until = r.received_until;
+  q.finished_from = r.finished_from;
+  q.finished_until = r.finished_until;
+  if (r.overdue_only) q.overdue_at_us = absl::ToUnixMicros(as_of);
+  q.limit = page_size + 1;
+  DossierPage page;
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    if (!r.agency_code.empty()) {
+      PSTRACK_RETURN_IF_ERROR(ValidateAgencyCode(r.agency_code, "agency_code"));
+      PSTRACK_ASSIGN_OR_RETURN(auto agency, tx.FindAgency(r.agency_code));
+      if (!agency) {
+        return FieldError(absl::StatusCode::kNotFound, "agency_code",
+                          absl::StrCat("agency '", r.agency_code, "' does not exist"));
+      }
+      q.agency_path = agency->path;
+    }
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<DossierRow> rows, tx.ListDossiers(q));
+    if (static_cast<int>(rows.size()) > page_size) {
+      rows.resize(page_size);
+      page.next_page_token = EncodePageToken(fingerprint, rows.back().code);
+    }
+    std::vector<std::string> codes;
+    for (const auto& row : rows) codes.push_back(row.code);
+    PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents(codes));
+    PSTRACK_ASSIGN_OR_RETURN(auto by_dossier, DecodeByDossier(stored));
+    Lookups lookups(tx);
+    for (const auto& row : rows) {
+      std::vector<FilingEvent>& events = by_dossier[row.code];
+      if (events.empty()) return absl::DataLossError(absl::StrCat("dossier '", row.code, "' has no stored events"));
+      PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, ProcedureOf(events, lookups));
+      DossierView view;
+      PSTRACK_ASSIGN_OR_RETURN(view.state, Replay(events, *calendar_, procedure));
+      view.as_of = as_of;
+      view.timeliness = TimelinessAt(view.state, as_of, false);
+      view.portal_timeliness = TimelinessAt(view.state, as_of, true);
+      if (r.overdue_only && view.timeliness != Timeliness::kOverdue) continue;
+      page.dossiers.push_back(std::move(view));
+    }
+    return absl::OkStatus();
+  }));
+  return page;
+}
+
+}  // namespace pstrack

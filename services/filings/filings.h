@@ -1,0 +1,82 @@
+// Filings: recording dossier events and answering dossier queries over a
+// Store. Ingestion validates each event, dedupes by event id, replays every
+// touched dossier from its full event set (Replay in lifecycle.h), and writes
+// the new events and the dossier's index row in one transaction: an event
+// acknowledged is committed, and a rejected one leaves nothing behind.
+// Thread-safe: the Store serialises writers; the calendar is immutable.
+#ifndef PSTRACK_SERVICES_FILINGS_FILINGS_H_
+#define PSTRACK_SERVICES_FILINGS_FILINGS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/calendar/working_calendar.h"
+#include "services/common/batch.h"
+#include "services/filings/event.h"
+#include "services/filings/lifecycle.h"
+#include "storage/store.h"
+
+namespace pstrack {
+
+struct RecordResult {
+  std::vector<ItemOutcome> outcomes;  // one per event, in request order
+  // The state of each dossier the batch touched, after the batch.
+  std::map<std::string, DossierState> dossiers;
+};
+
+struct DossierView {
+  DossierState state;
+  std::vector<FilingEvent> events;  // in replay order
+  absl::Time as_of;
+  Timeliness timeliness = Timeliness::kUnspecified;         // by the rule, at as_of
+  Timeliness portal_timeliness = Timeliness::kUnspecified;  // by portal practice, at as_of
+};
+
+struct DossierListRequest {
+  std::string agency_code = {};  // subtree
+  std::string procedure_code = {};
+  DossierStatus status = DossierStatus::kUnspecified;
+  Channel channel = Channel::kUnspecified;
+  OptionalDate received_from = {}, received_until = {};
+  OptionalDate finished_from = {}, finished_until = {};
+  bool overdue_only = false;
+  std::optional<absl::Time> as_of = {};
+  int page_size = 0;
+  std::string page_token = {};
+};
+
+struct DossierPage {
+  std::vector<DossierView> dossiers;
+  std::string next_page_token;
+};
+
+class Filings {
+ public:
+  Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar)
+      : store_(store), calendar_(std::move(calendar)) {}
+
+  // Records a batch: each event is applied, acknowledged as a duplicate, or
+  // rejected on its own. `source_lines` (optional, same length) is echoed.
+  // A database failure rejects the whole batch (nothing committed).
+  RecordResult Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines = {});
+
+  absl::StatusOr<DossierView> Get(absl::string_view code, std::optional<absl::Time> as_of, bool with_events);
+  absl::StatusOr<DossierPage> List(const DossierListRequest& request);
+
+  const WorkingCalendar& calendar() const { return *calendar_; }
+
+ private:
+  Store& store_;
+  std::shared_ptr<const WorkingCalendar> calendar_;
+};
+
+// The dossier's index row, from its replayed state.
+DossierRow ToDossierRow(const DossierState& state, const std::string& agency_path, absl::Time now);
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_FILINGS_FILINGS_H_

@@ -1,0 +1,375 @@
+#include "services/filings/lifecycle.h"
+
+#include <algorithm>
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/status.h"
+
+namespace pstrack {
+namespace {
+
+using K = EventKind;
+
+absl::Status Impossible(absl::string_view rule, const FilingEvent& e, absl::string_view why) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("event '", e.event_id, "' (", EventKindName(e.kind), " at ",
+                   absl::FormatTime("%Y-%m-%d %H:%M:%S", e.occurred_at, VietnamTimeZone()), "): rule ", rule, ": ",
+                   why));
+}
+
+bool IsTerminal(K k) { return k == K::kResolved || k == K::kStopped || k == K::kWithdrawn || k == K::kNotAccepted; }
+
+// Kinds that can only happen once the dossier has been received.
+bool NeedsReceipt(K k) {
+  switch (k) {
+    case K::kProcessingStarted:
+    case K::kSupplementRequested:
+    case K::kSupplementReceived:
+    case K::kFinancialObligationRequested:
+    case K::kReappointed:
+    case K::kResolved:
+    case K::kResultReturned:
+    case K::kStopped:
+    case K::kWithdrawn:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// What may still happen after the dossier ended by `end`.
+bool AllowedAfter(K end, K k) {
+  if (k == K::kFeedback) return true;
+  if (end == K::kResolved) return k == K::kResultReturned || k == K::kPayment || k == K::kDigitised;
+  if (end == K::kResultReturned) return k == K::kPayment || k == K::kDigitised;
+  return false;  // stopped, withdrawn, not accepted: only feedback
+}
+
+Date LocalDay(absl::Time t) { return Date(absl::ToCivilDay(t, VietnamTimeZone())); }
+absl::Time StartOfDay(Date d) { return absl::FromCivil(absl::CivilSecond(d), VietnamTimeZone()); }
+
+// Judges a finish (or a stopped clock) at `judged` against a due instant.
+Timeliness Judge(absl::Time judged, absl::Time due, Date appointment_date) {
+  if (judged >= due) return Timeliness::kLate;
+  if (LocalDay(judged) < appointment_date) return Timeliness::kEarly;
+  return Timeliness::kOnTime;
+}
+
+// Checks that the sorted events form a possible history.
+absl::Status CheckHistory(const std::vector<FilingEvent>& events) {
+  const FilingEvent* receipt = nullptr;
+  const FilingEvent* registration = nullptr;
+  const FilingEvent* end = nullptr;       // resolved, stopped, withdrawn, not accepted
+  const FilingEvent* returned = nullptr;
+  const FilingEvent* reappointed = nullptr;
+  const FilingEvent& first = events.front();
+  for (const FilingEvent& e : events) {
+    if (e.agency_code != first.agency_code) {
+      return Impossible("one_agency", e,
+                        absl::StrCat("dossier '", e.dossier_code, "' is filed at agency '", first.agency_code,
+                                     "'; an event cannot name agency '", e.agency_code, "'"));
+    }
+    if (e.kind == K::kReceived) {
+      if (receipt) return Impossible("single_receipt", e, absl::StrCat("already received by event '", receipt->event_id, "'"));
+      receipt = &e;
+    }
+    if (e.kind == K::kRegisteredOnline) {
+      if (registration) {
+        return Impossible("single_registration", e,
+                          absl::StrCat("already registered by event '", registration->event_id, "'"));
+      }
+      registration = &e;
+    }
+    if (IsTerminal(e.kind)) {
+      if (end) {
+        return Impossible("single_end", e,
+                          absl::StrCat("the dossier already ended: ", EventKindName(end->kind), " by event '",
+                                       end->event_id, "'"));
+      }
+      end = &e;
+    }
+    if (e.kind == K::kResultReturned) {
+      if (returned) return Impossible("single_return", e, absl::StrCat("result already returned by event '", returned->event_id, "'"));
+      returned = &e;
+    }
+    if (e.kind == K::kReappointed) {
+      if (reappointed) {
+        return Impossible("single_reappointment", e,
+                          absl::StrCat("a dossier may be re-appointed with an apology at most once; event '",
+                                       reappointed->event_id, "' already did"));
+      }
+      reappointed = &e;
+    }
+  }
+  std::string procedure;
+  for (const FilingEvent& e : events) {
+    if (e.procedure_code.empty()) continue;
+    if (procedure.empty()) {
+      procedure = e.procedure_code;
+    } else if (e.procedure_code != procedure) {
+      return Impossible("one_procedure", e,
+                        absl::StrCat("the dossier is for procedure '", procedure, "', not '", e.procedure_code, "'"));
+    }
+  }
+  if (receipt && end && end->kind == K::kNotAccepted) {
+    return Impossible("received_or_not_accepted", *end,
+                      absl::StrCat("the dossier was received by event '", receipt->event_id,
+                                   "'; it cannot also be refused at the counter"));
+  }
+  if (registration && receipt && ReplayOrderLess(*receipt, *registration)) {
+    return Impossible("registered_before_receipt", *registration,
+                      absl::StrCat("the dossier was received earlier, by event '", receipt->event_id, "'"));
+  }
+  // The first known event that opened the dossier.
+  const FilingEvent* opened = registration ? registration : receipt;
+  for (const FilingEvent& e : events) {
+    if (receipt && NeedsReceipt(e.kind) && ReplayOrderLess(e, *receipt)) {
+      return Impossible("after_receipt", e,
+                        absl::StrCat("it happened before the dossier was received (event '", receipt->event_id, "')"));
+    }
+    if (opened && &e != opened && ReplayOrderLess(e, *opened) && e.kind != K::kRegisteredOnline) {
+      return Impossible("after_opening", e,
+                        absl::StrCat("it happened before the dossier existed (event '", opened->event_id, "')"));
+    }
+  }
+  if (returned && end && end->kind == K::kResolved && ReplayOrderLess(*returned, *end)) {
+    return Impossible("returned_after_resolved", *returned,
+                      absl::StrCat("the result was returned before it was resolved (event '", end->event_id, "')"));
+  }
+  if (returned && end && end->kind != K::kResolved) {
+    return Impossible("single_end", *returned,
+                      absl::StrCat("the dossier ended without a result: ", EventKindName(end->kind), " by event '",
+                                   end->event_id, "'"));
+  }
+  // Nothing but what the end allows may follow it.
+  for (const FilingEvent* last : {end, returned}) {
+    if (!last) continue;
+    bool after = false;
+    for (const FilingEvent& e : events) {
+      if (&e == last) {
+        after = true;
+        continue;
+      }
+      if (after && !AllowedAfter(last->kind, e.kind) && !(last->kind == K::kResolved && &e == returned)) {
+        return Impossible("nothing_after_end", e,
+                          absl::StrCat("the dossier already ended (", EventKindName(last->kind), " by event '",
+                                       last->event_id, "'); only feedback",
+                                       last->kind == K::kStopped || last->kind == K::kWithdrawn ||
+                                               last->kind == K::kNotAccepted
+                                           ? ""
+                                           : ", payments, digitisation and the return of the result",
+                                       " may follow"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::string_view TimelinessName(Timeliness t) {
+  static constexpr std::array<absl::string_view, 7> kNames = {"unspecified", "early",   "on_time",       "late",
+                                                              "within_time", "overdue", "not_applicable"};
+  int i = static_cast<int>(t);
+  return i >= 0 && i < 7 ? kNames[i] : "unknown";
+}
+
+absl::string_view DossierStatusName(DossierStatus s) {
+  static constexpr std::array<absl::string_view, 11> kNames = {
+      "unspecified", "registered_online", "received", "not_accepted", "processing", "supplement_requested",
+      "financial_obligation", "withdrawn", "stopped", "resolved", "result_returned"};
+  int i = static_cast<int>(s);
+  return i >= 0 && i < 11 ? kNames[i] : "unknown";
+}
+
+Appointment ComputeAppointment(absl::Time start, uint32_t amount, TimeUnit unit, const WorkingCalendar& calendar) {
+  const absl::TimeZone tz = VietnamTimeZone();
+  const absl::CivilSecond local = absl::ToCivilSecond(start, tz);
+  const Date day(local);
+  Appointment a;
+  if (calendar.IsWorkingDay(day) && local.hour() < kAfternoonCutoffHour) {
+    a.clock_day = day;
+    a.clock_start = start;
+  } else {
+    // After 15:00, or on a day off: handled from the next working day.
+    a.clock_day = calendar.NextWorkingDayOnOrAfter(day + 1);
+    a.clock_start = StartOfDay(a.clock_day) + absl::Minutes(calendar.office_hours().morning_start_minute);
+  }
+  if (unit == TimeUnit::kWorkingHours && amount > 0) {
+    a.due_time = calendar.AddWorkingHours(a.clock_start, static_cast<int>(amount));
+    a.appointment_date = LocalDay(a.due_time - absl::Nanoseconds(1));
+  } else {
+    const int days = unit == TimeUnit::kWorkingDays ? static_cast<int>(amount) : 0;
+    a.appointment_date = calendar.AddWorkingDays(a.clock_day, days);
+    a.due_time = StartOfDay(a.appointment_date + 1);  // the appointment date ends at 24:00
+  }
+  a.provisional = calendar.IsProvisional(a.clock_day.year()) || calendar.IsProvisional(a.appointment_date.year());
+  return a;
+}
+
+Timeliness TimelinessAt(const DossierState& s, absl::Time t, bool portal) {
+  if (s.finished() && *s.finish_time <= t) return portal ? s.portal_timeliness : s.timeliness;
+  if (!s.received() || t < *s.received_time || !s.appointment) return Timeliness::kNotApplicable;
+  const absl::Time due = portal && s.portal_due_time ? *s.portal_due_time : s.appointment->due_time;
+  // While the dossier waits for a supplement the clock is stopped.
+  const absl::Time judged = s.supplement_wait_since && *s.supplement_wait_since <= t ? *s.supplement_wait_since : t;
+  return judged >= due ? Timeliness::kOverdue : Timeliness::kWithinTime;
+}
+
+absl::StatusOr<DossierState> Replay(std::vector<FilingEvent> events, const WorkingCalendar& calendar,
+                                    const Procedure* procedure) {
+  if (events.empty()) return absl::InvalidArgumentError("a dossier needs at least one event");
+  std::sort(events.begin(), events.end(), ReplayOrderLess);
+  PSTRACK_RETURN_IF_ERROR(CheckHistory(events));
+
+  DossierState s;
+  s.code = events.front().dossier_code;
+  s.agency_code = events.front().agency_code;
+  OptionalDate first_appointment;
+  Date first_clock_day;
+  int wait_days = 0;         // working days spent waiting for supplements
+  absl::Time portal_base_due;
+  Date portal_base_date;
+  for (const FilingEvent& e : events) {
+    ++s.event_count;
+    s.last_event_time = std::max(s.last_event_time, e.occurred_at);
+    if (!e.procedure_code.empty()) s.procedure_code = e.procedure_code;
+    auto finish = [&](FinishKind kind) {
+      if (s.finished()) return;
+      s.finish_kind = kind;
+      s.finish_time = e.occurred_at;
+    };
+    switch (e.kind) {
+      case K::kRegisteredOnline:
+        s.registered_time = e.occurred_at;
+        if (s.status == DossierStatus::kUnspecified) s.status = DossierStatus::kRegisteredOnline;
+        break;
+      case K::kReceived:
+        s.received_time = e.occurred_at;
+        s.channel = e.channel;
+        s.declared_appointment = e.declared_appointment;
+        if (procedure) {
+          s.appointment = ComputeAppointment(e.occurred_at, procedure->resolution_amount, procedure->resolution_unit,
+                                             calendar);
+          first_appointment = s.appointment->appointment_date;
+          first_clock_day = s.appointment->clock_day;
+          portal_base_due = s.appointment->due_time;
+          portal_base_date = s.appointment->appointment_date;
+          s.portal_due_time = portal_base_due;
+        }
+        s.status = DossierStatus::kReceived;
+        break;
+      case K::kNotAccepted:
+        finish(FinishKind::kNotAccepted);
+        s.status = DossierStatus::kNotAccepted;
+        break;
+      case K::kProcessingStarted:
+        s.status = DossierStatus::kProcessing;
+        break;
+      case K::kSupplementRequested:
+        ++s.supplement_requests;
+        if (!s.supplement_wait_since) s.supplement_wait_since = e.occurred_at;
+        s.status = DossierStatus::kSupplementRequested;
+        break;
+      case K::kSupplementReceived:
+        // A receipt whose request is not (yet) known has no effect.
+        if (!s.supplement_wait_since) break;
+        wait_days += calendar.WorkingDaysBetween(LocalDay(*s.supplement_wait_since), LocalDay(e.occurred_at));
+        s.supplement_wait_since.reset();
+        if (procedure) {
+          // Decree 61/2018 Art. 19(4): the clock restarts from zero.
+          s.appointment = ComputeAppointment(e.occurred_at, procedure->resolution_amount,
+                                             procedure->resolution_unit, calendar);
+          // Portal practice: the waiting time is not counted.
+          Date extended = calendar.AddWorkingDays(portal_base_date, wait_days);
+          s.portal_due_time = portal_base_due + absl::Hours(24) * static_cast<double>(extended - portal_base_date);
+        }
+        s.status = DossierStatus::kProcessing;
+        break;
+      case K::kFinancialObligationRequested:
+        s.status = DossierStatus::kFinancialObligation;
+        break;
+      case K::kPayment:
+        s.paid_amount_vnd += e.amount_vnd;
+        if (e.paid_online) {
+          s.paid_online = true;
+          s.paid_online_amount_vnd += e.amount_vnd;
+        }
+        if (s.status == DossierStatus::kFinancialObligation) s.status = DossierStatus::kProcessing;
+        break;
+      case K::kReappointed:
+        if (s.appointment) {
+          if (*e.new_appointment <= s.appointment->appointment_date) {
+            return Impossible("reappointment_later", e,
+                              absl::StrCat("the new appointment date ", FormatDate(*e.new_appointment),
+                                           " is not after the current one, ",
+                                           FormatDate(s.appointment->appointment_date)));
+          }
+          // Due no later than one day before the appointment date.
+          s.apology_late = LocalDay(e.occurred_at) > s.appointment->appointment_date - 1;
+        }
+        s.reappointed_date = e.new_appointment;
+        break;
+      case K::kResolved:
+        finish(FinishKind::kResolved);
+        s.electronic_result = e.electronic_result;
+        s.processed_electronically = e.processed_electronically;
+        s.signed_electronically = e.signed_electronically;
+        s.status = DossierStatus::kResolved;
+        break;
+      case K::kResultReturned:
+        finish(FinishKind::kResultReturned);
+        s.returned_remotely = e.returned_remotely;
+        s.status = DossierStatus::kResultReturned;
+        break;
+      case K::kStopped:
+        finish(FinishKind::kStopped);
+        s.status = DossierStatus::kStopped;
+        break;
+      case K::kWithdrawn:
+        finish(FinishKind::kWithdrawn);
+        s.status = DossierStatus::kWithdrawn;
+        break;
+      case K::kDigitised:
+        s.digitised_documents |= e.digitised_documents;
+        s.digitised_result |= e.digitised_result;
+        s.reused_data |= e.reused_data;
+        s.population_db_used |= e.population_db_used;
+        s.shared_for_reuse |= e.shared_for_reuse;
+        break;
+      case K::kFeedback:
+        s.rating = e.rating;
+        ++s.feedback_count;
+        s.complaint |= e.complaint;
+        break;
+      case K::kUnspecified:
+        return absl::InvalidArgumentError("event without a kind");
+    }
+  }
+  s.appointment_mismatch = s.declared_appointment && first_appointment && *s.declared_appointment != *first_appointment;
+
+  if (s.finished()) {
+    if (s.finish_kind == FinishKind::kNotAccepted || !s.received() || !s.appointment) {
+      s.timeliness = s.portal_timeliness = Timeliness::kNotApplicable;
+    } else {
+      // A dossier that ends while waiting for a supplement is judged when its
+      // clock stopped.
+      const absl::Time judged = s.supplement_wait_since ? *s.supplement_wait_since : *s.finish_time;
+      s.timeliness = s.finish_kind == FinishKind::kWithdrawn
+                         ? Timeliness::kNotApplicable
+                         : Judge(judged, s.appointment->due_time, s.appointment->appointment_date);
+      if (s.supplement_requests > 1) {
+        s.portal_timeliness = Timeliness::kLate;  // portal practice
+      } else {
+        const absl::Time due = *s.portal_due_time;
+        s.portal_timeliness = Judge(judged, due, LocalDay(due - absl::Nanoseconds(1)));
+      }
+      const int days = calendar.WorkingDaysBetween(first_clock_day, LocalDay(judged)) - wait_days;
+      s.processing_working_days = std::max(0, days);
+    }
+  }
+  return s;
+}
+
+}  // namespace pstrack

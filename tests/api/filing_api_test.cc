@@ -1,0 +1,229 @@
+// FilingService over a real gRPC server: the three ways in, idempotency,
+// every error path, and dossier queries.
+#include "services/api/convert.h"
+#include "tests/api/server_fixture.h"
+
+namespace pstrack {
+namespace {
+
+using testing::ServerTest;
+
+google::protobuf::Timestamp At(int y, int m, int d, int hh, int mm = 0) {
+  google::protobuf::Timestamp t;
+  TimeToProto(absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, 0), VietnamTimeZone()), &t);
+  return t;
+}
+
+class FilingApiTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    BasicTree();
+    v1::UpsertProcedureRequest req;
+    auto* p = req.mutable_procedure();
+    p->set_code("1.001193");
+    p->set_name("Đăng ký khai sinh");
+    p->set_field("Hộ tịch");
+    p->add_levels(v1::AGENCY_LEVEL_COMMUNE);
+    p->set_online_mode(v1::ONLINE_SERVICE_MODE_FULL);
+    p->set_full_online_eligible(true);
+    p->mutable_resolution_time()->set_amount(3);
+    p->mutable_resolution_time()->set_unit(v1::RESOLUTION_TIME_UNIT_WORKING_DAYS);
+    v1::UpsertProcedureResponse out;
+    ASSERT_TRUE(catalog_->UpsertProcedure(Ctx().get(), req, &out).ok());
+  }
+
+  static v1::FilingEvent Received(const std::string& id, const std::string& dossier) {
+    v1::FilingEvent e;
+    e.set_event_id(id);
+    e.set_dossier_code(dossier);
+    e.set_agency_code("P22.X1");
+    e.set_procedure_code("1.001193");
+    *e.mutable_occurred_at() = At(2025, 6, 2, 10);
+    e.mutable_received()->set_channel(v1::CHANNEL_ONLINE);
+    DateToProto(Date(2025, 6, 5), e.mutable_received()->mutable_declared_appointment_date());
+    return e;
+  }
+  static v1::FilingEvent Resolved(const std::string& id, const std::string& dossier, int day) {
+    v1::FilingEvent e;
+    e.set_event_id(id);
+    e.set_dossier_code(dossier);
+    e.set_agency_code("P22.X1");
+    *e.mutable_occurred_at() = At(2025, 6, day, 10);
+    e.mutable_resolved()->set_electronic_result(true);
+    return e;
+  }
+  grpc::Status Record(const v1::FilingEvent& e, v1::RecordEventResponse* out) {
+    v1::RecordEventRequest req;
+    *req.mutable_event() = e;
+    return filings_->RecordEvent(Ctx().get(), req, out);
+  }
+};
+
+constexpr char kDossier[] = "P22.X1-250602-0001";
+
+TEST_F(FilingApiTest, UnaryRecordIsIdempotentAndReturnsTheDossier) {
+  v1::RecordEventResponse out;
+  ASSERT_TRUE(Record(Received("e1", kDossier), &out).ok());
+  EXPECT_EQ(out.outcome(), v1::ItemResult::OUTCOME_APPLIED);
+  EXPECT_EQ(out.dossier().status(), v1::DOSSIER_STATUS_RECEIVED);
+  EXPECT_EQ(out.dossier().computed_appointment_date().day(), 5);
+  EXPECT_FALSE(out.dossier().appointment_mismatch());
+  ASSERT_TRUE(Record(Received("e1", kDossier), &out).ok());
+  EXPECT_EQ(out.outcome(), v1::ItemResult::OUTCOME_UNCHANGED);
+  auto changed = Received("e1", kDossier);
+  changed.mutable_received()->set_channel(v1::CHANNEL_POSTAL);
+  EXPECT_RPC_ERROR(Record(changed, &out), ALREADY_EXISTS, "e1");
+  ASSERT_TRUE(Record(Resolved("e2", kDossier, 4), &out).ok());
+  EXPECT_EQ(out.dossier().timeliness(), v1::TIMELINESS_EARLY);
+  EXPECT_EQ(out.dossier().status(), v1::DOSSIER_STATUS_RESOLVED);
+}
+
+TEST_F(FilingApiTest, UnaryErrorsNameTheFieldAndTheRule) {
+  v1::RecordEventResponse out;
+  EXPECT_RPC_ERROR(filings_->RecordEvent(Ctx().get(), v1::RecordEventRequest(), &out), INVALID_ARGUMENT, "event");
+  auto no_kind = Received("e1", kDossier);
+  no_kind.clear_received();
+  EXPECT_RPC_ERROR(Record(no_kind, &out), INVALID_ARGUMENT, "event.kind");
+  auto no_time = Received("e1", kDossier);
+  no_time.clear_occurred_at();
+  EXPECT_RPC_ERROR(Record(no_time, &out), INVALID_ARGUMENT, "event.occurred_at");
+  auto bad_channel = Received("e1", kDossier);
+  bad_channel.mutable_received()->set_channel(static_cast<v1::Channel>(9));
+  EXPECT_RPC_ERROR(Record(bad_channel, &out), INVALID_ARGUMENT, "event.received.channel");
+  auto bad_date = Received("e1", kDossier);
+  bad_date.mutable_received()->mutable_declared_appointment_date()->set_month(14);
+  EXPECT_RPC_ERROR(Record(bad_date, &out), INVALID_ARGUMENT, "event.received.declared_appointment_date");
+  auto bad_code = Received("e1", "not-a-dossier-code");
+  EXPECT_RPC_ERROR(Record(bad_code, &out), INVALID_ARGUMENT, "event.dossier_code");
+  auto unknown_agency = Received("e1", kDossier);
+  unknown_agency.set_agency_code("P77");
+  EXPECT_RPC_ERROR(Record(unknown_agency, &out), NOT_FOUND, "event.agency_code");
+  auto unknown_procedure = Received("e1", kDossier);
+  unknown_procedure.set_procedure_code("2.000001");
+  EXPECT_RPC_ERROR(Record(unknown_procedure, &out), NOT_FOUND, "event.procedure_code");
+  ASSERT_TRUE(Record(Received("e1", kDossier), &out).ok());
+  auto early = Resolved("e2", kDossier, 1);  // before the receipt
+  EXPECT_RPC_ERROR(Record(early, &out), FAILED_PRECONDITION, "after_receipt");
+  auto second = Received("e3", kDossier);
+  EXPECT_RPC_ERROR(Record(second, &out), FAILED_PRECONDITION, "single_receipt");
+  v1::GetDossierRequest get;
+  get.set_code(kDossier);
+  v1::Dossier d;
+  ASSERT_TRUE(filings_->GetDossier(Ctx().get(), get, &d).ok());
+  EXPECT_EQ(d.events_size(), 1);  // nothing of the rejected events
+}
+
+TEST_F(FilingApiTest, BatchReportsEachItem) {
+  v1::RecordEventsRequest req;
+  *req.add_events() = Received("e1", kDossier);
+  *req.add_events() = Resolved("e2", kDossier, 4);
+  *req.add_events() = Resolved("e3", "P22.X1-250602-0002", 4);  // resolved before its receipt is known: accepted
+  auto bad = Received("e4", "P22.X1-250602-0004");
+  bad.set_agency_code("P77");
+  *req.add_events() = bad;
+  *req.add_events() = Received("e1", kDossier);  // a duplicate within the batch
+  for (int line : {2, 3, 4, 5, 6}) req.add_source_lines(line);
+  v1::RecordEventsResponse resp;
+  ASSERT_TRUE(filings_->RecordEvents(Ctx().get(), req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 5);
+  EXPECT_EQ(resp.summary().applied(), 3);
+  EXPECT_EQ(resp.summary().unchanged(), 1);
+  EXPECT_EQ(resp.summary().rejected(), 1);
+  EXPECT_EQ(resp.results(3).code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(resp.results(3).source_line(), 5);
+  EXPECT_EQ(resp.results(3).key(), "e4");
+  v1::RecordEventsRequest empty;
+  EXPECT_RPC_ERROR(filings_->RecordEvents(Ctx().get(), empty, &resp), INVALID_ARGUMENT, "events");
+  req.add_source_lines(9);
+  EXPECT_RPC_ERROR(filings_->RecordEvents(Ctx().get(), req, &resp), INVALID_ARGUMENT, "source_lines");
+}
+
+TEST_F(FilingApiTest, StreamReplaysWithDuplicatesAndReportsRejectsByPosition) {
+  v1::StreamEventsResponse resp;
+  auto ctx = Ctx();
+  auto writer = filings_->StreamEvents(ctx.get(), &resp);
+  int sent = 0;
+  for (int d = 0; d < 30; ++d) {
+    char code[32];
+    std::snprintf(code, sizeof code, "P22.X1-250602-%04d", d);
+    // Resolution first, receipt second: order does not matter.
+    ASSERT_TRUE(writer->Write(Resolved("r" + std::to_string(d), code, 4 + d % 3)));
+    ASSERT_TRUE(writer->Write(Received("a" + std::to_string(d), code)));
+    ASSERT_TRUE(writer->Write(Received("a" + std::to_string(d), code)));  // duplicate
+    sent += 3;
+  }
+  v1::FilingEvent bad = Received("bad", "P22.X1-250602-9999");
+  bad.clear_occurred_at();
+  ASSERT_TRUE(writer->Write(bad));
+  ++sent;
+  ASSERT_TRUE(writer->WritesDone());
+  grpc::Status s = writer->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.summary().applied(), 60);
+  EXPECT_EQ(resp.summary().unchanged(), 30);
+  EXPECT_EQ(resp.summary().rejected(), 1);
+  ASSERT_EQ(resp.rejected_size(), 1);
+  EXPECT_EQ(resp.rejected(0).index(), sent - 1);
+  EXPECT_NE(resp.rejected(0).message().find("event.occurred_at"), std::string::npos);
+  // Every dossier ended early, on time or late according to its day.
+  v1::ListDossiersRequest list;
+  list.set_agency_code("P22");
+  list.set_page_size(7);
+  int early = 0, on_time = 0, late = 0, total = 0;
+  for (int guard = 0; guard < 10; ++guard) {
+    v1::ListDossiersResponse page;
+    ASSERT_TRUE(filings_->ListDossiers(Ctx().get(), list, &page).ok());
+    for (const auto& d : page.dossiers()) {
+      ++total;
+      early += d.timeliness() == v1::TIMELINESS_EARLY;
+      on_time += d.timeliness() == v1::TIMELINESS_ON_TIME;
+      late += d.timeliness() == v1::TIMELINESS_LATE;
+    }
+    if (page.next_page_token().empty()) break;
+    list.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(total, 30);
+  EXPECT_EQ(early, 10);   // resolved 4 June, appointment 5 June
+  EXPECT_EQ(on_time, 10); // 5 June
+  EXPECT_EQ(late, 10);    // 6 June
+}
+
+TEST_F(FilingApiTest, QueriesAndTheirErrors) {
+  v1::RecordEventResponse out;
+  ASSERT_TRUE(Record(Received("e1", kDossier), &out).ok());
+  v1::GetDossierRequest get;
+  get.set_code("P22.X1-250602-0404");
+  v1::Dossier d;
+  EXPECT_RPC_ERROR(filings_->GetDossier(Ctx().get(), get, &d), NOT_FOUND, "P22.X1-250602-0404");
+  get.set_code("x");
+  EXPECT_RPC_ERROR(filings_->GetDossier(Ctx().get(), get, &d), INVALID_ARGUMENT, "code");
+  get.set_code(kDossier);
+  *get.mutable_as_of() = At(2025, 6, 9, 9);
+  ASSERT_TRUE(filings_->GetDossier(Ctx().get(), get, &d).ok());
+  EXPECT_EQ(d.timeliness(), v1::TIMELINESS_OVERDUE);
+  *get.mutable_as_of() = At(2025, 6, 3, 9);
+  ASSERT_TRUE(filings_->GetDossier(Ctx().get(), get, &d).ok());
+  EXPECT_EQ(d.timeliness(), v1::TIMELINESS_WITHIN_TIME);
+  v1::ListDossiersRequest list;
+  v1::ListDossiersResponse page;
+  list.set_agency_code("P77");
+  EXPECT_RPC_ERROR(filings_->ListDossiers(Ctx().get(), list, &page), NOT_FOUND, "agency_code");
+  list.Clear();
+  list.set_status(static_cast<v1::DossierStatus>(42));
+  EXPECT_RPC_ERROR(filings_->ListDossiers(Ctx().get(), list, &page), INVALID_ARGUMENT, "status");
+  list.Clear();
+  DateToProto(Date(2025, 6, 9), list.mutable_received()->mutable_start());
+  DateToProto(Date(2025, 6, 1), list.mutable_received()->mutable_end());
+  EXPECT_RPC_ERROR(filings_->ListDossiers(Ctx().get(), list, &page), INVALID_ARGUMENT, "received.end");
+  list.Clear();
+  list.set_overdue_only(true);
+  *list.mutable_as_of() = At(2025, 6, 9, 9);
+  ASSERT_TRUE(filings_->ListDossiers(Ctx().get(), list, &page).ok());
+  EXPECT_EQ(page.dossiers_size(), 1);
+  list.set_procedure_code("bad");
+  EXPECT_RPC_ERROR(filings_->ListDossiers(Ctx().get(), list, &page), INVALID_ARGUMENT, "procedure_code");
+}
+
+}  // namespace
+}  // namespace pstrack

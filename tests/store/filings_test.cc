@@ -1,0 +1,335 @@
+// Filings over a real SQLite file: idempotent ingestion, rejection that
+// leaves a dossier as it was, convergence under shuffled and duplicated
+// delivery, durability, and what a failed batch leaves (nothing).
+#include "services/filings/filings.h"
+
+#include <random>
+
+#include "gtest/gtest.h"
+#include "services/agencies/agency_registry.h"
+#include "services/catalog/catalog.h"
+#include "tests/test_util.h"
+
+namespace pstrack {
+namespace {
+
+using testing::MakeAgency;
+using testing::MakeProcedure;
+using testing::TempDir;
+using K = EventKind;
+
+std::shared_ptr<const WorkingCalendar> Calendar() {
+  static auto calendar = [] {
+    auto c = WorkingCalendar::LoadDirectory(std::string(PSTRACK_SOURCE_DIR) + "/data/calendar");
+    EXPECT_TRUE(c.ok()) << c.status();
+    return std::make_shared<const WorkingCalendar>(*std::move(c));
+  }();
+  return calendar;
+}
+
+absl::Time Local(int y, int m, int d, int hh = 0, int mm = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, 0), VietnamTimeZone());
+}
+
+FilingEvent Event(std::string id, std::string dossier, K kind, absl::Time at) {
+  FilingEvent e;
+  e.event_id = std::move(id);
+  e.dossier_code = std::move(dossier);
+  e.agency_code = "P22.X1";
+  e.occurred_at = at;
+  e.kind = kind;
+  if (kind == K::kReceived || kind == K::kRegisteredOnline) e.procedure_code = "1.000001";
+  if (kind == K::kReceived) e.channel = Channel::kInPerson;
+  if (kind == K::kFeedback) e.rating = Rating::kSatisfied;
+  if (kind == K::kPayment) e.amount_vnd = 10000;
+  return e;
+}
+
+class FilingsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open() {
+    auto store = OpenStore("sqlite:" + dir_.File("f.db"));
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    AgencyRegistry registry(*store_);
+    for (const Agency& a : {MakeAgency("VN", AgencyLevel::kNation, ""), MakeAgency("P22", AgencyLevel::kProvince, "VN"),
+                            MakeAgency("P22.X1", AgencyLevel::kCommune, "P22"),
+                            MakeAgency("P24", AgencyLevel::kProvince, "VN")}) {
+      ASSERT_TRUE(registry.Create(a).ok());
+    }
+    Procedure p = MakeProcedure("1.000001");
+    p.resolution_amount = 3;
+    ASSERT_TRUE(Catalog(*store_).Upsert(p).ok());
+    filings_ = std::make_unique<Filings>(*store_, Calendar());
+  }
+
+  int64_t StoredEvents() {
+    int64_t n = -1;
+    EXPECT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
+                  n = *tx.CountEvents();
+                  return absl::OkStatus();
+                }).ok());
+    return n;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Filings> filings_;
+};
+
+const char* kDossier = "P22.X1-250602-0001";
+
+TEST_F(FilingsTest, RecordThenGet) {
+  auto r = filings_->Record({Event("a1", kDossier, K::kReceived, Local(2025, 6, 2, 10)),
+                             Event("a2", kDossier, K::kResolved, Local(2025, 6, 4, 10))});
+  for (const auto& o : r.outcomes) EXPECT_EQ(o.outcome, WriteOutcome::kApplied) << o.status;
+  ASSERT_EQ(r.dossiers.count(kDossier), 1u);
+  auto view = filings_->Get(kDossier, std::nullopt, true);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->state.timeliness, Timeliness::kEarly);
+  EXPECT_EQ(view->state.appointment->appointment_date, Date(2025, 6, 5));
+  ASSERT_EQ(view->events.size(), 2u);
+  EXPECT_EQ(view->events[0].event_id, "a1");
+  EXPECT_EQ(filings_->Get("P22.X1-250602-0099", std::nullopt, false).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(FilingsTest, SameIdSameContentIsADuplicateDifferentContentIsRefused) {
+  FilingEvent received = Event("a1", kDossier, K::kReceived, Local(2025, 6, 2, 10));
+  ASSERT_EQ(filings_->Record({received}).outcomes[0].outcome, WriteOutcome::kApplied);
+  auto again = filings_->Record({received, received});
+  EXPECT_EQ(again.outcomes[0].outcome, WriteOutcome::kUnchanged);
+  EXPECT_EQ(again.outcomes[1].outcome, WriteOutcome::kUnchanged);
+  FilingEvent changed = received;
+  changed.channel = Channel::kOnline;
+  auto conflict = filings_->Record({changed});
+  EXPECT_EQ(conflict.outcomes[0].status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(conflict.outcomes[0].status.message().find("'a1'"), absl::string_view::npos);
+  EXPECT_EQ(filings_->Get(kDossier, std::nullopt, false)->state.channel, Channel::kInPerson);
+  // Within one batch, the same id with different content: the second is refused.
+  FilingEvent x = Event("b1", "P22.X1-250602-0002", K::kReceived, Local(2025, 6, 2, 10));
+  FilingEvent y = x;
+  y.channel = Channel::kPostal;
+  auto within = filings_->Record({x, y});
+  EXPECT_EQ(within.outcomes[0].outcome, WriteOutcome::kApplied);
+  EXPECT_EQ(within.outcomes[1].status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(StoredEvents(), 2);
+}
+
+TEST_F(FilingsTest, ImpossibleEventIsRejectedAndTheDossierStaysAsItWas) {
+  ASSERT_EQ(filings_->Record({Event("a1", kDossier, K::kReceived, Local(2025, 6, 2, 10)),
+                              Event("a2", kDossier, K::kWithdrawn, Local(2025, 6, 3, 10))})
+                .outcomes[1]
+                .outcome,
+            WriteOutcome::kApplied);
+  auto before = filings_->Get(kDossier, std::nullopt, true);
+  auto r = filings_->Record({Event("a3", kDossier, K::kResolved, Local(2025, 6, 4, 10)),
+                             Event("a4", kDossier, K::kFeedback, Local(2025, 6, 4, 11))});
+  EXPECT_EQ(r.outcomes[0].status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.outcomes[0].status.message().find("nothing_after_end"), absl::string_view::npos) << r.outcomes[0].status;
+  EXPECT_EQ(r.outcomes[1].outcome, WriteOutcome::kApplied);  // feedback after withdrawal is fine
+  auto after = filings_->Get(kDossier, std::nullopt, true);
+  EXPECT_EQ(after->state.status, DossierStatus::kWithdrawn);
+  EXPECT_EQ(after->events.size(), before->events.size() + 1);
+}
+
+TEST_F(FilingsTest, BatchKeepsGoodEventsAndReportsEachBadOne) {
+  FilingEvent unknown_agency = Event("c2", "P99-250602-0001", K::kReceived, Local(2025, 6, 2, 10));
+  unknown_agency.agency_code = "P99";
+  FilingEvent unknown_procedure = Event("c3", "P22.X1-250602-0003", K::kReceived, Local(2025, 6, 2, 10));
+  unknown_procedure.procedure_code = "9.999999";
+  FilingEvent invalid = Event("c4", "bad code", K::kReceived, Local(2025, 6, 2, 10));
+  auto r = filings_->Record({Event("c1", kDossier, K::kReceived, Local(2025, 6, 2, 10)), unknown_agency,
+                             unknown_procedure, invalid, Event("c5", kDossier, K::kProcessingStarted, Local(2025, 6, 2, 11))},
+                            {10, 11, 12, 13, 14});
+  EXPECT_EQ(r.outcomes[0].outcome, WriteOutcome::kApplied);
+  EXPECT_EQ(r.outcomes[1].status.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(r.outcomes[1].status.message().find("event.agency_code"), absl::string_view::npos);
+  EXPECT_EQ(r.outcomes[2].status.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(r.outcomes[2].status.message().find("event.procedure_code"), absl::string_view::npos);
+  EXPECT_EQ(r.outcomes[3].status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.outcomes[3].source_line, 13);
+  EXPECT_EQ(r.outcomes[4].outcome, WriteOutcome::kApplied);
+  EXPECT_EQ(StoredEvents(), 2);
+}
+
+// Random valid histories, delivered shuffled, duplicated and in batches of
+// random sizes, converge to the replay of the full set; each event is stored
+// once.
+TEST_F(FilingsTest, ShuffledDuplicatedDeliveryConverges) {
+  std::mt19937 rng(20251126);
+  std::vector<FilingEvent> all;
+  std::map<std::string, std::vector<FilingEvent>> by_dossier;
+  for (int d = 0; d < 40; ++d) {
+    char code[32];
+    std::snprintf(code, sizeof code, "P22.X1-2506%02d-%04d", 2 + d % 20, d);
+    absl::Time t = Local(2025, 6, 2 + d % 20, 8 + d % 9, d % 60);
+    std::vector<FilingEvent> h;
+    auto add = [&](K kind, absl::Duration after) {
+      t += after;
+      h.push_back(Event(std::string(code) + "/" + std::to_string(h.size()), code, kind, t));
+    };
+    add(K::kReceived, absl::ZeroDuration());
+    add(K::kProcessingStarted, absl::Hours(1));
+    if (rng() % 3 == 0) {
+      add(K::kSupplementRequested, absl::Hours(3 + rng() % 48));
+      if (rng() % 2) add(K::kSupplementReceived, absl::Hours(24 + rng() % 100));
+    }
+    if (rng() % 4 == 0) add(K::kPayment, absl::Hours(2));
+    switch (rng() % 4) {
+      case 0: add(K::kResolved, absl::Hours(10 + rng() % 200)); add(K::kResultReturned, absl::Hours(rng() % 30)); break;
+      case 1: add(K::kResolved, absl::Hours(10 + rng() % 200)); break;
+      case 2: add(K::kWithdrawn, absl::Hours(10 + rng() % 100)); break;
+      default: break;  // still open
+    }
+    if (rng() % 2) add(K::kFeedback, absl::Hours(5));
+    by_dossier[code] = h;
+    all.insert(all.end(), h.begin(), h.end());
+  }
+  std::vector<FilingEvent> delivery = all;
+  for (int i = 0; i < 60; ++i) delivery.push_back(all[rng() % all.size()]);  // duplicates
+  std::shuffle(delivery.begin(), delivery.end(), rng);
+  for (size_t begin = 0; begin < delivery.size();) {
+    size_t n = 1 + rng() % 25;
+    std::vector<FilingEvent> batch(delivery.begin() + begin, delivery.begin() + std::min(delivery.size(), begin + n));
+    for (const auto& o : filings_->Record(batch).outcomes) {
+      EXPECT_NE(o.outcome, WriteOutcome::kRejected) << o.key << ": " << o.status;
+    }
+    begin += n;
+  }
+  EXPECT_EQ(StoredEvents(), static_cast<int64_t>(all.size()));
+  Procedure p = MakeProcedure("1.000001");
+  p.resolution_amount = 3;
+  const absl::Time as_of = Local(2025, 8, 1);
+  for (const auto& [code, events] : by_dossier) {
+    auto expected = Replay(events, *Calendar(), &p);
+    ASSERT_TRUE(expected.ok()) << code << ": " << expected.status();
+    auto got = filings_->Get(code, as_of, true);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->events.size(), events.size()) << code;
+    EXPECT_EQ(got->state.status, expected->status) << code;
+    EXPECT_EQ(got->timeliness, TimelinessAt(*expected, as_of, false)) << code;
+    EXPECT_EQ(got->portal_timeliness, TimelinessAt(*expected, as_of, true)) << code;
+    EXPECT_EQ(got->state.finish_time, expected->finish_time) << code;
+    EXPECT_EQ(got->state.appointment->appointment_date, expected->appointment->appointment_date) << code;
+  }
+}
+
+TEST_F(FilingsTest, AcknowledgedEventsSurviveReopen) {
+  ASSERT_EQ(filings_->Record({Event("a1", kDossier, K::kReceived, Local(2025, 6, 2, 10))}).outcomes[0].outcome,
+            WriteOutcome::kApplied);
+  filings_.reset();
+  store_->Close();
+  store_.reset();
+  auto store = OpenStore("sqlite:" + dir_.File("f.db"));
+  ASSERT_TRUE(store.ok());
+  store_ = std::move(*store);
+  filings_ = std::make_unique<Filings>(*store_, Calendar());
+  auto view = filings_->Get(kDossier, std::nullopt, true);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->events.size(), 1u);
+}
+
+TEST_F(FilingsTest, ListFiltersBySubtreeStatusAndOverdue) {
+  ASSERT_TRUE(filings_->Record({Event("a1", kDossier, K::kReceived, Local(2025, 6, 2, 10)),
+                                Event("b1", "P22.X1-250602-0002", K::kReceived, Local(2025, 6, 2, 10)),
+                                Event("b2", "P22.X1-250602-0002", K::kResolved, Local(2025, 6, 3, 10))})
+                  .outcomes[2]
+                  .status.ok());
+  auto codes = [&](DossierListRequest r) {
+    auto page = filings_->List(r);
+    EXPECT_TRUE(page.ok()) << page.status();
+    std::vector<std::string> out;
+    for (const auto& v : page->dossiers) out.push_back(v.state.code);
+    return out;
+  };
+  EXPECT_EQ(codes({.agency_code = "P22"}).size(), 2u);
+  EXPECT_TRUE(codes({.agency_code = "P24"}).empty());
+  EXPECT_EQ(codes({.status = DossierStatus::kResolved}), std::vector<std::string>{"P22.X1-250602-0002"});
+  EXPECT_EQ(codes({.overdue_only = true, .as_of = Local(2025, 6, 10)}), std::vector<std::string>{kDossier});
+  EXPECT_TRUE(codes({.overdue_only = true, .as_of = Local(2025, 6, 4)}).empty());
+  EXPECT_EQ(codes({.finished_from = Date(2025, 6, 3), .finished_until = Date(2025, 6, 4)}),
+            std::vector<std::string>{"P22.X1-250602-0002"});
+  EXPECT_EQ(filings_->List({.agency_code = "NOPE"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(filings_->List({.received_from = Date(2025, 6, 5), .received_until = Date(2025, 6, 1)}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// A store whose transactions fail when writing one chosen dossier, to show
+// that a failure in the middle of a batch leaves nothing of the batch.
+class FailingStore : public Store {
+ public:
+  FailingStore(Store& real, std::string poison) : real_(real), poison_(std::move(poison)) {}
+  absl::Status Read(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) override { return real_.Read(fn); }
+  absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override {
+    return real_.Write([&](WriteTransaction& tx) {
+      Tx wrapped(tx, poison_);
+      return fn(wrapped);
+    });
+  }
+  absl::string_view backend() const override { return real_.backend(); }
+  int schema_version() const override { return real_.schema_version(); }
+  void Close() override {}
+
+ private:
+  class Tx : public WriteTransaction {
+   public:
+    Tx(WriteTransaction& tx, const std::string& poison) : tx_(tx), poison_(poison) {}
+    absl::StatusOr<std::optional<Agency>> FindAgency(absl::string_view c) override { return tx_.FindAgency(c); }
+    absl::StatusOr<std::vector<Agency>> ListAgencies(const AgencyQuery& q) override { return tx_.ListAgencies(q); }
+    absl::StatusOr<int64_t> CountAgencies() override { return tx_.CountAgencies(); }
+    absl::StatusOr<std::optional<Procedure>> FindProcedure(absl::string_view c) override { return tx_.FindProcedure(c); }
+    absl::StatusOr<std::vector<Procedure>> ListProcedures(const ProcedureQuery& q) override { return tx_.ListProcedures(q); }
+    absl::StatusOr<int64_t> CountProcedures() override { return tx_.CountProcedures(); }
+    absl::StatusOr<std::vector<StoredEvent>> FindEvents(const std::vector<std::string>& ids) override { return tx_.FindEvents(ids); }
+    absl::StatusOr<std::vector<StoredEvent>> LoadDossierEvents(const std::vector<std::string>& c) override {
+      return tx_.LoadDossierEvents(c);
+    }
+    absl::StatusOr<std::optional<DossierRow>> FindDossier(absl::string_view c) override { return tx_.FindDossier(c); }
+    absl::StatusOr<std::vector<DossierRow>> ListDossiers(const DossierQuery& q) override { return tx_.ListDossiers(q); }
+    absl::StatusOr<int64_t> CountEvents() override { return tx_.CountEvents(); }
+    absl::Status InsertAgency(const Agency& a) override { return tx_.InsertAgency(a); }
+    absl::Status UpdateAgency(const Agency& a) override { return tx_.UpdateAgency(a); }
+    absl::Status MoveDescendants(absl::string_view o, absl::string_view n, int d) override {
+      return tx_.MoveDescendants(o, n, d);
+    }
+    absl::Status PutProcedure(const Procedure& p) override { return tx_.PutProcedure(p); }
+    absl::Status InsertEvents(const std::vector<StoredEvent>& e) override { return tx_.InsertEvents(e); }
+    absl::Status PutDossier(const DossierRow& r) override {
+      if (r.code == poison_) return absl::UnavailableError("disk full (injected)");
+      return tx_.PutDossier(r);
+    }
+    absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) override { return tx_.Atomically(fn); }
+
+   private:
+    WriteTransaction& tx_;
+    const std::string& poison_;
+  };
+  Store& real_;
+  std::string poison_;
+};
+
+TEST_F(FilingsTest, AFailureInTheMiddleOfABatchCommitsNothing) {
+  FailingStore failing(*store_, "P22.X1-250602-0002");
+  Filings filings(failing, Calendar());
+  auto r = filings.Record({Event("a1", kDossier, K::kReceived, Local(2025, 6, 2, 10)),
+                           Event("b1", "P22.X1-250602-0002", K::kReceived, Local(2025, 6, 2, 10)),
+                           Event("c1", "P22.X1-250602-0003", K::kReceived, Local(2025, 6, 2, 10))});
+  for (const auto& o : r.outcomes) {
+    EXPECT_EQ(o.outcome, WriteOutcome::kRejected);
+    EXPECT_EQ(o.status.code(), absl::StatusCode::kUnavailable);
+    EXPECT_NE(o.status.message().find("batch not committed"), absl::string_view::npos);
+  }
+  EXPECT_EQ(StoredEvents(), 0);  // not even the dossier written before the failure
+  EXPECT_EQ(filings_->Get(kDossier, std::nullopt, false).status().code(), absl::StatusCode::kNotFound);
+  // Retrying the same batch once the fault is gone lands everything.
+  auto retry = filings_->Record({Event("a1", kDossier, K::kReceived, Local(2025, 6, 2, 10)),
+                                 Event("b1", "P22.X1-250602-0002", K::kReceived, Local(2025, 6, 2, 10)),
+                                 Event("c1", "P22.X1-250602-0003", K::kReceived, Local(2025, 6, 2, 10))});
+  for (const auto& o : retry.outcomes) EXPECT_EQ(o.outcome, WriteOutcome::kApplied);
+  EXPECT_EQ(StoredEvents(), 3);
+}
+
+}  // namespace
+}  // namespace pstrack

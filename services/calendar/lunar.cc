@@ -75,6 +75,16 @@ double SunLongitude(double jdn) {
 // Local day (Julian day number) of the k-th new moon.
 long NewMoonDay(long k) { return Floor(NewMoon(k) + 0.5 + kTimeZoneHours / 24); }
 
+// Index of the last new moon whose local day is on or before `day`. The
+// mean-month estimate can be one off either way, as true new moons wander
+// around the mean by more than half a day.
+long NewMoonOnOrBefore(long day) {
+  long k = Floor((static_cast<double>(day) - kNewMoonEpoch) / kSynodicMonth);
+  while (NewMoonDay(k) > day) --k;
+  while (NewMoonDay(k + 1) <= day) ++k;
+  return k;
+}
+
 // Which of the 12 major solar-term sectors (30° each, 0 = spring equinox) the
 // sun is in at the start of local day `day`.
 int SunSector(long day) {
@@ -84,8 +94,7 @@ int SunSector(long day) {
 // First day of lunar month 11 of the lunar year that ends in solar year `year`
 // (the month containing the winter solstice of `year`).
 long LunarMonth11(int year) {
-  const double off = static_cast<double>(JulianDay(Date(year, 12, 31))) - 2415021;
-  const long k = Floor(off / kSynodicMonth);
+  const long k = NewMoonOnOrBefore(JulianDay(Date(year, 12, 31)));
   long nm = NewMoonDay(k);
   if (SunSector(nm) >= 9) nm = NewMoonDay(k - 1);
   return nm;
@@ -142,9 +151,7 @@ LunarMonthStart FindLunarMonth(int year, int month, bool leap) {
 LunarDate SolarToLunar(Date solar) {
   const long day_number = JulianDay(solar);
   const int yy = static_cast<int>(solar.year());
-  const long k = Floor((static_cast<double>(day_number) - kNewMoonEpoch) / kSynodicMonth);
-  long month_start = NewMoonDay(k + 1);
-  if (month_start > day_number) month_start = NewMoonDay(k);
+  const long month_start = NewMoonDay(NewMoonOnOrBefore(day_number));
   long a11 = LunarMonth11(yy);
   long b11 = a11;
   LunarDate out;

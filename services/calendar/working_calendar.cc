@@ -111,9 +111,6 @@ const CalendarYear& WeekendOnlyYear(int year) {
   return *slot;
 }
 
-// ProvisionalYear for every year of the table, computed once.
-const CalendarYear& CachedProvisionalYear(int year);
-
 absl::StatusOr<CalendarDayKind> ParseKind(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
   if (text == "holiday") return CalendarDayKind::kHoliday;
@@ -235,16 +232,14 @@ CalendarYear WorkingCalendar::ProvisionalYear(int year) {
 
   std::set<Date> taken;  // holiday dates, then compensation days as they are given
   for (const auto& h : holidays) taken.insert(h.date);
+  std::set<Date> observed;  // weekday holidays already listed
   CalendarYear out;
   out.year = year;
   out.provisional = true;
-  Date previous;  // two holidays on one date: the second one is compensated too
-  bool has_previous = false;
   for (const auto& h : holidays) {
-    const bool duplicate = has_previous && h.date == previous;
-    previous = h.date;
-    has_previous = true;
-    if (!IsWeekend(h.date) && !duplicate) {
+    // Two holidays on one weekday (Hùng Kings day can be 30 April): the
+    // second is compensated like one on a weekend.
+    if (!IsWeekend(h.date) && observed.insert(h.date).second) {
       out.entries.push_back({h.date, CalendarDayKind::kHoliday, h.name, kProvisionalSource});
       continue;
     }
@@ -262,6 +257,7 @@ CalendarYear WorkingCalendar::ProvisionalYear(int year) {
 
 namespace {
 
+// ProvisionalYear for every year of the table, computed once.
 const CalendarYear& CachedProvisionalYear(int year) {
   static const auto* years = [] {
     auto* v = new std::vector<CalendarYear>;

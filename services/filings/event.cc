@@ -232,7 +232,7 @@ std::string EncodeEvent(const FilingEvent& e) {
 
 absl::StatusOr<FilingEvent> DecodeEvent(absl::string_view encoded) {
   std::vector<std::string> p = SplitEscaped(encoded);
-  if (p.size() != 15 || p[0] != "e1") return absl::DataLossError("stored event has an unknown encoding");
+  if (p.size() != 14 || p[0] != "e1") return absl::DataLossError("stored event has an unknown encoding");
   FilingEvent e;
   e.event_id = p[1];
   e.dossier_code = p[2];

@@ -12,6 +12,8 @@
 namespace pstrack {
 namespace {
 
+using K = EventKind;
+
 StoredEvent ToStored(const FilingEvent& e, absl::Time now) {
   StoredEvent s;
   s.event_id = e.event_id;
@@ -197,8 +199,16 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
 
     for (auto& [code, indices] : by_dossier) {
       std::vector<FilingEvent> current = stored[code];
-      std::sort(indices.begin(), indices.end(),
-                [&](size_t a, size_t b) { return ReplayOrderLess(events[a], events[b]); });
+      // Receipts and registrations first: they anchor the history, so an
+      // event wrongly timed before a receipt in the same batch is the one
+      // rejected, not the receipt.
+      auto anchor = [&](size_t i) {
+        return events[i].kind == K::kReceived || events[i].kind == K::kRegisteredOnline ? 0 : 1;
+      };
+      std::sort(indices.begin(), indices.end(), [&](size_t a, size_t b) {
+        if (anchor(a) != anchor(b)) return anchor(a) < anchor(b);
+        return ReplayOrderLess(events[a], events[b]);
+      });
       std::vector<size_t> accepted;
       // Fast path: the whole set is a possible history.
       std::vector<FilingEvent> all = current;
@@ -209,7 +219,7 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
         accepted = indices;
         current = std::move(all);
       } else {
-        // Otherwise add the events one at a time, in replay order, and
+        // Otherwise add the events one at a time, in that order, and
         // reject each one that would make the history impossible.
         for (size_t i : indices) {
           std::vector<FilingEvent> candidate = current;

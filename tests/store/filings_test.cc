@@ -124,7 +124,7 @@ TEST_F(FilingsTest, ImpossibleEventIsRejectedAndTheDossierStaysAsItWas) {
                 .outcome,
             WriteOutcome::kApplied);
   auto before = filings_->Get(kDossier, std::nullopt, true);
-  auto r = filings_->Record({Event("a3", kDossier, K::kResolved, Local(2025, 6, 4, 10)),
+  auto r = filings_->Record({Event("a3", kDossier, K::kProcessingStarted, Local(2025, 6, 4, 10)),
                              Event("a4", kDossier, K::kFeedback, Local(2025, 6, 4, 11))});
   EXPECT_EQ(r.outcomes[0].status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(r.outcomes[0].status.message().find("nothing_after_end"), absl::string_view::npos) << r.outcomes[0].status;

@@ -89,7 +89,7 @@ TEST(AppointmentTest, TableOfReceiptsAndStatutoryTimes) {
       {"Across 30 April - 4 May 2025", Local(2025, 4, 29, 9), Days(3), Date(2025, 4, 29), Date(2025, 5, 7)},
       {"Saturday 26 April 2025 is a make-up working day", Local(2025, 4, 25, 10), Days(1), Date(2025, 4, 25),
        Date(2025, 4, 26)},
-      {"Received on the make-up Saturday", Local(2025, 4, 26, 9), Days(1), Date(2025, 4, 26), Date(2025, 4, 29)},
+      {"Received on the make-up Saturday", Local(2025, 4, 26, 9), Days(1), Date(2025, 4, 26), Date(2025, 4, 28)},
       {"On the spot", Local(2025, 6, 3, 9), Days(0), Date(2025, 6, 3), Date(2025, 6, 3)},
       {"On the spot after 15:00", Local(2025, 6, 3, 16), Days(0), Date(2025, 6, 4), Date(2025, 6, 4)},
       {"Across Tết 2026 (16-20 February off)", Local(2026, 2, 13, 9), Days(2), Date(2026, 2, 13),

@@ -463,7 +463,9 @@ std::vector<ParsedEvent> ReadEvents(const std::string& path, int* local_rejects)
     p.line = n;
     auto status = google::protobuf::util::JsonStringToMessage(line, &p.event, options);
     if (!status.ok()) {
-      std::cout << "line " << n << ": not a FilingEvent in JSON: " << status.message() << "\n";
+      std::string why(status.message());
+      std::replace(why.begin(), why.end(), '\n', ' ');
+      std::cout << "line " << n << ": not a FilingEvent in JSON: " << why << "\n";
       ++*local_rejects;
       continue;
     }

@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash tools/deps.sh
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)" --target pstrack-server pstrack
 
@@ -19,6 +20,8 @@ pstrack-server is starting on ${LISTEN} (database: var/pstrack.db). In another t
   build/release/tools/cli/pstrack agency resolve F24 --as_of 2025-07-01
   build/release/tools/cli/pstrack procedure list --agency P22.HALONG
   build/release/tools/cli/pstrack procedure get 1.001193 --json
+  build/release/tools/cli/pstrack event send data/sample/events.csv
+  build/release/tools/cli/pstrack dossier list --agency P22
 Stop the server with Ctrl-C.
 
 MSG

@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 
 bash tools/deps.sh
 
+# Let clones in other directories reuse ccache entries (CI builds a fresh
+# clone each time).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
+
 presets=("$@")
 if [ ${#presets[@]} -eq 0 ]; then presets=(release asan); fi
 

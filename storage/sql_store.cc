@@ -399,7 +399,7 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::Status PutProcedure(const Procedure& p) override {
-    return Guard([&] {
+    PSTRACK_RETURN_IF_ERROR(Guard([&] {
       std::string code = p.code, name = p.name, folded = FoldForSearch(p.name), field = p.field;
       int mask = LevelsMask(p.levels), mode = static_cast<int>(p.online_mode),
           eligible = p.full_online_eligible, amount = static_cast<int>(p.resolution_amount),
@@ -427,22 +427,15 @@ class SqlTransaction : public WriteTransaction {
           soci::use(pay), soci::use(popdb), soci::use(vfrom, vfrom_ind), soci::use(vuntil, vuntil_ind),
           soci::use(rev), soci::use(ct), soci::use(ut);
       sql_ << "DELETE FROM procedure_agencies WHERE procedure_code = :code", soci::use(code);
-      if (!p.agency_codes.empty()) {
-        // One multi-row INSERT for the whole list.
-        DynamicQuery q;
-        q.sql = "INSERT INTO procedure_agencies (procedure_code, agency_code) VALUES ";
-        for (size_t i = 0; i < p.agency_codes.size(); ++i) {
-          absl::StrAppend(&q.sql, i ? ", (" : "(", q.Bind(code), ", ", q.Bind(p.agency_codes[i]), ")");
-        }
-        soci::statement st(sql_);
-        q.BindAll(st);
-        st.alloc();
-        st.prepare(q.sql);
-        st.define_and_bind();
-        st.execute(true);
-      }
-      (void)field;
-    });
+    }));
+    if (p.agency_codes.empty()) return absl::OkStatus();
+    // One multi-row INSERT for the whole list.
+    DynamicQuery q;
+    q.sql = "INSERT INTO procedure_agencies (procedure_code, agency_code) VALUES ";
+    for (size_t i = 0; i < p.agency_codes.size(); ++i) {
+      absl::StrAppend(&q.sql, i ? ", (" : "(", q.Bind(p.code), ", ", q.Bind(p.agency_codes[i]), ")");
+    }
+    return Execute(q);
   }
 
   absl::StatusOr<std::vector<StoredEvent>> FindEvents(const std::vector<std::string>& ids) override {
@@ -583,6 +576,22 @@ class SqlTransaction : public WriteTransaction {
     return static_cast<int64_t>(n);
   }
 
+  // Runs a statement built at run time: `bind_into` attaches the into()
+  // variables, `on_row` runs after each fetched row.
+  template <typename BindInto, typename OnRow>
+  absl::Status Fetch(DynamicQuery& q, BindInto&& bind_into, OnRow&& on_row) {
+    return Guard([&] {
+      soci::statement st(sql_);
+      bind_into(st);
+      q.BindAll(st);
+      st.alloc();
+      st.prepare(q.sql);
+      st.define_and_bind();
+      st.execute(false);
+      while (st.fetch()) on_row();
+    });
+  }
+
   absl::Status Execute(DynamicQuery& q) {
     return Guard([&] {
       soci::statement st(sql_);
@@ -603,76 +612,48 @@ class SqlTransaction : public WriteTransaction {
                            "WHERE ", column, " IN (");
       for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(keys[i]));
       absl::StrAppend(&q.sql, ") ORDER BY dossier_code, occurred_us, event_id");
-      PSTRACK_RETURN_IF_ERROR(Guard([&] {
-        StoredEvent e;
-        long long occurred = 0, recorded = 0;
-        soci::statement st(sql_);
-        st.exchange(soci::into(e.event_id));
-        st.exchange(soci::into(e.dossier_code));
-        st.exchange(soci::into(occurred));
-        st.exchange(soci::into(e.kind));
-        st.exchange(soci::into(e.content));
-        st.exchange(soci::into(recorded));
-        q.BindAll(st);
-        st.alloc();
-        st.prepare(q.sql);
-        st.define_and_bind();
-        st.execute(false);
-        while (st.fetch()) {
-          e.occurred_us = occurred;
-          e.recorded_us = recorded;
-          out.push_back(e);
-        }
-      }));
+      StoredEvent e;
+      long long occurred = 0, recorded = 0;
+      PSTRACK_RETURN_IF_ERROR(Fetch(
+          q,
+          [&](soci::statement& st) {
+            st.exchange(soci::into(e.event_id));
+            st.exchange(soci::into(e.dossier_code));
+            st.exchange(soci::into(occurred));
+            st.exchange(soci::into(e.kind));
+            st.exchange(soci::into(e.content));
+            st.exchange(soci::into(recorded));
+          },
+          [&] {
+            e.occurred_us = occurred;
+            e.recorded_us = recorded;
+            out.push_back(e);
+          }));
     }
     return out;
   }
 
   absl::StatusOr<std::vector<DossierRow>> QueryDossiers(DynamicQuery& q) {
     std::vector<DossierRow> out;
-    PSTRACK_RETURN_IF_ERROR(Guard([&] {
-      DossierDbRow row;
-      soci::statement st(sql_);
-      row.Exchange(st);
-      q.BindAll(st);
-      st.alloc();
-      st.prepare(q.sql);
-      st.define_and_bind();
-      st.execute(false);
-      while (st.fetch()) out.push_back(row.ToRow());
-    }));
+    DossierDbRow row;
+    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](soci::statement& st) { row.Exchange(st); },
+                                  [&] { out.push_back(row.ToRow()); }));
     return out;
   }
 
   absl::StatusOr<std::vector<Agency>> QueryAgencies(DynamicQuery& q) {
     std::vector<Agency> out;
-    PSTRACK_RETURN_IF_ERROR(Guard([&] {
-      AgencyRow row;
-      soci::statement st(sql_);
-      row.Exchange(st);
-      q.BindAll(st);
-      st.alloc();
-      st.prepare(q.sql);
-      st.define_and_bind();
-      st.execute(false);
-      while (st.fetch()) out.push_back(row.ToAgency());
-    }));
+    AgencyRow row;
+    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](soci::statement& st) { row.Exchange(st); },
+                                  [&] { out.push_back(row.ToAgency()); }));
     return out;
   }
 
   absl::StatusOr<std::vector<Procedure>> QueryProcedures(DynamicQuery& q) {
     std::vector<Procedure> out;
-    PSTRACK_RETURN_IF_ERROR(Guard([&] {
-      ProcedureRow row;
-      soci::statement st(sql_);
-      row.Exchange(st);
-      q.BindAll(st);
-      st.alloc();
-      st.prepare(q.sql);
-      st.define_and_bind();
-      st.execute(false);
-      while (st.fetch()) out.push_back(row.ToProcedure());
-    }));
+    ProcedureRow row;
+    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](soci::statement& st) { row.Exchange(st); },
+                                  [&] { out.push_back(row.ToProcedure()); }));
     if (out.empty()) return out;
     // Agency lists in one query for the whole page.
     DynamicQuery aq;
@@ -681,18 +662,14 @@ class SqlTransaction : public WriteTransaction {
     absl::StrAppend(&aq.sql, ") ORDER BY procedure_code, agency_code");
     absl::flat_hash_map<std::string, size_t> index;
     for (size_t i = 0; i < out.size(); ++i) index[out[i].code] = i;
-    PSTRACK_RETURN_IF_ERROR(Guard([&] {
-      std::string pcode, acode;
-      soci::statement st(sql_);
-      st.exchange(soci::into(pcode));
-      st.exchange(soci::into(acode));
-      aq.BindAll(st);
-      st.alloc();
-      st.prepare(aq.sql);
-      st.define_and_bind();
-      st.execute(false);
-      while (st.fetch()) out[index[pcode]].agency_codes.push_back(acode);
-    }));
+    std::string pcode, acode;
+    PSTRACK_RETURN_IF_ERROR(Fetch(
+        aq,
+        [&](soci::statement& st) {
+          st.exchange(soci::into(pcode));
+          st.exchange(soci::into(acode));
+        },
+        [&] { out[index[pcode]].agency_codes.push_back(acode); }));
     return out;
   }
 

@@ -58,6 +58,13 @@ std::string ListFingerprint(const AgencyListRequest& r) {
 
 }  // namespace
 
+absl::StatusOr<Agency> RequireAgency(ReadTransaction& tx, absl::string_view code, absl::string_view field) {
+  PSTRACK_RETURN_IF_ERROR(ValidateAgencyCode(code, field));
+  PSTRACK_ASSIGN_OR_RETURN(auto agency, tx.FindAgency(code));
+  if (!agency) return NotFound(field, code);
+  return *std::move(agency);
+}
+
 absl::StatusOr<AgencyField> ParseAgencyField(absl::string_view path) {
   static const std::map<absl::string_view, AgencyField> kFields = {
       {"name", AgencyField::kName},
@@ -237,11 +244,9 @@ absl::StatusOr<AgencyListPage> AgencyRegistry::List(const AgencyListRequest& req
   AgencyListPage page;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
     if (!request.root_code.empty()) {
-      PSTRACK_RETURN_IF_ERROR(ValidateAgencyCode(request.root_code, "root_code"));
-      PSTRACK_ASSIGN_OR_RETURN(auto root, tx.FindAgency(request.root_code));
-      if (!root) return NotFound("root_code", request.root_code);
-      q.root_path = root->path;
-      if (request.max_depth > 0) q.max_depth = root->depth + request.max_depth;
+      PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, request.root_code, "root_code"));
+      q.root_path = root.path;
+      if (request.max_depth > 0) q.max_depth = root.depth + request.max_depth;
     }
     PSTRACK_ASSIGN_OR_RETURN(page.agencies, tx.ListAgencies(q));
     return absl::OkStatus();

@@ -45,6 +45,10 @@ struct SuccessorResolution {
   std::vector<std::string> lineage;
 };
 
+// The agency named by a request field: INVALID_ARGUMENT if the code is
+// malformed, NOT_FOUND if no agency has it; both name `field`.
+absl::StatusOr<Agency> RequireAgency(ReadTransaction& tx, absl::string_view code, absl::string_view field);
+
 class AgencyRegistry {
  public:
   explicit AgencyRegistry(Store& store) : store_(store) {}

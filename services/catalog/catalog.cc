@@ -1,5 +1,7 @@
 #include "services/catalog/catalog.h"
 
+#include "services/agencies/agency_registry.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/page_token.h"
@@ -95,14 +97,9 @@ absl::StatusOr<ProcedureListPage> Catalog::List(const ProcedureListRequest& r) {
   ProcedureListPage page;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
     if (!r.agency_code.empty()) {
-      PSTRACK_RETURN_IF_ERROR(ValidateAgencyCode(r.agency_code, "agency_code"));
-      PSTRACK_ASSIGN_OR_RETURN(auto agency, tx.FindAgency(r.agency_code));
-      if (!agency) {
-        return FieldError(absl::StatusCode::kNotFound, "agency_code",
-                          absl::StrCat("agency '", r.agency_code, "' does not exist"));
-      }
-      q.agency_code = agency->code;
-      q.agency_level = agency->level;
+      PSTRACK_ASSIGN_OR_RETURN(Agency agency, RequireAgency(tx, r.agency_code, "agency_code"));
+      q.agency_code = agency.code;
+      q.agency_level = agency.level;
     }
     PSTRACK_ASSIGN_OR_RETURN(page.procedures, tx.ListProcedures(q));
     return absl::OkStatus();

@@ -1,5 +1,7 @@
 #include "services/filings/filings.h"
 
+#include "services/agencies/agency_registry.h"
+
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
@@ -321,13 +323,8 @@ absl::StatusOr<DossierPage> Filings::List(const DossierListRequest& r) {
   DossierPage page;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
     if (!r.agency_code.empty()) {
-      PSTRACK_RETURN_IF_ERROR(ValidateAgencyCode(r.agency_code, "agency_code"));
-      PSTRACK_ASSIGN_OR_RETURN(auto agency, tx.FindAgency(r.agency_code));
-      if (!agency) {
-        return FieldError(absl::StatusCode::kNotFound, "agency_code",
-                          absl::StrCat("agency '", r.agency_code, "' does not exist"));
-      }
-      q.agency_path = agency->path;
+      PSTRACK_ASSIGN_OR_RETURN(Agency agency, RequireAgency(tx, r.agency_code, "agency_code"));
+      q.agency_path = agency.path;
     }
     PSTRACK_ASSIGN_OR_RETURN(std::vector<DossierRow> rows, tx.ListDossiers(q));
     if (static_cast<int>(rows.size()) > page_size) {

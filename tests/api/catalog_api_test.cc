@@ -18,18 +18,7 @@ class CatalogApiTest : public ServerTest {
     BasicTree();
   }
 
-  static v1::Procedure Valid(const std::string& code) {
-    v1::Procedure p;
-    p.set_code(code);
-    p.set_name("Đăng ký khai sinh");
-    p.set_field("Hộ tịch");
-    p.add_levels(v1::AGENCY_LEVEL_COMMUNE);
-    p.set_online_mode(v1::ONLINE_SERVICE_MODE_FULL);
-    p.set_full_online_eligible(true);
-    p.mutable_resolution_time()->set_amount(3);
-    p.mutable_resolution_time()->set_unit(v1::RESOLUTION_TIME_UNIT_WORKING_DAYS);
-    return p;
-  }
+  static v1::Procedure Valid(const std::string& code) { return SampleProcedure(code); }
 
   grpc::Status Upsert(const v1::Procedure& p, v1::UpsertProcedureResponse* out, int64_t expected = 0) {
     v1::UpsertProcedureRequest req;

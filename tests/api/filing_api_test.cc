@@ -19,18 +19,7 @@ class FilingApiTest : public ServerTest {
   void SetUp() override {
     ServerTest::SetUp();
     BasicTree();
-    v1::UpsertProcedureRequest req;
-    auto* p = req.mutable_procedure();
-    p->set_code("1.001193");
-    p->set_name("Đăng ký khai sinh");
-    p->set_field("Hộ tịch");
-    p->add_levels(v1::AGENCY_LEVEL_COMMUNE);
-    p->set_online_mode(v1::ONLINE_SERVICE_MODE_FULL);
-    p->set_full_online_eligible(true);
-    p->mutable_resolution_time()->set_amount(3);
-    p->mutable_resolution_time()->set_unit(v1::RESOLUTION_TIME_UNIT_WORKING_DAYS);
-    v1::UpsertProcedureResponse out;
-    ASSERT_TRUE(catalog_->UpsertProcedure(Ctx().get(), req, &out).ok());
+    MustUpsert(SampleProcedure("1.001193"));
   }
 
   static v1::FilingEvent Received(const std::string& id, const std::string& dossier) {

@@ -70,6 +70,28 @@ class ServerTest : public ::testing::Test {
     return out;
   }
 
+  // A valid commune-level procedure, 3 working days, full online.
+  static v1::Procedure SampleProcedure(const std::string& code) {
+    v1::Procedure p;
+    p.set_code(code);
+    p.set_name("Đăng ký khai sinh");
+    p.set_field("Hộ tịch");
+    p.add_levels(v1::AGENCY_LEVEL_COMMUNE);
+    p.set_online_mode(v1::ONLINE_SERVICE_MODE_FULL);
+    p.set_full_online_eligible(true);
+    p.mutable_resolution_time()->set_amount(3);
+    p.mutable_resolution_time()->set_unit(v1::RESOLUTION_TIME_UNIT_WORKING_DAYS);
+    return p;
+  }
+
+  void MustUpsert(const v1::Procedure& p) {
+    v1::UpsertProcedureRequest req;
+    *req.mutable_procedure() = p;
+    v1::UpsertProcedureResponse out;
+    grpc::Status s = catalog_->UpsertProcedure(Ctx().get(), req, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+
   void BasicTree() {
     MustCreate("VN", v1::AGENCY_LEVEL_NATION, "");
     MustCreate("P22", v1::AGENCY_LEVEL_PROVINCE, "VN");

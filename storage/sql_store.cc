@@ -520,6 +520,108 @@ class SqlTransaction : public WriteTransaction {
     return Execute(q);
   }
 
+  absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) override {
+    const auto& names = CounterNames();
+    constexpr size_t kColumns = 5 + kCounterCount;
+    std::string columns = "node_code, basis, dim, dim_value, day";
+    std::string updates;
+    for (int i = 0; i < kCounterCount; ++i) {
+      absl::StrAppend(&columns, ", ", names[i]);
+      absl::StrAppend(&updates, i ? ", " : "", names[i], " = aggregates.", names[i], " + excluded.", names[i]);
+    }
+    for (size_t begin = 0; begin < deltas.size(); begin += kMaxParamsPerStatement / kColumns) {
+      size_t end = std::min(deltas.size(), begin + kMaxParamsPerStatement / kColumns);
+      DynamicQuery q;
+      q.sql = absl::StrCat("INSERT INTO aggregates (", columns, ") VALUES ");
+      for (size_t i = begin; i < end; ++i) {
+        const AggregateRow& r = deltas[i];
+        absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(r.key.node_code), ", ",
+                        q.Bind(static_cast<int>(r.key.basis)), ", ", q.Bind(static_cast<int>(r.key.dim)), ", ",
+                        q.Bind(r.key.dim_value), ", ", q.Bind(r.key.day));
+        for (int64_t c : r.counts) absl::StrAppend(&q.sql, ", ", q.BindInt64(c));
+        absl::StrAppend(&q.sql, ")");
+      }
+      absl::StrAppend(&q.sql, " ON CONFLICT (node_code, basis, dim, dim_value, day) DO UPDATE SET ", updates);
+      PSTRACK_RETURN_IF_ERROR(Execute(q));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ClearAggregates() override {
+    return Guard([&] { sql_ << "DELETE FROM aggregates"; });
+  }
+
+  absl::StatusOr<std::vector<AggregateRow>> SumAggregates(const AggregateQuery& query) override {
+    std::vector<AggregateRow> out;
+    if (query.nodes.empty()) return out;
+    const auto& names = CounterNames();
+    for (size_t begin = 0; begin < query.nodes.size(); begin += kMaxParamsPerStatement) {
+      size_t end = std::min(query.nodes.size(), begin + kMaxParamsPerStatement);
+      DynamicQuery q;
+      const std::string node = query.by_node ? "node_code" : "''";
+      const std::string value = query.by_dim_value ? "dim_value" : "''";
+      const std::string day = query.by_month ? "substr(day, 1, 7)" : "''";
+      q.sql = absl::StrCat("SELECT ", node, ", ", value, ", ", day);
+      for (int i = 0; i < kCounterCount; ++i) absl::StrAppend(&q.sql, ", SUM(", names[i], ")");
+      absl::StrAppend(&q.sql, " FROM aggregates WHERE basis = ", q.Bind(static_cast<int>(query.basis)),
+                      " AND dim = ", q.Bind(static_cast<int>(query.dim)), " AND day >= ", q.Bind(query.from_day),
+                      " AND day < ", q.Bind(query.until_day), " AND node_code IN (");
+      for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(query.nodes[i]));
+      absl::StrAppend(&q.sql, ") GROUP BY 1, 2, 3");
+      AggregateRow row;
+      std::array<long long, kCounterCount> sums{};
+      std::array<soci::indicator, kCounterCount> inds{};
+      PSTRACK_RETURN_IF_ERROR(Fetch(
+          q,
+          [&](soci::statement& st) {
+            st.exchange(soci::into(row.key.node_code));
+            st.exchange(soci::into(row.key.dim_value));
+            st.exchange(soci::into(row.key.day));
+            for (int i = 0; i < kCounterCount; ++i) st.exchange(soci::into(sums[i], inds[i]));
+          },
+          [&] {
+            for (int i = 0; i < kCounterCount; ++i) row.counts[i] = inds[i] == soci::i_ok ? sums[i] : 0;
+            row.key.basis = query.basis;
+            row.key.dim = query.dim;
+            out.push_back(row);
+          }));
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override {
+    const auto& names = CounterNames();
+    DynamicQuery q;
+    q.sql = "SELECT node_code, basis, dim, dim_value, day";
+    std::string nonzero;
+    for (int i = 0; i < kCounterCount; ++i) {
+      absl::StrAppend(&q.sql, ", ", names[i]);
+      absl::StrAppend(&nonzero, i ? " OR " : "", names[i], " <> 0");
+    }
+    absl::StrAppend(&q.sql, " FROM aggregates WHERE ", nonzero, " ORDER BY node_code, basis, dim, dim_value, day");
+    std::vector<AggregateRow> out;
+    AggregateRow row;
+    int basis = 0, dim = 0;
+    std::array<long long, kCounterCount> counts{};
+    PSTRACK_RETURN_IF_ERROR(Fetch(
+        q,
+        [&](soci::statement& st) {
+          st.exchange(soci::into(row.key.node_code));
+          st.exchange(soci::into(basis));
+          st.exchange(soci::into(dim));
+          st.exchange(soci::into(row.key.dim_value));
+          st.exchange(soci::into(row.key.day));
+          for (int i = 0; i < kCounterCount; ++i) st.exchange(soci::into(counts[i]));
+        },
+        [&] {
+          row.key.basis = static_cast<Basis>(basis);
+          row.key.dim = static_cast<AggregateDim>(dim);
+          for (int i = 0; i < kCounterCount; ++i) row.counts[i] = counts[i];
+          out.push_back(row);
+        }));
+    return out;
+  }
+
   absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) override {
     std::string name = absl::StrCat("sp", ++savepoints_);
     PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << "SAVEPOINT " + name; }));

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -22,6 +23,7 @@
 #include "services/agencies/agency.h"
 #include "services/catalog/procedure.h"
 #include "services/common/dates.h"
+#include "services/metrics/contribution.h"
 
 namespace pstrack {
 
@@ -88,6 +90,42 @@ struct DossierQuery {
   int limit = 100;
 };
 
+// Aggregate buckets: per agency node (the filing agency and each of its
+// ancestors, so a subtree's total is the rows of its root), basis (receipt or
+// finish day), breakdown dimension and day.
+enum class AggregateDim { kTotal = 0, kChannel = 1, kField = 2, kProcedure = 3 };
+
+struct AggregateKey {
+  std::string node_code;
+  Basis basis = Basis::kReceipt;
+  AggregateDim dim = AggregateDim::kTotal;
+  std::string dim_value;  // "" for kTotal
+  std::string day;        // "YYYY-MM-DD"
+  bool operator<(const AggregateKey& o) const {
+    return std::tie(node_code, basis, dim, dim_value, day) < std::tie(o.node_code, o.basis, o.dim, o.dim_value, o.day);
+  }
+  bool operator==(const AggregateKey& o) const {
+    return std::tie(node_code, basis, dim, dim_value, day) == std::tie(o.node_code, o.basis, o.dim, o.dim_value, o.day);
+  }
+};
+
+struct AggregateRow {
+  AggregateKey key;
+  Counts counts{};
+};
+
+// Sums of aggregate rows for some nodes, one basis and one dimension, over
+// [from_day, until_day), grouped as asked.
+struct AggregateQuery {
+  std::vector<std::string> nodes;
+  Basis basis = Basis::kReceipt;
+  AggregateDim dim = AggregateDim::kTotal;
+  std::string from_day, until_day;
+  bool by_node = false;       // keep node_code in the result
+  bool by_dim_value = false;  // keep dim_value
+  bool by_month = false;      // day becomes "YYYY-MM"
+};
+
 class ReadTransaction {
  public:
   virtual ~ReadTransaction() = default;
@@ -108,6 +146,10 @@ class ReadTransaction {
   // Ordered by code.
   virtual absl::StatusOr<std::vector<DossierRow>> ListDossiers(const DossierQuery& query) = 0;
   virtual absl::StatusOr<int64_t> CountEvents() = 0;
+
+  virtual absl::StatusOr<std::vector<AggregateRow>> SumAggregates(const AggregateQuery& query) = 0;
+  // Every stored aggregate row with a non-zero counter (for checks).
+  virtual absl::StatusOr<std::vector<AggregateRow>> AllAggregates() = 0;
 };
 
 class WriteTransaction : public ReadTransaction {
@@ -127,6 +169,10 @@ class WriteTransaction : public ReadTransaction {
   virtual absl::Status InsertEvents(const std::vector<StoredEvent>& events) = 0;
   // Inserts or replaces a dossier's index row.
   virtual absl::Status PutDossier(const DossierRow& row) = 0;
+  // Adds each row's counts to the stored bucket (creating it), in
+  // multi-row statements. Negative counts retract.
+  virtual absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) = 0;
+  virtual absl::Status ClearAggregates() = 0;
 
   // Runs `fn` so that if it fails, everything it wrote is undone while the
   // rest of the transaction stays (a savepoint). Lets a batch keep its good

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "services/common/page_token.h"
 #include "services/common/status.h"
+#include "services/metrics/aggregation.h"
 
 namespace pstrack {
 namespace {
@@ -199,8 +200,10 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
     PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored_events, tx.LoadDossierEvents(codes));
     PSTRACK_ASSIGN_OR_RETURN(auto stored, DecodeByDossier(stored_events));
 
+    AggregateDeltas deltas;
     for (auto& [code, indices] : by_dossier) {
       std::vector<FilingEvent> current = stored[code];
+      const std::vector<FilingEvent> before = current;
       // Receipts and registrations first: they anchor the history, so an
       // event wrongly timed before a receipt in the same batch is the one
       // rejected, not the receipt.
@@ -247,9 +250,17 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
       });
       if (!written.ok()) return written;
       for (size_t i : accepted) decide(i, WriteOutcome::kApplied);
+      // The dossier's old contribution out, the new one in.
+      PSTRACK_ASSIGN_OR_RETURN(const Procedure* final_procedure, ProcedureOf(current, lookups));
+      if (!before.empty()) {
+        PSTRACK_ASSIGN_OR_RETURN(const Procedure* old_procedure, ProcedureOf(before, lookups));
+        PSTRACK_ASSIGN_OR_RETURN(DossierState old_state, Replay(before, *calendar_, old_procedure));
+        AccumulateDossier(old_state, old_procedure, agency->path, -1, &deltas);
+      }
+      AccumulateDossier(*state, final_procedure, agency->path, +1, &deltas);
       result.dossiers[code] = *std::move(state);
     }
-    return absl::OkStatus();
+    return tx.AddAggregates(NonZeroRows(deltas));
   });
   if (!batch.ok()) {
     for (auto& o : out) {

@@ -289,6 +289,12 @@ class FailingStore : public Store {
     absl::StatusOr<std::optional<DossierRow>> FindDossier(absl::string_view c) override { return tx_.FindDossier(c); }
     absl::StatusOr<std::vector<DossierRow>> ListDossiers(const DossierQuery& q) override { return tx_.ListDossiers(q); }
     absl::StatusOr<int64_t> CountEvents() override { return tx_.CountEvents(); }
+    absl::StatusOr<std::vector<AggregateRow>> SumAggregates(const AggregateQuery& q) override {
+      return tx_.SumAggregates(q);
+    }
+    absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override { return tx_.AllAggregates(); }
+    absl::Status AddAggregates(const std::vector<AggregateRow>& rows) override { return tx_.AddAggregates(rows); }
+    absl::Status ClearAggregates() override { return tx_.ClearAggregates(); }
     absl::Status InsertAgency(const Agency& a) override { return tx_.InsertAgency(a); }
     absl::Status UpdateAgency(const Agency& a) override { return tx_.UpdateAgency(a); }
     absl::Status MoveDescendants(absl::string_view o, absl::string_view n, int d) override {

@@ -1,0 +1,40 @@
+#include "services/metrics/aggregation.h"
+
+#include "absl/strings/str_split.h"
+#include "services/filings/event.h"
+
+namespace pstrack {
+
+void AccumulateDossier(const DossierState& state, const Procedure* procedure, const std::string& agency_path,
+                       int sign, AggregateDeltas* deltas) {
+  std::vector<Contribution> contributions = ContributionsOf(state, procedure);
+  if (contributions.empty()) return;
+  const std::vector<std::string> nodes = absl::StrSplit(agency_path, '/');
+  const std::pair<AggregateDim, std::string> dims[] = {
+      {AggregateDim::kTotal, ""},
+      {AggregateDim::kChannel, std::string(ChannelName(state.channel))},
+      {AggregateDim::kField, procedure ? procedure->field : ""},
+      {AggregateDim::kProcedure, state.procedure_code},
+  };
+  for (const Contribution& c : contributions) {
+    const std::string day = FormatDate(c.day);
+    for (const std::string& node : nodes) {
+      for (const auto& [dim, value] : dims) {
+        Counts& target = (*deltas)[AggregateKey{node, c.basis, dim, value, day}];
+        for (int i = 0; i < kCounterCount; ++i) target[i] += sign * c.counts[i];
+      }
+    }
+  }
+}
+
+std::vector<AggregateRow> NonZeroRows(const AggregateDeltas& deltas) {
+  std::vector<AggregateRow> out;
+  for (const auto& [key, counts] : deltas) {
+    bool any = false;
+    for (int64_t c : counts) any |= c != 0;
+    if (any) out.push_back(AggregateRow{key, counts});
+  }
+  return out;
+}
+
+}  // namespace pstrack

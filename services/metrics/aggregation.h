@@ -1,0 +1,29 @@
+// Turning dossier contributions into aggregate rows: each contribution goes
+// to the filing agency and every ancestor (so a subtree's figure is the rows
+// of its root), in total and by channel, procedure field and procedure.
+// Used by ingestion (retract old, add new, same transaction) and by the
+// rebuild from raw events. Pure; thread-compatible.
+#ifndef PSTRACK_SERVICES_METRICS_AGGREGATION_H_
+#define PSTRACK_SERVICES_METRICS_AGGREGATION_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "services/metrics/contribution.h"
+#include "storage/store.h"
+
+namespace pstrack {
+
+using AggregateDeltas = std::map<AggregateKey, Counts>;
+
+// Adds sign * the dossier's contributions (sign is +1 or -1).
+void AccumulateDossier(const DossierState& state, const Procedure* procedure, const std::string& agency_path,
+                       int sign, AggregateDeltas* deltas);
+
+// The rows of `deltas` with at least one non-zero counter.
+std::vector<AggregateRow> NonZeroRows(const AggregateDeltas& deltas);
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_METRICS_AGGREGATION_H_

@@ -1,0 +1,89 @@
+#include "services/metrics/contribution.h"
+
+namespace pstrack {
+namespace {
+
+Date LocalDay(absl::Time t) { return Date(absl::ToCivilDay(t, VietnamTimeZone())); }
+
+void Add(Counts& c, Counter k, int64_t n = 1) { c[static_cast<int>(k)] += n; }
+
+}  // namespace
+
+const std::array<const char*, kCounterCount>& CounterNames() {
+  static const std::array<const char*, kCounterCount> kNames = {
+      "received",          "received_online",   "received_eligible_full_online", "received_full_online",
+      "received_fee_nonzero", "paid_online",     "digitised",         "digitised_documents",
+      "reused_data",       "shared_for_reuse",  "population_db_used",
+      "finished",          "early",             "on_time",           "late",
+      "portal_finished",   "portal_early",      "portal_on_time",    "portal_late",
+      "apology",           "resolved",          "electronic_result", "fully_electronic",
+      "processing_days",   "rated",             "satisfied",         "complaint"};
+  return kNames;
+}
+
+bool FullyElectronic(const DossierState& s, const Procedure* p) {
+  const bool submitted = s.channel == Channel::kOnline || s.digitised_documents;
+  const bool paid = !(p && p->fee_bearing && s.paid_amount_vnd > 0) || s.paid_online;
+  return submitted && s.processed_electronically && s.signed_electronically && s.electronic_result && paid;
+}
+
+std::vector<Contribution> ContributionsOf(const DossierState& s, const Procedure* p) {
+  std::vector<Contribution> out;
+  // A dossier counts only once it has been received (not merely registered,
+  // not refused at the counter).
+  if (!s.received()) return out;
+  Contribution intake;
+  intake.basis = Basis::kReceipt;
+  intake.day = LocalDay(*s.received_time);
+  Counts& c = intake.counts;
+  Add(c, Counter::kReceived);
+  if (s.channel == Channel::kOnline) Add(c, Counter::kReceivedOnline);
+  if (p && p->full_online_eligible) Add(c, Counter::kReceivedEligibleFullOnline);
+  if (p && p->online_mode == OnlineMode::kFull && s.channel == Channel::kOnline) Add(c, Counter::kReceivedFullOnline);
+  if (p && p->fee_bearing && s.paid_amount_vnd > 0) {
+    Add(c, Counter::kReceivedFeeNonZero);
+    if (s.paid_online) Add(c, Counter::kPaidOnline);
+  }
+  if (s.digitised_documents && s.digitised_result) Add(c, Counter::kDigitised);
+  if (s.digitised_documents) Add(c, Counter::kDigitisedDocuments);
+  if (s.reused_data) Add(c, Counter::kReusedData);
+  if (s.shared_for_reuse) Add(c, Counter::kSharedForReuse);
+  if (s.population_db_used) Add(c, Counter::kPopulationDbUsed);
+  out.push_back(intake);
+
+  if (!s.finished() || s.finish_kind == FinishKind::kNotAccepted) return out;
+  Contribution outcome;
+  outcome.basis = Basis::kFinish;
+  outcome.day = LocalDay(*s.finish_time);
+  Counts& f = outcome.counts;
+  if (s.timeliness == Timeliness::kEarly || s.timeliness == Timeliness::kOnTime ||
+      s.timeliness == Timeliness::kLate) {
+    Add(f, Counter::kFinished);
+    Add(f, s.timeliness == Timeliness::kEarly    ? Counter::kEarly
+           : s.timeliness == Timeliness::kOnTime ? Counter::kOnTime
+                                                 : Counter::kLate);
+    if (s.reappointed_date) Add(f, Counter::kApology);
+    if (s.processing_working_days) Add(f, Counter::kProcessingDays, *s.processing_working_days);
+    if (FullyElectronic(s, p)) Add(f, Counter::kFullyElectronic);
+  }
+  if (s.portal_timeliness == Timeliness::kEarly || s.portal_timeliness == Timeliness::kOnTime ||
+      s.portal_timeliness == Timeliness::kLate) {
+    Add(f, Counter::kPortalFinished);
+    Add(f, s.portal_timeliness == Timeliness::kEarly    ? Counter::kPortalEarly
+           : s.portal_timeliness == Timeliness::kOnTime ? Counter::kPortalOnTime
+                                                        : Counter::kPortalLate);
+  }
+  if (s.finish_kind == FinishKind::kResolved || s.finish_kind == FinishKind::kResultReturned) {
+    Add(f, Counter::kResolved);
+    if (s.electronic_result) Add(f, Counter::kElectronicResult);
+  }
+  if (s.feedback_count > 0) {
+    Add(f, Counter::kRated);
+    if (s.rating == Rating::kVerySatisfied || s.rating == Rating::kSatisfied) Add(f, Counter::kSatisfied);
+    if (s.complaint) Add(f, Counter::kComplaint);
+  }
+  out.push_back(outcome);
+  return out;
+}
+
+}  // namespace pstrack

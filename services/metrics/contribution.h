@@ -1,0 +1,78 @@
+// What one dossier contributes to the indicator aggregates, as a pure
+// function of its replayed state and its procedure. Intake counts go to the
+// receipt day, outcome counts to the finish day (DOMAIN.md section 6). When a
+// dossier's state changes, ingestion retracts the old contribution and adds
+// the new one in the same transaction, so aggregates stay exact whatever the
+// order events arrive in. Thread-safe (pure).
+#ifndef PSTRACK_SERVICES_METRICS_CONTRIBUTION_H_
+#define PSTRACK_SERVICES_METRICS_CONTRIBUTION_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "services/catalog/procedure.h"
+#include "services/filings/lifecycle.h"
+
+namespace pstrack {
+
+// The counters kept per bucket. Order is the storage column order: append
+// only (a new counter needs a migration).
+enum class Counter {
+  // Receipt basis (day = receipt day).
+  kReceived = 0,
+  kReceivedOnline,
+  kReceivedEligibleFullOnline,   // of procedures eligible for full-process online service
+  kReceivedFullOnline,           // of procedures offered full online, submitted online
+  kReceivedFeeNonZero,           // of fee-bearing procedures with a non-zero amount paid
+  kPaidOnline,                   // ... of which paid online
+  kDigitised,                    // documents and result digitised
+  kDigitisedDocuments,
+  kReusedData,
+  kSharedForReuse,
+  kPopulationDbUsed,
+  // Finish basis (day = finish day).
+  kFinished,                     // resolved, result returned or stopped (the rule's denominator)
+  kEarly,
+  kOnTime,
+  kLate,
+  kPortalFinished,               // also withdrawn
+  kPortalEarly,
+  kPortalOnTime,
+  kPortalLate,
+  kApology,                      // finished with an apology re-appointment
+  kResolved,                     // resolved or result returned
+  kElectronicResult,
+  kFullyElectronic,
+  kProcessingDays,               // sum of working days, for the average
+  kRated,                        // finished dossiers with feedback
+  kSatisfied,                    // ... rated very satisfied or satisfied
+  kComplaint,                    // ... with a complaint or petition
+  kCount,
+};
+inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);
+// Column names, in Counter order (storage and docs).
+const std::array<const char*, kCounterCount>& CounterNames();
+
+enum class Basis { kReceipt = 1, kFinish = 2 };
+
+using Counts = std::array<int64_t, kCounterCount>;
+
+struct Contribution {
+  Basis basis = Basis::kReceipt;
+  Date day;
+  Counts counts{};
+};
+
+// The procedure attributes that matter; absent procedure = all false.
+std::vector<Contribution> ContributionsOf(const DossierState& state, const Procedure* procedure);
+
+// True if `state` is fully electronic (DOMAIN.md section 6: submitted online
+// or digitised at receipt, processed and signed electronically, result
+// issued electronically, paid online where a fee applies).
+bool FullyElectronic(const DossierState& state, const Procedure* procedure);
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_METRICS_CONTRIBUTION_H_

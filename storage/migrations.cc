@@ -118,6 +118,20 @@ const std::vector<Migration>& AllMigrations() {
                 satisfied BIGINT NOT NULL DEFAULT 0,
                 complaint BIGINT NOT NULL DEFAULT 0,
                 PRIMARY KEY (node_code, basis, dim, dim_value, day)))",
+           "ALTER TABLE dossiers ADD COLUMN portal_due_us BIGINT",
+           "CREATE INDEX dossiers_by_path_open ON dossiers(agency_path, received_us) WHERE finish_us IS NULL",
+           R"(CREATE TABLE external_inputs (
+                input_id {text_key} PRIMARY KEY,
+                agency_code {text_key} NOT NULL REFERENCES agencies(code),
+                indicator_id {text_key} NOT NULL,
+                start_day TEXT NOT NULL,
+                end_day TEXT NOT NULL,
+                numerator DOUBLE PRECISION NOT NULL,
+                denominator DOUBLE PRECISION NOT NULL,
+                value DOUBLE PRECISION NOT NULL,
+                source TEXT NOT NULL,
+                recorded_us BIGINT NOT NULL))",
+           "CREATE INDEX external_inputs_by_agency ON external_inputs(agency_code, indicator_id, start_day)",
        }},
   };
   return kMigrations;

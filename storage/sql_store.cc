@@ -56,6 +56,11 @@ class DynamicQuery {
     order_.push_back({1, ints_.size() - 1});
     return absl::StrCat(":p", order_.size());
   }
+  std::string BindDouble(double value) {
+    doubles_.push_back(value);
+    order_.push_back({3, doubles_.size() - 1});
+    return absl::StrCat(":p", order_.size());
+  }
   std::string BindInt64(int64_t value) {
     int64s_.push_back(value);
     order_.push_back({2, int64s_.size() - 1});
@@ -71,8 +76,10 @@ class DynamicQuery {
         st.exchange(soci::use(strings_[i], name));
       } else if (type == 1) {
         st.exchange(soci::use(ints_[i], name));
-      } else {
+      } else if (type == 2) {
         st.exchange(soci::use(int64s_[i], name));
+      } else {
+        st.exchange(soci::use(doubles_[i], name));
       }
     }
   }
@@ -81,6 +88,7 @@ class DynamicQuery {
   std::deque<std::string> strings_;  // deque: references stay valid
   std::deque<int> ints_;
   std::deque<long long> int64s_;
+  std::deque<double> doubles_;
   std::vector<std::pair<int, size_t>> order_;  // (0 string | 1 int | 2 int64, index)
 };
 
@@ -209,12 +217,12 @@ struct DossierDbRow {
   std::string code, agency_code, agency_path;
   NullableText procedure_code, received_day, finish_day;
   int status = 0, channel = 0, event_count = 0;
-  NullableInt64 received_us, due_us, finish_us, wait_since_us;
+  NullableInt64 received_us, due_us, finish_us, wait_since_us, portal_due_us;
   long long updated_us = 0;
 
   static constexpr const char* kColumns =
       "code, agency_code, agency_path, procedure_code, status, channel, received_us, received_day, due_us, "
-      "finish_us, finish_day, wait_since_us, event_count, updated_us";
+      "finish_us, finish_day, wait_since_us, event_count, updated_us, portal_due_us";
 
   void Exchange(soci::statement& st) {
     st.exchange(soci::into(code));
@@ -231,6 +239,7 @@ struct DossierDbRow {
     st.exchange(soci::into(wait_since_us.value, wait_since_us.ind));
     st.exchange(soci::into(event_count));
     st.exchange(soci::into(updated_us));
+    st.exchange(soci::into(portal_due_us.value, portal_due_us.ind));
   }
 
   DossierRow ToRow() const {
@@ -249,6 +258,7 @@ struct DossierDbRow {
     r.wait_since_us = wait_since_us.get();
     r.event_count = event_count;
     r.updated_us = updated_us;
+    r.portal_due_us = portal_due_us.get();
     return r;
   }
 };
@@ -301,6 +311,7 @@ class SqlTransaction : public WriteTransaction {
       absl::StrAppend(&q.sql, " AND name_folded LIKE ", q.Bind(LikePattern(query.name_folded)),
                       " ESCAPE '\\'");
     }
+    if (query.ended_only) absl::StrAppend(&q.sql, " AND valid_until IS NOT NULL");
     if (!query.after_path.empty()) absl::StrAppend(&q.sql, " AND path > ", q.Bind(query.after_path));
     absl::StrAppend(&q.sql, " ORDER BY path LIMIT ", q.Bind(query.limit));
     return QueryAgencies(q);
@@ -505,18 +516,19 @@ class SqlTransaction : public WriteTransaction {
     auto text = [&](const std::string& v) { return v.empty() ? std::string("NULL") : q.Bind(v); };
     q.sql = absl::StrCat(
         "INSERT INTO dossiers (code, agency_code, agency_path, procedure_code, status, channel, received_us, "
-        "received_day, due_us, finish_us, finish_day, wait_since_us, event_count, updated_us) VALUES (",
+        "received_day, due_us, finish_us, finish_day, wait_since_us, event_count, updated_us, portal_due_us) VALUES (",
         q.Bind(r.code), ", ", q.Bind(r.agency_code), ", ", q.Bind(r.agency_path), ", ", text(r.procedure_code), ", ",
         q.Bind(r.status), ", ", q.Bind(r.channel), ", ", opt(r.received_us), ", ", text(r.received_day), ", ",
         opt(r.due_us), ", ", opt(r.finish_us), ", ", text(r.finish_day), ", ", opt(r.wait_since_us), ", ",
-        q.Bind(r.event_count), ", ", q.BindInt64(r.updated_us), ")");
+        q.Bind(r.event_count), ", ", q.BindInt64(r.updated_us), ", ", opt(r.portal_due_us), ")");
     absl::StrAppend(&q.sql,
                     " ON CONFLICT (code) DO UPDATE SET agency_code = excluded.agency_code, "
                     "agency_path = excluded.agency_path, procedure_code = excluded.procedure_code, "
                     "status = excluded.status, channel = excluded.channel, received_us = excluded.received_us, "
                     "received_day = excluded.received_day, due_us = excluded.due_us, finish_us = excluded.finish_us, "
                     "finish_day = excluded.finish_day, wait_since_us = excluded.wait_since_us, "
-                    "event_count = excluded.event_count, updated_us = excluded.updated_us");
+                    "event_count = excluded.event_count, updated_us = excluded.updated_us, "
+                    "portal_due_us = excluded.portal_due_us");
     return Execute(q);
   }
 
@@ -560,7 +572,7 @@ class SqlTransaction : public WriteTransaction {
       DynamicQuery q;
       const std::string node = query.by_node ? "node_code" : "''";
       const std::string value = query.by_dim_value ? "dim_value" : "''";
-      const std::string day = query.by_month ? "substr(day, 1, 7)" : "''";
+      const std::string day = query.by_day ? "day" : query.by_month ? "substr(day, 1, 7)" : "''";
       q.sql = absl::StrCat("SELECT ", node, ", ", value, ", ", day);
       for (int i = 0; i < kCounterCount; ++i) absl::StrAppend(&q.sql, ", SUM(", names[i], ")");
       absl::StrAppend(&q.sql, " FROM aggregates WHERE basis = ", q.Bind(static_cast<int>(query.basis)),
@@ -587,6 +599,71 @@ class SqlTransaction : public WriteTransaction {
           }));
     }
     return out;
+  }
+
+  absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& paths, int64_t at_us) override {
+    OpenCounts out;
+    for (const std::string& path : paths) {
+      DynamicQuery q;
+      // The instant at which an open dossier is judged: when its clock
+      // stopped for a supplement, or the instant asked.
+      const std::string t = q.BindInt64(at_us);
+      const std::string judged = absl::StrCat("(CASE WHEN wait_since_us IS NOT NULL AND wait_since_us <= ", t,
+                                              " THEN wait_since_us ELSE ", q.BindInt64(at_us), " END)");
+      q.sql = absl::StrCat("SELECT COUNT(*), SUM(CASE WHEN ", judged, " >= due_us THEN 1 ELSE 0 END), SUM(CASE WHEN ",
+                           judged, " >= portal_due_us THEN 1 ELSE 0 END) FROM dossiers WHERE (agency_path = ",
+                           q.Bind(path), " OR (agency_path >= ", q.Bind(path + "/"), " AND agency_path < ",
+                           q.Bind(SubtreeEnd(path)), ")) AND received_us <= ", q.BindInt64(at_us),
+                           " AND (finish_us IS NULL OR finish_us > ", q.BindInt64(at_us), ") AND due_us IS NOT NULL");
+      long long open = 0, overdue = 0, portal = 0;
+      soci::indicator i1 = soci::i_ok, i2 = soci::i_ok, i3 = soci::i_ok;
+      PSTRACK_RETURN_IF_ERROR(Fetch(
+          q,
+          [&](soci::statement& st) {
+            st.exchange(soci::into(open, i1));
+            st.exchange(soci::into(overdue, i2));
+            st.exchange(soci::into(portal, i3));
+          },
+          [&] {
+            out.open += i1 == soci::i_ok ? open : 0;
+            out.overdue += i2 == soci::i_ok ? overdue : 0;
+            out.portal_overdue += i3 == soci::i_ok ? portal : 0;
+          }));
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::optional<ExternalInputRow>> FindExternalInput(absl::string_view input_id) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(kExternalColumns, " WHERE input_id = ", q.Bind(std::string(input_id)));
+    PSTRACK_ASSIGN_OR_RETURN(auto rows, QueryExternalInputs(q));
+    if (rows.empty()) return std::optional<ExternalInputRow>();
+    return std::optional<ExternalInputRow>(std::move(rows.front()));
+  }
+
+  absl::StatusOr<std::vector<ExternalInputRow>> ListExternalInputs(absl::string_view agency_code,
+                                                                   absl::string_view indicator_id) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(kExternalColumns, " WHERE 1 = 1");
+    if (!agency_code.empty()) absl::StrAppend(&q.sql, " AND agency_code = ", q.Bind(std::string(agency_code)));
+    if (!indicator_id.empty()) absl::StrAppend(&q.sql, " AND indicator_id = ", q.Bind(std::string(indicator_id)));
+    absl::StrAppend(&q.sql, " ORDER BY start_day, input_id");
+    return QueryExternalInputs(q);
+  }
+
+  absl::Status PutExternalInput(const ExternalInputRow& r) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(
+        "INSERT INTO external_inputs (input_id, agency_code, indicator_id, start_day, end_day, numerator, "
+        "denominator, value, source, recorded_us) VALUES (",
+        q.Bind(r.input_id), ", ", q.Bind(r.agency_code), ", ", q.Bind(r.indicator_id), ", ", q.Bind(FormatDate(r.start)),
+        ", ", q.Bind(FormatDate(r.end)), ", ", q.BindDouble(r.numerator), ", ", q.BindDouble(r.denominator), ", ",
+        q.BindDouble(r.value), ", ", q.Bind(r.source), ", ", q.BindInt64(r.recorded_us),
+        ") ON CONFLICT (input_id) DO UPDATE SET agency_code = excluded.agency_code, indicator_id = "
+        "excluded.indicator_id, start_day = excluded.start_day, end_day = excluded.end_day, numerator = "
+        "excluded.numerator, denominator = excluded.denominator, value = excluded.value, source = excluded.source, "
+        "recorded_us = excluded.recorded_us");
+    return Execute(q);
   }
 
   absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override {
@@ -732,6 +809,40 @@ class SqlTransaction : public WriteTransaction {
             out.push_back(e);
           }));
     }
+    return out;
+  }
+
+  static constexpr const char* kExternalColumns =
+      "SELECT input_id, agency_code, indicator_id, start_day, end_day, numerator, denominator, value, source, "
+      "recorded_us FROM external_inputs";
+
+  absl::StatusOr<std::vector<ExternalInputRow>> QueryExternalInputs(DynamicQuery& q) {
+    std::vector<ExternalInputRow> out;
+    ExternalInputRow r;
+    std::string start, end;
+    long long recorded = 0;
+    PSTRACK_RETURN_IF_ERROR(Fetch(
+        q,
+        [&](soci::statement& st) {
+          st.exchange(soci::into(r.input_id));
+          st.exchange(soci::into(r.agency_code));
+          st.exchange(soci::into(r.indicator_id));
+          st.exchange(soci::into(start));
+          st.exchange(soci::into(end));
+          st.exchange(soci::into(r.numerator));
+          st.exchange(soci::into(r.denominator));
+          st.exchange(soci::into(r.value));
+          st.exchange(soci::into(r.source));
+          st.exchange(soci::into(recorded));
+        },
+        [&] {
+          auto s = ParseDate(start, "start_day");
+          auto e = ParseDate(end, "end_day");
+          if (s.ok()) r.start = *s;
+          if (e.ok()) r.end = *e;
+          r.recorded_us = recorded;
+          out.push_back(r);
+        }));
     return out;
   }
 

@@ -34,6 +34,7 @@ struct AgencyQuery {
   AgencyLevel level = AgencyLevel::kUnspecified;
   OptionalDate as_of;
   std::string name_folded;  // FoldForSearch() of the name substring
+  bool ended_only = false;  // only agencies with a valid_until
   std::string after_path;   // keyset pagination: paths strictly after this
   int limit = 100;
 };
@@ -72,6 +73,7 @@ struct DossierRow {
   int status = 0;
   int channel = 0;
   std::optional<int64_t> received_us, due_us, finish_us, wait_since_us;
+  std::optional<int64_t> portal_due_us;
   std::string received_day, finish_day;  // "YYYY-MM-DD" local, or empty
   int event_count = 0;
   int64_t updated_us = 0;
@@ -124,6 +126,25 @@ struct AggregateQuery {
   bool by_node = false;       // keep node_code in the result
   bool by_dim_value = false;  // keep dim_value
   bool by_month = false;      // day becomes "YYYY-MM"
+  bool by_day = false;        // keep the day
+};
+
+// Open dossiers of a subtree at an instant: received at or before it and
+// not finished by then, judged as TimelinessAt does (the clock stopped while
+// a supplement is awaited).
+struct OpenCounts {
+  int64_t open = 0;
+  int64_t overdue = 0;         // by the rule's due time
+  int64_t portal_overdue = 0;  // by the portal's due time
+};
+
+// A figure pstrack cannot derive, submitted per agency and period.
+struct ExternalInputRow {
+  std::string input_id, agency_code, indicator_id;
+  Date start, end;  // [start, end)
+  double numerator = 0, denominator = 0, value = 0;
+  std::string source;
+  int64_t recorded_us = 0;
 };
 
 class ReadTransaction {
@@ -150,6 +171,12 @@ class ReadTransaction {
   virtual absl::StatusOr<std::vector<AggregateRow>> SumAggregates(const AggregateQuery& query) = 0;
   // Every stored aggregate row with a non-zero counter (for checks).
   virtual absl::StatusOr<std::vector<AggregateRow>> AllAggregates() = 0;
+  virtual absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& agency_paths, int64_t at_us) = 0;
+
+  virtual absl::StatusOr<std::optional<ExternalInputRow>> FindExternalInput(absl::string_view input_id) = 0;
+  // Inputs of an agency (and indicator, when not empty), by start day then id.
+  virtual absl::StatusOr<std::vector<ExternalInputRow>> ListExternalInputs(absl::string_view agency_code,
+                                                                           absl::string_view indicator_id) = 0;
 };
 
 class WriteTransaction : public ReadTransaction {
@@ -173,6 +200,7 @@ class WriteTransaction : public ReadTransaction {
   // multi-row statements. Negative counts retract.
   virtual absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) = 0;
   virtual absl::Status ClearAggregates() = 0;
+  virtual absl::Status PutExternalInput(const ExternalInputRow& row) = 0;
 
   // Runs `fn` so that if it fails, everything it wrote is undone while the
   // rest of the transaction stays (a savepoint). Lets a batch keep its good

@@ -295,6 +295,16 @@ class FailingStore : public Store {
     absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override { return tx_.AllAggregates(); }
     absl::Status AddAggregates(const std::vector<AggregateRow>& rows) override { return tx_.AddAggregates(rows); }
     absl::Status ClearAggregates() override { return tx_.ClearAggregates(); }
+    absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& p, int64_t t) override {
+      return tx_.CountOpen(p, t);
+    }
+    absl::StatusOr<std::optional<ExternalInputRow>> FindExternalInput(absl::string_view id) override {
+      return tx_.FindExternalInput(id);
+    }
+    absl::StatusOr<std::vector<ExternalInputRow>> ListExternalInputs(absl::string_view a, absl::string_view i) override {
+      return tx_.ListExternalInputs(a, i);
+    }
+    absl::Status PutExternalInput(const ExternalInputRow& r) override { return tx_.PutExternalInput(r); }
     absl::Status InsertAgency(const Agency& a) override { return tx_.InsertAgency(a); }
     absl::Status UpdateAgency(const Agency& a) override { return tx_.UpdateAgency(a); }
     absl::Status MoveDescendants(absl::string_view o, absl::string_view n, int d) override {

@@ -1,0 +1,619 @@
+#include "services/metrics/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "services/agencies/agency_registry.h"
+#include "services/common/status.h"
+#include "services/filings/event.h"
+#include "services/filings/lifecycle.h"
+#include "services/metrics/aggregation.h"
+
+namespace pstrack {
+namespace {
+
+bool InSubtree(absl::string_view path, absl::string_view root_path) {
+  return path == root_path || absl::StartsWith(path, absl::StrCat(root_path, "/"));
+}
+
+absl::Time StartOfDay(Date d) { return absl::FromCivil(absl::CivilSecond(d), VietnamTimeZone()); }
+Date Today() { return Date(absl::ToCivilDay(absl::Now(), VietnamTimeZone())); }
+
+void AddCounts(Counts& into, const Counts& from) {
+  for (int i = 0; i < kCounterCount; ++i) into[i] += from[i];
+}
+
+// Procedures and their carriers, loaded once per request.
+struct CatalogSnapshot {
+  std::vector<Procedure> procedures;  // in force at the date
+};
+
+bool CarriedOutIn(const Procedure& p, const absl::flat_hash_set<int>& levels,
+                  const absl::flat_hash_set<std::string>& codes) {
+  for (AgencyLevel l : p.levels) {
+    if (levels.contains(static_cast<int>(l))) return true;
+  }
+  for (const auto& c : p.agency_codes) {
+    if (codes.contains(c)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<Period> ParsePeriodLabel(absl::string_view label, absl::string_view field) {
+  auto bad = [&] {
+    return InvalidField(field, absl::StrCat("'", label, "' is not a period: use 2025, 2025-Q3, 2025-07 or 2025-07-15"));
+  };
+  int year = 0;
+  if (label.size() < 4 || !absl::SimpleAtoi(label.substr(0, 4), &year)) return bad();
+  if (label.size() == 4) return Period{Date(year, 1, 1), Date(year + 1, 1, 1)};
+  if (label.size() == 7 && label[4] == '-' && label[5] == 'Q') {
+    int q = label[6] - '0';
+    if (q < 1 || q > 4) return bad();
+    Date start(year, 3 * (q - 1) + 1, 1);
+    return Period{start, Date(absl::CivilMonth(start) + 3)};
+  }
+  if (label.size() == 7 && label[4] == '-') {
+    int month = 0;
+    if (!absl::SimpleAtoi(label.substr(5, 2), &month) || month < 1 || month > 12) return bad();
+    Date start(year, month, 1);
+    return Period{start, Date(absl::CivilMonth(start) + 1)};
+  }
+  if (label.size() == 10) {
+    auto d = ParseDate(label, field);
+    if (!d.ok()) return bad();
+    return Period{*d, *d + 1};
+  }
+  return bad();
+}
+
+absl::Status ValidatePeriod(const Period& p, absl::string_view field) {
+  if (p.end <= p.start) {
+    return InvalidField(absl::StrCat(field, ".end"), absl::StrCat(FormatDate(p.end), " must be after the start ",
+                                                                  FormatDate(p.start)));
+  }
+  if (p.start < Date(2000, 1, 1) || p.end > Date(2100, 1, 1)) {
+    return InvalidField(field, "must lie between 2000-01-01 and 2100-01-01");
+  }
+  if (p.end - p.start > 366 * 20) return InvalidField(field, "spans more than 20 years");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> ResolveIndicatorIds(const std::vector<std::string>& ids,
+                                                             absl::string_view field) {
+  if (ids.empty()) return BuiltinIndicatorIds();
+  for (const auto& id : ids) {
+    if (!FindIndicator(id)) {
+      return InvalidField(field, absl::StrCat("'", id, "' is not an indicator; ListIndicators gives the ids (e.g. "
+                                                       "on_time_rate, online_submission_rate)"));
+    }
+  }
+  return ids;
+}
+
+Metrics::Metrics(Store& store, std::shared_ptr<const WorkingCalendar> calendar,
+                 std::shared_ptr<const MethodologyRegistry> methodologies)
+    : store_(store), calendar_(std::move(calendar)), methodologies_(std::move(methodologies)) {}
+
+std::shared_ptr<const MethodologyRegistry> Metrics::methodologies() const {
+  std::lock_guard lock(methodologies_mu_);
+  return methodologies_;
+}
+
+void Metrics::SetMethodologies(std::shared_ptr<const MethodologyRegistry> registry) {
+  std::lock_guard lock(methodologies_mu_);
+  methodologies_ = std::move(registry);
+}
+
+absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(ReadTransaction& tx, const Agency& root, TreeView view) {
+  ResolvedScope scope;
+  scope.root = root;
+  scope.nodes = {root.code};
+  scope.paths = {root.path};
+  if (view == TreeView::kAsFiled) return scope;
+  // Today's tree: former agencies outside the subtree whose successor (as of
+  // today) lies inside it count under it.
+  AgencyQuery q;
+  q.ended_only = true;
+  q.limit = 1000000;
+  PSTRACK_ASSIGN_OR_RETURN(std::vector<Agency> ended, tx.ListAgencies(q));
+  absl::flat_hash_map<std::string, const Agency*> by_code;
+  for (const Agency& a : ended) by_code[a.code] = &a;
+  const Date today = Today();
+  std::vector<const Agency*> candidates;
+  for (const Agency& a : ended) {
+    if (InSubtree(a.path, root.path)) continue;
+    std::string code = a.successor_code;
+    std::optional<Agency> final_agency;
+    for (int hops = 0; !code.empty() && hops < 64; ++hops) {
+      auto it = by_code.find(code);
+      if (it != by_code.end() && !it->second->InForceOn(today)) {
+        code = it->second->successor_code;
+        continue;
+      }
+      PSTRACK_ASSIGN_OR_RETURN(final_agency, tx.FindAgency(code));
+      break;
+    }
+    if (final_agency && InSubtree(final_agency->path, root.path)) candidates.push_back(&a);
+  }
+  for (const Agency* a : candidates) {
+    bool covered = false;
+    for (const Agency* b : candidates) {
+      if (a != b && InSubtree(a->path, b->path)) covered = true;
+    }
+    if (covered) continue;
+    scope.nodes.push_back(a->code);
+    scope.paths.push_back(a->path);
+  }
+  return scope;
+}
+
+absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
+                                            absl::Time as_of, bool with_catalog) {
+  ScopeTotals t;
+  const std::string from = FormatDate(period.start), until = FormatDate(period.end);
+  for (Basis basis : {Basis::kReceipt, Basis::kFinish}) {
+    AggregateQuery q{scope.nodes, basis, AggregateDim::kTotal, from, until};
+    PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
+    for (const auto& row : rows) AddCounts(basis == Basis::kReceipt ? t.receipt : t.finish, row.counts);
+  }
+  PSTRACK_ASSIGN_OR_RETURN(OpenCounts open, tx.CountOpen(scope.paths, absl::ToUnixMicros(as_of)));
+  t.open = open.open;
+  t.open_overdue = open.overdue;
+  t.open_portal_overdue = open.portal_overdue;
+  t.has_instant = true;
+  if (!with_catalog) return t;
+  // Procedures carried out in the scope and in force on the period's last day.
+  const Date day = period.end - 1;
+  absl::flat_hash_set<int> levels;
+  absl::flat_hash_set<std::string> codes;
+  for (const std::string& path : scope.paths) {
+    AgencyQuery aq;
+    aq.root_path = path;
+    aq.as_of = day;
+    aq.limit = 10000000;
+    PSTRACK_ASSIGN_OR_RETURN(auto agencies, tx.ListAgencies(aq));
+    for (const Agency& a : agencies) {
+      levels.insert(static_cast<int>(a.level));
+      codes.insert(a.code);
+    }
+  }
+  ProcedureQuery pq;
+  pq.as_of = day;
+  pq.limit = 10000000;
+  PSTRACK_ASSIGN_OR_RETURN(auto procedures, tx.ListProcedures(pq));
+  AggregateQuery by_procedure{scope.nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
+  by_procedure.by_dim_value = true;
+  PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(by_procedure));
+  absl::flat_hash_map<std::string, Counts> per_procedure;
+  for (const auto& row : rows) AddCounts(per_procedure[row.key.dim_value], row.counts);
+  CatalogTotals& c = t.catalog;
+  for (const Procedure& p : procedures) {
+    if (!CarriedOutIn(p, levels, codes)) continue;
+    ++c.procedures;
+    const bool online = p.online_mode == OnlineMode::kPartial || p.online_mode == OnlineMode::kFull;
+    c.online += online;
+    c.full += p.online_mode == OnlineMode::kFull;
+    c.eligible += p.full_online_eligible;
+    c.fee_bearing += p.fee_bearing;
+    c.fee_online_payment += p.fee_bearing && p.online_payment_integrated;
+    c.population_db_connected += p.population_db_connected;
+    auto it = per_procedure.find(p.code);
+    if (it != per_procedure.end()) {
+      c.fee_with_online_paid += p.fee_bearing && Get(it->second, Counter::kPaidOnline) > 0;
+      c.online_with_online_dossier += online && Get(it->second, Counter::kReceivedOnline) > 0;
+    }
+  }
+  t.has_catalog = true;
+  return t;
+}
+
+absl::StatusOr<std::vector<IndicatorValue>> Metrics::Values(ReadTransaction& tx, const ResolvedScope& scope,
+                                                            const Period& period, const std::vector<std::string>& ids,
+                                                            absl::Time as_of) {
+  bool needs_catalog = false;
+  for (const auto& id : ids) needs_catalog |= FindIndicator(id)->period_basis == "catalog";
+  PSTRACK_ASSIGN_OR_RETURN(ScopeTotals totals, Totals(tx, scope, period, as_of, needs_catalog));
+  std::vector<IndicatorValue> out;
+  for (const auto& id : ids) out.push_back(ComputeIndicator(*FindIndicator(id), totals));
+  return out;
+}
+
+namespace {
+
+absl::Time DefaultAsOf(const Period& period, std::optional<absl::Time> as_of) {
+  if (as_of) return *as_of;
+  return std::min(StartOfDay(period.end), absl::Now());
+}
+
+}  // namespace
+
+absl::StatusOr<IndicatorSetResult> Metrics::Indicators(const ScopeRequest& scope, const Period& period,
+                                                       const std::vector<std::string>& requested,
+                                                       std::optional<absl::Time> as_of) {
+  PSTRACK_RETURN_IF_ERROR(ValidatePeriod(period, "period"));
+  PSTRACK_ASSIGN_OR_RETURN(std::vector<std::string> ids, ResolveIndicatorIds(requested, "indicator_ids"));
+  IndicatorSetResult result;
+  result.period = period;
+  result.as_of = DefaultAsOf(period, as_of);
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
+    PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
+    PSTRACK_ASSIGN_OR_RETURN(result.values, Values(tx, resolved, period, ids, result.as_of));
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<std::vector<BreakdownRow>> Metrics::Breakdown(const ScopeRequest& scope, const Period& period,
+                                                             const std::vector<std::string>& requested,
+                                                             Dimension dimension, std::optional<absl::Time> as_of) {
+  PSTRACK_RETURN_IF_ERROR(ValidatePeriod(period, "period"));
+  PSTRACK_ASSIGN_OR_RETURN(std::vector<std::string> ids, ResolveIndicatorIds(requested, "indicator_ids"));
+  const absl::Time instant = DefaultAsOf(period, as_of);
+  std::vector<BreakdownRow> rows;
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
+    if (dimension == Dimension::kChildAgency) {
+      AgencyQuery q;
+      q.root_path = root.path;
+      q.max_depth = root.depth + 1;
+      q.limit = 1000000;
+      if (scope.view == TreeView::kCurrent) q.as_of = Today();
+      PSTRACK_ASSIGN_OR_RETURN(auto children, tx.ListAgencies(q));
+      for (const Agency& child : children) {
+        if (child.code == root.code) continue;
+        PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, child, scope.view));
+        BreakdownRow row{child.code, child.name, {}};
+        PSTRACK_ASSIGN_OR_RETURN(row.values, Values(tx, resolved, period, ids, instant));
+        rows.push_back(std::move(row));
+      }
+      return absl::OkStatus();
+    }
+    PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
+    const AggregateDim dim = dimension == Dimension::kField     ? AggregateDim::kField
+                             : dimension == Dimension::kChannel ? AggregateDim::kChannel
+                                                                : AggregateDim::kProcedure;
+    std::map<std::string, ScopeTotals> per_value;
+    for (Basis basis : {Basis::kReceipt, Basis::kFinish}) {
+      AggregateQuery q{resolved.nodes, basis, dim, FormatDate(period.start), FormatDate(period.end)};
+      q.by_dim_value = true;
+      PSTRACK_ASSIGN_OR_RETURN(auto sums, tx.SumAggregates(q));
+      for (const auto& s : sums) {
+        AddCounts(basis == Basis::kReceipt ? per_value[s.key.dim_value].receipt : per_value[s.key.dim_value].finish,
+                  s.counts);
+      }
+    }
+    for (const auto& [value, totals] : per_value) {
+      BreakdownRow row{value, value, {}};
+      for (const auto& id : ids) row.values.push_back(ComputeIndicator(*FindIndicator(id), totals));
+      rows.push_back(std::move(row));
+    }
+    return absl::OkStatus();
+  }));
+  return rows;
+}
+
+absl::StatusOr<std::vector<SeriesPoint>> Metrics::TimeSeries(const ScopeRequest& scope, const Period& period,
+                                                             const std::vector<std::string>& requested,
+                                                             Granularity granularity) {
+  PSTRACK_RETURN_IF_ERROR(ValidatePeriod(period, "period"));
+  PSTRACK_ASSIGN_OR_RETURN(std::vector<std::string> ids, ResolveIndicatorIds(requested, "indicator_ids"));
+  // The points: calendar days, months, quarters or years overlapping the period, cut to it.
+  std::vector<Period> points;
+  for (Date d = period.start; d < period.end;) {
+    Date next;
+    switch (granularity) {
+      case Granularity::kDay: next = d + 1; break;
+      case Granularity::kMonth: next = Date(absl::CivilMonth(d) + 1); break;
+      case Granularity::kQuarter: {
+        absl::CivilMonth m(d);
+        next = Date(absl::CivilMonth(m.year(), ((m.month() - 1) / 3) * 3 + 1) + 3);
+        break;
+      }
+      case Granularity::kYear: next = Date(absl::CivilYear(d) + 1); break;
+    }
+    points.push_back(Period{d, std::min(next, period.end)});
+    d = next;
+    if (points.size() > 1000) return InvalidField("granularity", "gives more than 1000 points for this period");
+  }
+  std::vector<SeriesPoint> out;
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
+    PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
+    for (const Period& p : points) {
+      SeriesPoint point{p, {}};
+      PSTRACK_ASSIGN_OR_RETURN(point.values, Values(tx, resolved, p, ids, DefaultAsOf(p, std::nullopt)));
+      out.push_back(std::move(point));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<IndexScore> Metrics::ScoreIn(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
+                                            const Methodology& methodology) {
+  std::map<std::string, IndicatorValue> values;
+  std::vector<std::string> builtin = methodology.BuiltinInputs();
+  std::sort(builtin.begin(), builtin.end());
+  builtin.erase(std::unique(builtin.begin(), builtin.end()), builtin.end());
+  PSTRACK_ASSIGN_OR_RETURN(auto computed, Values(tx, scope, period, builtin, DefaultAsOf(period, std::nullopt)));
+  for (auto& v : computed) values["builtin:" + v.id] = v;
+  for (const std::string& id : methodology.ExternalInputs()) {
+    PSTRACK_ASSIGN_OR_RETURN(auto inputs, tx.ListExternalInputs(scope.root.code, id));
+    // The input for exactly this period, else the narrowest one covering it
+    // (the latest recorded on ties).
+    const ExternalInputRow* best = nullptr;
+    for (const auto& in : inputs) {
+      if (in.start > period.start || in.end < period.end) continue;
+      if (!best || (in.end - in.start) < (best->end - best->start) ||
+          ((in.end - in.start) == (best->end - best->start) && in.recorded_us > best->recorded_us)) {
+        best = &in;
+      }
+    }
+    IndicatorValue v;
+    if (!best) {
+      v = IndicatorValue::Unavailable(id, "no external input submitted for this agency and period");
+    } else if (best->denominator > 0) {
+      v = IndicatorValue::Ratio(id, best->numerator, best->denominator, "external:" + best->source);
+    } else {
+      v.id = id;
+      v.value = best->value;
+      v.available = true;
+      v.sources = {"external:" + best->source};
+    }
+    values["external:" + id] = v;
+  }
+  return pstrack::Score(methodology, values);
+}
+
+absl::StatusOr<ScoredIndex> Metrics::Score(const ScopeRequest& scope, const Period& period,
+                                           const std::string& methodology_id) {
+  PSTRACK_RETURN_IF_ERROR(ValidatePeriod(period, "period"));
+  std::shared_ptr<const MethodologyRegistry> registry = methodologies();
+  if (!registry) return absl::FailedPreconditionError("methodology_id: no methodologies are loaded");
+  PSTRACK_ASSIGN_OR_RETURN(const Methodology* methodology, registry->Find(methodology_id));
+  ScoredIndex result;
+  // Keep the registry (and so the methodology) alive as long as the result.
+  result.methodology = std::shared_ptr<const Methodology>(registry, methodology);
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
+    PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
+    PSTRACK_ASSIGN_OR_RETURN(result.score, ScoreIn(tx, resolved, period, *methodology));
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<std::vector<RankEntry>> Metrics::Rank(const ScopeRequest& parent, AgencyLevel level,
+                                                     const Period& period, const std::string& indicator_id,
+                                                     const std::string& methodology_id,
+                                                     std::optional<bool> ascending) {
+  PSTRACK_RETURN_IF_ERROR(ValidatePeriod(period, "period"));
+  if (indicator_id.empty() == methodology_id.empty()) {
+    return InvalidField("indicator_id", "set exactly one of indicator_id and methodology_id");
+  }
+  const IndicatorDefinition* definition = nullptr;
+  if (!indicator_id.empty()) {
+    definition = FindIndicator(indicator_id);
+    if (!definition) return InvalidField("indicator_id", absl::StrCat("'", indicator_id, "' is not an indicator"));
+  }
+  std::shared_ptr<const MethodologyRegistry> registry = methodologies();
+  const Methodology* methodology = nullptr;
+  if (!methodology_id.empty()) {
+    if (!registry) return absl::FailedPreconditionError("methodology_id: no methodologies are loaded");
+    PSTRACK_ASSIGN_OR_RETURN(methodology, registry->Find(methodology_id));
+  }
+  std::vector<RankEntry> entries;
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, parent.agency_code, "parent.agency_code"));
+    AgencyQuery q;
+    q.root_path = root.path;
+    if (level == AgencyLevel::kUnspecified) {
+      q.max_depth = root.depth + 1;
+    } else {
+      q.level = level;
+    }
+    q.limit = 1000000;
+    q.as_of = parent.view == TreeView::kCurrent ? Today() : period.end - 1;
+    PSTRACK_ASSIGN_OR_RETURN(auto agencies, tx.ListAgencies(q));
+    for (const Agency& a : agencies) {
+      if (a.code == root.code) continue;
+      PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, a, parent.view));
+      RankEntry e;
+      e.agency_code = a.code;
+      e.agency_name = a.name;
+      if (definition) {
+        PSTRACK_ASSIGN_OR_RETURN(auto values, Values(tx, resolved, period, {indicator_id}, DefaultAsOf(period, std::nullopt)));
+        e.value = values.front();
+        e.score = e.value.value;
+      } else {
+        PSTRACK_ASSIGN_OR_RETURN(IndexScore s, ScoreIn(tx, resolved, period, *methodology));
+        e.score = s.total_points;
+        e.value.id = methodology->id;
+        e.value.value = s.total_points;
+        e.value.numerator = s.total_points;
+        e.value.denominator = s.max_points;
+        e.value.available = true;
+      }
+      entries.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  }));
+  const bool asc = ascending.value_or(definition && definition->lower_is_better);
+  std::stable_sort(entries.begin(), entries.end(), [&](const RankEntry& a, const RankEntry& b) {
+    if (a.value.available != b.value.available) return a.value.available;
+    if (!a.value.available) return a.agency_code < b.agency_code;
+    if (a.score != b.score) return asc ? a.score < b.score : a.score > b.score;
+    return a.agency_code < b.agency_code;
+  });
+  // Competition ranking: equal values share a rank (1, 2, 2, 4).
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].value.available) break;
+    entries[i].rank = i > 0 && entries[i - 1].value.available && entries[i - 1].score == entries[i].score
+                          ? entries[i - 1].rank
+                          : static_cast<int>(i) + 1;
+  }
+  return entries;
+}
+
+std::vector<ItemOutcome> Metrics::SubmitExternalInputs(const std::vector<ExternalInput>& inputs) {
+  std::vector<ItemOutcome> out(inputs.size());
+  std::shared_ptr<const MethodologyRegistry> registry = methodologies();
+  std::set<std::string> known;
+  if (registry) {
+    for (const Methodology* m : registry->All()) {
+      for (const auto& id : m->ExternalInputs()) known.insert(id);
+    }
+  }
+  absl::Status batch = store_.Write([&](WriteTransaction& tx) -> absl::Status {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const ExternalInput& in = inputs[i];
+      ItemOutcome& o = out[i];
+      o.index = static_cast<int>(i);
+      o.key = in.input_id;
+      auto check = [&]() -> absl::Status {
+        if (in.input_id.empty() || in.input_id.size() > 128) {
+          return InvalidField("input.input_id", "must be 1..128 characters");
+        }
+        if (!known.contains(in.indicator_id)) {
+          return InvalidField("input.indicator_id",
+                              absl::StrCat("'", in.indicator_id, "' is not an external input of any loaded methodology",
+                                           known.empty() ? "" : absl::StrCat(" (known: ", absl::StrJoin(known, ", "), ")")));
+        }
+        PSTRACK_RETURN_IF_ERROR(ValidatePeriod(in.period, "input.period"));
+        for (double v : {in.numerator, in.denominator, in.value}) {
+          if (!std::isfinite(v) || v < 0) return InvalidField("input.value", "numbers must be finite and not negative");
+        }
+        if (in.denominator > 0 && in.numerator > in.denominator) {
+          return InvalidField("input.numerator", "is larger than the denominator");
+        }
+        if (in.denominator == 0 && in.numerator != 0) {
+          return InvalidField("input.denominator", "is zero while the numerator is not");
+        }
+        PSTRACK_ASSIGN_OR_RETURN(Agency agency, RequireAgency(tx, in.agency_code, "input.agency_code"));
+        (void)agency;
+        return absl::OkStatus();
+      }();
+      if (!check.ok()) {
+        o.status = check;
+        continue;
+      }
+      ExternalInputRow row{in.input_id, in.agency_code, in.indicator_id, in.period.start, in.period.end,
+                           in.numerator,  in.denominator, in.value,       in.source,       absl::ToUnixMicros(absl::Now())};
+      PSTRACK_ASSIGN_OR_RETURN(auto existing, tx.FindExternalInput(in.input_id));
+      if (existing && existing->agency_code == row.agency_code && existing->indicator_id == row.indicator_id &&
+          existing->start == row.start && existing->end == row.end && existing->numerator == row.numerator &&
+          existing->denominator == row.denominator && existing->value == row.value && existing->source == row.source) {
+        o.outcome = WriteOutcome::kUnchanged;
+        continue;
+      }
+      PSTRACK_RETURN_IF_ERROR(tx.PutExternalInput(row));
+      o.outcome = WriteOutcome::kApplied;
+    }
+    return absl::OkStatus();
+  });
+  if (!batch.ok()) {
+    for (auto& o : out) {
+      o.outcome = WriteOutcome::kRejected;
+      o.status = absl::Status(batch.code(), absl::StrCat("batch not committed: ", batch.message()));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<ExternalInput>> Metrics::ListExternalInputs(const std::string& agency_code,
+                                                                       const std::string& indicator_id) {
+  std::vector<ExternalInput> out;
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    if (!agency_code.empty()) {
+      PSTRACK_RETURN_IF_ERROR(RequireAgency(tx, agency_code, "agency_code").status());
+    }
+    PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.ListExternalInputs(agency_code, indicator_id));
+    for (const auto& r : rows) {
+      out.push_back(ExternalInput{r.input_id, r.agency_code, r.indicator_id, Period{r.start, r.end}, r.numerator,
+                                  r.denominator, r.value, r.source});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<AggregateCheck> Metrics::RebuildAggregates(bool repair) {
+  AggregateCheck check;
+  PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) -> absl::Status {
+    AggregateDeltas expected;
+    absl::flat_hash_map<std::string, std::optional<Agency>> agencies;
+    absl::flat_hash_map<std::string, std::optional<Procedure>> procedures;
+    DossierQuery q;
+    q.limit = 1000;
+    while (true) {
+      PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.ListDossiers(q));
+      if (rows.empty()) break;
+      std::vector<std::string> codes;
+      for (const auto& r : rows) codes.push_back(r.code);
+      PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents(codes));
+      std::map<std::string, std::vector<FilingEvent>> by_dossier;
+      for (const auto& s : stored) {
+        PSTRACK_ASSIGN_OR_RETURN(FilingEvent e, DecodeEvent(s.content));
+        by_dossier[s.dossier_code].push_back(std::move(e));
+      }
+      for (const auto& r : rows) {
+        std::vector<FilingEvent>& events = by_dossier[r.code];
+        const Procedure* procedure = nullptr;
+        for (const auto& e : events) {
+          if (e.procedure_code.empty()) continue;
+          if (!procedures.contains(e.procedure_code)) {
+            PSTRACK_ASSIGN_OR_RETURN(procedures[e.procedure_code], tx.FindProcedure(e.procedure_code));
+          }
+          auto& p = procedures[e.procedure_code];
+          procedure = p ? &*p : nullptr;
+          break;
+        }
+        if (!agencies.contains(r.agency_code)) {
+          PSTRACK_ASSIGN_OR_RETURN(agencies[r.agency_code], tx.FindAgency(r.agency_code));
+        }
+        const auto& agency = agencies[r.agency_code];
+        if (!agency) return absl::DataLossError(absl::StrCat("dossier '", r.code, "' names a missing agency"));
+        PSTRACK_ASSIGN_OR_RETURN(DossierState state, Replay(events, *calendar_, procedure));
+        AccumulateDossier(state, procedure, agency->path, +1, &expected);
+        ++check.dossiers;
+      }
+      q.after_code = rows.back().code;
+    }
+    std::vector<AggregateRow> want = NonZeroRows(expected);
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<AggregateRow> have, tx.AllAggregates());
+    std::map<AggregateKey, Counts> have_map;
+    for (const auto& r : have) have_map[r.key] = r.counts;
+    std::set<AggregateKey> keys;
+    for (const auto& r : want) keys.insert(r.key);
+    for (const auto& r : have) keys.insert(r.key);
+    check.rows_compared = static_cast<int64_t>(keys.size());
+    for (const auto& key : keys) {
+      auto w = expected.find(key);
+      auto h = have_map.find(key);
+      Counts zero{};
+      const Counts& wc = w == expected.end() ? zero : w->second;
+      const Counts& hc = h == have_map.end() ? zero : h->second;
+      if (wc != hc) ++check.rows_differing;
+    }
+    if (repair) {
+      PSTRACK_RETURN_IF_ERROR(tx.ClearAggregates());
+      PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(want));
+      check.repaired = true;
+    }
+    return absl::OkStatus();
+  }));
+  return check;
+}
+
+}  // namespace pstrack

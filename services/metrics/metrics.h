@@ -1,0 +1,150 @@
+// Metrics: the indicator use cases over a Store — indicators for an agency
+// subtree and period, breakdowns, time series, rankings, methodology scores,
+// external inputs, and the rebuild/check of the aggregates from raw events.
+// Reads sum aggregate rows of the scope's root node (and, in today's tree,
+// of former agencies that merged into it), so a query's cost follows the
+// nodes and days in scope, not the number of dossiers.
+// Thread-safe: the Store serialises writers; methodologies are swapped
+// atomically on reload.
+#ifndef PSTRACK_SERVICES_METRICS_METRICS_H_
+#define PSTRACK_SERVICES_METRICS_METRICS_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/calendar/working_calendar.h"
+#include "services/common/batch.h"
+#include "services/metrics/indicators.h"
+#include "services/metrics/methodology.h"
+#include "storage/store.h"
+
+namespace pstrack {
+
+// A half-open date range.
+struct Period {
+  Date start, end;
+};
+
+// "2025", "2025-Q3", "2025-07", "2025-07-15".
+absl::StatusOr<Period> ParsePeriodLabel(absl::string_view label, absl::string_view field);
+// Checks order and bounds (2000-01-01 .. 2100-01-01, at most 20 years).
+absl::Status ValidatePeriod(const Period& period, absl::string_view field);
+
+enum class TreeView { kCurrent, kAsFiled };
+
+struct ScopeRequest {
+  std::string agency_code;
+  TreeView view = TreeView::kCurrent;
+};
+
+struct IndicatorSetResult {
+  Period period;
+  absl::Time as_of;
+  std::vector<IndicatorValue> values;
+};
+
+enum class Dimension { kChildAgency, kField, kChannel, kProcedure };
+enum class Granularity { kDay, kMonth, kQuarter, kYear };
+
+struct BreakdownRow {
+  std::string key, label;
+  std::vector<IndicatorValue> values;
+};
+
+struct SeriesPoint {
+  Period period;
+  std::vector<IndicatorValue> values;
+};
+
+struct RankEntry {
+  int rank = 0;  // 0 = not ranked (value not available)
+  std::string agency_code, agency_name;
+  IndicatorValue value;
+  double score = 0;
+};
+
+struct ScoredIndex {
+  IndexScore score;
+  std::shared_ptr<const Methodology> methodology;  // keeps `score`'s pointers alive
+};
+
+struct ExternalInput {
+  std::string input_id, agency_code, indicator_id;
+  Period period;
+  double numerator = 0, denominator = 0, value = 0;
+  std::string source;
+};
+
+struct AggregateCheck {
+  int64_t dossiers = 0;
+  int64_t rows_compared = 0;
+  int64_t rows_differing = 0;
+  bool repaired = false;
+};
+
+class Metrics {
+ public:
+  Metrics(Store& store, std::shared_ptr<const WorkingCalendar> calendar,
+          std::shared_ptr<const MethodologyRegistry> methodologies);
+
+  absl::StatusOr<IndicatorSetResult> Indicators(const ScopeRequest& scope, const Period& period,
+                                                const std::vector<std::string>& ids,
+                                                std::optional<absl::Time> as_of);
+  absl::StatusOr<std::vector<BreakdownRow>> Breakdown(const ScopeRequest& scope, const Period& period,
+                                                      const std::vector<std::string>& ids, Dimension dimension,
+                                                      std::optional<absl::Time> as_of);
+  absl::StatusOr<std::vector<SeriesPoint>> TimeSeries(const ScopeRequest& scope, const Period& period,
+                                                      const std::vector<std::string>& ids, Granularity granularity);
+  // Ranks the children of `parent` (or its descendants of `level`) by an
+  // indicator, or by a methodology's total when `methodology_id` is set.
+  absl::StatusOr<std::vector<RankEntry>> Rank(const ScopeRequest& parent, AgencyLevel level, const Period& period,
+                                              const std::string& indicator_id, const std::string& methodology_id,
+                                              std::optional<bool> ascending);
+  absl::StatusOr<ScoredIndex> Score(const ScopeRequest& scope, const Period& period,
+                                    const std::string& methodology_id);
+
+  std::vector<ItemOutcome> SubmitExternalInputs(const std::vector<ExternalInput>& inputs);
+  absl::StatusOr<std::vector<ExternalInput>> ListExternalInputs(const std::string& agency_code,
+                                                                const std::string& indicator_id);
+
+  // Recomputes every aggregate from the raw events; compares with the stored
+  // rows and, with `repair`, replaces them.
+  absl::StatusOr<AggregateCheck> RebuildAggregates(bool repair);
+
+  std::shared_ptr<const MethodologyRegistry> methodologies() const;
+  void SetMethodologies(std::shared_ptr<const MethodologyRegistry> registry);
+
+ private:
+  struct ResolvedScope {
+    Agency root;
+    std::vector<std::string> nodes;  // aggregate nodes summed for the scope
+    std::vector<std::string> paths;  // agency subtrees (for open dossiers and the catalog)
+  };
+  absl::StatusOr<ResolvedScope> Resolve(ReadTransaction& tx, const Agency& root, TreeView view);
+  absl::StatusOr<ScopeTotals> Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
+                                     absl::Time as_of, bool with_catalog);
+  absl::StatusOr<std::vector<IndicatorValue>> Values(ReadTransaction& tx, const ResolvedScope& scope,
+                                                     const Period& period, const std::vector<std::string>& ids,
+                                                     absl::Time as_of);
+  absl::StatusOr<IndexScore> ScoreIn(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
+                                     const Methodology& methodology);
+
+  Store& store_;
+  std::shared_ptr<const WorkingCalendar> calendar_;
+  mutable std::mutex methodologies_mu_;
+  std::shared_ptr<const MethodologyRegistry> methodologies_;
+};
+
+// Checks requested indicator ids (empty = every built-in one).
+absl::StatusOr<std::vector<std::string>> ResolveIndicatorIds(const std::vector<std::string>& ids,
+                                                             absl::string_view field);
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_METRICS_METRICS_H_

@@ -1,0 +1,559 @@
+// Metrics over a real SQLite file, checked against a brute-force
+// recomputation: random dossiers in a small tree (with a merged former
+// province), delivered shuffled and duplicated, then every indicator,
+// breakdown, series point, ranking and score is recomputed here from the
+// replayed dossiers with plain loops written from the definitions in
+// DOMAIN.md section 6, independently of the aggregate code.
+#include "services/metrics/metrics.h"
+
+#include <random>
+
+#include "gtest/gtest.h"
+#include "services/agencies/agency_registry.h"
+#include "services/catalog/catalog.h"
+#include "services/filings/filings.h"
+#include "tests/test_util.h"
+
+namespace pstrack {
+namespace {
+
+using testing::MakeAgency;
+using testing::TempDir;
+using K = EventKind;
+
+absl::Time Local(Date d, int hh, int mm = 0) {
+  return absl::FromCivil(absl::CivilSecond(d.year(), d.month(), d.day(), hh, mm, 0), VietnamTimeZone());
+}
+Date LocalDay(absl::Time t) { return Date(absl::ToCivilDay(t, VietnamTimeZone())); }
+
+struct World {
+  std::vector<Agency> agencies;
+  std::vector<Procedure> procedures;
+  std::vector<std::vector<FilingEvent>> dossiers;
+};
+
+class MetricsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto calendar = WorkingCalendar::LoadDirectory(std::string(PSTRACK_SOURCE_DIR) + "/data/calendar");
+    ASSERT_TRUE(calendar.ok()) << calendar.status();
+    calendar_ = std::make_shared<const WorkingCalendar>(*std::move(calendar));
+    auto methodologies = MethodologyRegistry::LoadDirectory(std::string(PSTRACK_SOURCE_DIR) + "/data/methodologies",
+                                                            BuiltinIndicatorIds());
+    ASSERT_TRUE(methodologies.ok()) << methodologies.status();
+    methodologies_ = std::make_shared<const MethodologyRegistry>(*std::move(methodologies));
+    auto store = OpenStore("sqlite:" + dir_.File("m.db"));
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    filings_ = std::make_unique<Filings>(*store_, calendar_);
+    metrics_ = std::make_unique<Metrics>(*store_, calendar_, methodologies_);
+    Build();
+  }
+
+  void Build() {
+    AgencyRegistry registry(*store_);
+    auto add = [&](Agency a) {
+      auto created = registry.Create(a);
+      ASSERT_TRUE(created.ok()) << created.status();
+      world_.agencies.push_back(*created);
+    };
+    add(MakeAgency("VN", AgencyLevel::kNation, ""));
+    add(MakeAgency("P1", AgencyLevel::kProvince, "VN"));
+    Agency p2 = MakeAgency("P2", AgencyLevel::kProvince, "VN");
+    add(p2);
+    add(MakeAgency("P1.D", AgencyLevel::kDepartment, "P1"));
+    add(MakeAgency("P1.C1", AgencyLevel::kCommune, "P1"));
+    add(MakeAgency("P1.C2", AgencyLevel::kCommune, "P1"));
+    add(MakeAgency("P2.C1", AgencyLevel::kCommune, "P2"));
+    Agency f9 = MakeAgency("F9", AgencyLevel::kProvince, "VN");
+    f9.valid_until = Date(2025, 7, 1);
+    f9.successor_code = "P2";
+    add(f9);
+    Agency f9c = MakeAgency("F9.C1", AgencyLevel::kCommune, "F9");
+    f9c.valid_until = Date(2025, 7, 1);
+    f9c.successor_code = "P2.C1";
+    add(f9c);
+    Catalog catalog(*store_);
+    struct Spec {
+      const char* code;
+      const char* field;
+      AgencyLevel level;
+      OnlineMode mode;
+      bool eligible, fee, pay, popdb;
+      uint32_t amount;
+      TimeUnit unit;
+    };
+    const Spec specs[] = {
+        {"1.000001", "Hộ tịch", AgencyLevel::kCommune, OnlineMode::kFull, true, false, false, true, 3, TimeUnit::kWorkingDays},
+        {"1.000002", "Hộ tịch", AgencyLevel::kCommune, OnlineMode::kPartial, true, true, true, false, 5, TimeUnit::kWorkingDays},
+        {"1.000003", "Chứng thực", AgencyLevel::kCommune, OnlineMode::kNone, false, true, false, false, 8, TimeUnit::kWorkingHours},
+        {"2.000001", "Doanh nghiệp", AgencyLevel::kDepartment, OnlineMode::kFull, true, true, true, true, 3, TimeUnit::kWorkingDays},
+        {"2.000002", "Đất đai", AgencyLevel::kDepartment, OnlineMode::kPartial, false, true, false, false, 10, TimeUnit::kWorkingDays},
+    };
+    for (const Spec& s : specs) {
+      Procedure p;
+      p.code = s.code;
+      p.name = std::string("Thủ tục ") + s.code;
+      p.field = s.field;
+      p.levels = {s.level};
+      p.online_mode = s.mode;
+      p.full_online_eligible = s.eligible;
+      p.fee_bearing = s.fee;
+      p.online_payment_integrated = s.pay;
+      p.population_db_connected = s.popdb;
+      p.resolution_amount = s.amount;
+      p.resolution_unit = s.unit;
+      auto r = catalog.Upsert(p);
+      ASSERT_TRUE(r.ok()) << r.status();
+      world_.procedures.push_back(r->procedure);
+    }
+    // Random dossiers across 2025.
+    std::mt19937 rng(766);
+    const char* communes_before[] = {"P1.C1", "P1.C2", "F9.C1", "P1.D"};
+    const char* communes_after[] = {"P1.C1", "P1.C2", "P2.C1", "P1.D"};
+    for (int d = 0; d < 400; ++d) {
+      Date day = Date(2025, 1, 2) + static_cast<int>(rng() % 360);
+      const char* agency = (day < Date(2025, 7, 1) ? communes_before : communes_after)[rng() % 4];
+      const bool department = std::string(agency) == "P1.D";
+      const Procedure& p = world_.procedures[department ? 3 + rng() % 2 : rng() % 3];
+      char code[40];
+      std::snprintf(code, sizeof code, "%s-%02d%02d%02d-%04d", agency, static_cast<int>(day.year() % 100), day.month(), day.day(), d);
+      std::vector<FilingEvent> h;
+      absl::Time t = Local(day, 7 + rng() % 10, rng() % 60);
+      auto add_event = [&](K kind, std::function<void(FilingEvent&)> fill = nullptr) {
+        FilingEvent e;
+        e.event_id = std::string(code) + "#" + std::to_string(h.size());
+        e.dossier_code = code;
+        e.agency_code = agency;
+        e.occurred_at = t;
+        e.kind = kind;
+        if (kind == K::kReceived) e.procedure_code = p.code;
+        if (fill) fill(e);
+        h.push_back(e);
+      };
+      const int r = rng() % 100;
+      if (r < 5) {  // refused at the counter
+        add_event(K::kRegisteredOnline, [&](FilingEvent& e) { e.procedure_code = p.code; });
+        t += absl::Hours(2);
+        add_event(K::kNotAccepted);
+        world_.dossiers.push_back(h);
+        continue;
+      }
+      const Channel channel = static_cast<Channel>(1 + rng() % 3);
+      add_event(K::kReceived, [&](FilingEvent& e) { e.channel = channel; });
+      if (rng() % 3 == 0) {
+        add_event(K::kDigitised, [&](FilingEvent& e) {
+          e.digitised_documents = true;
+          e.digitised_result = rng() % 2;
+          e.reused_data = rng() % 2;
+          e.population_db_used = rng() % 2;
+          e.shared_for_reuse = rng() % 2;
+        });
+      }
+      if (p.fee_bearing && rng() % 4 != 0) {
+        t += absl::Minutes(30);
+        add_event(K::kPayment, [&](FilingEvent& e) {
+          e.amount_vnd = 10000 + 1000 * (rng() % 50);
+          e.paid_online = rng() % 2;
+        });
+      }
+      if (rng() % 5 == 0) {
+        t += absl::Hours(5 + rng() % 30);
+        add_event(K::kSupplementRequested);
+        if (rng() % 4 != 0) {
+          t += absl::Hours(10 + rng() % 100);
+          add_event(K::kSupplementReceived);
+          if (rng() % 4 == 0) {
+            t += absl::Hours(3);
+            add_event(K::kSupplementRequested);
+            t += absl::Hours(30);
+            add_event(K::kSupplementReceived);
+          }
+        }
+      }
+      if (rng() % 8 == 0) {
+        t += absl::Hours(4);
+        add_event(K::kReappointed, [&](FilingEvent& e) { e.new_appointment = LocalDay(t) + 30; });
+      }
+      const int end = rng() % 10;
+      t += absl::Hours(2 + rng() % 300);
+      if (end < 6) {
+        add_event(K::kResolved, [&](FilingEvent& e) {
+          e.electronic_result = rng() % 2;
+          e.processed_electronically = rng() % 2;
+          e.signed_electronically = rng() % 2;
+        });
+        if (rng() % 2) {
+          t += absl::Hours(5);
+          add_event(K::kResultReturned);
+        }
+      } else if (end == 6) {
+        add_event(K::kStopped);
+      } else if (end == 7) {
+        add_event(K::kWithdrawn);
+      }
+      if (rng() % 3 == 0) {
+        t += absl::Hours(1);
+        add_event(K::kFeedback, [&](FilingEvent& e) {
+          e.rating = static_cast<Rating>(1 + rng() % 4);
+          e.complaint = rng() % 5 == 0;
+        });
+      }
+      world_.dossiers.push_back(h);
+    }
+    // Shuffled, duplicated, in batches.
+    std::vector<FilingEvent> delivery;
+    for (const auto& h : world_.dossiers) delivery.insert(delivery.end(), h.begin(), h.end());
+    const size_t unique = delivery.size();
+    for (int i = 0; i < 200; ++i) delivery.push_back(delivery[rng() % unique]);
+    std::shuffle(delivery.begin(), delivery.end(), rng);
+    for (size_t begin = 0; begin < delivery.size();) {
+      size_t n = 1 + rng() % 200;
+      std::vector<FilingEvent> batch(delivery.begin() + begin, delivery.begin() + std::min(delivery.size(), begin + n));
+      for (const auto& o : filings_->Record(batch).outcomes) {
+        ASSERT_NE(o.outcome, WriteOutcome::kRejected) << o.key << ": " << o.status;
+      }
+      begin += n;
+    }
+    for (const auto& h : world_.dossiers) {
+      const Procedure* p = nullptr;
+      for (const auto& e : h) {
+        for (const auto& proc : world_.procedures) {
+          if (proc.code == e.procedure_code) p = &proc;
+        }
+      }
+      auto s = Replay(h, *calendar_, p);
+      ASSERT_TRUE(s.ok()) << s.status();
+      states_.push_back({*s, p});
+    }
+  }
+
+  const Agency& AgencyOf(const std::string& code) const {
+    for (const auto& a : world_.agencies) {
+      if (a.code == code) return a;
+    }
+    ADD_FAILURE() << code;
+    return world_.agencies.front();
+  }
+
+  // Whether a dossier filed at `agency` counts under `root` in the view.
+  bool InScope(const std::string& agency, const std::string& root, TreeView view) const {
+    const std::string root_path = AgencyOf(root).path;
+    auto in_subtree = [&](const std::string& path) { return path == root_path || path.rfind(root_path + "/", 0) == 0; };
+    if (in_subtree(AgencyOf(agency).path)) return true;
+    if (view == TreeView::kAsFiled) return false;
+    // Walk up the ancestors; an ended one whose successor chain ends in the
+    // subtree brings its dossiers along.
+    for (std::string code = agency; !code.empty(); code = AgencyOf(code).parent_code) {
+      std::string s = AgencyOf(code).successor_code;
+      while (!s.empty() && AgencyOf(s).valid_until) s = AgencyOf(s).successor_code;
+      if (!s.empty() && in_subtree(AgencyOf(s).path)) return true;
+    }
+    return false;
+  }
+
+  // Every built-in indicator, recomputed from the replayed dossiers.
+  std::map<std::string, IndicatorValue> BruteForce(const std::string& root, TreeView view, const Period& period) {
+    const absl::Time t = std::min(absl::FromCivil(absl::CivilSecond(period.end), VietnamTimeZone()), absl::Now());
+    auto in_period = [&](absl::Time x) { return LocalDay(x) >= period.start && LocalDay(x) < period.end; };
+    double received = 0, online = 0, eligible = 0, full_online = 0, fee = 0, paid_online = 0, digitised = 0, reused = 0,
+           shared = 0, popdb = 0;
+    double finished = 0, early = 0, on_time = 0, late = 0, apology = 0, proc_days = 0, fully = 0;
+    double p_finished = 0, p_good = 0, resolved = 0, eresult = 0, rated = 0, satisfied = 0, complaint = 0;
+    double open = 0, overdue = 0, portal_within = 0;
+    std::set<std::string> procedures_paid_online, procedures_online_dossier;
+    for (const auto& [s, p] : states_) {
+      if (!InScope(s.agency_code, root, view) || !s.received()) continue;
+      if (in_period(*s.received_time)) {
+        ++received;
+        online += s.channel == Channel::kOnline;
+        eligible += p->full_online_eligible;
+        full_online += p->online_mode == OnlineMode::kFull && s.channel == Channel::kOnline;
+        if (p->fee_bearing && s.paid_amount_vnd > 0) {
+          ++fee;
+          paid_online += s.paid_online;
+          if (s.paid_online) procedures_paid_online.insert(p->code);
+        }
+        if (s.channel == Channel::kOnline) procedures_online_dossier.insert(p->code);
+        digitised += s.digitised_documents && s.digitised_result;
+        reused += s.reused_data;
+        shared += s.shared_for_reuse;
+        popdb += s.population_db_used;
+      }
+      if (s.finished() && in_period(*s.finish_time)) {
+        if (s.timeliness == Timeliness::kEarly || s.timeliness == Timeliness::kOnTime || s.timeliness == Timeliness::kLate) {
+          ++finished;
+          early += s.timeliness == Timeliness::kEarly;
+          on_time += s.timeliness == Timeliness::kOnTime;
+          late += s.timeliness == Timeliness::kLate;
+          apology += s.reappointed_date.has_value();
+          proc_days += s.processing_working_days.value_or(0);
+          const bool submitted = s.channel == Channel::kOnline || s.digitised_documents;
+          const bool paid = !(p->fee_bearing && s.paid_amount_vnd > 0) || s.paid_online;
+          fully += submitted && s.processed_electronically && s.signed_electronically && s.electronic_result && paid;
+        }
+        if (s.portal_timeliness != Timeliness::kNotApplicable) {
+          ++p_finished;
+          p_good += s.portal_timeliness == Timeliness::kEarly || s.portal_timeliness == Timeliness::kOnTime;
+        }
+        if (s.finish_kind == FinishKind::kResolved || s.finish_kind == FinishKind::kResultReturned) {
+          ++resolved;
+          eresult += s.electronic_result;
+        }
+        if (s.feedback_count > 0) {
+          ++rated;
+          satisfied += s.rating == Rating::kVerySatisfied || s.rating == Rating::kSatisfied;
+          complaint += s.complaint;
+        }
+      }
+      if (*s.received_time <= t && !(s.finished() && *s.finish_time <= t)) {
+        ++open;
+        overdue += TimelinessAt(s, t, false) == Timeliness::kOverdue;
+        portal_within += TimelinessAt(s, t, true) == Timeliness::kWithinTime;
+      }
+    }
+    // The catalog: procedures carried out by agencies of the scope in force
+    // on the period's last day.
+    const Date last = period.end - 1;
+    std::set<AgencyLevel> levels;
+    for (const auto& a : world_.agencies) {
+      if (a.InForceOn(last) && InScope(a.code, root, view)) levels.insert(a.level);
+    }
+    double procs = 0, c_online = 0, c_full = 0, c_eligible = 0, c_fee = 0, c_fee_pay = 0, c_popdb = 0, c_fee_paid = 0,
+           c_online_dossier = 0;
+    for (const auto& p : world_.procedures) {
+      if (!levels.contains(p.levels.front())) continue;
+      ++procs;
+      const bool is_online = p.online_mode != OnlineMode::kNone;
+      c_online += is_online;
+      c_full += p.online_mode == OnlineMode::kFull;
+      c_eligible += p.full_online_eligible;
+      c_fee += p.fee_bearing;
+      c_fee_pay += p.fee_bearing && p.online_payment_integrated;
+      c_popdb += p.population_db_connected;
+      c_fee_paid += p.fee_bearing && procedures_paid_online.contains(p.code);
+      c_online_dossier += is_online && procedures_online_dossier.contains(p.code);
+    }
+    std::map<std::string, IndicatorValue> v;
+    auto ratio = [&](const char* id, double n, double d) { v[id] = IndicatorValue::Ratio(id, n, d, ""); };
+    ratio("online_service_coverage", c_online, procs);
+    ratio("full_online_share_eligible", c_full, c_eligible);
+    ratio("full_online_share_online", c_full, c_online);
+    ratio("population_db_connected_rate", c_popdb, procs);
+    ratio("fee_procedures_online_payment_rate", c_fee_pay, c_fee);
+    ratio("fee_procedures_with_online_payment_rate", c_fee_paid, c_fee);
+    ratio("procedures_with_online_dossiers_rate", c_online_dossier, c_online);
+    ratio("online_submission_rate", online, received);
+    ratio("on_time_rate", early + on_time, finished);
+    ratio("on_time_rate_portal", p_good + portal_within, p_finished + open);
+    ratio("early_rate", early, finished);
+    ratio("late_rate", late, finished);
+    v["overdue_open"] = IndicatorValue{"overdue_open", overdue, open, overdue, true, "", {}};
+    ratio("apology_rate", apology, finished);
+    ratio("online_payment_rate", paid_online, fee);
+    ratio("electronic_result_rate", eresult, resolved);
+    ratio("digitisation_rate", digitised, received);
+    ratio("data_reuse_rate", reused, received);
+    ratio("shared_for_reuse_rate", shared, received);
+    ratio("population_db_use_rate", popdb, received);
+    ratio("satisfaction_rate", satisfied, rated);
+    ratio("satisfaction_766", std::max(0.0, finished - late - complaint), finished);
+    ratio("fully_electronic_rate", fully, finished);
+    ratio("average_processing_days", proc_days, finished);
+    ratio("full_online_dossier_rate", full_online, eligible);
+    v["received"] = IndicatorValue{"received", received, 0, received, true, "", {}};
+    v["finished"] = IndicatorValue{"finished", finished, 0, finished, true, "", {}};
+    return v;
+  }
+
+  void ExpectSame(const IndicatorValue& got, const IndicatorValue& want, const std::string& where) {
+    EXPECT_EQ(got.available, want.available) << where << " " << got.id;
+    EXPECT_DOUBLE_EQ(got.numerator, want.numerator) << where << " " << got.id;
+    if (want.available) {
+      EXPECT_DOUBLE_EQ(got.denominator, want.denominator) << where << " " << got.id;
+      EXPECT_NEAR(got.value, want.value, 1e-12) << where << " " << got.id;
+    }
+  }
+
+  TempDir dir_;
+  std::shared_ptr<const WorkingCalendar> calendar_;
+  std::shared_ptr<const MethodologyRegistry> methodologies_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Filings> filings_;
+  std::unique_ptr<Metrics> metrics_;
+  World world_;
+  std::vector<std::pair<DossierState, const Procedure*>> states_;
+};
+
+const Period kPeriods[] = {
+    {Date(2025, 1, 1), Date(2026, 1, 1)},
+    {Date(2025, 1, 1), Date(2025, 4, 1)},
+    {Date(2025, 7, 1), Date(2025, 8, 1)},
+    {Date(2025, 3, 17), Date(2025, 9, 2)},
+};
+
+TEST_F(MetricsTest, EveryIndicatorEqualsABruteForceRecomputation) {
+  const std::pair<const char*, TreeView> scopes[] = {
+      {"VN", TreeView::kCurrent}, {"P1", TreeView::kCurrent}, {"P2", TreeView::kCurrent},
+      {"P2", TreeView::kAsFiled}, {"F9", TreeView::kAsFiled}, {"P2.C1", TreeView::kCurrent},
+      {"P1.C1", TreeView::kAsFiled}, {"P1.D", TreeView::kCurrent}};
+  int compared = 0;
+  for (const auto& [root, view] : scopes) {
+    for (const Period& period : kPeriods) {
+      auto got = metrics_->Indicators({root, view}, period, {}, std::nullopt);
+      ASSERT_TRUE(got.ok()) << got.status();
+      auto want = BruteForce(root, view, period);
+      for (const IndicatorValue& v : got->values) {
+        if (v.id == "sync_completeness") {
+          EXPECT_FALSE(v.available);
+          continue;
+        }
+        ASSERT_TRUE(want.contains(v.id)) << v.id;
+        ExpectSame(v, want[v.id], absl::StrCat(root, " ", FormatDate(period.start)));
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 800);
+  // The data is not trivial: most indicators have a denominator somewhere.
+  auto year = metrics_->Indicators({"VN", TreeView::kCurrent}, kPeriods[0], {}, std::nullopt);
+  int available = 0;
+  for (const auto& v : year->values) available += v.available;
+  EXPECT_GE(available, 25);
+}
+
+TEST_F(MetricsTest, BreakdownsAndSeriesEqualTheSumOfTheirParts) {
+  const Period year = kPeriods[0];
+  auto children = metrics_->Breakdown({"VN", TreeView::kCurrent}, year, {"received", "on_time_rate"},
+                                      Dimension::kChildAgency, std::nullopt);
+  ASSERT_TRUE(children.ok()) << children.status();
+  std::vector<std::string> keys;
+  for (const auto& row : *children) {
+    keys.push_back(row.key);
+    auto want = BruteForce(row.key, TreeView::kCurrent, year);
+    ExpectSame(row.values[0], want["received"], row.key);
+    ExpectSame(row.values[1], want["on_time_rate"], row.key);
+  }
+  // Today's tree: the former province is folded into its successor.
+  EXPECT_EQ(keys, (std::vector<std::string>{"P1", "P2"}));
+  auto as_filed = metrics_->Breakdown({"VN", TreeView::kAsFiled}, year, {"received"}, Dimension::kChildAgency, std::nullopt);
+  double total = 0;
+  for (const auto& row : *as_filed) total += row.values[0].numerator;
+  EXPECT_EQ(total, BruteForce("VN", TreeView::kCurrent, year)["received"].numerator);
+  EXPECT_EQ(as_filed->size(), 3u);
+  // By channel: the three channels add up to the whole.
+  auto channels = metrics_->Breakdown({"VN", TreeView::kCurrent}, year, {"received"}, Dimension::kChannel, std::nullopt);
+  ASSERT_TRUE(channels.ok());
+  double by_channel = 0;
+  for (const auto& row : *channels) by_channel += row.values[0].numerator;
+  EXPECT_EQ(by_channel, total);
+  // Months add up to the year for counts.
+  auto months = metrics_->TimeSeries({"VN", TreeView::kCurrent}, year, {"received", "finished"}, Granularity::kMonth);
+  ASSERT_TRUE(months.ok());
+  ASSERT_EQ(months->size(), 12u);
+  double received = 0;
+  for (const auto& p : *months) {
+    auto want = BruteForce("VN", TreeView::kCurrent, p.period);
+    ExpectSame(p.values[0], want["received"], FormatDate(p.period.start));
+    ExpectSame(p.values[1], want["finished"], FormatDate(p.period.start));
+    received += p.values[0].numerator;
+  }
+  EXPECT_EQ(received, total);
+  auto quarters = metrics_->TimeSeries({"P1", TreeView::kCurrent}, {Date(2025, 2, 15), Date(2025, 8, 1)}, {"received"},
+                                       Granularity::kQuarter);
+  ASSERT_EQ(quarters->size(), 3u);
+  EXPECT_EQ(quarters->front().period.start, Date(2025, 2, 15));
+  EXPECT_EQ(quarters->front().period.end, Date(2025, 4, 1));
+  EXPECT_EQ(quarters->back().period.end, Date(2025, 8, 1));
+}
+
+TEST_F(MetricsTest, RankingsAndScoresFollowTheRecomputation) {
+  const Period year = kPeriods[0];
+  auto ranked = metrics_->Rank({"VN", TreeView::kCurrent}, AgencyLevel::kCommune, year, "on_time_rate", "", std::nullopt);
+  ASSERT_TRUE(ranked.ok()) << ranked.status();
+  std::vector<std::pair<double, std::string>> want;
+  for (const char* c : {"P1.C1", "P1.C2", "P2.C1"}) {
+    auto v = BruteForce(c, TreeView::kCurrent, year)["on_time_rate"];
+    if (v.available) want.push_back({-v.value, c});
+  }
+  std::sort(want.begin(), want.end());
+  ASSERT_EQ(ranked->size(), 3u);
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ((*ranked)[i].agency_code, want[i].second);
+  EXPECT_EQ((*ranked)[0].rank, 1);
+  // Lower is better for the late rate: ascending by default.
+  auto late = metrics_->Rank({"VN", TreeView::kCurrent}, AgencyLevel::kUnspecified, year, "late_rate", "", std::nullopt);
+  ASSERT_TRUE(late.ok());
+  ASSERT_EQ(late->size(), 2u);
+  EXPECT_LE((*late)[0].value.value, (*late)[1].value.value);
+  // The 766 score of a province from the recomputed inputs.
+  auto scored = metrics_->Score({"P1", TreeView::kCurrent}, year, "qd766@2026");
+  ASSERT_TRUE(scored.ok()) << scored.status();
+  auto inputs = BruteForce("P1", TreeView::kCurrent, year);
+  std::map<std::string, IndicatorValue> keyed;
+  for (const auto& [id, v] : inputs) keyed["builtin:" + id] = v;
+  IndexScore expected = Score(*scored->methodology, keyed);
+  EXPECT_NEAR(scored->score.total_points, expected.total_points, 1e-9);
+  EXPECT_NEAR(scored->score.unavailable_points, expected.unavailable_points, 1e-9);
+  EXPECT_GT(scored->score.unavailable_points, 0);  // external inputs were never submitted
+  // Submitting the external inputs makes them count.
+  std::vector<ExternalInput> external;
+  for (const auto& id : scored->methodology->ExternalInputs()) {
+    external.push_back({"in-" + id, "P1", id, year, 9, 10, 0, "test"});
+  }
+  for (const auto& o : metrics_->SubmitExternalInputs(external)) EXPECT_EQ(o.outcome, WriteOutcome::kApplied) << o.status;
+  for (const auto& o : metrics_->SubmitExternalInputs(external)) EXPECT_EQ(o.outcome, WriteOutcome::kUnchanged);
+  auto rescored = metrics_->Score({"P1", TreeView::kCurrent}, year, "qd766@2026");
+  for (const auto& id : scored->methodology->ExternalInputs()) {
+    keyed["external:" + id] = IndicatorValue::Ratio(id, 9, 10, "");
+  }
+  IndexScore with_external = Score(*rescored->methodology, keyed);
+  EXPECT_NEAR(rescored->score.total_points, with_external.total_points, 1e-9);
+  EXPECT_LT(rescored->score.unavailable_points, scored->score.unavailable_points);
+}
+
+TEST_F(MetricsTest, RebuildFromEventsMatchesTheIncrementalAggregates) {
+  auto check = metrics_->RebuildAggregates(false);
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->dossiers, static_cast<int64_t>(world_.dossiers.size()));
+  EXPECT_GT(check->rows_compared, 1000);
+  EXPECT_EQ(check->rows_differing, 0);
+  // Corrupt one bucket: the check finds it, the repair fixes it.
+  ASSERT_TRUE(store_->Write([](WriteTransaction& tx) {
+                AggregateRow junk;
+                junk.key = AggregateKey{"VN", Basis::kReceipt, AggregateDim::kTotal, "", "2025-05-05"};
+                junk.counts[0] = 7;
+                return tx.AddAggregates({junk});
+              }).ok());
+  EXPECT_EQ(metrics_->RebuildAggregates(false)->rows_differing, 1);
+  EXPECT_TRUE(metrics_->RebuildAggregates(true)->repaired);
+  EXPECT_EQ(metrics_->RebuildAggregates(false)->rows_differing, 0);
+}
+
+TEST_F(MetricsTest, BadInputIsRefusedNamingTheField) {
+  EXPECT_EQ(metrics_->Indicators({"NOPE", TreeView::kCurrent}, kPeriods[0], {}, std::nullopt).status().code(),
+            absl::StatusCode::kNotFound);
+  auto reversed = metrics_->Indicators({"VN", TreeView::kCurrent}, {Date(2025, 5, 1), Date(2025, 4, 1)}, {}, std::nullopt);
+  EXPECT_EQ(reversed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(reversed.status().message().find("period.end"), absl::string_view::npos);
+  auto unknown = metrics_->Indicators({"VN", TreeView::kCurrent}, kPeriods[0], {"happiness"}, std::nullopt);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("indicator_ids"), absl::string_view::npos);
+  EXPECT_EQ(metrics_->Indicators({"VN", TreeView::kCurrent}, {Date(1990, 1, 1), Date(1991, 1, 1)}, {}, std::nullopt)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  auto input = metrics_->SubmitExternalInputs({{"x", "P1", "nonsense", kPeriods[0], 1, 2, 0, "t"},
+                                               {"y", "P1", "complaints_on_time", kPeriods[0], 3, 2, 0, "t"},
+                                               {"z", "NOPE", "complaints_on_time", kPeriods[0], 1, 2, 0, "t"}});
+  EXPECT_NE(input[0].status.message().find("input.indicator_id"), absl::string_view::npos) << input[0].status;
+  EXPECT_NE(input[1].status.message().find("input.numerator"), absl::string_view::npos) << input[1].status;
+  EXPECT_EQ(input[2].status.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(metrics_->Score({"P1", TreeView::kCurrent}, kPeriods[0], "nope@1").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(ParsePeriodLabel("2025-Q5", "period").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParsePeriodLabel("2025-Q3", "period")->start, Date(2025, 7, 1));
+  EXPECT_EQ(ParsePeriodLabel("2025-02", "period")->end, Date(2025, 3, 1));
+}
+
+}  // namespace
+}  // namespace pstrack

@@ -275,6 +275,7 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
     result.dossiers.clear();
     return result;
   }
+  if (changes_ && !result.dossiers.empty()) changes_->Bump();
   for (auto [copy, original] : copies) {
     out[copy].outcome = out[original].outcome == WriteOutcome::kRejected ? WriteOutcome::kRejected
                                                                          : WriteOutcome::kUnchanged;

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/calendar/working_calendar.h"
+#include "services/common/change_feed.h"
 #include "services/common/batch.h"
 #include "services/filings/event.h"
 #include "services/filings/lifecycle.h"
@@ -56,8 +57,8 @@ struct DossierPage {
 
 class Filings {
  public:
-  Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar)
-      : store_(store), calendar_(std::move(calendar)) {}
+  Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes = nullptr)
+      : store_(store), calendar_(std::move(calendar)), changes_(changes) {}
 
   // Records a batch: each event is applied, acknowledged as a duplicate, or
   // rejected on its own. `source_lines` (optional, same length) is echoed.
@@ -72,6 +73,7 @@ class Filings {
  private:
   Store& store_;
   std::shared_ptr<const WorkingCalendar> calendar_;
+  ChangeFeed* changes_;  // bumped after a commit that applied events; may be null
 };
 
 // The dossier's index row, from its replayed state.

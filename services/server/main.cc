@@ -22,6 +22,8 @@ ABSL_FLAG(std::vector<std::string>, agencies, {}, "Agency reference-data CSV fil
 ABSL_FLAG(std::vector<std::string>, procedures, {}, "Procedure catalog CSV files to load at start (comma-separated)");
 ABSL_FLAG(std::string, calendar_dir, "data/calendar",
           "Directory of per-year working-day calendars (YYYY.csv); empty for the rule-based calendar only");
+ABSL_FLAG(std::string, methodology_dir, "data/methodologies",
+          "Directory of index methodology files (*.txt); reloaded on SIGHUP (a bad file keeps the loaded ones)");
 ABSL_FLAG(int, max_threads, 64, "Largest number of threads serving RPCs");
 ABSL_FLAG(int, read_connections, 4, "Database connections used for reads");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "How long in-flight calls may run after SIGTERM");
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   pstrack::ServerOptions options;
@@ -48,6 +51,7 @@ int main(int argc, char** argv) {
   options.procedure_files = absl::GetFlag(FLAGS_procedures);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.calendar_dir = absl::GetFlag(FLAGS_calendar_dir);
+  options.methodology_dir = absl::GetFlag(FLAGS_methodology_dir);
   options.store.read_connections = absl::GetFlag(FLAGS_read_connections);
 
   auto server = pstrack::PstrackServer::Start(options);
@@ -57,7 +61,10 @@ int main(int argc, char** argv) {
   }
   std::thread watcher([&] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+      pstrack::LogInfo("received SIGHUP: reloading methodologies");
+      (void)(*server)->ReloadMethodologies();
+    }
     pstrack::LogInfo("received ", sig == SIGINT ? "SIGINT" : "SIGTERM");
     (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   });

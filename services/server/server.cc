@@ -19,6 +19,9 @@
 #include "services/api/filing_service.h"
 #include "services/calendar/working_calendar.h"
 #include "services/filings/filings.h"
+#include "services/api/metrics_service.h"
+#include "services/common/change_feed.h"
+#include "services/metrics/metrics.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/procedure_csv.h"
 #include "services/common/log.h"
@@ -35,9 +38,10 @@ struct PstrackServer::Impl {
   std::shared_ptr<const WorkingCalendar> calendar;
   std::unique_ptr<Filings> filings;
   std::unique_ptr<FilingServiceImpl> filing_service;
-  // Declared in the API, implemented by a later milestone: registered so that
-  // reflection shows the whole v1 API; its methods answer UNIMPLEMENTED.
-  v1::MetricsService::Service metrics_service;
+  ChangeFeed changes;
+  std::string methodology_dir;
+  std::unique_ptr<Metrics> metrics;
+  std::unique_ptr<MetricsServiceImpl> metrics_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::string host;
@@ -128,8 +132,21 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   impl->catalog = std::make_unique<Catalog>(*impl->store);
   impl->agency_service = std::make_unique<AgencyServiceImpl>(*impl->agencies);
   impl->catalog_service = std::make_unique<CatalogServiceImpl>(*impl->catalog);
-  impl->filings = std::make_unique<Filings>(*impl->store, impl->calendar);
+  impl->filings = std::make_unique<Filings>(*impl->store, impl->calendar, &impl->changes);
   impl->filing_service = std::make_unique<FilingServiceImpl>(*impl->filings);
+  std::shared_ptr<const MethodologyRegistry> methodologies;
+  impl->methodology_dir = options.methodology_dir;
+  if (!options.methodology_dir.empty()) {
+    auto loaded = MethodologyRegistry::LoadDirectory(options.methodology_dir, BuiltinIndicatorIds());
+    if (!loaded.ok()) {
+      impl->store->Close();
+      return loaded.status();
+    }
+    methodologies = std::make_shared<const MethodologyRegistry>(*std::move(loaded));
+    LogInfo("methodologies from ", options.methodology_dir, ": default ", methodologies->default_id());
+  }
+  impl->metrics = std::make_unique<Metrics>(*impl->store, impl->calendar, methodologies);
+  impl->metrics_service = std::make_unique<MetricsServiceImpl>(*impl->metrics, impl->changes);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -144,7 +161,7 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   builder.RegisterService(impl->agency_service.get());
   builder.RegisterService(impl->catalog_service.get());
   builder.RegisterService(impl->filing_service.get());
-  builder.RegisterService(&impl->metrics_service);
+  builder.RegisterService(impl->metrics_service.get());
   impl->server = builder.BuildAndStart();
   if (!impl->server || impl->port == 0) {
     impl->store->Close();
@@ -180,5 +197,18 @@ void PstrackServer::Shutdown(absl::Duration grace) {
 }
 
 void PstrackServer::Wait() { impl_->server->Wait(); }
+
+absl::Status PstrackServer::ReloadMethodologies() {
+  if (impl_->methodology_dir.empty()) return absl::FailedPreconditionError("no methodology directory configured");
+  auto loaded = MethodologyRegistry::LoadDirectory(impl_->methodology_dir, BuiltinIndicatorIds());
+  if (!loaded.ok()) {
+    LogError("methodology reload failed, keeping the loaded ones: ", loaded.status().message());
+    return loaded.status();
+  }
+  auto registry = std::make_shared<const MethodologyRegistry>(*std::move(loaded));
+  LogInfo("methodologies reloaded: default ", registry->default_id());
+  impl_->metrics->SetMethodologies(std::move(registry));
+  return absl::OkStatus();
+}
 
 }  // namespace pstrack

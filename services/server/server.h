@@ -33,6 +33,8 @@ struct ServerOptions {
   // Directory of per-year working-day calendars (YYYY.csv). Empty: the
   // rule-based calendar only (every year provisional).
   std::string calendar_dir = "data/calendar";
+  // Directory of methodology files (*.txt). Empty: no index scores.
+  std::string methodology_dir = "data/methodologies";
 };
 
 class PstrackServer {
@@ -49,6 +51,9 @@ class PstrackServer {
   void Shutdown(absl::Duration grace = absl::Seconds(10));
   // Blocks until Shutdown() has completed.
   void Wait();
+  // Reloads the methodology files; on any error keeps the loaded ones and
+  // returns the error (file, line, reason).
+  absl::Status ReloadMethodologies();
 
   struct Impl;
 

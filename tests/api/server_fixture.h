@@ -30,6 +30,7 @@ class ServerTest : public ::testing::Test {
     o.database_url = "sqlite:" + dir_.File("pstrack.db");
     o.max_threads = 16;
     o.calendar_dir = std::string(PSTRACK_SOURCE_DIR) + "/data/calendar";
+    o.methodology_dir = std::string(PSTRACK_SOURCE_DIR) + "/data/methodologies";
     return o;
   }
 

@@ -30,12 +30,6 @@ TEST_F(PstrackServerTest, DataSurvivesRestart) {
   EXPECT_EQ(got.name(), "Đăng ký khai sinh");
 }
 
-TEST_F(PstrackServerTest, MetricsAnswersUnimplementedUntilItsMilestone) {
-  v1::IndicatorSet set;
-  EXPECT_EQ(metrics_->GetIndicators(Ctx().get(), v1::GetIndicatorsRequest(), &set).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
-}
-
 TEST_F(PstrackServerTest, ConcurrentWritersAndReadersAllSucceed) {
   BasicTree();
   constexpr int kThreads = 8, kPerThread = 25;

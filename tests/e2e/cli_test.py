@@ -61,7 +61,8 @@ class Server:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [ARGS.server_bin, f"--listen={self.address}", f"--data_dir={data_dir}",
-             f"--calendar_dir={os.path.join(ARGS.source_dir, 'data/calendar')}", *extra_args],
+             f"--calendar_dir={os.path.join(ARGS.source_dir, 'data/calendar')}",
+             f"--methodology_dir={os.path.join(ARGS.source_dir, 'data/methodologies')}", *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)
         wait_serving(self.address, self)
 

@@ -1,0 +1,361 @@
+#include "services/api/metrics_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "services/api/convert.h"
+#include "services/api/filing_convert.h"
+#include "services/api/rpc_guard.h"
+#include "services/common/status.h"
+
+namespace pstrack {
+namespace {
+
+absl::StatusOr<ScopeRequest> ScopeFromProto(const v1::Scope& scope, bool present, absl::string_view field) {
+  if (!present) return MissingField(field);
+  ScopeRequest out;
+  out.agency_code = scope.agency_code();
+  if (out.agency_code.empty()) return MissingField(absl::StrCat(field, ".agency_code"));
+  switch (scope.tree_view()) {
+    case v1::TREE_VIEW_UNSPECIFIED:
+    case v1::TREE_VIEW_CURRENT: out.view = TreeView::kCurrent; break;
+    case v1::TREE_VIEW_AS_FILED: out.view = TreeView::kAsFiled; break;
+    default: return InvalidField(absl::StrCat(field, ".tree_view"), "unknown tree view");
+  }
+  return out;
+}
+
+absl::StatusOr<Period> PeriodFromProto(const v1::Period& p, bool present, absl::string_view field) {
+  if (!present) return MissingField(field);
+  Period out;
+  switch (p.kind_case()) {
+    case v1::Period::kLabel: {
+      PSTRACK_ASSIGN_OR_RETURN(out, ParsePeriodLabel(p.label(), absl::StrCat(field, ".label")));
+      break;
+    }
+    case v1::Period::kRange: {
+      if (!p.range().has_start() || !p.range().has_end()) {
+        return InvalidField(absl::StrCat(field, ".range"), "needs both start and end");
+      }
+      PSTRACK_ASSIGN_OR_RETURN(out.start, DateFromProto(p.range().start(), absl::StrCat(field, ".range.start")));
+      PSTRACK_ASSIGN_OR_RETURN(out.end, DateFromProto(p.range().end(), absl::StrCat(field, ".range.end")));
+      break;
+    }
+    case v1::Period::KIND_NOT_SET: return InvalidField(field, "set a range or a label (2025, 2025-Q3, 2025-07)");
+  }
+  PSTRACK_RETURN_IF_ERROR(ValidatePeriod(out, field));
+  return out;
+}
+
+void PeriodToProto(const Period& p, v1::DateRange* out) {
+  DateToProto(p.start, out->mutable_start());
+  DateToProto(p.end, out->mutable_end());
+}
+
+void ValueToProto(const IndicatorValue& v, v1::IndicatorValue* out) {
+  out->set_indicator_id(v.id);
+  out->set_numerator(v.numerator);
+  out->set_denominator(v.denominator);
+  out->set_value(v.available ? v.value : 0);
+  out->set_available(v.available);
+  out->set_unavailable_reason(v.unavailable_reason);
+  for (const auto& s : v.sources) out->add_sources(s);
+}
+
+std::vector<std::string> Ids(const google::protobuf::RepeatedPtrField<std::string>& ids) {
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+absl::StatusOr<std::optional<absl::Time>> OptionalTime(bool has, const google::protobuf::Timestamp& t,
+                                                       absl::string_view field) {
+  if (!has) return std::optional<absl::Time>();
+  PSTRACK_ASSIGN_OR_RETURN(absl::Time out, TimeFromProto(t, field));
+  return std::optional<absl::Time>(out);
+}
+
+void ScoreToProto(const IndexScore& s, v1::IndexScore* out) {
+  out->set_methodology_id(s.methodology->id);
+  for (const GroupScore& g : s.groups) {
+    auto* group = out->add_groups();
+    group->set_id(g.group->id);
+    group->set_name(g.group->name);
+    group->set_max_points(g.group->max_points);
+    group->set_points(g.points);
+    for (const IndicatorScore& i : g.indicators) {
+      auto* ind = group->add_indicators();
+      ind->set_id(i.indicator->id);
+      ind->set_name(i.indicator->name);
+      ind->set_max_points(i.indicator->max_points);
+      ind->set_input(i.indicator->source.ToString());
+      ValueToProto(i.value, ind->mutable_value());
+      ind->set_points(i.points);
+      ind->set_target(i.indicator->target);
+      ind->set_rule(i.indicator->rule == ScoringRule::kLinearToTarget ? "linear_to_target"
+                    : i.indicator->rule == ScoringRule::kBands        ? "bands"
+                                                                      : "no_points");
+    }
+  }
+  out->set_total_points(s.total_points);
+  out->set_max_points(s.max_points);
+  out->set_unavailable_points(s.unavailable_points);
+}
+
+}  // namespace
+
+grpc::Status MetricsServiceImpl::ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest*,
+                                                v1::ListIndicatorsResponse* response) {
+  return GuardRpc(context, "ListIndicators", [&]() -> absl::Status {
+    for (const IndicatorDefinition& d : BuiltinIndicators()) {
+      auto* out = response->add_indicators();
+      out->set_id(d.id);
+      out->set_name(d.name);
+      out->set_numerator(d.numerator);
+      out->set_denominator(d.denominator);
+      out->set_source(d.source);
+      out->set_unit(d.unit);
+      out->set_period_basis(d.period_basis);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MetricsServiceImpl::GetIndicators(grpc::ServerContext* context, const v1::GetIndicatorsRequest* request,
+                                               v1::IndicatorSet* response) {
+  return GuardRpc(context, "GetIndicators", [&]() -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
+    PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
+    PSTRACK_ASSIGN_OR_RETURN(auto as_of, OptionalTime(request->has_as_of(), request->as_of(), "as_of"));
+    PSTRACK_ASSIGN_OR_RETURN(IndicatorSetResult r,
+                             metrics_.Indicators(scope, period, Ids(request->indicator_ids()), as_of));
+    *response->mutable_scope() = request->scope();
+    PeriodToProto(r.period, response->mutable_period());
+    TimeToProto(r.as_of, response->mutable_as_of());
+    for (const auto& v : r.values) ValueToProto(v, response->add_values());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MetricsServiceImpl::GetBreakdown(grpc::ServerContext* context, const v1::GetBreakdownRequest* request,
+                                              v1::GetBreakdownResponse* response) {
+  return GuardRpc(context, "GetBreakdown", [&]() -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
+    PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
+    PSTRACK_ASSIGN_OR_RETURN(auto as_of, OptionalTime(request->has_as_of(), request->as_of(), "as_of"));
+    Dimension dim;
+    switch (request->dimension()) {
+      case v1::BREAKDOWN_DIMENSION_CHILD_AGENCY: dim = Dimension::kChildAgency; break;
+      case v1::BREAKDOWN_DIMENSION_FIELD: dim = Dimension::kField; break;
+      case v1::BREAKDOWN_DIMENSION_CHANNEL: dim = Dimension::kChannel; break;
+      case v1::BREAKDOWN_DIMENSION_PROCEDURE: dim = Dimension::kProcedure; break;
+      default: return InvalidField("dimension", "choose child agency, field, channel or procedure");
+    }
+    PSTRACK_ASSIGN_OR_RETURN(auto rows, metrics_.Breakdown(scope, period, Ids(request->indicator_ids()), dim, as_of));
+    PSTRACK_ASSIGN_OR_RETURN(IndicatorSetResult total,
+                             metrics_.Indicators(scope, period, Ids(request->indicator_ids()), as_of));
+    for (const auto& row : rows) {
+      auto* out = response->add_rows();
+      out->set_key(row.key);
+      out->set_label(row.label);
+      for (const auto& v : row.values) ValueToProto(v, out->add_values());
+    }
+    for (const auto& v : total.values) ValueToProto(v, response->add_total());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MetricsServiceImpl::GetTimeSeries(grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
+                                               v1::GetTimeSeriesResponse* response) {
+  return GuardRpc(context, "GetTimeSeries", [&]() -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
+    PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
+    Granularity g;
+    switch (request->granularity()) {
+      case v1::GRANULARITY_DAY: g = Granularity::kDay; break;
+      case v1::GRANULARITY_MONTH: g = Granularity::kMonth; break;
+      case v1::GRANULARITY_QUARTER: g = Granularity::kQuarter; break;
+      case v1::GRANULARITY_YEAR: g = Granularity::kYear; break;
+      default: return InvalidField("granularity", "choose day, month, quarter or year");
+    }
+    PSTRACK_ASSIGN_OR_RETURN(auto points, metrics_.TimeSeries(scope, period, Ids(request->indicator_ids()), g));
+    for (const auto& p : points) {
+      auto* out = response->add_points();
+      PeriodToProto(p.period, out->mutable_period());
+      for (const auto& v : p.values) ValueToProto(v, out->add_values());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MetricsServiceImpl::RankAgencies(grpc::ServerContext* context, const v1::RankAgenciesRequest* request,
+                                              v1::RankAgenciesResponse* response) {
+  return GuardRpc(context, "RankAgencies", [&]() -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(ScopeRequest parent, ScopeFromProto(request->parent(), request->has_parent(), "parent"));
+    PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
+    if (request->level() < 0 || request->level() > kMaxAgencyLevel) return InvalidField("level", "unknown level");
+    std::optional<bool> ascending;
+    if (request->ascending()) ascending = true;
+    PSTRACK_ASSIGN_OR_RETURN(auto entries,
+                             metrics_.Rank(parent, static_cast<AgencyLevel>(request->level()), period,
+                                           request->indicator_id(), request->methodology_id(), ascending));
+    for (const auto& e : entries) {
+      auto* out = response->add_entries();
+      out->set_rank(e.rank);
+      out->set_agency_code(e.agency_code);
+      out->set_agency_name(e.agency_name);
+      ValueToProto(e.value, out->mutable_value());
+      out->set_score(e.score);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MetricsServiceImpl::ScoreIndex(grpc::ServerContext* context, const v1::ScoreIndexRequest* request,
+                                            v1::IndexScore* response) {
+  return GuardRpc(context, "ScoreIndex", [&]() -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
+    PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
+    PSTRACK_ASSIGN_OR_RETURN(ScoredIndex s, metrics_.Score(scope, period, request->methodology_id()));
+    ScoreToProto(s.score, response);
+    *response->mutable_scope() = request->scope();
+    PeriodToProto(period, response->mutable_period());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MetricsServiceImpl::ListMethodologies(grpc::ServerContext* context, const v1::ListMethodologiesRequest*,
+                                                   v1::ListMethodologiesResponse* response) {
+  return GuardRpc(context, "ListMethodologies", [&]() -> absl::Status {
+    auto registry = metrics_.methodologies();
+    if (!registry) return absl::OkStatus();
+    for (const Methodology* m : registry->All()) {
+      auto* out = response->add_methodologies();
+      out->set_id(m->id);
+      out->set_name(m->name);
+      out->set_source(m->source);
+      if (m->effective_from) DateToProto(*m->effective_from, out->mutable_effective_from());
+      out->set_max_points(m->max_points());
+    }
+    response->set_default_id(registry->default_id());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MetricsServiceImpl::SubmitExternalInputs(grpc::ServerContext* context,
+                                                      const v1::SubmitExternalInputsRequest* request,
+                                                      v1::SubmitExternalInputsResponse* response) {
+  return GuardRpc(context, "SubmitExternalInputs", [&]() -> absl::Status {
+    if (request->inputs().empty()) return InvalidField("inputs", "is empty");
+    if (request->inputs_size() > kMaxBatchItems) return InvalidField("inputs", "at most 10000 per call");
+    std::vector<ExternalInput> inputs;
+    std::vector<ItemOutcome> all(request->inputs_size());
+    std::vector<int> positions;
+    for (int i = 0; i < request->inputs_size(); ++i) {
+      const auto& in = request->inputs(i);
+      all[i].index = i;
+      all[i].key = in.input_id();
+      Period period;
+      if (!in.has_period() || !in.period().has_start() || !in.period().has_end()) {
+        all[i].status = InvalidField("input.period", "needs both start and end");
+        continue;
+      }
+      auto start = DateFromProto(in.period().start(), "input.period.start");
+      auto end = DateFromProto(in.period().end(), "input.period.end");
+      if (!start.ok() || !end.ok()) {
+        all[i].status = start.ok() ? end.status() : start.status();
+        continue;
+      }
+      inputs.push_back(ExternalInput{in.input_id(), in.agency_code(), in.indicator_id(), Period{*start, *end},
+                                     in.numerator(), in.denominator(), in.value(), in.source()});
+      positions.push_back(i);
+    }
+    std::vector<ItemOutcome> done = metrics_.SubmitExternalInputs(inputs);
+    for (size_t k = 0; k < done.size(); ++k) {
+      done[k].index = positions[k];
+      all[positions[k]] = done[k];
+    }
+    for (const auto& o : all) ItemOutcomeToProto(o, response->add_results());
+    BatchSummaryToProto(all, response->mutable_summary());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MetricsServiceImpl::ListExternalInputs(grpc::ServerContext* context,
+                                                    const v1::ListExternalInputsRequest* request,
+                                                    v1::ListExternalInputsResponse* response) {
+  return GuardRpc(context, "ListExternalInputs", [&]() -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(auto inputs, metrics_.ListExternalInputs(request->agency_code(), request->indicator_id()));
+    for (const auto& in : inputs) {
+      auto* out = response->add_inputs();
+      out->set_input_id(in.input_id);
+      out->set_agency_code(in.agency_code);
+      out->set_indicator_id(in.indicator_id);
+      PeriodToProto(in.period, out->mutable_period());
+      out->set_numerator(in.numerator);
+      out->set_denominator(in.denominator);
+      out->set_value(in.value);
+      out->set_source(in.source);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MetricsServiceImpl::WatchIndicators(grpc::ServerContext* context,
+                                                 const v1::WatchIndicatorsRequest* request,
+                                                 grpc::ServerWriter<v1::IndicatorSet>* writer) {
+  return GuardRpc(context, "WatchIndicators", [&]() -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
+    PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
+    absl::Duration interval = absl::Seconds(1);
+    if (request->has_min_interval()) {
+      interval = absl::Seconds(request->min_interval().seconds()) + absl::Nanoseconds(request->min_interval().nanos());
+      if (interval < absl::Milliseconds(100)) return InvalidField("min_interval", "must be at least 100 ms");
+    }
+    const std::vector<std::string> ids = Ids(request->indicator_ids());
+    v1::IndicatorSet last;
+    bool first = true;
+    uint64_t seen = changes_.version();
+    while (!context->IsCancelled()) {
+      PSTRACK_ASSIGN_OR_RETURN(IndicatorSetResult r, metrics_.Indicators(scope, period, ids, std::nullopt));
+      v1::IndicatorSet set;
+      *set.mutable_scope() = request->scope();
+      PeriodToProto(r.period, set.mutable_period());
+      for (const auto& v : r.values) ValueToProto(v, set.add_values());
+      // Send the first set, then only sets whose values changed.
+      v1::IndicatorSet compare = set;
+      if (first || !google::protobuf::util::MessageDifferencer::Equals(compare, last)) {
+        TimeToProto(r.as_of, set.mutable_as_of());
+        if (!writer->Write(set)) return absl::OkStatus();  // the client went away
+        last = compare;
+        first = false;
+      }
+      // Debounce: at most one message per interval, then wait for a change.
+      const absl::Time next = absl::Now() + interval;
+      while (!context->IsCancelled() && absl::Now() < next) {
+        absl::SleepFor(std::min(next - absl::Now(), absl::Milliseconds(100)));
+      }
+      while (!context->IsCancelled()) {
+        uint64_t now = changes_.WaitForChange(seen, absl::Now() + absl::Milliseconds(500));
+        if (now != seen) {
+          seen = now;
+          break;
+        }
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status MetricsServiceImpl::RebuildAggregates(grpc::ServerContext* context,
+                                                   const v1::RebuildAggregatesRequest* request,
+                                                   v1::RebuildAggregatesResponse* response) {
+  return GuardRpc(context, "RebuildAggregates", [&]() -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, metrics_.RebuildAggregates(request->repair()));
+    response->set_dossiers(check.dossiers);
+    response->set_rows_compared(check.rows_compared);
+    response->set_rows_differing(check.rows_differing);
+    response->set_repaired(check.repaired);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace pstrack

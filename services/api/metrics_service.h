@@ -1,0 +1,46 @@
+// gRPC adapter for pstrack.v1.MetricsService: translation only; the
+// indicators, aggregates and scoring live in services/metrics.
+#ifndef PSTRACK_SERVICES_API_METRICS_SERVICE_H_
+#define PSTRACK_SERVICES_API_METRICS_SERVICE_H_
+
+#include "pstrack/v1/metrics.grpc.pb.h"
+#include "services/common/change_feed.h"
+#include "services/metrics/metrics.h"
+
+namespace pstrack {
+
+class MetricsServiceImpl final : public v1::MetricsService::Service {
+ public:
+  MetricsServiceImpl(Metrics& metrics, const ChangeFeed& changes) : metrics_(metrics), changes_(changes) {}
+
+  grpc::Status ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest* request,
+                              v1::ListIndicatorsResponse* response) override;
+  grpc::Status GetIndicators(grpc::ServerContext* context, const v1::GetIndicatorsRequest* request,
+                             v1::IndicatorSet* response) override;
+  grpc::Status GetBreakdown(grpc::ServerContext* context, const v1::GetBreakdownRequest* request,
+                            v1::GetBreakdownResponse* response) override;
+  grpc::Status GetTimeSeries(grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
+                             v1::GetTimeSeriesResponse* response) override;
+  grpc::Status RankAgencies(grpc::ServerContext* context, const v1::RankAgenciesRequest* request,
+                            v1::RankAgenciesResponse* response) override;
+  grpc::Status ScoreIndex(grpc::ServerContext* context, const v1::ScoreIndexRequest* request,
+                          v1::IndexScore* response) override;
+  grpc::Status ListMethodologies(grpc::ServerContext* context, const v1::ListMethodologiesRequest* request,
+                                 v1::ListMethodologiesResponse* response) override;
+  grpc::Status SubmitExternalInputs(grpc::ServerContext* context, const v1::SubmitExternalInputsRequest* request,
+                                    v1::SubmitExternalInputsResponse* response) override;
+  grpc::Status ListExternalInputs(grpc::ServerContext* context, const v1::ListExternalInputsRequest* request,
+                                  v1::ListExternalInputsResponse* response) override;
+  grpc::Status WatchIndicators(grpc::ServerContext* context, const v1::WatchIndicatorsRequest* request,
+                               grpc::ServerWriter<v1::IndicatorSet>* writer) override;
+  grpc::Status RebuildAggregates(grpc::ServerContext* context, const v1::RebuildAggregatesRequest* request,
+                                 v1::RebuildAggregatesResponse* response) override;
+
+ private:
+  Metrics& metrics_;
+  const ChangeFeed& changes_;
+};
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_API_METRICS_SERVICE_H_

@@ -43,6 +43,8 @@ const std::vector<IndicatorDefinition>& BuiltinIndicators() {
        "dossiers resolved", kPortal, "ratio", "finish"},
       {"digitisation_rate", "Digitisation rate", "dossiers whose documents and result were digitised",
        "dossiers received", kPortal, "ratio", "receipt"},
+      {"digitised_components_rate", "Dossiers with digitised components", "dossiers whose components were digitised at receipt",
+       "dossiers received", kPortal, "ratio", "receipt"},
       {"data_reuse_rate", "Data reuse rate", "dossiers that reused digitised data", "dossiers received", kPortal,
        "ratio", "receipt"},
       {"shared_for_reuse_rate", "Digitised data shared for reuse", "dossiers whose digitised data was shared",
@@ -138,6 +140,7 @@ IndicatorValue ComputeIndicator(const IndicatorDefinition& d, const ScopeTotals&
   if (id == "online_payment_rate") return ratio(Get(r, C::kPaidOnline), Get(r, C::kReceivedFeeNonZero), "events");
   if (id == "electronic_result_rate") return ratio(Get(f, C::kElectronicResult), Get(f, C::kResolved), "events");
   if (id == "digitisation_rate") return ratio(Get(r, C::kDigitised), Get(r, C::kReceived), "events");
+  if (id == "digitised_components_rate") return ratio(Get(r, C::kDigitisedDocuments), Get(r, C::kReceived), "events");
   if (id == "data_reuse_rate") return ratio(Get(r, C::kReusedData), Get(r, C::kReceived), "events");
   if (id == "shared_for_reuse_rate") return ratio(Get(r, C::kSharedForReuse), Get(r, C::kReceived), "events");
   if (id == "population_db_use_rate") return ratio(Get(r, C::kPopulationDbUsed), Get(r, C::kReceived), "events");

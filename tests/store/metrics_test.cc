@@ -256,7 +256,8 @@ class MetricsTest : public ::testing::Test {
   std::map<std::string, IndicatorValue> BruteForce(const std::string& root, TreeView view, const Period& period) {
     const absl::Time t = std::min(absl::FromCivil(absl::CivilSecond(period.end), VietnamTimeZone()), absl::Now());
     auto in_period = [&](absl::Time x) { return LocalDay(x) >= period.start && LocalDay(x) < period.end; };
-    double received = 0, online = 0, eligible = 0, full_online = 0, fee = 0, paid_online = 0, digitised = 0, reused = 0,
+    double received = 0, online = 0, eligible = 0, full_online = 0, fee = 0, paid_online = 0, digitised = 0, components = 0,
+           reused = 0,
            shared = 0, popdb = 0;
     double finished = 0, early = 0, on_time = 0, late = 0, apology = 0, proc_days = 0, fully = 0;
     double p_finished = 0, p_good = 0, resolved = 0, eresult = 0, rated = 0, satisfied = 0, complaint = 0;
@@ -276,6 +277,7 @@ class MetricsTest : public ::testing::Test {
         }
         if (s.channel == Channel::kOnline) procedures_online_dossier.insert(p->code);
         digitised += s.digitised_documents && s.digitised_result;
+        components += s.digitised_documents;
         reused += s.reused_data;
         shared += s.shared_for_reuse;
         popdb += s.population_db_used;
@@ -353,6 +355,7 @@ class MetricsTest : public ::testing::Test {
     ratio("online_payment_rate", paid_online, fee);
     ratio("electronic_result_rate", eresult, resolved);
     ratio("digitisation_rate", digitised, received);
+    ratio("digitised_components_rate", components, received);
     ratio("data_reuse_rate", reused, received);
     ratio("shared_for_reuse_rate", shared, received);
     ratio("population_db_use_rate", popdb, received);

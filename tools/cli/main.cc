@@ -15,7 +15,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
@@ -23,16 +25,19 @@
 #include "pstrack/v1/agency.grpc.pb.h"
 #include "pstrack/v1/catalog.grpc.pb.h"
 #include "pstrack/v1/filing.grpc.pb.h"
+#include "pstrack/v1/metrics.grpc.pb.h"
 #include "services/api/filing_convert.h"
 #include "services/filings/event_csv.h"
 #include "services/agencies/agency_csv.h"
 #include "services/api/convert.h"
 #include "services/catalog/procedure_csv.h"
+#include "services/common/csv.h"
 #include "services/common/text.h"
 #include "tools/cli/table.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "pstrack server address, host:port (env PSTRACK_SERVER)");
 ABSL_FLAG(bool, json, false, "Print JSON instead of tables");
+ABSL_FLAG(bool, csv, false, "Print CSV (RFC 4180, a header line, unformatted numbers) instead of tables");
 ABSL_FLAG(int, timeout, 30, "Seconds to wait for each call");
 ABSL_FLAG(std::string, root, "", "agency list: only this agency's subtree");
 ABSL_FLAG(int, depth, 0, "agency list: at most this many levels below --root (0 = all)");
@@ -47,6 +52,19 @@ ABSL_FLAG(int, limit, 0, "list: stop after this many rows (0 = all)");
 ABSL_FLAG(std::string, status, "", "dossier list: status (received, processing, resolved, ...)");
 ABSL_FLAG(bool, overdue, false, "dossier list: only open dossiers past their due time");
 ABSL_FLAG(int, batch, 1000, "event send: events per call");
+ABSL_FLAG(std::string, scope, "", "metrics: agency whose subtree is measured (VN = the whole country)");
+ABSL_FLAG(bool, as_filed, false,
+          "metrics: keep figures with the agency they were filed at (default: today's tree, where former "
+          "agencies count under their successors)");
+ABSL_FLAG(std::string, period, "", "metrics: 2025, 2025-Q3, 2025-07 or 2025-07-15");
+ABSL_FLAG(std::string, from, "", "metrics: first day of the period, YYYY-MM-DD (with --until, instead of --period)");
+ABSL_FLAG(std::string, until, "", "metrics: end of the period, YYYY-MM-DD, not included (2025-01-01 to 2026-01-01 = 2025)");
+ABSL_FLAG(std::vector<std::string>, ids, {}, "metrics: only these indicator ids, comma-separated (default: all)");
+ABSL_FLAG(std::string, by, "", "breakdown: child, field, channel or procedure");
+ABSL_FLAG(std::string, granularity, "", "series: day, month, quarter or year");
+ABSL_FLAG(std::string, indicator, "", "rank: rank by this indicator id");
+ABSL_FLAG(std::string, methodology, "", "rank: rank by this methodology's total; score: the methodology (default: the server's)");
+ABSL_FLAG(bool, ascending, false, "rank: lowest first (already the default for lower-is-better indicators)");
 
 namespace pstrack {
 namespace {
@@ -71,9 +89,26 @@ Procedures:
                  [--query TEXT] [--as_of DATE]
   procedure get CODE
   procedure import FILE.csv       columns: see docs/api.md
+Indicators and index scores (docs/indicators.md):
+  indicators --scope CODE PERIOD [--ids a,b] [--as_filed]
+  breakdown --scope CODE PERIOD --by child|field|channel|procedure [--ids a,b]
+  series --scope CODE PERIOD --granularity day|month|quarter|year [--ids a,b]
+  rank --scope CODE PERIOD (--indicator ID | --methodology ID) [--level L] [--ascending]
+                                  ranks the children of CODE (or its descendants of level L)
+  score --scope CODE PERIOD [--methodology qd766@2026]
+  methodologies                   the loaded index methodologies, and the default
+  indicator-list                  the built-in indicators: id, name, unit, period basis
+  external submit FILE.csv        figures from outside pstrack (SIPAS, complaints, ...); columns:
+                                  input_id,agency_code,indicator_id,start,end,numerator,
+                                  denominator,value,source (start..end half-open, YYYY-MM-DD)
+  aggregates check|repair         compare the stored aggregates with the events (check exits 1
+                                  when they differ); repair rebuilds them
+  PERIOD is --period 2025|2025-Q3|2025-07|2025-07-15, or --from DATE --until DATE (the until
+  day not included). Scopes are read in today's agency tree unless --as_filed is given.
+  A value that cannot be computed prints as n/a with the reason, never as 0.
 
 Common flags: --server host:port (default 127.0.0.1:50051, or $PSTRACK_SERVER),
-  --json, --timeout SECONDS, --limit N. Dates are YYYY-MM-DD.
+  --json, --csv, --timeout SECONDS, --limit N. Dates are YYYY-MM-DD.
 )";
 
 // An error already explained to the user; exit code 1 (2 if the server is unreachable).
@@ -92,6 +127,7 @@ class Client {
     agencies_ = v1::AgencyService::NewStub(channel_);
     catalog_ = v1::CatalogService::NewStub(channel_);
     filings_ = v1::FilingService::NewStub(channel_);
+    metrics_ = v1::MetricsService::NewStub(channel_);
   }
 
   std::unique_ptr<grpc::ClientContext> Context() const {
@@ -133,6 +169,7 @@ class Client {
   v1::AgencyService::Stub& agencies() { return *agencies_; }
   v1::CatalogService::Stub& catalog() { return *catalog_; }
   v1::FilingService::Stub& filings() { return *filings_; }
+  v1::MetricsService::Stub& metrics() { return *metrics_; }
 
  private:
   std::string address_;
@@ -140,6 +177,7 @@ class Client {
   std::unique_ptr<v1::AgencyService::Stub> agencies_;
   std::unique_ptr<v1::CatalogService::Stub> catalog_;
   std::unique_ptr<v1::FilingService::Stub> filings_;
+  std::unique_ptr<v1::MetricsService::Stub> metrics_;
 };
 
 std::string ToJson(const google::protobuf::Message& m) {

@@ -1,5 +1,5 @@
 // Plain-text tables for the CLI, aligned by display width (UTF-8 aware, so
-// Vietnamese names line up).
+// Vietnamese names line up), or the same rows as RFC 4180 CSV for --csv.
 #ifndef PSTRACK_TOOLS_CLI_TABLE_H_
 #define PSTRACK_TOOLS_CLI_TABLE_H_
 
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "services/common/csv.h"
 #include "services/common/text.h"
 
 namespace pstrack {
@@ -41,6 +42,20 @@ class Table {
     };
     line(header_);
     for (const auto& r : rows_) line(r);
+  }
+
+  // The header and every row as CSV records (CRLF-terminated, as RFC 4180
+  // says); cells are never cut.
+  void PrintCsv(std::ostream& out) const {
+    auto record = [&](const std::vector<std::string>& row) {
+      for (size_t c = 0; c < header_.size(); ++c) {
+        if (c > 0) out << ',';
+        out << CsvEscape(c < row.size() ? row[c] : "");
+      }
+      out << "\r\n";
+    };
+    record(header_);
+    for (const auto& r : rows_) record(r);
   }
 
  private:

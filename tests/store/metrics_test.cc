@@ -560,3 +560,82 @@ TEST_F(MetricsTest, BadInputIsRefusedNamingTheField) {
 
 }  // namespace
 }  // namespace pstrack
+
+namespace pstrack {
+namespace {
+
+// A small case computed by hand: four dossiers at one commune in June 2025,
+// procedure of 3 working days (appointment = receipt + 3 working days).
+TEST(MetricsGoldenTest, FourDossiersByHand) {
+  TempDir dir;
+  auto store = OpenStore("sqlite:" + dir.File("g.db"));
+  ASSERT_TRUE(store.ok());
+  AgencyRegistry registry(**store);
+  for (const Agency& a : {MakeAgency("VN", AgencyLevel::kNation, ""), MakeAgency("P1", AgencyLevel::kProvince, "VN"),
+                          MakeAgency("P1.C1", AgencyLevel::kCommune, "P1")}) {
+    ASSERT_TRUE(registry.Create(a).ok());
+  }
+  Procedure p = testing::MakeProcedure("1.000001");
+  p.resolution_amount = 3;
+  p.fee_bearing = true;
+  p.online_payment_integrated = true;
+  ASSERT_TRUE(Catalog(**store).Upsert(p).ok());
+  auto calendar = WorkingCalendar::LoadDirectory(std::string(PSTRACK_SOURCE_DIR) + "/data/calendar");
+  auto shared = std::make_shared<const WorkingCalendar>(*std::move(calendar));
+  Filings filings(**store, shared);
+  Metrics metrics(**store, shared, nullptr);
+  auto ev = [](std::string id, std::string dossier, K kind, Date d, int hh, std::function<void(FilingEvent&)> f = nullptr) {
+    FilingEvent e;
+    e.event_id = std::move(id);
+    e.dossier_code = std::move(dossier);
+    e.agency_code = "P1.C1";
+    e.occurred_at = Local(d, hh);
+    e.kind = kind;
+    if (kind == K::kReceived) e.procedure_code = "1.000001";
+    if (f) f(e);
+    return e;
+  };
+  auto online = [](FilingEvent& e) { e.channel = Channel::kOnline; };
+  auto in_person = [](FilingEvent& e) { e.channel = Channel::kInPerson; };
+  // A: online, Mon 2 June 10:00, due Thu 5 June; resolved 4 June: early; paid 20,000 online; satisfied.
+  // B: in person, Mon 2 June, resolved Fri 6 June: late; paid 20,000 at the counter.
+  // C: online, Tue 3 June, due Fri 6 June; resolved 6 June: on time; electronic result.
+  // D: in person, Wed 25 June, still open; due Mon 30 June: overdue at 1 July 00:00.
+  auto r = filings.Record({
+      ev("a1", "P1.C1-250602-0001", K::kReceived, Date(2025, 6, 2), 10, online),
+      ev("a2", "P1.C1-250602-0001", K::kPayment, Date(2025, 6, 2), 11, [](FilingEvent& e) { e.amount_vnd = 20000; e.paid_online = true; }),
+      ev("a3", "P1.C1-250602-0001", K::kResolved, Date(2025, 6, 4), 10),
+      ev("a4", "P1.C1-250602-0001", K::kFeedback, Date(2025, 6, 4), 12, [](FilingEvent& e) { e.rating = Rating::kSatisfied; }),
+      ev("b1", "P1.C1-250602-0002", K::kReceived, Date(2025, 6, 2), 10, in_person),
+      ev("b2", "P1.C1-250602-0002", K::kPayment, Date(2025, 6, 2), 11, [](FilingEvent& e) { e.amount_vnd = 20000; }),
+      ev("b3", "P1.C1-250602-0002", K::kResolved, Date(2025, 6, 6), 10),
+      ev("c1", "P1.C1-250603-0003", K::kReceived, Date(2025, 6, 3), 9, online),
+      ev("c2", "P1.C1-250603-0003", K::kResolved, Date(2025, 6, 6), 16, [](FilingEvent& e) { e.electronic_result = true; }),
+      ev("d1", "P1.C1-250625-0004", K::kReceived, Date(2025, 6, 25), 9, in_person),
+  });
+  for (const auto& o : r.outcomes) ASSERT_EQ(o.outcome, WriteOutcome::kApplied) << o.status;
+  auto got = metrics.Indicators({"P1", TreeView::kCurrent}, {Date(2025, 6, 1), Date(2025, 7, 1)}, {}, std::nullopt);
+  ASSERT_TRUE(got.ok()) << got.status();
+  std::map<std::string, IndicatorValue> v;
+  for (const auto& x : got->values) v[x.id] = x;
+  auto expect = [&](const char* id, double n, double d) {
+    EXPECT_EQ(v[id].numerator, n) << id;
+    EXPECT_EQ(v[id].denominator, d) << id;
+  };
+  expect("online_submission_rate", 2, 4);
+  expect("on_time_rate", 2, 3);      // A early, C on time, B late
+  expect("early_rate", 1, 3);
+  expect("late_rate", 1, 3);
+  expect("on_time_rate_portal", 2, 4);  // + D open but overdue at the period's end
+  expect("overdue_open", 1, 1);
+  expect("online_payment_rate", 1, 2);
+  expect("electronic_result_rate", 1, 3);
+  expect("satisfaction_rate", 1, 1);
+  expect("online_service_coverage", 1, 1);
+  // A: Mon 2 to Wed 4 = 2 working days; B: 2 to Fri 6 = 4; C: Tue 3 to Fri 6 = 3.
+  expect("average_processing_days", 9, 3);
+  EXPECT_DOUBLE_EQ(v["average_processing_days"].value, 3.0);
+}
+
+}  // namespace
+}  // namespace pstrack

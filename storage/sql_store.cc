@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -66,22 +67,43 @@ class DynamicQuery {
     order_.push_back({2, int64s_.size() - 1});
     return absl::StrCat(":p", order_.size());
   }
-  // Binds by name, so the order in which placeholders appear in the text
-  // (which depends on argument evaluation order) does not matter.
-  void BindAll(soci::statement& st) {
-    for (size_t k = 0; k < order_.size(); ++k) {
-      const auto& [type, i] = order_[k];
-      std::string name = absl::StrCat("p", k + 1);
+  // Binds positionally, in the order the placeholders appear in the text
+  // (each placeholder must appear exactly once)
+  // (which need not be the order Bind() was called in: argument evaluation
+  // order is unspecified). Positional, because SQLite looks names up
+  // linearly: binding thousands of named parameters is quadratic.
+  // Returns the text to prepare: with `anonymous` (SQLite) every ":pN" becomes
+  // "?", so SQLite keeps no parameter names at all.
+  std::string BindAll(soci::statement& st, bool anonymous) {
+    std::vector<size_t> in_text;
+    in_text.reserve(order_.size());
+    std::string text;
+    text.reserve(sql.size());
+    for (size_t i = 0; i < sql.size(); ++i) {
+      if (i + 2 >= sql.size() || sql[i] != ':' || sql[i + 1] != 'p' ||
+          !absl::ascii_isdigit(static_cast<unsigned char>(sql[i + 2]))) {
+        text.push_back(sql[i]);
+        continue;
+      }
+      size_t j = i + 2, k = 0;
+      while (j < sql.size() && absl::ascii_isdigit(static_cast<unsigned char>(sql[j]))) k = k * 10 + (sql[j++] - '0');
+      in_text.push_back(k - 1);
+      text.append(anonymous ? "?" : sql.substr(i, j - i));
+      i = j - 1;
+    }
+    for (size_t k : in_text) {
+      const auto& [type, i] = order_.at(k);
       if (type == 0) {
-        st.exchange(soci::use(strings_[i], name));
+        st.exchange(soci::use(strings_[i]));
       } else if (type == 1) {
-        st.exchange(soci::use(ints_[i], name));
+        st.exchange(soci::use(ints_[i]));
       } else if (type == 2) {
-        st.exchange(soci::use(int64s_[i], name));
+        st.exchange(soci::use(int64s_[i]));
       } else {
-        st.exchange(soci::use(doubles_[i], name));
+        st.exchange(soci::use(doubles_[i]));
       }
     }
+    return text;
   }
 
  private:
@@ -89,7 +111,7 @@ class DynamicQuery {
   std::deque<int> ints_;
   std::deque<long long> int64s_;
   std::deque<double> doubles_;
-  std::vector<std::pair<int, size_t>> order_;  // (0 string | 1 int | 2 int64, index)
+  std::vector<std::pair<int, size_t>> order_;  // (0 string | 1 int | 2 int64 | 3 double, index)
 };
 
 // A nullable text column read through an indicator.
@@ -279,7 +301,8 @@ std::string SubtreeEnd(absl::string_view path) { return absl::StrCat(path, "0");
 
 class SqlTransaction : public WriteTransaction {
  public:
-  explicit SqlTransaction(soci::session& session) : sql_(session) {}
+  explicit SqlTransaction(soci::session& session)
+      : sql_(session), anonymous_(session.get_backend_name() == "sqlite3") {}
 
   absl::StatusOr<std::optional<Agency>> FindAgency(absl::string_view code) override {
     DynamicQuery q;
@@ -607,11 +630,16 @@ class SqlTransaction : public WriteTransaction {
       DynamicQuery q;
       // The instant at which an open dossier is judged: when its clock
       // stopped for a supplement, or the instant asked.
-      const std::string t = q.BindInt64(at_us);
-      const std::string judged = absl::StrCat("(CASE WHEN wait_since_us IS NOT NULL AND wait_since_us <= ", t,
-                                              " THEN wait_since_us ELSE ", q.BindInt64(at_us), " END)");
-      q.sql = absl::StrCat("SELECT COUNT(*), SUM(CASE WHEN ", judged, " >= due_us THEN 1 ELSE 0 END), SUM(CASE WHEN ",
-                           judged, " >= portal_due_us THEN 1 ELSE 0 END) FROM dossiers WHERE (agency_path = ",
+      // Every placeholder appears once in the text (binding is positional).
+      auto judged = [&] {
+        const std::string t = q.BindInt64(at_us);
+        return absl::StrCat("(CASE WHEN wait_since_us IS NOT NULL AND wait_since_us <= ", t,
+                            " THEN wait_since_us ELSE ", q.BindInt64(at_us), " END)");
+      };
+      const std::string judged_rule = judged(), judged_portal = judged();
+      q.sql = absl::StrCat("SELECT COUNT(*), SUM(CASE WHEN ", judged_rule,
+                           " >= due_us THEN 1 ELSE 0 END), SUM(CASE WHEN ", judged_portal,
+                           " >= portal_due_us THEN 1 ELSE 0 END) FROM dossiers WHERE (agency_path = ",
                            q.Bind(path), " OR (agency_path >= ", q.Bind(path + "/"), " AND agency_path < ",
                            q.Bind(SubtreeEnd(path)), ")) AND received_us <= ", q.BindInt64(at_us),
                            " AND (finish_us IS NULL OR finish_us > ", q.BindInt64(at_us), ") AND due_us IS NOT NULL");
@@ -762,9 +790,9 @@ class SqlTransaction : public WriteTransaction {
     return Guard([&] {
       soci::statement st(sql_);
       bind_into(st);
-      q.BindAll(st);
+      const std::string text = q.BindAll(st, anonymous_);
       st.alloc();
-      st.prepare(q.sql);
+      st.prepare(text);
       st.define_and_bind();
       st.execute(false);
       while (st.fetch()) on_row();
@@ -774,9 +802,9 @@ class SqlTransaction : public WriteTransaction {
   absl::Status Execute(DynamicQuery& q) {
     return Guard([&] {
       soci::statement st(sql_);
-      q.BindAll(st);
+      const std::string text = q.BindAll(st, anonymous_);
       st.alloc();
-      st.prepare(q.sql);
+      st.prepare(text);
       st.define_and_bind();
       st.execute(true);
     });
@@ -887,6 +915,8 @@ class SqlTransaction : public WriteTransaction {
   }
 
   soci::session& sql_;
+  // SQLite: positional "?" placeholders (named ones cost O(n) each to bind).
+  const bool anonymous_;
   int savepoints_ = 0;
 };
 

@@ -6,8 +6,10 @@ prints 'N passed, N failed'."""
 
 import argparse
 import csv
+import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -270,6 +272,68 @@ def main():
                     assert "agency.code" in e.details(), e.details()
         check("an independent Python client gets INVALID_ARGUMENT naming the field",
               independent_client_gets_field_errors)
+
+        def indicators_score_and_csv_match_the_events_sent():
+            # Recomputed from the files events_from_jsonl_and_csv sent: every
+            # receipt in them was accepted (the lines it rejected are not
+            # receipts), and all are at agencies of P22 in 2025.
+            receipts = []  # (agency, channel, year)
+            with open(os.path.join(work, "events.jsonl"), encoding="utf-8") as f:
+                for line in f:
+                    try:
+                        e = json.loads(line)
+                    except ValueError:
+                        continue
+                    if "received" in e:
+                        receipts.append((e["agency_code"], e["received"].get("channel", ""), e["occurred_at"][:4]))
+            with open(os.path.join(work, "events.csv"), newline="", encoding="utf-8") as f:
+                for r in csv.DictReader(f):
+                    if r["kind"] == "received":
+                        receipts.append((r["agency_code"], "CHANNEL_" + r["channel"].upper(), r["occurred_at"][:4]))
+            in_scope = [r for r in receipts if (r[0] == "P22" or r[0].startswith("P22.")) and r[2] == "2025"]
+            want_received = len(in_scope)
+            want_online = sum(1 for r in in_scope if r[1] == "CHANNEL_ONLINE")
+            assert (want_received, want_online) == (2, 1), in_scope  # what the earlier check sent
+
+            got = json.loads(cli(server, "indicators", "--scope", "P22", "--period", "2025", "--json").stdout)
+            values = {v["indicator_id"]: v for v in got["values"]}
+            received = values["received"]
+            assert received.get("available") and received.get("numerator", 0) == want_received, received
+            rate = values["online_submission_rate"]
+            assert rate.get("available"), rate
+            assert (rate.get("numerator", 0), rate.get("denominator", 0)) == (want_online, want_received), rate
+            assert abs(rate["value"] - want_online / want_received) < 1e-9, rate
+
+            out = cli(server, "score", "--scope", "P22", "--period", "2025").stdout
+            total = re.search(r"^total: ([0-9.]+) of 100 points$", out, re.M)
+            assert total, out
+            # No external input was submitted: those points are listed as
+            # unavailable, never scored as 0.
+            unavailable = re.search(r"^unavailable: ([0-9.]+) points .*: (.*)$", out, re.M)
+            assert unavailable and float(unavailable.group(1)) > 0, out
+            for indicator in ("1.1", "1.2", "1.3", "5.2", "5.3"):
+                assert f"{indicator} (" in unavailable.group(2), out
+            score = json.loads(cli(server, "score", "--scope", "P22", "--period", "2025", "--json").stdout)
+            assert abs(score.get("unavailable_points", 0) - float(unavailable.group(1))) < 1e-9, score
+            assert abs(score.get("total_points", 0) - float(total.group(1))) < 0.01, score
+
+            out = cli(server, "indicators", "--scope", "P22", "--period", "2025", "--csv").stdout
+            rows = list(csv.DictReader(io.StringIO(out)))
+            by_id = {r["indicator_id"]: r for r in rows}
+            assert set(by_id) == set(values), (set(by_id) ^ set(values))
+            assert (by_id["online_submission_rate"]["numerator"], by_id["online_submission_rate"]["denominator"]) == \
+                (str(want_online), str(want_received)), by_id["online_submission_rate"]
+            assert by_id["received"]["value"] == str(want_received), by_id["received"]
+            not_available = [r for r in rows if r["available"] == "false"]
+            assert not_available, rows  # sync_completeness at least
+            for r in not_available:
+                assert r["value"] == "n/a" and r["note"], r
+
+            proc = cli(server, "indicators", "--scope", "P22", "--period", "2025", "--ids", "no_such_indicator",
+                       expect_rc=1)
+            assert "indicator_ids" in proc.stderr and "no_such_indicator" in proc.stderr, proc.stderr
+        check("indicators, score and CSV agree with the events sent; unknown indicator ids are refused",
+              indicators_score_and_csv_match_the_events_sent)
 
         def sigterm_shuts_down_cleanly_and_data_persists():
             nonlocal server

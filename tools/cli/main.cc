@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -32,6 +33,7 @@
 #include "services/api/convert.h"
 #include "services/catalog/procedure_csv.h"
 #include "services/common/csv.h"
+#include "services/common/status.h"
 #include "services/common/text.h"
 #include "tools/cli/table.h"
 
@@ -108,7 +110,7 @@ Indicators and index scores (docs/indicators.md):
   A value that cannot be computed prints as n/a with the reason, never as 0.
 
 Common flags: --server host:port (default 127.0.0.1:50051, or $PSTRACK_SERVER),
-  --json, --csv, --timeout SECONDS, --limit N. Dates are YYYY-MM-DD.
+  --json, --csv (indicator commands), --timeout SECONDS, --limit N. Dates are YYYY-MM-DD.
 )";
 
 // An error already explained to the user; exit code 1 (2 if the server is unreachable).
@@ -673,6 +675,547 @@ int DossierList(Client& client) {
   return 0;
 }
 
+// ---- indicators, rankings and index scores ----
+
+enum class Output { kTable, kCsv, kJson };
+
+Output OutputFlag() {
+  const bool json = absl::GetFlag(FLAGS_json), csv = absl::GetFlag(FLAGS_csv);
+  if (json && csv) throw CliError{"choose one of --json and --csv"};
+  return json ? Output::kJson : csv ? Output::kCsv : Output::kTable;
+}
+
+void PrintTable(const Table& t, Output out) {
+  if (out == Output::kCsv) {
+    t.PrintCsv(std::cout);
+  } else {
+    t.Print(std::cout);
+  }
+}
+
+std::vector<std::string> Cat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+v1::Scope ScopeFlag() {
+  const std::string code = absl::GetFlag(FLAGS_scope);
+  if (code.empty()) throw CliError{"this command needs --scope CODE (an agency code; VN for the whole country)"};
+  v1::Scope scope;
+  scope.set_agency_code(code);
+  scope.set_tree_view(absl::GetFlag(FLAGS_as_filed) ? v1::TREE_VIEW_AS_FILED : v1::TREE_VIEW_CURRENT);
+  return scope;
+}
+
+// --period LABEL, or --from and --until (a half-open range, as the API's).
+v1::Period PeriodFlag() {
+  const std::string label = absl::GetFlag(FLAGS_period);
+  const std::string from = absl::GetFlag(FLAGS_from), until = absl::GetFlag(FLAGS_until);
+  v1::Period period;
+  if (!label.empty()) {
+    if (!from.empty() || !until.empty()) throw CliError{"give either --period or --from and --until, not both"};
+    period.set_label(label);
+    return period;
+  }
+  if (from.empty() || until.empty()) {
+    throw CliError{"this command needs --period (2025, 2025-Q3, 2025-07 or 2025-07-15), or --from DATE and --until DATE"};
+  }
+  DateToProto(OrDie(ParseDate(from, "--from")), period.mutable_range()->mutable_start());
+  DateToProto(OrDie(ParseDate(until, "--until")), period.mutable_range()->mutable_end());
+  return period;
+}
+
+void IdsFlag(google::protobuf::RepeatedPtrField<std::string>* out) {
+  for (const std::string& id : absl::GetFlag(FLAGS_ids)) {
+    std::string trimmed(absl::StripAsciiWhitespace(id));
+    if (!trimmed.empty()) out->Add(std::move(trimmed));
+  }
+}
+
+// A period as people say it: "2025", "2025-Q3", "2025-07", "2025-07-15", or
+// "2025-07-10 to 2025-08-31" (both days included).
+std::string PeriodText(const v1::DateRange& range) {
+  auto start = DateFromProto(range.start(), "start");
+  auto end = DateFromProto(range.end(), "end");
+  if (!start.ok() || !end.ok()) return "?";
+  const Date s = *start, e = *end;
+  const absl::CivilMonth month(s);
+  if (s.day() == 1 && s.month() == 1 && e == Date(absl::CivilYear(s) + 1)) return absl::StrCat(s.year());
+  if (s.day() == 1 && (s.month() - 1) % 3 == 0 && e == Date(month + 3)) {
+    return absl::StrCat(s.year(), "-Q", (s.month() - 1) / 3 + 1);
+  }
+  if (s.day() == 1 && e == Date(month + 1)) return absl::FormatCivilTime(month);
+  if (e == s + 1) return FormatDate(s);
+  return absl::StrCat(FormatDate(s), " to ", FormatDate(e - 1));
+}
+
+std::string ScopeText(const v1::Scope& scope, const v1::DateRange& period) {
+  return absl::StrCat(scope.agency_code(),
+                      scope.tree_view() == v1::TREE_VIEW_AS_FILED ? " (as filed)" : " (today's tree)", ", ",
+                      PeriodText(period), " [", DateText(period.start(), true), ", ", DateText(period.end(), true),
+                      ")");
+}
+
+// Whole numbers print without decimals, others with two.
+std::string NumberText(double x) {
+  if (std::isfinite(x) && x == std::floor(x) && std::fabs(x) < 1e15) return absl::StrFormat("%.0f", x);
+  return absl::StrFormat("%.2f", x);
+}
+
+// Unformatted, for CSV: enough digits to recompute a rate.
+std::string RawNumber(double x) { return absl::StrFormat("%.12g", x); }
+
+std::string PercentText(double rate) { return absl::StrFormat("%.2f%%", 100 * rate); }
+
+using Definitions = std::map<std::string, v1::IndicatorDefinition>;
+
+Definitions FetchDefinitions(Client& client) {
+  v1::ListIndicatorsRequest req;
+  v1::ListIndicatorsResponse resp;
+  client.Check(client.metrics().ListIndicators(client.Context().get(), req, &resp));
+  Definitions out;
+  for (const auto& d : resp.indicators()) out[d.id()] = d;
+  return out;
+}
+
+std::string UnitOf(const Definitions& definitions, const std::string& id) {
+  auto it = definitions.find(id);
+  return it == definitions.end() ? "" : it->second.unit();
+}
+
+// A value that is not available prints as this, with its reason, and never
+// as 0; its numerator and denominator are left blank for the same reason.
+constexpr char kNotAvailable[] = "n/a";
+
+std::vector<std::string> ValueHeader(bool csv) {
+  if (csv) return {"unit", "value", "numerator", "denominator", "available", "note"};
+  return {"VALUE", "NUMERATOR", "DENOMINATOR", "NOTE"};
+}
+
+// The cells under ValueHeader: rates as percentages, counts and days as
+// numbers in a table; unformatted in CSV.
+std::vector<std::string> ValueCells(const v1::IndicatorValue& v, const std::string& unit, bool csv) {
+  if (!v.available()) {
+    if (csv) return {unit, kNotAvailable, "", "", "false", v.unavailable_reason()};
+    return {kNotAvailable, "", "", v.unavailable_reason()};
+  }
+  // Counts such as dossiers received have no denominator.
+  const bool has_denominator = unit != "count" || v.denominator() != 0;
+  if (csv) {
+    return {unit, RawNumber(v.value()), RawNumber(v.numerator()), has_denominator ? RawNumber(v.denominator()) : "",
+            "true", ""};
+  }
+  std::string value = unit == "ratio"          ? PercentText(v.value())
+                      : unit == "working_days" ? absl::StrFormat("%.1f", v.value())
+                                               : NumberText(v.value());
+  return {value, NumberText(v.numerator()), has_denominator ? NumberText(v.denominator()) : "", ""};
+}
+
+int Indicators(Client& client) {
+  const Output out = OutputFlag();
+  v1::GetIndicatorsRequest req;
+  *req.mutable_scope() = ScopeFlag();
+  *req.mutable_period() = PeriodFlag();
+  IdsFlag(req.mutable_indicator_ids());
+  v1::IndicatorSet set;
+  client.Check(client.metrics().GetIndicators(client.Context().get(), req, &set));
+  if (out == Output::kJson) {
+    std::cout << ToJson(set);
+    return 0;
+  }
+  const Definitions definitions = FetchDefinitions(client);
+  const bool csv = out == Output::kCsv;
+  if (!csv) {
+    std::cout << ScopeText(set.scope(), set.period()) << "; open dossiers judged at " << InstantText(set.as_of())
+              << "\n";
+  }
+  Table t(Cat({csv ? "indicator_id" : "INDICATOR"}, ValueHeader(csv)));
+  for (const auto& v : set.values()) {
+    t.AddRow(Cat({v.indicator_id()}, ValueCells(v, UnitOf(definitions, v.indicator_id()), csv)));
+  }
+  PrintTable(t, out);
+  return 0;
+}
+
+int Breakdown(Client& client) {
+  const Output out = OutputFlag();
+  static const std::map<std::string, v1::BreakdownDimension> kDimensions = {
+      {"child", v1::BREAKDOWN_DIMENSION_CHILD_AGENCY},
+      {"field", v1::BREAKDOWN_DIMENSION_FIELD},
+      {"channel", v1::BREAKDOWN_DIMENSION_CHANNEL},
+      {"procedure", v1::BREAKDOWN_DIMENSION_PROCEDURE}};
+  const std::string by = absl::AsciiStrToLower(absl::GetFlag(FLAGS_by));
+  if (by.empty()) throw CliError{"breakdown needs --by child, field, channel or procedure"};
+  auto dimension = kDimensions.find(by);
+  if (dimension == kDimensions.end()) {
+    throw CliError{absl::StrCat("--by: '", by, "' is not a breakdown: use child, field, channel or procedure")};
+  }
+  v1::GetBreakdownRequest req;
+  *req.mutable_scope() = ScopeFlag();
+  *req.mutable_period() = PeriodFlag();
+  IdsFlag(req.mutable_indicator_ids());
+  req.set_dimension(dimension->second);
+  v1::GetBreakdownResponse resp;
+  client.Check(client.metrics().GetBreakdown(client.Context().get(), req, &resp));
+  if (out == Output::kJson) {
+    std::cout << ToJson(resp);
+    return 0;
+  }
+  const Definitions definitions = FetchDefinitions(client);
+  const bool csv = out == Output::kCsv;
+  // Only agencies have a name besides their key.
+  const bool named = by == "child";
+  std::vector<std::string> keys;
+  if (csv) {
+    keys = {"key", "label", "indicator_id"};
+  } else {
+    keys = {by == "child" ? "AGENCY" : absl::AsciiStrToUpper(by)};
+    if (named) keys.push_back("NAME");
+    keys.push_back("INDICATOR");
+  }
+  Table t(Cat(keys, ValueHeader(csv)));
+  if (named && !csv) t.SetMaxWidth(1, 40);
+  auto add = [&](const std::string& key, const std::string& label, const v1::IndicatorValue& v) {
+    std::vector<std::string> cells = {csv || !key.empty() ? key : "(none)"};
+    if (csv || named) cells.push_back(label);
+    cells.push_back(v.indicator_id());
+    t.AddRow(Cat(cells, ValueCells(v, UnitOf(definitions, v.indicator_id()), csv)));
+  };
+  for (const auto& row : resp.rows()) {
+    for (const auto& v : row.values()) add(row.key(), row.label(), v);
+  }
+  for (const auto& v : resp.total()) add("(total)", req.scope().agency_code(), v);
+  PrintTable(t, out);
+  return 0;
+}
+
+int Series(Client& client) {
+  const Output out = OutputFlag();
+  static const std::map<std::string, v1::Granularity> kGranularities = {{"day", v1::GRANULARITY_DAY},
+                                                                         {"month", v1::GRANULARITY_MONTH},
+                                                                         {"quarter", v1::GRANULARITY_QUARTER},
+                                                                         {"year", v1::GRANULARITY_YEAR}};
+  const std::string text = absl::AsciiStrToLower(absl::GetFlag(FLAGS_granularity));
+  if (text.empty()) throw CliError{"series needs --granularity day, month, quarter or year"};
+  auto granularity = kGranularities.find(text);
+  if (granularity == kGranularities.end()) {
+    throw CliError{absl::StrCat("--granularity: '", text, "' is not one of day, month, quarter, year")};
+  }
+  v1::GetTimeSeriesRequest req;
+  *req.mutable_scope() = ScopeFlag();
+  *req.mutable_period() = PeriodFlag();
+  IdsFlag(req.mutable_indicator_ids());
+  req.set_granularity(granularity->second);
+  v1::GetTimeSeriesResponse resp;
+  client.Check(client.metrics().GetTimeSeries(client.Context().get(), req, &resp));
+  if (out == Output::kJson) {
+    std::cout << ToJson(resp);
+    return 0;
+  }
+  const Definitions definitions = FetchDefinitions(client);
+  const bool csv = out == Output::kCsv;
+  Table t(Cat(csv ? std::vector<std::string>{"start", "end", "indicator_id"}
+                  : std::vector<std::string>{"PERIOD", "INDICATOR"},
+              ValueHeader(csv)));
+  for (const auto& point : resp.points()) {
+    std::vector<std::string> when = csv ? std::vector<std::string>{DateText(point.period().start(), true),
+                                                                   DateText(point.period().end(), true)}
+                                        : std::vector<std::string>{PeriodText(point.period())};
+    for (const auto& v : point.values()) {
+      t.AddRow(Cat(Cat(when, {v.indicator_id()}), ValueCells(v, UnitOf(definitions, v.indicator_id()), csv)));
+    }
+  }
+  PrintTable(t, out);
+  return 0;
+}
+
+int Rank(Client& client) {
+  const Output out = OutputFlag();
+  const std::string indicator = absl::GetFlag(FLAGS_indicator), methodology = absl::GetFlag(FLAGS_methodology);
+  if (indicator.empty() == methodology.empty()) {
+    throw CliError{"rank needs exactly one of --indicator ID (see 'pstrack indicator-list') and --methodology ID "
+                   "(see 'pstrack methodologies')"};
+  }
+  v1::RankAgenciesRequest req;
+  *req.mutable_parent() = ScopeFlag();
+  req.set_level(static_cast<v1::AgencyLevel>(LevelFlag()));
+  *req.mutable_period() = PeriodFlag();
+  req.set_indicator_id(indicator);
+  req.set_methodology_id(methodology);
+  req.set_ascending(absl::GetFlag(FLAGS_ascending));
+  v1::RankAgenciesResponse resp;
+  client.Check(client.metrics().RankAgencies(client.Context().get(), req, &resp));
+  if (out == Output::kJson) {
+    std::cout << ToJson(resp);
+    return 0;
+  }
+  const bool csv = out == Output::kCsv;
+  // Rank 0 means "not ranked": the value is not available.
+  auto rank = [&](int r) { return r > 0 ? absl::StrCat(r) : csv ? "" : "-"; };
+  int unranked = 0;
+  if (!indicator.empty()) {
+    const std::string unit = UnitOf(FetchDefinitions(client), indicator);
+    Table t(Cat(csv ? std::vector<std::string>{"rank", "agency_code", "agency_name", "indicator_id"}
+                    : std::vector<std::string>{"RANK", "AGENCY", "NAME"},
+                ValueHeader(csv)));
+    if (!csv) t.SetMaxWidth(2, 40);
+    for (const auto& e : resp.entries()) {
+      std::vector<std::string> cells = {rank(e.rank()), e.agency_code(), e.agency_name()};
+      if (csv) cells.push_back(indicator);
+      t.AddRow(Cat(cells, ValueCells(e.value(), unit, csv)));
+      unranked += e.rank() == 0;
+    }
+    PrintTable(t, out);
+  } else {
+    Table t(csv ? std::vector<std::string>{"rank", "agency_code", "agency_name", "methodology_id", "points",
+                                           "max_points"}
+                : std::vector<std::string>{"RANK", "AGENCY", "NAME", "POINTS", "OF"});
+    if (!csv) t.SetMaxWidth(2, 40);
+    for (const auto& e : resp.entries()) {
+      if (csv) {
+        t.AddRow({rank(e.rank()), e.agency_code(), e.agency_name(), methodology, RawNumber(e.score()),
+                  RawNumber(e.value().denominator())});
+      } else {
+        t.AddRow({rank(e.rank()), e.agency_code(), e.agency_name(), NumberText(e.score()),
+                  NumberText(e.value().denominator())});
+      }
+      unranked += e.rank() == 0;
+    }
+    PrintTable(t, out);
+  }
+  if (!csv) {
+    std::cout << resp.entries_size() << " agencies";
+    if (unranked > 0) std::cout << ", " << unranked << " not ranked (value not available)";
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int Score(Client& client) {
+  const Output out = OutputFlag();
+  v1::ScoreIndexRequest req;
+  *req.mutable_scope() = ScopeFlag();
+  *req.mutable_period() = PeriodFlag();
+  req.set_methodology_id(absl::GetFlag(FLAGS_methodology));
+  v1::IndexScore score;
+  client.Check(client.metrics().ScoreIndex(client.Context().get(), req, &score));
+  if (out == Output::kJson) {
+    std::cout << ToJson(score);
+    return 0;
+  }
+  const bool csv = out == Output::kCsv;
+  auto note = [](const v1::IndicatorValue& v) {
+    if (!v.available()) return v.unavailable_reason();
+    std::vector<std::string> external;
+    for (const auto& s : v.sources()) {
+      if (s.rfind("external:", 0) == 0) external.push_back(s);
+    }
+    return absl::StrJoin(external, "; ");
+  };
+  std::vector<std::string> unavailable;
+  if (csv) {
+    Table t({"row", "group_id", "indicator_id", "name", "input", "value", "available", "target", "rule", "points",
+             "max_points", "note"});
+    for (const auto& g : score.groups()) {
+      t.AddRow({"group", g.id(), "", g.name(), "", "", "", "", "", RawNumber(g.points()), RawNumber(g.max_points()),
+                ""});
+      for (const auto& i : g.indicators()) {
+        const bool ok = i.value().available();
+        t.AddRow({"indicator", g.id(), i.id(), i.name(), i.input(), ok ? RawNumber(i.value().value()) : kNotAvailable,
+                  ok ? "true" : "false", i.rule() == "linear_to_target" ? RawNumber(i.target()) : "", i.rule(),
+                  ok ? RawNumber(i.points()) : kNotAvailable, RawNumber(i.max_points()), note(i.value())});
+      }
+    }
+    t.AddRow({"total", "", "", score.methodology_id(), "", "", "", "", "", RawNumber(score.total_points()),
+              RawNumber(score.max_points()), ""});
+    t.AddRow({"unavailable", "", "", score.methodology_id(), "", "", "", "", "", RawNumber(score.unavailable_points()),
+              "", "max points of the indicators whose input is missing, not counted as zero"});
+    t.PrintCsv(std::cout);
+    return 0;
+  }
+  std::cout << score.methodology_id() << ": " << ScopeText(score.scope(), score.period()) << "\n";
+  Table t({"GROUP", "INDICATOR", "NAME", "INPUT", "VALUE", "TARGET", "POINTS", "MAX", "NOTE"});
+  t.SetMaxWidth(2, 40);
+  for (const auto& g : score.groups()) {
+    // A group none of whose points could be scored reads n/a, not 0.
+    double missing = 0;
+    for (const auto& i : g.indicators()) missing += i.value().available() ? 0 : i.max_points();
+    const bool none_scored = g.max_points() > 0 && missing >= g.max_points();
+    t.AddRow({g.id(), "", g.name(), "", "", "", none_scored ? kNotAvailable : NumberText(g.points()),
+              NumberText(g.max_points()),
+              missing > 0 ? absl::StrCat(NumberText(missing), " of its points unavailable") : ""});
+    for (const auto& i : g.indicators()) {
+      const bool ok = i.value().available();
+      if (!ok && i.max_points() > 0) unavailable.push_back(absl::StrCat(i.id(), " (", NumberText(i.max_points()), ")"));
+      std::string target = i.rule() == "linear_to_target" ? PercentText(i.target())
+                           : i.rule() == "bands"          ? "bands"
+                                                          : "no points";
+      std::string input = i.input();
+      if (input.rfind("builtin:", 0) == 0) input = input.substr(8);
+      t.AddRow({"", i.id(), i.name(), input, ok ? PercentText(i.value().value()) : kNotAvailable, target,
+                ok ? NumberText(i.points()) : kNotAvailable, NumberText(i.max_points()), note(i.value())});
+    }
+  }
+  t.Print(std::cout);
+  std::cout << "total: " << NumberText(score.total_points()) << " of " << NumberText(score.max_points())
+            << " points\n";
+  if (score.unavailable_points() > 0) {
+    std::cout << "unavailable: " << NumberText(score.unavailable_points())
+              << " points not scored because an input is missing (not counted as zero): "
+              << absl::StrJoin(unavailable, ", ") << "\n"
+              << "so " << NumberText(score.total_points()) << " of the "
+              << NumberText(score.max_points() - score.unavailable_points()) << " points that could be assessed\n";
+  } else {
+    std::cout << "unavailable: 0 points\n";
+  }
+  return 0;
+}
+
+int Methodologies(Client& client) {
+  const Output out = OutputFlag();
+  v1::ListMethodologiesRequest req;
+  v1::ListMethodologiesResponse resp;
+  client.Check(client.metrics().ListMethodologies(client.Context().get(), req, &resp));
+  if (out == Output::kJson) {
+    std::cout << ToJson(resp);
+    return 0;
+  }
+  const bool csv = out == Output::kCsv;
+  Table t(csv ? std::vector<std::string>{"id", "name", "source", "effective_from", "max_points", "default"}
+              : std::vector<std::string>{"ID", "DEFAULT", "EFFECTIVE FROM", "MAX POINTS", "NAME", "SOURCE"});
+  if (!csv) {
+    t.SetMaxWidth(4, 50);
+    t.SetMaxWidth(5, 50);
+  }
+  for (const auto& m : resp.methodologies()) {
+    const bool is_default = m.id() == resp.default_id();
+    const std::string from = DateText(m.effective_from(), m.has_effective_from());
+    if (csv) {
+      t.AddRow({m.id(), m.name(), m.source(), from, RawNumber(m.max_points()), is_default ? "true" : "false"});
+    } else {
+      t.AddRow({m.id(), is_default ? "yes" : "", from, NumberText(m.max_points()), m.name(), m.source()});
+    }
+  }
+  PrintTable(t, out);
+  if (!csv) std::cout << resp.methodologies_size() << " methodologies; default " << resp.default_id() << "\n";
+  return 0;
+}
+
+int IndicatorList(Client& client) {
+  const Output out = OutputFlag();
+  v1::ListIndicatorsRequest req;
+  v1::ListIndicatorsResponse resp;
+  client.Check(client.metrics().ListIndicators(client.Context().get(), req, &resp));
+  if (out == Output::kJson) {
+    std::cout << ToJson(resp);
+    return 0;
+  }
+  const bool csv = out == Output::kCsv;
+  Table t(csv ? std::vector<std::string>{"id", "name", "unit", "period_basis", "numerator", "denominator", "source"}
+              : std::vector<std::string>{"ID", "NAME", "UNIT", "BASIS"});
+  for (const auto& d : resp.indicators()) {
+    if (csv) {
+      t.AddRow({d.id(), d.name(), d.unit(), d.period_basis(), d.numerator(), d.denominator(), d.source()});
+    } else {
+      t.AddRow({d.id(), d.name(), d.unit(), d.period_basis()});
+    }
+  }
+  PrintTable(t, out);
+  if (!csv) std::cout << resp.indicators_size() << " indicators (formulas: docs/indicators.md, or --json)\n";
+  return 0;
+}
+
+int ExternalSubmit(Client& client, const std::string& path) {
+  const CsvTable table = OrDie(CsvTable::Parse(ReadFileOrDie(path), {"input_id", "agency_code", "indicator_id", "start",
+                                                                    "end", "numerator", "denominator", "value",
+                                                                    "source"}));
+  // An empty cell is 0: a ratio leaves `value` empty, a plain value leaves
+  // numerator and denominator empty.
+  auto number = [](const CsvTable::Row& row, const char* column) -> absl::StatusOr<double> {
+    const std::string text(absl::StripAsciiWhitespace(row.Get(column)));
+    double out = 0;
+    if (!text.empty() && !absl::SimpleAtod(text, &out)) {
+      return absl::InvalidArgumentError(absl::StrCat(column, ": '", text, "' is not a number"));
+    }
+    return out;
+  };
+  constexpr int kChunk = 10000;  // the server's batch limit
+  int local_rejects = 0;
+  std::vector<v1::ItemResult> results;
+  v1::SubmitExternalInputsRequest req;
+  std::vector<int> lines;  // the file line of each input of `req`
+  auto flush = [&] {
+    if (req.inputs().empty()) return;
+    v1::SubmitExternalInputsResponse resp;
+    client.Check(client.metrics().SubmitExternalInputs(client.Context().get(), req, &resp));
+    for (auto r : resp.results()) {
+      if (r.index() >= 0 && static_cast<size_t>(r.index()) < lines.size()) r.set_source_line(lines[r.index()]);
+      results.push_back(std::move(r));
+    }
+    req.Clear();
+    lines.clear();
+  };
+  for (const auto& row : table.Rows()) {
+    auto parsed = [&]() -> absl::StatusOr<v1::ExternalInput> {
+      v1::ExternalInput in;
+      in.set_input_id(std::string(row.Get("input_id")));
+      in.set_agency_code(std::string(row.Get("agency_code")));
+      in.set_indicator_id(std::string(row.Get("indicator_id")));
+      PSTRACK_ASSIGN_OR_RETURN(Date start, ParseDate(row.Get("start"), "start"));
+      PSTRACK_ASSIGN_OR_RETURN(Date end, ParseDate(row.Get("end"), "end"));
+      DateToProto(start, in.mutable_period()->mutable_start());
+      DateToProto(end, in.mutable_period()->mutable_end());
+      PSTRACK_ASSIGN_OR_RETURN(double numerator, number(row, "numerator"));
+      PSTRACK_ASSIGN_OR_RETURN(double denominator, number(row, "denominator"));
+      PSTRACK_ASSIGN_OR_RETURN(double value, number(row, "value"));
+      in.set_numerator(numerator);
+      in.set_denominator(denominator);
+      in.set_value(value);
+      in.set_source(std::string(row.Get("source")));
+      return in;
+    }();
+    if (!parsed.ok()) {
+      std::cout << "line " << row.line << ": " << parsed.status().message() << "\n";
+      ++local_rejects;
+      continue;
+    }
+    *req.add_inputs() = *std::move(parsed);
+    lines.push_back(row.line);
+    if (req.inputs_size() == kChunk) flush();
+  }
+  flush();
+  PrintImportResults(results, local_rejects, "external inputs");
+  return local_rejects > 0 || std::any_of(results.begin(), results.end(), [](const v1::ItemResult& r) {
+           return r.outcome() == v1::ItemResult::OUTCOME_REJECTED;
+         })
+             ? 1
+             : 0;
+}
+
+// `check` exits 1 when the stored aggregates differ from the events, so that
+// a scheduled job can alert on it.
+int Aggregates(Client& client, bool repair) {
+  v1::RebuildAggregatesRequest req;
+  req.set_repair(repair);
+  v1::RebuildAggregatesResponse resp;
+  client.Check(client.metrics().RebuildAggregates(client.Context().get(), req, &resp));
+  const bool differ = resp.rows_differing() > 0;
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(resp);
+  } else {
+    std::cout << "dossiers replayed: " << resp.dossiers() << "\naggregate rows compared: " << resp.rows_compared()
+              << "\nrows differing from the events: " << resp.rows_differing() << "\n";
+    if (resp.repaired()) {
+      std::cout << "repaired: the aggregates were rebuilt from the events\n";
+    } else if (differ) {
+      std::cout << "the aggregates differ from the events; 'pstrack aggregates repair' rebuilds them\n";
+    } else {
+      std::cout << "the aggregates match the events\n";
+    }
+  }
+  return differ && !resp.repaired() ? 1 : 0;
+}
+
 int Run(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "help" || args[0] == "--help") {
     std::cout << kUsage;
@@ -699,6 +1242,24 @@ int Run(const std::vector<std::string>& args) {
     if (verb == "list") return need(2, "procedure list [flags]"), ProcedureList(client);
     if (verb == "get") return need(3, "procedure get CODE"), ProcedureGet(client, args[2]);
     if (verb == "import") return need(3, "procedure import FILE.csv"), ProcedureImport(client, args[2]);
+  } else if (noun == "indicators") {
+    return need(1, "indicators --scope CODE --period P [flags]"), Indicators(client);
+  } else if (noun == "breakdown") {
+    return need(1, "breakdown --scope CODE --period P --by child|field|channel|procedure [flags]"), Breakdown(client);
+  } else if (noun == "series") {
+    return need(1, "series --scope CODE --period P --granularity day|month|quarter|year [flags]"), Series(client);
+  } else if (noun == "rank") {
+    return need(1, "rank --scope CODE --period P (--indicator ID | --methodology ID) [flags]"), Rank(client);
+  } else if (noun == "score") {
+    return need(1, "score --scope CODE --period P [--methodology ID]"), Score(client);
+  } else if (noun == "methodologies") {
+    return need(1, "methodologies"), Methodologies(client);
+  } else if (noun == "indicator-list") {
+    return need(1, "indicator-list"), IndicatorList(client);
+  } else if (noun == "external") {
+    if (verb == "submit") return need(3, "external submit FILE.csv"), ExternalSubmit(client, args[2]);
+  } else if (noun == "aggregates") {
+    if (verb == "check" || verb == "repair") return need(2, "aggregates check|repair"), Aggregates(client, verb == "repair");
   }
   throw CliError{absl::StrCat("unknown command '", absl::StrJoin(args, " "), "'; run 'pstrack help'"), 2};
 }

@@ -117,6 +117,7 @@ const std::vector<Migration>& AllMigrations() {
                 rated BIGINT NOT NULL DEFAULT 0,
                 satisfied BIGINT NOT NULL DEFAULT 0,
                 complaint BIGINT NOT NULL DEFAULT 0,
+                late_or_disliked BIGINT NOT NULL DEFAULT 0,
                 PRIMARY KEY (node_code, basis, dim, dim_value, day)))",
            "ALTER TABLE dossiers ADD COLUMN portal_due_us BIGINT",
            "CREATE INDEX dossiers_by_path_open ON dossiers(agency_path, received_us) WHERE finish_us IS NULL",

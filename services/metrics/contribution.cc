@@ -17,7 +17,8 @@ const std::array<const char*, kCounterCount>& CounterNames() {
       "finished",          "early",             "on_time",           "late",
       "portal_finished",   "portal_early",      "portal_on_time",    "portal_late",
       "apology",           "resolved",          "electronic_result", "fully_electronic",
-      "processing_days",   "rated",             "satisfied",         "complaint"};
+      "processing_days",   "rated",             "satisfied",         "complaint",
+      "late_or_disliked"};
   return kNames;
 }
 
@@ -63,6 +64,10 @@ std::vector<Contribution> ContributionsOf(const DossierState& s, const Procedure
            : s.timeliness == Timeliness::kOnTime ? Counter::kOnTime
                                                  : Counter::kLate);
     if (s.reappointed_date) Add(f, Counter::kApology);
+    // Decision 766 satisfaction (5.4): each dossier counts once against it.
+    if (s.timeliness == Timeliness::kLate || s.complaint || s.rating == Rating::kDissatisfied) {
+      Add(f, Counter::kLateOrDisliked);
+    }
     if (s.processing_working_days) Add(f, Counter::kProcessingDays, *s.processing_working_days);
     if (FullyElectronic(s, p)) Add(f, Counter::kFullyElectronic);
   }

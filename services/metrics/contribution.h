@@ -49,6 +49,7 @@ enum class Counter {
   kRated,                        // finished dossiers with feedback
   kSatisfied,                    // ... rated very satisfied or satisfied
   kComplaint,                    // ... with a complaint or petition
+  kLateOrDisliked,               // finished (rule) late, or with a complaint or a dissatisfied rating
   kCount,
 };
 inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);

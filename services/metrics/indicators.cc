@@ -54,7 +54,8 @@ const std::vector<IndicatorDefinition>& BuiltinIndicators() {
       {"satisfaction_rate", "Satisfaction rate", "finished dossiers rated very satisfied or satisfied",
        "finished dossiers with a rating", "SIPAS practice; DOMAIN.md section 6", "ratio", "finish"},
       {"satisfaction_766", "Satisfaction in receiving and resolving dossiers (766)",
-       "dossiers finished − late − with a complaint", "dossiers finished", kPortal, "ratio", "finish"},
+       "dossiers finished that were neither late nor met with a complaint or a dissatisfied rating",
+       "dossiers finished", kPortal, "ratio", "finish"},
       {"fully_electronic_rate", "Fully electronic dossiers",
        "dossiers handled electronically end to end (online or digitised at receipt, processed and signed "
        "electronically, electronic result, paid online where a fee applies)",
@@ -146,8 +147,7 @@ IndicatorValue ComputeIndicator(const IndicatorDefinition& d, const ScopeTotals&
   if (id == "population_db_use_rate") return ratio(Get(r, C::kPopulationDbUsed), Get(r, C::kReceived), "events");
   if (id == "satisfaction_rate") return ratio(Get(f, C::kSatisfied), Get(f, C::kRated), "events");
   if (id == "satisfaction_766") {
-    const double n = std::max<int64_t>(0, Get(f, C::kFinished) - Get(f, C::kLate) - Get(f, C::kComplaint));
-    return ratio(n, Get(f, C::kFinished), "events");
+    return ratio(Get(f, C::kFinished) - Get(f, C::kLateOrDisliked), Get(f, C::kFinished), "events");
   }
   if (id == "fully_electronic_rate") return ratio(Get(f, C::kFullyElectronic), Get(f, C::kFinished), "events");
   if (id == "average_processing_days") return ratio(Get(f, C::kProcessingDays), Get(f, C::kFinished), "events");

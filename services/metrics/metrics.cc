@@ -36,6 +36,13 @@ struct CatalogSnapshot {
   std::vector<Procedure> procedures;  // in force at the date
 };
 
+// The agencies a breakdown or a ranking lists: in today's tree those in force
+// today; as filed, those in force at some time during the period.
+bool Listed(const Agency& a, TreeView view, const Period& period) {
+  if (view == TreeView::kCurrent) return a.InForceOn(Today());
+  return (!a.valid_from || *a.valid_from < period.end) && (!a.valid_until || *a.valid_until > period.start);
+}
+
 bool CarriedOutIn(const Procedure& p, const absl::flat_hash_set<int>& levels,
                   const absl::flat_hash_set<std::string>& codes) {
   for (AgencyLevel l : p.levels) {
@@ -268,10 +275,9 @@ absl::StatusOr<std::vector<BreakdownRow>> Metrics::Breakdown(const ScopeRequest&
       q.root_path = root.path;
       q.max_depth = root.depth + 1;
       q.limit = 1000000;
-      if (scope.view == TreeView::kCurrent) q.as_of = Today();
       PSTRACK_ASSIGN_OR_RETURN(auto children, tx.ListAgencies(q));
       for (const Agency& child : children) {
-        if (child.code == root.code) continue;
+        if (child.code == root.code || !Listed(child, scope.view, period)) continue;
         PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, child, scope.view));
         BreakdownRow row{child.code, child.name, {}};
         PSTRACK_ASSIGN_OR_RETURN(row.values, Values(tx, resolved, period, ids, instant));
@@ -424,10 +430,9 @@ absl::StatusOr<std::vector<RankEntry>> Metrics::Rank(const ScopeRequest& parent,
       q.level = level;
     }
     q.limit = 1000000;
-    q.as_of = parent.view == TreeView::kCurrent ? Today() : period.end - 1;
     PSTRACK_ASSIGN_OR_RETURN(auto agencies, tx.ListAgencies(q));
     for (const Agency& a : agencies) {
-      if (a.code == root.code) continue;
+      if (a.code == root.code || !Listed(a, parent.view, period)) continue;
       PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, a, parent.view));
       RankEntry e;
       e.agency_code = a.code;
@@ -499,6 +504,10 @@ std::vector<ItemOutcome> Metrics::SubmitExternalInputs(const std::vector<Externa
         }
         if (in.denominator == 0 && in.numerator != 0) {
           return InvalidField("input.denominator", "is zero while the numerator is not");
+        }
+        if (in.denominator == 0 && in.value > 1) {
+          return InvalidField("input.value", absl::StrCat(in.value, " is not a rate in [0, 1] (write 87.59% as 0.8759, "
+                                                                    "or give a numerator and a denominator)"));
         }
         PSTRACK_ASSIGN_OR_RETURN(Agency agency, RequireAgency(tx, in.agency_code, "input.agency_code"));
         (void)agency;

@@ -119,7 +119,8 @@ TEST_F(MetricsApiTest, PublishedQuangNinh2022FiguresComeBack) {
   EXPECT_EQ(on_time.denominator(), 1000);
   EXPECT_NEAR(on_time.value(), 0.998, 1e-12);
   // Nothing was filed in Quảng Ninh in 2021: a ratio there is not available, not zero.
-  const auto& empty = Value(Get("P22", "2021", {"on_time_rate"}), "on_time_rate");
+  const v1::IndicatorSet set2021 = Get("P22", "2021", {"on_time_rate"});
+  const auto& empty = Value(set2021, "on_time_rate");
   EXPECT_FALSE(empty.available());
   EXPECT_FALSE(empty.unavailable_reason().empty());
   // The province ranks first among provinces on the on-time rate (the only one with data).

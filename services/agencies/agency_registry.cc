@@ -331,10 +331,7 @@ std::vector<ItemOutcome> AgencyRegistry::Import(const std::vector<AgencyImportIt
   });
   if (!batch.ok()) {
     // The transaction rolled back: nothing of the batch landed.
-    for (auto& o : outcomes) {
-      o.outcome = WriteOutcome::kRejected;
-      o.status = absl::Status(batch.code(), absl::StrCat("batch not committed: ", batch.message()));
-    }
+    RejectAll(outcomes, batch);
   }
   return outcomes;
 }

@@ -136,10 +136,7 @@ std::vector<ItemOutcome> Catalog::Import(const std::vector<ProcedureImportItem>&
     return absl::OkStatus();
   });
   if (!batch.ok()) {
-    for (auto& o : outcomes) {
-      o.outcome = WriteOutcome::kRejected;
-      o.status = absl::Status(batch.code(), absl::StrCat("batch not committed: ", batch.message()));
-    }
+    RejectAll(outcomes, batch);
   }
   return outcomes;
 }

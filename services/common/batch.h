@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace pstrack {
 
@@ -30,6 +31,15 @@ inline BatchCounts CountOutcomes(const std::vector<ItemOutcome>& items) {
     (i.outcome == WriteOutcome::kApplied ? c.applied : i.outcome == WriteOutcome::kUnchanged ? c.unchanged : c.rejected)++;
   }
   return c;
+}
+
+// After a batch transaction failed (and rolled back) nothing of it landed:
+// every item is reported rejected with the failure.
+inline void RejectAll(std::vector<ItemOutcome>& outcomes, const absl::Status& failure) {
+  for (auto& o : outcomes) {
+    o.outcome = WriteOutcome::kRejected;
+    o.status = absl::Status(failure.code(), absl::StrCat("batch not committed: ", failure.message()));
+  }
 }
 
 // Largest batch any import accepts.

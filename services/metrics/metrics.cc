@@ -532,10 +532,7 @@ std::vector<ItemOutcome> Metrics::SubmitExternalInputs(const std::vector<Externa
     return absl::OkStatus();
   });
   if (!batch.ok()) {
-    for (auto& o : out) {
-      o.outcome = WriteOutcome::kRejected;
-      o.status = absl::Status(batch.code(), absl::StrCat("batch not committed: ", batch.message()));
-    }
+    RejectAll(out, batch);
   }
   return out;
 }

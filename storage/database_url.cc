@@ -2,16 +2,101 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "services/common/status.h"
 
 namespace pstrack {
+namespace {
+
+std::string PercentDecode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int v = 0;
+      if (absl::SimpleHexAtoi(s.substr(i + 1, 2), &v)) {
+        out.push_back(static_cast<char>(v));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// libpq keyword/value quoting: single quotes, backslash-escaped.
+std::string Quote(absl::string_view v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\\' || c == '\'') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PostgresKeywordString(absl::string_view url) {
+  std::string_view rest(url.data(), url.size());
+  size_t scheme = rest.find("://");
+  rest.remove_prefix(scheme + 3);
+  std::string query;
+  if (size_t q = rest.find('?'); q != std::string_view::npos) {
+    query = std::string(rest.substr(q + 1));
+    rest = rest.substr(0, q);
+  }
+  std::string dbname;
+  if (size_t slash = rest.find('/'); slash != std::string_view::npos) {
+    dbname = PercentDecode(absl::string_view(rest.data() + slash + 1, rest.size() - slash - 1));
+    rest = rest.substr(0, slash);
+  }
+  std::string user, password;
+  if (size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view credentials = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    size_t colon = credentials.find(':');
+    user = PercentDecode(absl::string_view(credentials.data(), std::min(colon, credentials.size())));
+    if (colon != std::string_view::npos) {
+      password = PercentDecode(absl::string_view(credentials.data() + colon + 1, credentials.size() - colon - 1));
+    }
+  }
+  std::string host(rest), port;
+  if (!host.empty() && host.front() == '[') {  // [::1]:5432
+    size_t close = host.find(']');
+    if (close == std::string::npos) return absl::InvalidArgumentError("db: malformed IPv6 host in the URL");
+    if (close + 1 < host.size() && host[close + 1] == ':') port = host.substr(close + 2);
+    host = host.substr(1, close - 1);
+  } else if (size_t colon = host.rfind(':'); colon != std::string::npos) {
+    port = host.substr(colon + 1);
+    host = host.substr(0, colon);
+  }
+  std::string out;
+  auto add = [&](absl::string_view key, const std::string& value) {
+    if (!value.empty()) absl::StrAppend(&out, out.empty() ? "" : " ", key, "=", Quote(value));
+  };
+  add("host", PercentDecode(host));
+  add("port", port);
+  add("dbname", dbname);
+  add("user", user);
+  add("password", password);
+  for (absl::string_view kv : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    size_t eq = kv.find('=');
+    if (eq == absl::string_view::npos) return absl::InvalidArgumentError(absl::StrCat("db: malformed URL parameter '", kv, "'"));
+    add(kv.substr(0, eq), PercentDecode(kv.substr(eq + 1)));
+  }
+  if (out.empty()) return absl::InvalidArgumentError("db: the PostgreSQL URL names no host or database");
+  return out;
+}
 
 absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(absl::string_view url) {
   DatabaseUrl out;
   if (url.empty()) return absl::InvalidArgumentError("db: the database URL is empty");
   if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
     out.backend = DatabaseUrl::Backend::kPostgresql;
-    out.target = std::string(url);
+    PSTRACK_ASSIGN_OR_RETURN(out.target, PostgresKeywordString(url));
     return out;
   }
   absl::string_view rest = url;

@@ -21,6 +21,10 @@ struct DatabaseUrl {
 // sqlite::memory:, a bare path, and postgresql:// or postgres:// URIs.
 absl::StatusOr<DatabaseUrl> ParseDatabaseUrl(absl::string_view url);
 
+// postgresql://user:password@host:port/dbname?sslmode=require as a libpq
+// keyword/value string (host='host' port='5432' dbname='db' ...).
+absl::StatusOr<std::string> PostgresKeywordString(absl::string_view url);
+
 }  // namespace pstrack
 
 #endif  // PSTRACK_STORAGE_DATABASE_URL_H_

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite from a clean checkout: installs what is missing,
-# builds the release and the ASan+UBSan presets, and runs every test in both.
+# starts a throwaway PostgreSQL, builds the release and the ASan+UBSan
+# presets, and runs every test in both (the integration suites on SQLite and
+# on PostgreSQL).
 # Exits non-zero if any build or test fails.
 #   tools/test.sh            both presets (what CI runs)
 #   tools/test.sh release    one preset only
@@ -13,12 +15,31 @@ bash tools/deps.sh
 # clone each time).
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
+# A throwaway PostgreSQL 15 cluster on a free loopback port for the
+# PostgreSQL runs of the integration suites; stopped and removed on exit.
+PGBIN=/usr/lib/postgresql/15/bin
+PGDIR=$(mktemp -d /tmp/pstrack-pg-XXXXXX)
+PGPORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi
+}
+stop_postgres() {
+  as_pg "$PGBIN/pg_ctl -D $PGDIR/data -m fast stop" >/dev/null 2>&1 || true
+  rm -rf "$PGDIR"
+}
+trap stop_postgres EXIT
+if [ "$(id -u)" -eq 0 ]; then chown postgres "$PGDIR"; fi
+as_pg "$PGBIN/initdb -D $PGDIR/data -A trust -U postgres" >/dev/null
+as_pg "$PGBIN/pg_ctl -D $PGDIR/data -l $PGDIR/log -o '-k $PGDIR -h 127.0.0.1 -p $PGPORT -c fsync=off' -w start" >/dev/null
+export PSTRACK_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:${PGPORT}/postgres"
+echo "=== pstrack: PostgreSQL for tests at 127.0.0.1:${PGPORT} ==="
+
 presets=("$@")
 if [ ${#presets[@]} -eq 0 ]; then presets=(release asan); fi
 
 for preset in "${presets[@]}"; do
   echo "=== pstrack: ${preset} build ==="
-  cmake --preset "$preset" >/dev/null
+  cmake --preset "$preset" -DPSTRACK_POSTGRES_TESTS=ON >/dev/null
   cmake --build --preset "$preset" -j "$(nproc)"
   echo "=== pstrack: ${preset} tests ==="
   # ASan: leak checking stays on; gRPC's global state is freed at exit.

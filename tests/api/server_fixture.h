@@ -13,7 +13,7 @@
 #include "pstrack/v1/filing.grpc.pb.h"
 #include "pstrack/v1/metrics.grpc.pb.h"
 #include "services/server/server.h"
-#include "tests/test_util.h"
+#include "tests/test_database.h"
 
 namespace pstrack::testing {
 
@@ -27,7 +27,7 @@ class ServerTest : public ::testing::Test {
   ServerOptions Options() {
     ServerOptions o;
     o.listen_address = "127.0.0.1:0";
-    o.database_url = "sqlite:" + dir_.File("pstrack.db");
+    o.database_url = TestDatabaseUrl(dir_, "pstrack.db");
     o.max_threads = 16;
     o.calendar_dir = std::string(PSTRACK_SOURCE_DIR) + "/data/calendar";
     o.methodology_dir = std::string(PSTRACK_SOURCE_DIR) + "/data/methodologies";

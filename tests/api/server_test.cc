@@ -66,7 +66,7 @@ TEST_F(PstrackServerTest, ConcurrentWritersAndReadersAllSucceed) {
 TEST_F(PstrackServerTest, SecondServerOnSamePortIsRefused) {
   ServerOptions o = Options();
   o.listen_address = server_->address();
-  o.database_url = "sqlite:" + dir_.File("other.db");
+  o.database_url = testing::TestDatabaseUrl(dir_, "other.db");
   auto second = PstrackServer::Start(o);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);

@@ -61,8 +61,17 @@ class Server:
         self.address = f"127.0.0.1:{self.port}"
         self.log_path = os.path.join(data_dir, f"server-{self.port}.log")
         self.log = open(self.log_path, "w")
+        db = []
+        if os.environ.get("PSTRACK_TEST_BACKEND") == "postgresql":
+            base = os.environ["PSTRACK_TEST_POSTGRES_URL"]  # a KeyError fails the run: never skip
+            name = "e2e_" + os.path.basename(os.path.dirname(data_dir)).replace("-", "_").lower()
+            if not os.path.exists(os.path.join(data_dir, "pg-created")):
+                subprocess.run(["psql", base, "-qc", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}"],
+                               check=True, capture_output=True)
+                open(os.path.join(data_dir, "pg-created"), "w").close()
+            db = [f"--db={base.rsplit('/', 1)[0]}/{name}"]
         self.proc = subprocess.Popen(
-            [ARGS.server_bin, f"--listen={self.address}", f"--data_dir={data_dir}",
+            [ARGS.server_bin, f"--listen={self.address}", f"--data_dir={data_dir}", *db,
              f"--calendar_dir={os.path.join(ARGS.source_dir, 'data/calendar')}",
              f"--methodology_dir={os.path.join(ARGS.source_dir, 'data/methodologies')}", *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)

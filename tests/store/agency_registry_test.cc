@@ -2,7 +2,7 @@
 #include "services/agencies/agency_registry.h"
 
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "tests/test_database.h"
 
 namespace pstrack {
 namespace {
@@ -13,7 +13,7 @@ using testing::TempDir;
 class AgencyRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = OpenStore("sqlite:" + dir_.File("r.db"));
+    auto store = OpenStore(testing::TestDatabaseUrl(dir_, "r.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     registry_ = std::make_unique<AgencyRegistry>(*store_);

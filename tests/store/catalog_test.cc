@@ -4,7 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "services/agencies/agency_registry.h"
-#include "tests/test_util.h"
+#include "tests/test_database.h"
 
 namespace pstrack {
 namespace {
@@ -16,7 +16,7 @@ using testing::TempDir;
 class CatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = OpenStore("sqlite:" + dir_.File("c.db"));
+    auto store = OpenStore(testing::TestDatabaseUrl(dir_, "c.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     AgencyRegistry registry(*store_);

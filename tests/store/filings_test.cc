@@ -8,7 +8,7 @@
 #include "gtest/gtest.h"
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
-#include "tests/test_util.h"
+#include "tests/test_database.h"
 
 namespace pstrack {
 namespace {
@@ -50,7 +50,7 @@ class FilingsTest : public ::testing::Test {
   void SetUp() override { Open(); }
 
   void Open() {
-    auto store = OpenStore("sqlite:" + dir_.File("f.db"));
+    auto store = OpenStore(testing::TestDatabaseUrl(dir_, "f.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     AgencyRegistry registry(*store_);
@@ -222,7 +222,7 @@ TEST_F(FilingsTest, AcknowledgedEventsSurviveReopen) {
   filings_.reset();
   store_->Close();
   store_.reset();
-  auto store = OpenStore("sqlite:" + dir_.File("f.db"));
+  auto store = OpenStore(testing::TestDatabaseUrl(dir_, "f.db"));
   ASSERT_TRUE(store.ok());
   store_ = std::move(*store);
   filings_ = std::make_unique<Filings>(*store_, Calendar());

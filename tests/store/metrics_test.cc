@@ -12,7 +12,7 @@
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
 #include "services/filings/filings.h"
-#include "tests/test_util.h"
+#include "tests/test_database.h"
 
 namespace pstrack {
 namespace {
@@ -42,7 +42,7 @@ class MetricsTest : public ::testing::Test {
                                                             BuiltinIndicatorIds());
     ASSERT_TRUE(methodologies.ok()) << methodologies.status();
     methodologies_ = std::make_shared<const MethodologyRegistry>(*std::move(methodologies));
-    auto store = OpenStore("sqlite:" + dir_.File("m.db"));
+    auto store = OpenStore(testing::TestDatabaseUrl(dir_, "m.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     filings_ = std::make_unique<Filings>(*store_, calendar_);
@@ -605,7 +605,7 @@ namespace {
 // procedure of 3 working days (appointment = receipt + 3 working days).
 TEST(MetricsGoldenTest, FourDossiersByHand) {
   TempDir dir;
-  auto store = OpenStore("sqlite:" + dir.File("g.db"));
+  auto store = OpenStore(testing::TestDatabaseUrl(dir, "g.db"));
   ASSERT_TRUE(store.ok());
   AgencyRegistry registry(**store);
   for (const Agency& a : {MakeAgency("VN", AgencyLevel::kNation, ""), MakeAgency("P1", AgencyLevel::kProvince, "VN"),

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
-#include "tests/test_util.h"
+#include "tests/test_database.h"
 
 namespace pstrack {
 namespace {
@@ -46,13 +46,13 @@ absl::Status InsertTree(Store& store) {
 
 TEST(SqlStoreTest, AppliesMigrationsAndReportsVersion) {
   TempDir dir;
-  auto store = OpenOrDie("sqlite:" + dir.File("a.db"));
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "a.db"));
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->backend(), "sqlite");
+  EXPECT_EQ(store->backend(), testing::TestingPostgres() ? "postgresql" : "sqlite");
   EXPECT_EQ(store->schema_version(), LatestSchemaVersion());
   // Reopening applies nothing twice.
   store->Close();
-  auto again = OpenOrDie("sqlite:" + dir.File("a.db"));
+  auto again = OpenOrDie(testing::TestDatabaseUrl(dir, "a.db"));
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(again->schema_version(), LatestSchemaVersion());
 }
@@ -90,7 +90,7 @@ TEST(SqlStoreTest, RejectsUnsupportedUrl) {
 
 TEST(SqlStoreTest, DataSurvivesReopen) {
   TempDir dir;
-  std::string url = "sqlite:" + dir.File("d.db");
+  std::string url = testing::TestDatabaseUrl(dir, "d.db");
   {
     auto store = OpenOrDie(url);
     ASSERT_TRUE(InsertTree(*store).ok());
@@ -111,7 +111,7 @@ TEST(SqlStoreTest, DataSurvivesReopen) {
 
 TEST(SqlStoreTest, SubtreeIsExactlyThePathRange) {
   TempDir dir;
-  auto store = OpenOrDie("sqlite:" + dir.File("r.db"));
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "r.db"));
   ASSERT_TRUE(InsertTree(*store).ok());
   ASSERT_TRUE(store->Read([](ReadTransaction& tx) -> absl::Status {
                 AgencyQuery q;
@@ -128,7 +128,7 @@ TEST(SqlStoreTest, SubtreeIsExactlyThePathRange) {
 
 TEST(SqlStoreTest, NameSearchTreatsLikeWildcardsLiterally) {
   TempDir dir;
-  auto store = OpenOrDie("sqlite:" + dir.File("w.db"));
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "w.db"));
   ASSERT_TRUE(store->Write([](WriteTransaction& tx) -> absl::Status {
                 Agency a = WithPath(MakeAgency("VN", AgencyLevel::kNation, "", "Việt Nam 100%"), "VN", 0);
                 return tx.InsertAgency(a);
@@ -147,7 +147,7 @@ TEST(SqlStoreTest, NameSearchTreatsLikeWildcardsLiterally) {
 
 TEST(SqlStoreTest, FailedWriteRollsBackEverything) {
   TempDir dir;
-  auto store = OpenOrDie("sqlite:" + dir.File("t.db"));
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "t.db"));
   absl::Status s = store->Write([](WriteTransaction& tx) -> absl::Status {
     absl::Status ins = tx.InsertAgency(WithPath(MakeAgency("VN", AgencyLevel::kNation, ""), "VN", 0));
     EXPECT_TRUE(ins.ok());
@@ -162,7 +162,7 @@ TEST(SqlStoreTest, FailedWriteRollsBackEverything) {
 
 TEST(SqlStoreTest, AtomicallyUndoesOnlyTheFailedPart) {
   TempDir dir;
-  auto store = OpenOrDie("sqlite:" + dir.File("s.db"));
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "s.db"));
   ASSERT_TRUE(store->Write([](WriteTransaction& tx) -> absl::Status {
                 EXPECT_TRUE(tx.Atomically([&] {
                                 return tx.InsertAgency(WithPath(MakeAgency("VN", AgencyLevel::kNation, ""), "VN", 0));
@@ -184,7 +184,7 @@ TEST(SqlStoreTest, AtomicallyUndoesOnlyTheFailedPart) {
 
 TEST(SqlStoreTest, ForeignKeysGuardTheTree) {
   TempDir dir;
-  auto store = OpenOrDie("sqlite:" + dir.File("fk.db"));
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "fk.db"));
   absl::Status s = store->Write([](WriteTransaction& tx) {
     return tx.InsertAgency(WithPath(MakeAgency("P01", AgencyLevel::kProvince, "NOPE"), "NOPE/P01", 1));
   });
@@ -193,7 +193,7 @@ TEST(SqlStoreTest, ForeignKeysGuardTheTree) {
 
 TEST(SqlStoreTest, MoveDescendantsRewritesPathsAndDepths) {
   TempDir dir;
-  auto store = OpenOrDie("sqlite:" + dir.File("m.db"));
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "m.db"));
   ASSERT_TRUE(InsertTree(*store).ok());
   ASSERT_TRUE(store->Write([](WriteTransaction& tx) {
                 return tx.MoveDescendants("VN/P22", "VN/P220/P22", 1);
@@ -212,7 +212,7 @@ TEST(SqlStoreTest, MoveDescendantsRewritesPathsAndDepths) {
 
 TEST(SqlStoreTest, ProcedureRoundTripsWithAgencies) {
   TempDir dir;
-  auto store = OpenOrDie("sqlite:" + dir.File("p.db"));
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "p.db"));
   ASSERT_TRUE(InsertTree(*store).ok());
   Procedure p = testing::MakeProcedure("1.001193", {AgencyLevel::kCommune, AgencyLevel::kDepartment});
   p.agency_codes = {"P22.STP", "P22_A"};
@@ -245,7 +245,7 @@ TEST(SqlStoreTest, ProcedureRoundTripsWithAgencies) {
 
 TEST(SqlStoreTest, ConcurrentReadersAndWritersStayConsistent) {
   TempDir dir;
-  auto store = OpenOrDie("sqlite:" + dir.File("c.db"));
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "c.db"));
   ASSERT_TRUE(InsertTree(*store).ok());
   constexpr int kWriters = 4, kPerWriter = 50;
   std::atomic<int> failures{0};
@@ -287,7 +287,7 @@ TEST(SqlStoreTest, ConcurrentReadersAndWritersStayConsistent) {
 
 TEST(SqlStoreTest, ClosedStoreAnswersUnavailable) {
   TempDir dir;
-  auto store = OpenOrDie("sqlite:" + dir.File("x.db"));
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "x.db"));
   store->Close();
   absl::Status s = store->Read([](ReadTransaction&) { return absl::OkStatus(); });
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);

@@ -727,6 +727,20 @@ class SqlTransaction : public WriteTransaction {
     return out;
   }
 
+  absl::Status LockKeys(const std::vector<std::string>& keys) override {
+    if (anonymous_ || keys.empty()) return absl::OkStatus();  // SQLite: one writer
+    for (size_t begin = 0; begin < keys.size(); begin += kMaxParamsPerStatement) {
+      size_t end = std::min(keys.size(), begin + kMaxParamsPerStatement);
+      DynamicQuery q;
+      q.sql = "SELECT COUNT(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM (VALUES ";
+      for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(keys[i]), ")");
+      absl::StrAppend(&q.sql, ") AS v(k) ORDER BY h) AS ordered");
+      long long n = 0;
+      PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](soci::statement& st) { st.exchange(soci::into(n)); }, [] {}));
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) override {
     std::string name = absl::StrCat("sp", ++savepoints_);
     PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << "SAVEPOINT " + name; }));

@@ -202,6 +202,12 @@ class WriteTransaction : public ReadTransaction {
   virtual absl::Status ClearAggregates() = 0;
   virtual absl::Status PutExternalInput(const ExternalInputRow& row) = 0;
 
+  // Serialises writers of the same keys (dossier codes) across server
+  // processes until the transaction ends: PostgreSQL transaction-scoped
+  // advisory locks, taken in a fixed order so two replicas cannot deadlock.
+  // SQLite has a single writer already: a no-op there.
+  virtual absl::Status LockKeys(const std::vector<std::string>& keys) = 0;
+
   // Runs `fn` so that if it fails, everything it wrote is undone while the
   // rest of the transaction stays (a savepoint). Lets a batch keep its good
   // items and drop its bad ones without half-written items.

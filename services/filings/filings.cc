@@ -3,6 +3,7 @@
 #include "services/agencies/agency_registry.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -154,6 +155,13 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
 
   const absl::Time now = NowForStorage();
   absl::Status batch = store_.Write([&](WriteTransaction& tx) -> absl::Status {
+    // Another server process may be writing the same dossiers: wait for it
+    // before reading anything (each later statement sees its commit).
+    std::set<std::string> touched;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (open[i]) touched.insert(events[i].dossier_code);
+    }
+    PSTRACK_RETURN_IF_ERROR(tx.LockKeys(std::vector<std::string>(touched.begin(), touched.end())));
     // Ids already stored: the same content is a duplicate, other content a conflict.
     std::vector<std::string> ids;
     for (size_t i = 0; i < events.size(); ++i) {

@@ -305,6 +305,7 @@ class FailingStore : public Store {
       return tx_.ListExternalInputs(a, i);
     }
     absl::Status PutExternalInput(const ExternalInputRow& r) override { return tx_.PutExternalInput(r); }
+    absl::Status LockKeys(const std::vector<std::string>& k) override { return tx_.LockKeys(k); }
     absl::Status InsertAgency(const Agency& a) override { return tx_.InsertAgency(a); }
     absl::Status UpdateAgency(const Agency& a) override { return tx_.UpdateAgency(a); }
     absl::Status MoveDescendants(absl::string_view o, absl::string_view n, int d) override {

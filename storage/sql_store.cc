@@ -1102,6 +1102,9 @@ class SqlStore : public Store {
     const int latest = migrations.back().version;
     std::string text_key = url_.backend == Backend::kPostgresql ? "TEXT COLLATE \"C\"" : "TEXT";
     try {
+      // Several replicas may start at once on one PostgreSQL database: one
+      // migrates, the others wait and then find nothing to do.
+      if (url_.backend == Backend::kPostgresql) *writer_ << "SELECT pg_advisory_lock(766766)";
       *writer_ << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                   "description TEXT NOT NULL, applied_time_us BIGINT NOT NULL)";
       int current = 0;
@@ -1135,6 +1138,7 @@ class SqlStore : public Store {
         LogInfo("applied schema migration ", m.version, ": ", m.description);
       }
       schema_version_ = latest;
+      if (url_.backend == Backend::kPostgresql) *writer_ << "SELECT pg_advisory_unlock(766766)";
     } catch (const std::exception& e) {
       return DatabaseError(e);
     }

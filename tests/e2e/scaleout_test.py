@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Scale-out test: PostgreSQL (started by tools/test.sh), two pstrack-server
+replicas and nginx as gRPC load balancer, all on loopback. Four concurrent
+clients send overlapping event sets with duplicates through nginx; afterwards
+every event is stored exactly once, both replicas served traffic, the
+aggregates match a rebuild from the events, and the indicators equal a
+recomputation from what was sent. Prints 'N passed, N failed'."""
+
+import argparse
+import calendar
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+import grpc
+from grpc_tools import protoc
+
+ARGS = None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gen_stubs(out):
+    os.makedirs(out, exist_ok=True)
+    src = os.path.abspath(os.path.join(ARGS.source_dir, "proto"))
+    local = os.path.join(out, "src", "health")
+    os.makedirs(local, exist_ok=True)
+    shutil.copy("/usr/share/grpc-proto/grpc/health/v1/health.proto", os.path.join(local, "health.proto"))
+    for f, root in [(os.path.join(src, "pstrack/v1", n), src) for n in
+                    ("common.proto", "agency.proto", "catalog.proto", "filing.proto", "metrics.proto")] + \
+                   [(os.path.join(local, "health.proto"), os.path.join(out, "src"))]:
+        if protoc.main(["protoc", f"-I{root}", "-I/usr/include", f"--python_out={out}", f"--grpc_python_out={out}", f]):
+            raise RuntimeError(f"protoc failed on {f}")
+    sys.path.insert(0, out)
+
+
+def wait_serving(address, proc, log, timeout=30):
+    from health import health_pb2, health_pb2_grpc
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("process exited early:\n" + open(log).read())
+        try:
+            with grpc.insecure_channel(address) as ch:
+                if health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
+                    return
+        except grpc.RpcError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{address} did not become SERVING:\n" + open(log).read())
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--server-bin", required=True)
+    p.add_argument("--cli-bin", required=True)
+    p.add_argument("--source-dir", required=True)
+    ARGS = p.parse_args()
+    base = os.environ["PSTRACK_TEST_POSTGRES_URL"]  # a KeyError fails the run: never skip
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    work = tempfile.mkdtemp(prefix="pstrack-scaleout-")
+    procs = []
+    passed = failed = 0
+    try:
+        gen_stubs(os.path.join(work, "gen"))
+        from pstrack.v1 import filing_pb2, filing_pb2_grpc, metrics_pb2, metrics_pb2_grpc, common_pb2
+        db = "scaleout_" + os.path.basename(work).split("-")[-1].lower()
+        subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {db}"], check=True, capture_output=True)
+        db_url = base.rsplit("/", 1)[0] + "/" + db
+        ref = ",".join(os.path.join(ARGS.source_dir, f) for f in
+                       ("data/agencies/vn_provinces.csv", "data/sample/agencies_quang_ninh.csv"))
+        replicas = []
+        for i in range(2):
+            port = free_port()
+            log = os.path.join(work, f"replica{i}.log")
+            proc = subprocess.Popen(
+                [ARGS.server_bin, f"--listen=127.0.0.1:{port}", f"--db={db_url}",
+                 f"--calendar_dir={ARGS.source_dir}/data/calendar",
+                 f"--methodology_dir={ARGS.source_dir}/data/methodologies",
+                 f"--agencies={ref}", f"--procedures={ARGS.source_dir}/data/sample/procedures.csv"],
+                stdout=open(log, "w"), stderr=subprocess.STDOUT)
+            procs.append(proc)
+            replicas.append(f"127.0.0.1:{port}")
+            wait_serving(replicas[-1], proc, log)
+        lb_port = free_port()
+        os.makedirs(os.path.join(work, "nginx", "logs"))
+        conf = os.path.join(work, "nginx", "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+worker_processes 1;
+daemon off;
+pid {work}/nginx/nginx.pid;
+error_log {work}/nginx/logs/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+  log_format combined_upstream '$upstream_addr $status';
+  access_log {work}/nginx/logs/access.log combined_upstream;
+  client_body_temp_path {work}/nginx/body;
+  proxy_temp_path {work}/nginx/proxy;
+  fastcgi_temp_path {work}/nginx/fastcgi;
+  uwsgi_temp_path {work}/nginx/uwsgi;
+  scgi_temp_path {work}/nginx/scgi;
+  upstream pstrack {{ server {replicas[0]}; server {replicas[1]}; }}
+  server {{
+    listen 127.0.0.1:{lb_port} http2;
+    client_max_body_size 64m;
+    location / {{ grpc_pass grpc://pstrack; }}
+  }}
+}}
+""")
+        nlog = os.path.join(work, "nginx", "logs", "stdout.log")
+        nproc = subprocess.Popen([nginx, "-p", os.path.join(work, "nginx"), "-c", conf],
+                                 stdout=open(nlog, "w"), stderr=subprocess.STDOUT)
+        procs.append(nproc)
+        lb = f"127.0.0.1:{lb_port}"
+        wait_serving(lb, nproc, nlog)
+
+        # The dossiers: 300 at wards of Quảng Ninh, procedure 1.000689 (3 working
+        # days), received on working days of June 2025 at 09:00, resolved one day
+        # later (early) or 30 days later (late); a third online.
+        rng = random.Random(20251126)
+        wards = ["P22.HALONG", "P22.BAICHAY", "P22.CAMPHA", "P22.UONGBI"]
+        days = [d for d in range(2, 28) if (d - 2) % 7 < 5]  # Mon 2 June 2025 ...
+        events, expected = [], {"received": 0, "online": 0, "early": 0, "late": 0}
+        for n in range(300):
+            day = days[n % len(days)]
+            ward = wards[n % len(wards)]
+            code = f"{ward}-2506{day:02d}-{n:04d}"
+            online = n % 3 == 0
+            late = n % 10 == 0
+            expected["received"] += 1
+            expected["online"] += online
+            expected["late" if late else "early"] += 1
+            received = filing_pb2.FilingEvent(event_id=f"{code}/r", dossier_code=code, agency_code=ward,
+                                              procedure_code="1.000689")
+            received.occurred_at.FromJsonString(f"2025-06-{day:02d}T02:00:00Z")
+            received.received.channel = filing_pb2.CHANNEL_ONLINE if online else filing_pb2.CHANNEL_IN_PERSON
+            resolved = filing_pb2.FilingEvent(event_id=f"{code}/x", dossier_code=code, agency_code=ward)
+            finish = calendar.timegm(time.strptime(f"2025-06-{day:02d}", "%Y-%m-%d")) + (30 if late else 1) * 86400
+            resolved.occurred_at.FromSeconds(int(finish) + 3 * 3600)
+            resolved.resolved.electronic_result = True
+            events += [received, resolved]
+        errors = []
+
+        def client(k):
+            try:
+                mine = [e for i, e in enumerate(events) if i % 4 == k or rng.random() < 0.4]
+                mine += rng.sample(mine, len(mine) // 5)  # duplicates
+                random.Random(k).shuffle(mine)
+                with grpc.insecure_channel(lb) as ch:
+                    stub = filing_pb2_grpc.FilingServiceStub(ch)
+                    for b in range(0, len(mine), 20):
+                        req = filing_pb2.RecordEventsRequest(events=mine[b:b + 20])
+                        for attempt in range(5):
+                            try:
+                                resp = stub.RecordEvents(req, timeout=30)
+                                break
+                            except grpc.RpcError as e:
+                                if e.code() != grpc.StatusCode.UNAVAILABLE or attempt == 4:
+                                    raise
+                                time.sleep(0.2)
+                        bad = [r for r in resp.results if r.outcome == common_pb2.ItemResult.OUTCOME_REJECTED]
+                        # A batch that lost a race is retried whole (idempotent).
+                        if any(r.code == grpc.StatusCode.UNAVAILABLE.value[0] for r in bad):
+                            resp = stub.RecordEvents(req, timeout=30)
+                            bad = [r for r in resp.results if r.outcome == common_pb2.ItemResult.OUTCOME_REJECTED]
+                        if bad:
+                            errors.append(f"client {k}: {bad[0].key}: {bad[0].message}")
+            except Exception as e:  # noqa: BLE001
+                errors.append(f"client {k}: {e!r}")
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+        def check(name, ok, detail=""):
+            nonlocal passed, failed
+            if ok:
+                passed += 1
+                print(f"[ OK ] {name}")
+            else:
+                failed += 1
+                print(f"[FAIL] {name}: {detail}")
+
+        check("every client batch was accepted", not errors, "; ".join(errors[:5]))
+        stored = subprocess.run(["psql", db_url, "-Atc", "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM filing_events"],
+                                check=True, capture_output=True, text=True).stdout.strip()
+        check("every event stored exactly once", stored == f"{len(events)}|{len(events)}", stored)
+        upstreams = {line.split()[0] for line in open(os.path.join(work, "nginx", "logs", "access.log")) if line.strip()}
+        check("both replicas served traffic", len(upstreams) >= 2, str(upstreams))
+        with grpc.insecure_channel(lb) as ch:
+            metrics = metrics_pb2_grpc.MetricsServiceStub(ch)
+            req = metrics_pb2.GetIndicatorsRequest(
+                scope=metrics_pb2.Scope(agency_code="P22"), period=metrics_pb2.Period(label="2025"),
+                indicator_ids=["received", "online_submission_rate", "on_time_rate", "late_rate"])
+            values = {v.indicator_id: v for v in metrics.GetIndicators(req, timeout=30).values}
+            got = (values["received"].numerator, values["online_submission_rate"].numerator,
+                   values["on_time_rate"].numerator, values["on_time_rate"].denominator, values["late_rate"].numerator)
+            want = (expected["received"], expected["online"], expected["early"], expected["received"], expected["late"])
+            check("indicators equal the recomputation from the events sent", got == want, f"got {got}, want {want}")
+            rebuilt = metrics.RebuildAggregates(metrics_pb2.RebuildAggregatesRequest(), timeout=120)
+            check("aggregates equal a rebuild from the raw events", rebuilt.rows_differing == 0 and rebuilt.dossiers == 300,
+                  str(rebuilt))
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+        failed += 1
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM if proc.args[0] != nginx else signal.SIGQUIT)
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

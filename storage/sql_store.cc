@@ -533,26 +533,35 @@ class SqlTransaction : public WriteTransaction {
     return absl::OkStatus();
   }
 
-  absl::Status PutDossier(const DossierRow& r) override {
-    DynamicQuery q;
-    auto opt = [&](const std::optional<int64_t>& v) { return v ? q.BindInt64(*v) : std::string("NULL"); };
-    auto text = [&](const std::string& v) { return v.empty() ? std::string("NULL") : q.Bind(v); };
-    q.sql = absl::StrCat(
-        "INSERT INTO dossiers (code, agency_code, agency_path, procedure_code, status, channel, received_us, "
-        "received_day, due_us, finish_us, finish_day, wait_since_us, event_count, updated_us, portal_due_us) VALUES (",
-        q.Bind(r.code), ", ", q.Bind(r.agency_code), ", ", q.Bind(r.agency_path), ", ", text(r.procedure_code), ", ",
-        q.Bind(r.status), ", ", q.Bind(r.channel), ", ", opt(r.received_us), ", ", text(r.received_day), ", ",
-        opt(r.due_us), ", ", opt(r.finish_us), ", ", text(r.finish_day), ", ", opt(r.wait_since_us), ", ",
-        q.Bind(r.event_count), ", ", q.BindInt64(r.updated_us), ", ", opt(r.portal_due_us), ")");
-    absl::StrAppend(&q.sql,
-                    " ON CONFLICT (code) DO UPDATE SET agency_code = excluded.agency_code, "
-                    "agency_path = excluded.agency_path, procedure_code = excluded.procedure_code, "
-                    "status = excluded.status, channel = excluded.channel, received_us = excluded.received_us, "
-                    "received_day = excluded.received_day, due_us = excluded.due_us, finish_us = excluded.finish_us, "
-                    "finish_day = excluded.finish_day, wait_since_us = excluded.wait_since_us, "
-                    "event_count = excluded.event_count, updated_us = excluded.updated_us, "
-                    "portal_due_us = excluded.portal_due_us");
-    return Execute(q);
+  absl::Status PutDossiers(const std::vector<DossierRow>& rows) override {
+    constexpr size_t kColumns = 15;
+    for (size_t begin = 0; begin < rows.size(); begin += kMaxParamsPerStatement / kColumns) {
+      size_t end = std::min(rows.size(), begin + kMaxParamsPerStatement / kColumns);
+      DynamicQuery q;
+      auto opt = [&](const std::optional<int64_t>& v) { return v ? q.BindInt64(*v) : std::string("NULL"); };
+      auto text = [&](const std::string& v) { return v.empty() ? std::string("NULL") : q.Bind(v); };
+      q.sql =
+          "INSERT INTO dossiers (code, agency_code, agency_path, procedure_code, status, channel, received_us, "
+          "received_day, due_us, finish_us, finish_day, wait_since_us, event_count, updated_us, portal_due_us) VALUES ";
+      for (size_t i = begin; i < end; ++i) {
+        const DossierRow& r = rows[i];
+        absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(r.code), ", ", q.Bind(r.agency_code), ", ",
+                        q.Bind(r.agency_path), ", ", text(r.procedure_code), ", ", q.Bind(r.status), ", ",
+                        q.Bind(r.channel), ", ", opt(r.received_us), ", ", text(r.received_day), ", ", opt(r.due_us),
+                        ", ", opt(r.finish_us), ", ", text(r.finish_day), ", ", opt(r.wait_since_us), ", ",
+                        q.Bind(r.event_count), ", ", q.BindInt64(r.updated_us), ", ", opt(r.portal_due_us), ")");
+      }
+      absl::StrAppend(&q.sql,
+                      " ON CONFLICT (code) DO UPDATE SET agency_code = excluded.agency_code, "
+                      "agency_path = excluded.agency_path, procedure_code = excluded.procedure_code, "
+                      "status = excluded.status, channel = excluded.channel, received_us = excluded.received_us, "
+                      "received_day = excluded.received_day, due_us = excluded.due_us, finish_us = excluded.finish_us, "
+                      "finish_day = excluded.finish_day, wait_since_us = excluded.wait_since_us, "
+                      "event_count = excluded.event_count, updated_us = excluded.updated_us, "
+                      "portal_due_us = excluded.portal_due_us");
+      PSTRACK_RETURN_IF_ERROR(Execute(q));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) override {

@@ -194,8 +194,8 @@ class WriteTransaction : public ReadTransaction {
   virtual absl::Status PutProcedure(const Procedure& procedure) = 0;
   // Appends events (ids not yet stored), in multi-row statements.
   virtual absl::Status InsertEvents(const std::vector<StoredEvent>& events) = 0;
-  // Inserts or replaces a dossier's index row.
-  virtual absl::Status PutDossier(const DossierRow& row) = 0;
+  // Inserts or replaces dossiers' index rows, in multi-row statements.
+  virtual absl::Status PutDossiers(const std::vector<DossierRow>& rows) = 0;
   // Adds each row's counts to the stored bucket (creating it), in
   // multi-row statements. Negative counts retract.
   virtual absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) = 0;

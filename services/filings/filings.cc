@@ -209,7 +209,12 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
     PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored_events, tx.LoadDossierEvents(codes));
     PSTRACK_ASSIGN_OR_RETURN(auto stored, DecodeByDossier(stored_events));
 
+    // Everything is validated in memory first, then written in a few
+    // multi-row statements for the whole batch.
     AggregateDeltas deltas;
+    std::vector<StoredEvent> new_events;
+    std::vector<DossierRow> dossier_rows;
+    std::vector<size_t> applied;
     for (auto& [code, indices] : by_dossier) {
       std::vector<FilingEvent> current = stored[code];
       const std::vector<FilingEvent> before = current;
@@ -251,14 +256,9 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
       }
       if (accepted.empty()) continue;
       PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups.FindAgency(current.front().agency_code));
-      std::vector<StoredEvent> rows;
-      for (size_t i : accepted) rows.push_back(ToStored(events[i], now));
-      absl::Status written = tx.Atomically([&]() -> absl::Status {
-        PSTRACK_RETURN_IF_ERROR(tx.InsertEvents(rows));
-        return tx.PutDossier(ToDossierRow(*state, agency->path, now));
-      });
-      if (!written.ok()) return written;
-      for (size_t i : accepted) decide(i, WriteOutcome::kApplied);
+      for (size_t i : accepted) new_events.push_back(ToStored(events[i], now));
+      dossier_rows.push_back(ToDossierRow(*state, agency->path, now));
+      applied.insert(applied.end(), accepted.begin(), accepted.end());
       // The dossier's old contribution out, the new one in.
       PSTRACK_ASSIGN_OR_RETURN(const Procedure* final_procedure, ProcedureOf(current, lookups));
       if (!before.empty()) {
@@ -269,7 +269,11 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
       AccumulateDossier(*state, final_procedure, agency->path, +1, &deltas);
       result.dossiers[code] = *std::move(state);
     }
-    return tx.AddAggregates(NonZeroRows(deltas));
+    PSTRACK_RETURN_IF_ERROR(tx.InsertEvents(new_events));
+    PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(dossier_rows));
+    PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(deltas)));
+    for (size_t i : applied) decide(i, WriteOutcome::kApplied);
+    return absl::OkStatus();
   });
   if (!batch.ok()) {
     for (auto& o : out) {

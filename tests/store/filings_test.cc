@@ -6,6 +6,7 @@
 #include <random>
 
 #include "gtest/gtest.h"
+#include "services/common/status.h"
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
 #include "tests/test_database.h"
@@ -313,9 +314,18 @@ class FailingStore : public Store {
     }
     absl::Status PutProcedure(const Procedure& p) override { return tx_.PutProcedure(p); }
     absl::Status InsertEvents(const std::vector<StoredEvent>& e) override { return tx_.InsertEvents(e); }
-    absl::Status PutDossier(const DossierRow& r) override {
-      if (r.code == poison_) return absl::UnavailableError("disk full (injected)");
-      return tx_.PutDossier(r);
+    absl::Status PutDossiers(const std::vector<DossierRow>& rows) override {
+      // Write the rows before the poisoned one, then fail: the transaction
+      // must undo them.
+      std::vector<DossierRow> before;
+      for (const auto& r : rows) {
+        if (r.code == poison_) {
+          PSTRACK_RETURN_IF_ERROR(tx_.PutDossiers(before));
+          return absl::UnavailableError("disk full (injected)");
+        }
+        before.push_back(r);
+      }
+      return tx_.PutDossiers(rows);
     }
     absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) override { return tx_.Atomically(fn); }
 

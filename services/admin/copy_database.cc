@@ -1,0 +1,110 @@
+#include "services/admin/copy_database.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "services/agencies/agency_registry.h"
+#include "services/catalog/catalog.h"
+#include "services/common/status.h"
+#include "services/filings/filings.h"
+
+namespace pstrack {
+namespace {
+
+absl::Status FirstRejection(const std::vector<ItemOutcome>& outcomes, absl::string_view what) {
+  for (const auto& o : outcomes) {
+    if (o.outcome == WriteOutcome::kRejected) {
+      return absl::Status(o.status.code(), absl::StrCat(what, " '", o.key, "' was not copied: ", o.status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<CopyReport> CopyDatabase(Store& from, Store& to, std::shared_ptr<const WorkingCalendar> calendar,
+                                        const std::function<void(int64_t)>& progress) {
+  CopyReport report;
+  PSTRACK_RETURN_IF_ERROR(to.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(int64_t agencies, tx.CountAgencies());
+    PSTRACK_ASSIGN_OR_RETURN(int64_t events, tx.CountEvents());
+    if (agencies > 0 || events > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("to: the target database is not empty (", agencies, " agencies, ", events,
+                       " events); copy into a new, empty database"));
+    }
+    return absl::OkStatus();
+  }));
+  // Reference data.
+  std::vector<AgencyImportItem> agencies;
+  std::vector<ProcedureImportItem> procedures;
+  std::vector<ExternalInputRow> inputs;
+  PSTRACK_RETURN_IF_ERROR(from.Read([&](ReadTransaction& tx) -> absl::Status {
+    AgencyQuery aq;
+    aq.limit = 100000000;
+    PSTRACK_ASSIGN_OR_RETURN(auto all_agencies, tx.ListAgencies(aq));
+    for (auto& a : all_agencies) agencies.push_back({std::move(a), 0});
+    ProcedureQuery pq;
+    pq.limit = 100000000;
+    PSTRACK_ASSIGN_OR_RETURN(auto all_procedures, tx.ListProcedures(pq));
+    for (auto& p : all_procedures) procedures.push_back({std::move(p), 0});
+    PSTRACK_ASSIGN_OR_RETURN(inputs, tx.ListExternalInputs("", ""));
+    return absl::OkStatus();
+  }));
+  AgencyRegistry registry(to);
+  for (size_t begin = 0; begin < agencies.size(); begin += kMaxBatchItems) {
+    // Parents and successors first: the listing is in path order, and each
+    // batch orders its own dependencies.
+    std::vector<AgencyImportItem> batch(agencies.begin() + begin,
+                                        agencies.begin() + std::min(agencies.size(), begin + kMaxBatchItems));
+    PSTRACK_RETURN_IF_ERROR(FirstRejection(registry.Import(batch), "agency"));
+  }
+  report.agencies = static_cast<int64_t>(agencies.size());
+  Catalog catalog(to);
+  for (size_t begin = 0; begin < procedures.size(); begin += kMaxBatchItems) {
+    std::vector<ProcedureImportItem> batch(procedures.begin() + begin,
+                                           procedures.begin() + std::min(procedures.size(), begin + kMaxBatchItems));
+    PSTRACK_RETURN_IF_ERROR(FirstRejection(catalog.Import(batch), "procedure"));
+  }
+  report.procedures = static_cast<int64_t>(procedures.size());
+  PSTRACK_RETURN_IF_ERROR(to.Write([&](WriteTransaction& tx) -> absl::Status {
+    for (const auto& in : inputs) PSTRACK_RETURN_IF_ERROR(tx.PutExternalInput(in));
+    return absl::OkStatus();
+  }));
+  report.external_inputs = static_cast<int64_t>(inputs.size());
+  // Dossier events, a page of dossiers at a time (all events of a dossier
+  // travel together), re-ingested so the target derives its own state.
+  Filings filings(to, calendar);
+  DossierQuery q;
+  q.limit = 1000;
+  while (true) {
+    std::vector<FilingEvent> events;
+    size_t page = 0;
+    PSTRACK_RETURN_IF_ERROR(from.Read([&](ReadTransaction& tx) -> absl::Status {
+      PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.ListDossiers(q));
+      page = rows.size();
+      if (rows.empty()) return absl::OkStatus();
+      std::vector<std::string> codes;
+      for (const auto& r : rows) codes.push_back(r.code);
+      q.after_code = rows.back().code;
+      PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents(codes));
+      for (const auto& s : stored) {
+        PSTRACK_ASSIGN_OR_RETURN(FilingEvent e, DecodeEvent(s.content));
+        events.push_back(std::move(e));
+      }
+      return absl::OkStatus();
+    }));
+    if (page == 0) break;
+    for (size_t begin = 0; begin < events.size(); begin += kMaxBatchItems) {
+      std::vector<FilingEvent> batch(events.begin() + begin,
+                                     events.begin() + std::min(events.size(), begin + kMaxBatchItems));
+      PSTRACK_RETURN_IF_ERROR(FirstRejection(filings.Record(batch).outcomes, "event"));
+    }
+    report.dossiers += static_cast<int64_t>(page);
+    report.events += static_cast<int64_t>(events.size());
+    if (progress) progress(report.events);
+  }
+  return report;
+}
+
+}  // namespace pstrack

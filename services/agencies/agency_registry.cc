@@ -166,6 +166,7 @@ absl::StatusOr<AgencyRegistry::Written> AgencyRegistry::ReplaceIn(WriteTransacti
   PSTRACK_RETURN_IF_ERROR(tx.UpdateAgency(a));
   if (a.path != existing.path) {
     PSTRACK_RETURN_IF_ERROR(tx.MoveDescendants(existing.path, a.path, a.depth - existing.depth));
+    if (on_move_) PSTRACK_RETURN_IF_ERROR(on_move_(tx, existing.path, a.path));
   }
   return Written{a, true};
 }

@@ -6,6 +6,7 @@
 #ifndef PSTRACK_SERVICES_AGENCIES_AGENCY_REGISTRY_H_
 #define PSTRACK_SERVICES_AGENCIES_AGENCY_REGISTRY_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,9 +50,15 @@ struct SuccessorResolution {
 // malformed, NOT_FOUND if no agency has it; both name `field`.
 absl::StatusOr<Agency> RequireAgency(ReadTransaction& tx, absl::string_view code, absl::string_view field);
 
+// Called inside the write transaction that moved the subtree at `old_path`
+// to `new_path`, to bring data derived with the old paths in step.
+using SubtreeMovedHook =
+    std::function<absl::Status(WriteTransaction& tx, absl::string_view old_path, absl::string_view new_path)>;
+
 class AgencyRegistry {
  public:
-  explicit AgencyRegistry(Store& store) : store_(store) {}
+  explicit AgencyRegistry(Store& store, SubtreeMovedHook on_move = nullptr)
+      : store_(store), on_move_(std::move(on_move)) {}
 
   // Idempotent by code: identical content returns the stored agency.
   absl::StatusOr<Agency> Create(const Agency& agency);
@@ -72,6 +79,7 @@ class AgencyRegistry {
   absl::StatusOr<Written> ReplaceIn(WriteTransaction& tx, const Agency& existing, Agency updated);
 
   Store& store_;
+  SubtreeMovedHook on_move_;
 };
 
 }  // namespace pstrack

@@ -47,6 +47,7 @@ absl::StatusOr<UpsertResult> Catalog::UpsertIn(WriteTransaction& tx, Procedure p
   p.create_time = existing ? existing->create_time : now;
   p.update_time = now;
   PSTRACK_RETURN_IF_ERROR(tx.PutProcedure(p));
+  if (existing && on_change_) PSTRACK_RETURN_IF_ERROR(on_change_(tx, *existing, p));
   return UpsertResult{std::move(p), false};
 }
 

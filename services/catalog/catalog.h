@@ -4,6 +4,7 @@
 #ifndef PSTRACK_SERVICES_CATALOG_CATALOG_H_
 #define PSTRACK_SERVICES_CATALOG_CATALOG_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,9 +44,15 @@ struct UpsertResult {
   bool unchanged = false;
 };
 
+// Called inside the write transaction of a procedure change, to bring data
+// derived with the old procedure (dossier due dates, aggregates) in step.
+using ProcedureChangedHook =
+    std::function<absl::Status(WriteTransaction& tx, const Procedure& before, const Procedure& after)>;
+
 class Catalog {
  public:
-  explicit Catalog(Store& store) : store_(store) {}
+  explicit Catalog(Store& store, ProcedureChangedHook on_change = nullptr)
+      : store_(store), on_change_(std::move(on_change)) {}
 
   absl::StatusOr<UpsertResult> Upsert(Procedure procedure, int64_t expected_revision = 0);
   absl::StatusOr<Procedure> Get(absl::string_view code);
@@ -56,6 +63,7 @@ class Catalog {
   absl::StatusOr<UpsertResult> UpsertIn(WriteTransaction& tx, Procedure procedure, int64_t expected_revision);
 
   Store& store_;
+  ProcedureChangedHook on_change_;
 };
 
 }  // namespace pstrack

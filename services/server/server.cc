@@ -19,6 +19,7 @@
 #include "services/api/filing_service.h"
 #include "services/calendar/working_calendar.h"
 #include "services/filings/filings.h"
+#include "services/filings/rederive.h"
 #include "services/api/metrics_service.h"
 #include "services/common/change_feed.h"
 #include "services/metrics/metrics.h"
@@ -61,8 +62,23 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 }  // namespace
 
+ProcedureChangedHook ProcedureHook(std::shared_ptr<const WorkingCalendar> calendar) {
+  if (!calendar) return nullptr;
+  return [calendar](WriteTransaction& tx, const Procedure& before, const Procedure& after) {
+    return RederiveProcedure(tx, *calendar, before, after);
+  };
+}
+
+SubtreeMovedHook MoveHook(std::shared_ptr<const WorkingCalendar> calendar) {
+  if (!calendar) return nullptr;
+  return [calendar](WriteTransaction& tx, absl::string_view old_path, absl::string_view new_path) {
+    return RederiveMovedSubtree(tx, *calendar, old_path, new_path);
+  };
+}
+
 absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::string>& agency_files,
-                                      const std::vector<std::string>& procedure_files) {
+                                      const std::vector<std::string>& procedure_files,
+                                      std::shared_ptr<const WorkingCalendar> calendar) {
   int rejected = 0;
   auto report = [&](const std::string& file, const std::vector<ItemOutcome>& outcomes) {
     BatchCounts c = CountOutcomes(outcomes);
@@ -74,7 +90,7 @@ absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::strin
     LogInfo("loaded ", file, ": ", c.applied, " applied, ", c.unchanged, " unchanged, ", c.rejected, " rejected");
     rejected += c.rejected;
   };
-  AgencyRegistry registry(store);
+  AgencyRegistry registry(store, MoveHook(calendar));
   for (const std::string& file : agency_files) {
     PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
     auto rows = ParseAgencyCsv(text);
@@ -90,7 +106,7 @@ absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::strin
     }
     report(file, registry.Import(items));
   }
-  Catalog catalog(store);
+  Catalog catalog(store, ProcedureHook(calendar));
   for (const std::string& file : procedure_files) {
     PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
     auto rows = ParseProcedureCsv(text);
@@ -125,11 +141,12 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   PSTRACK_ASSIGN_OR_RETURN(impl->store, OpenStore(options.database_url, options.store));
   LogInfo("database ", impl->store->backend(), " at schema version ", impl->store->schema_version());
   PSTRACK_ASSIGN_OR_RETURN(int rejected,
-                           LoadReferenceData(*impl->store, options.agency_files, options.procedure_files));
+                           LoadReferenceData(*impl->store, options.agency_files, options.procedure_files,
+                                             impl->calendar));
   if (rejected > 0) LogWarning(rejected, " reference-data rows were rejected (see above)");
 
-  impl->agencies = std::make_unique<AgencyRegistry>(*impl->store);
-  impl->catalog = std::make_unique<Catalog>(*impl->store);
+  impl->agencies = std::make_unique<AgencyRegistry>(*impl->store, MoveHook(impl->calendar));
+  impl->catalog = std::make_unique<Catalog>(*impl->store, ProcedureHook(impl->calendar));
   impl->agency_service = std::make_unique<AgencyServiceImpl>(*impl->agencies);
   impl->catalog_service = std::make_unique<CatalogServiceImpl>(*impl->catalog);
   impl->filings = std::make_unique<Filings>(*impl->store, impl->calendar, &impl->changes);

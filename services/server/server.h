@@ -12,6 +12,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/agencies/agency_registry.h"
+#include "services/calendar/working_calendar.h"
+#include "services/catalog/catalog.h"
 #include "storage/store.h"
 
 namespace pstrack {
@@ -62,11 +65,17 @@ class PstrackServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Loads reference-data CSV files through the registries; logs a line per
-// rejected row. Returns the number of rejected rows, or an error if a file
-// cannot be read at all.
+// Loads reference-data CSV files through the registries (keeping derived
+// data in step with `calendar`, when given); logs a line per rejected row.
+// Returns the number of rejected rows, or an error if a file cannot be read.
 absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::string>& agency_files,
-                                      const std::vector<std::string>& procedure_files);
+                                      const std::vector<std::string>& procedure_files,
+                                      std::shared_ptr<const WorkingCalendar> calendar = nullptr);
+
+// The hooks that keep dossier rows and aggregates in step with catalog
+// changes and agency moves (services/filings/rederive.h).
+ProcedureChangedHook ProcedureHook(std::shared_ptr<const WorkingCalendar> calendar);
+SubtreeMovedHook MoveHook(std::shared_ptr<const WorkingCalendar> calendar);
 
 }  // namespace pstrack
 

@@ -12,6 +12,7 @@
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
 #include "services/filings/filings.h"
+#include "services/filings/rederive.h"
 #include "tests/test_database.h"
 
 namespace pstrack {
@@ -567,6 +568,52 @@ TEST_F(MetricsTest, RebuildFromEventsMatchesTheIncrementalAggregates) {
   EXPECT_EQ(metrics_->RebuildAggregates(false)->rows_differing, 1);
   EXPECT_TRUE(metrics_->RebuildAggregates(true)->repaired);
   EXPECT_EQ(metrics_->RebuildAggregates(false)->rows_differing, 0);
+}
+
+// A catalog change (statutory time, online mode, fee) and an agency move
+// re-derive the dossiers and aggregates in the same transaction: the
+// aggregates still equal a rebuild, and the indicators the recomputation.
+TEST_F(MetricsTest, CatalogChangesAndAgencyMovesKeepDerivedDataExact) {
+  Catalog catalog(*store_, [&](WriteTransaction& tx, const Procedure& before, const Procedure& after) {
+    return RederiveProcedure(tx, *calendar_, before, after);
+  });
+  Procedure changed = world_.procedures[0];
+  changed.resolution_amount = 5;
+  changed.online_mode = OnlineMode::kPartial;
+  changed.fee_bearing = true;
+  auto upserted = catalog.Upsert(changed);
+  ASSERT_TRUE(upserted.ok()) << upserted.status();
+  world_.procedures[0] = upserted->procedure;
+  AgencyRegistry registry(*store_, [&](WriteTransaction& tx, absl::string_view from, absl::string_view to) {
+    return RederiveMovedSubtree(tx, *calendar_, from, to);
+  });
+  Agency move;
+  move.code = "P1.C2";
+  move.parent_code = "P2";
+  ASSERT_TRUE(registry.Update(move, {AgencyField::kParentCode}, 0).ok());
+  for (auto& a : world_.agencies) a = *registry.Get(a.code);
+  // The recomputation, with the new procedure and the new tree.
+  for (size_t i = 0; i < states_.size(); ++i) {
+    const Procedure* p = states_[i].second;
+    if (p && p->code == changed.code) p = &world_.procedures[0];
+    states_[i] = {*Replay(world_.dossiers[i], *calendar_, p), p};
+  }
+  auto check = metrics_->RebuildAggregates(false);
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(check->rows_differing, 0);
+  for (const char* root : {"VN", "P1", "P2"}) {
+    auto got = metrics_->Indicators({root, TreeView::kCurrent}, kPeriods[0], {}, std::nullopt);
+    ASSERT_TRUE(got.ok());
+    auto want = BruteForce(root, TreeView::kCurrent, kPeriods[0]);
+    for (const auto& v : got->values) {
+      if (v.id != "sync_completeness") ExpectSame(v, want[v.id], std::string("after changes, ") + root);
+    }
+  }
+  auto moved = filings_->List({.agency_code = "P2", .page_size = 1000});
+  ASSERT_TRUE(moved.ok());
+  int from_c2 = 0;
+  for (const auto& d : moved->dossiers) from_c2 += d.state.agency_code == "P1.C2";
+  EXPECT_GT(from_c2, 0);
 }
 
 TEST_F(MetricsTest, BadInputIsRefusedNamingTheField) {

@@ -1,0 +1,94 @@
+#include "services/filings/rederive.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/common/status.h"
+#include "services/filings/filings.h"
+#include "services/metrics/aggregation.h"
+
+namespace pstrack {
+namespace {
+
+bool AffectsDerivedData(const Procedure& a, const Procedure& b) {
+  return a.online_mode != b.online_mode || a.full_online_eligible != b.full_online_eligible ||
+         a.fee_bearing != b.fee_bearing || a.field != b.field || a.resolution_amount != b.resolution_amount ||
+         a.resolution_unit != b.resolution_unit;
+}
+
+// Visits the dossiers matching `query`, a page at a time, with their events.
+template <typename Fn>
+absl::Status ForEachDossier(WriteTransaction& tx, DossierQuery query, Fn&& fn) {
+  query.limit = 1000;
+  while (true) {
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<DossierRow> rows, tx.ListDossiers(query));
+    if (rows.empty()) return absl::OkStatus();
+    std::vector<std::string> codes;
+    for (const auto& r : rows) codes.push_back(r.code);
+    PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents(codes));
+    std::map<std::string, std::vector<FilingEvent>> events;
+    for (const auto& s : stored) {
+      PSTRACK_ASSIGN_OR_RETURN(FilingEvent e, DecodeEvent(s.content));
+      events[s.dossier_code].push_back(std::move(e));
+    }
+    PSTRACK_RETURN_IF_ERROR(fn(rows, events));
+    query.after_code = rows.back().code;
+  }
+}
+
+}  // namespace
+
+absl::Status RederiveProcedure(WriteTransaction& tx, const WorkingCalendar& calendar, const Procedure& before,
+                               const Procedure& after) {
+  if (!AffectsDerivedData(before, after)) return absl::OkStatus();
+  DossierQuery q;
+  q.procedure_code = after.code;
+  const absl::Time now = NowForStorage();
+  return ForEachDossier(tx, q, [&](const std::vector<DossierRow>& rows,
+                                   std::map<std::string, std::vector<FilingEvent>>& events) -> absl::Status {
+    AggregateDeltas deltas;
+    std::vector<DossierRow> updated;
+    for (const DossierRow& row : rows) {
+      PSTRACK_ASSIGN_OR_RETURN(DossierState old_state, Replay(events[row.code], calendar, &before));
+      PSTRACK_ASSIGN_OR_RETURN(DossierState new_state, Replay(events[row.code], calendar, &after));
+      AccumulateDossier(old_state, &before, row.agency_path, -1, &deltas);
+      AccumulateDossier(new_state, &after, row.agency_path, +1, &deltas);
+      updated.push_back(ToDossierRow(new_state, row.agency_path, now));
+    }
+    PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(updated));
+    return tx.AddAggregates(NonZeroRows(deltas));
+  });
+}
+
+absl::Status RederiveMovedSubtree(WriteTransaction& tx, const WorkingCalendar& calendar, absl::string_view old_path,
+                                  absl::string_view new_path) {
+  DossierQuery q;
+  q.agency_path = std::string(old_path);
+  const absl::Time now = NowForStorage();
+  std::map<std::string, std::optional<Procedure>> procedures;
+  return ForEachDossier(tx, q, [&](const std::vector<DossierRow>& rows,
+                                   std::map<std::string, std::vector<FilingEvent>>& events) -> absl::Status {
+    AggregateDeltas deltas;
+    std::vector<DossierRow> updated;
+    for (const DossierRow& row : rows) {
+      const Procedure* procedure = nullptr;
+      if (!row.procedure_code.empty()) {
+        if (!procedures.contains(row.procedure_code)) {
+          PSTRACK_ASSIGN_OR_RETURN(procedures[row.procedure_code], tx.FindProcedure(row.procedure_code));
+        }
+        auto& p = procedures[row.procedure_code];
+        procedure = p ? &*p : nullptr;
+      }
+      PSTRACK_ASSIGN_OR_RETURN(DossierState state, Replay(events[row.code], calendar, procedure));
+      const std::string moved = absl::StrCat(new_path, row.agency_path.substr(old_path.size()));
+      AccumulateDossier(state, procedure, row.agency_path, -1, &deltas);
+      AccumulateDossier(state, procedure, moved, +1, &deltas);
+      updated.push_back(ToDossierRow(state, moved, now));
+    }
+    PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(updated));
+    return tx.AddAggregates(NonZeroRows(deltas));
+  });
+}
+
+}  // namespace pstrack

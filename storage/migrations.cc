@@ -119,7 +119,8 @@ const std::vector<Migration>& AllMigrations() {
                 complaint BIGINT NOT NULL DEFAULT 0,
                 late_or_disliked BIGINT NOT NULL DEFAULT 0,
                 PRIMARY KEY (node_code, basis, dim, dim_value, day)))",
-           "ALTER TABLE dossiers ADD COLUMN portal_due_us BIGINT",
+           "ALTER TABLE dossiers ADD COLUMN overdue_from_us BIGINT",
+           "ALTER TABLE dossiers ADD COLUMN portal_overdue_from_us BIGINT",
            "CREATE INDEX dossiers_by_path_open ON dossiers(agency_path, received_us) WHERE finish_us IS NULL",
            R"(CREATE TABLE external_inputs (
                 input_id {text_key} PRIMARY KEY,

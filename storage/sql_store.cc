@@ -239,12 +239,12 @@ struct DossierDbRow {
   std::string code, agency_code, agency_path;
   NullableText procedure_code, received_day, finish_day;
   int status = 0, channel = 0, event_count = 0;
-  NullableInt64 received_us, due_us, finish_us, wait_since_us, portal_due_us;
+  NullableInt64 received_us, due_us, finish_us, wait_since_us, overdue_from_us, portal_overdue_from_us;
   long long updated_us = 0;
 
   static constexpr const char* kColumns =
       "code, agency_code, agency_path, procedure_code, status, channel, received_us, received_day, due_us, "
-      "finish_us, finish_day, wait_since_us, event_count, updated_us, portal_due_us";
+      "finish_us, finish_day, wait_since_us, event_count, updated_us, overdue_from_us, portal_overdue_from_us";
 
   void Exchange(soci::statement& st) {
     st.exchange(soci::into(code));
@@ -261,7 +261,8 @@ struct DossierDbRow {
     st.exchange(soci::into(wait_since_us.value, wait_since_us.ind));
     st.exchange(soci::into(event_count));
     st.exchange(soci::into(updated_us));
-    st.exchange(soci::into(portal_due_us.value, portal_due_us.ind));
+    st.exchange(soci::into(overdue_from_us.value, overdue_from_us.ind));
+    st.exchange(soci::into(portal_overdue_from_us.value, portal_overdue_from_us.ind));
   }
 
   DossierRow ToRow() const {
@@ -280,7 +281,8 @@ struct DossierDbRow {
     r.wait_since_us = wait_since_us.get();
     r.event_count = event_count;
     r.updated_us = updated_us;
-    r.portal_due_us = portal_due_us.get();
+    r.overdue_from_us = overdue_from_us.get();
+    r.portal_overdue_from_us = portal_overdue_from_us.get();
     return r;
   }
 };
@@ -508,7 +510,7 @@ class SqlTransaction : public WriteTransaction {
     if (query.finished_from) absl::StrAppend(&q.sql, " AND finish_day >= ", q.Bind(FormatDate(*query.finished_from)));
     if (query.finished_until) absl::StrAppend(&q.sql, " AND finish_day < ", q.Bind(FormatDate(*query.finished_until)));
     if (query.overdue_at_us) {
-      absl::StrAppend(&q.sql, " AND finish_us IS NULL AND wait_since_us IS NULL AND due_us <= ",
+      absl::StrAppend(&q.sql, " AND finish_us IS NULL AND overdue_from_us <= ",
                       q.BindInt64(*query.overdue_at_us));
     }
     if (!query.after_code.empty()) absl::StrAppend(&q.sql, " AND code > ", q.Bind(query.after_code));
@@ -542,14 +544,16 @@ class SqlTransaction : public WriteTransaction {
       auto text = [&](const std::string& v) { return v.empty() ? std::string("NULL") : q.Bind(v); };
       q.sql =
           "INSERT INTO dossiers (code, agency_code, agency_path, procedure_code, status, channel, received_us, "
-          "received_day, due_us, finish_us, finish_day, wait_since_us, event_count, updated_us, portal_due_us) VALUES ";
+          "received_day, due_us, finish_us, finish_day, wait_since_us, event_count, updated_us, overdue_from_us, "
+          "portal_overdue_from_us) VALUES ";
       for (size_t i = begin; i < end; ++i) {
         const DossierRow& r = rows[i];
         absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(r.code), ", ", q.Bind(r.agency_code), ", ",
                         q.Bind(r.agency_path), ", ", text(r.procedure_code), ", ", q.Bind(r.status), ", ",
                         q.Bind(r.channel), ", ", opt(r.received_us), ", ", text(r.received_day), ", ", opt(r.due_us),
                         ", ", opt(r.finish_us), ", ", text(r.finish_day), ", ", opt(r.wait_since_us), ", ",
-                        q.Bind(r.event_count), ", ", q.BindInt64(r.updated_us), ", ", opt(r.portal_due_us), ")");
+                        q.Bind(r.event_count), ", ", q.BindInt64(r.updated_us), ", ", opt(r.overdue_from_us), ", ",
+                        opt(r.portal_overdue_from_us), ")");
       }
       absl::StrAppend(&q.sql,
                       " ON CONFLICT (code) DO UPDATE SET agency_code = excluded.agency_code, "
@@ -558,7 +562,8 @@ class SqlTransaction : public WriteTransaction {
                       "received_day = excluded.received_day, due_us = excluded.due_us, finish_us = excluded.finish_us, "
                       "finish_day = excluded.finish_day, wait_since_us = excluded.wait_since_us, "
                       "event_count = excluded.event_count, updated_us = excluded.updated_us, "
-                      "portal_due_us = excluded.portal_due_us");
+                      "overdue_from_us = excluded.overdue_from_us, "
+                      "portal_overdue_from_us = excluded.portal_overdue_from_us");
       PSTRACK_RETURN_IF_ERROR(Execute(q));
     }
     return absl::OkStatus();
@@ -637,18 +642,11 @@ class SqlTransaction : public WriteTransaction {
     OpenCounts out;
     for (const std::string& path : paths) {
       DynamicQuery q;
-      // The instant at which an open dossier is judged: when its clock
-      // stopped for a supplement, or the instant asked.
-      // Every placeholder appears once in the text (binding is positional).
-      auto judged = [&] {
-        const std::string t = q.BindInt64(at_us);
-        return absl::StrCat("(CASE WHEN wait_since_us IS NOT NULL AND wait_since_us <= ", t,
-                            " THEN wait_since_us ELSE ", q.BindInt64(at_us), " END)");
-      };
-      const std::string judged_rule = judged(), judged_portal = judged();
-      q.sql = absl::StrCat("SELECT COUNT(*), SUM(CASE WHEN ", judged_rule,
-                           " >= due_us THEN 1 ELSE 0 END), SUM(CASE WHEN ", judged_portal,
-                           " >= portal_due_us THEN 1 ELSE 0 END) FROM dossiers WHERE (agency_path = ",
+      // Overdue at t: open at t and t >= overdue_from (OverdueFrom in
+      // services/filings/lifecycle.h); every placeholder appears once.
+      q.sql = absl::StrCat("SELECT COUNT(*), SUM(CASE WHEN overdue_from_us <= ", q.BindInt64(at_us),
+                           " THEN 1 ELSE 0 END), SUM(CASE WHEN portal_overdue_from_us <= ", q.BindInt64(at_us),
+                           " THEN 1 ELSE 0 END) FROM dossiers WHERE (agency_path = ",
                            q.Bind(path), " OR (agency_path >= ", q.Bind(path + "/"), " AND agency_path < ",
                            q.Bind(SubtreeEnd(path)), ")) AND received_us <= ", q.BindInt64(at_us),
                            " AND (finish_us IS NULL OR finish_us > ", q.BindInt64(at_us), ") AND due_us IS NOT NULL");

@@ -73,7 +73,8 @@ struct DossierRow {
   int status = 0;
   int channel = 0;
   std::optional<int64_t> received_us, due_us, finish_us, wait_since_us;
-  std::optional<int64_t> portal_due_us;
+  // OverdueFrom() by the rule and by portal practice (absent: never).
+  std::optional<int64_t> overdue_from_us, portal_overdue_from_us;
   std::string received_day, finish_day;  // "YYYY-MM-DD" local, or empty
   int event_count = 0;
   int64_t updated_us = 0;
@@ -86,7 +87,7 @@ struct DossierQuery {
   int channel = 0;
   OptionalDate received_from, received_until;  // [from, until)
   OptionalDate finished_from, finished_until;
-  // Open, received, not waiting for a supplement, due before this instant.
+  // Open and overdue at this instant (OverdueFrom in lifecycle.h).
   std::optional<int64_t> overdue_at_us;
   std::string after_code;
   int limit = 100;

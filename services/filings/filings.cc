@@ -100,7 +100,8 @@ DossierRow ToDossierRow(const DossierState& s, const std::string& agency_path, a
     r.received_day = LocalDayText(*s.received_time);
   }
   if (s.appointment) r.due_us = absl::ToUnixMicros(s.appointment->due_time);
-  if (s.portal_due_time) r.portal_due_us = absl::ToUnixMicros(*s.portal_due_time);
+  if (auto t = OverdueFrom(s, false)) r.overdue_from_us = absl::ToUnixMicros(*t);
+  if (auto t = OverdueFrom(s, true)) r.portal_overdue_from_us = absl::ToUnixMicros(*t);
   if (s.finish_time) {
     r.finish_us = absl::ToUnixMicros(*s.finish_time);
     r.finish_day = LocalDayText(*s.finish_time);

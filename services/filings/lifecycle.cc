@@ -217,6 +217,15 @@ Timeliness TimelinessAt(const DossierState& s, absl::Time t, bool portal) {
   return judged >= due ? Timeliness::kOverdue : Timeliness::kWithinTime;
 }
 
+std::optional<absl::Time> OverdueFrom(const DossierState& s, bool portal) {
+  if (!s.received() || !s.appointment) return std::nullopt;
+  const absl::Time due = portal && s.portal_due_time ? *s.portal_due_time : s.appointment->due_time;
+  // Judged at the stop of the clock once it stopped: overdue only if it
+  // stopped at or after the due time, and then from the due time on.
+  if (s.supplement_wait_since && *s.supplement_wait_since < due) return std::nullopt;
+  return due;
+}
+
 absl::StatusOr<DossierState> Replay(std::vector<FilingEvent> events, const WorkingCalendar& calendar,
                                     const Procedure* procedure) {
   if (events.empty()) return absl::InvalidArgumentError("a dossier needs at least one event");

@@ -112,6 +112,12 @@ struct DossierState {
 // the clock being stopped); a dossier not yet received is not applicable.
 Timeliness TimelinessAt(const DossierState& state, absl::Time t, bool portal_practice);
 
+// For an open dossier: the instant from which it counts as overdue, so that
+// "overdue at t" is "open at t and t >= OverdueFrom" (what TimelinessAt
+// says, in a form an index can answer). Never (nullopt) when the dossier has
+// no due time, or its clock stopped for a supplement before the due time.
+std::optional<absl::Time> OverdueFrom(const DossierState& state, bool portal_practice);
+
 // Replays a dossier's events (any order; they are sorted by ReplayOrderLess)
 // into its state. FAILED_PRECONDITION names the broken rule and the event
 // when the set is not a possible history. `procedure` supplies the statutory

@@ -254,6 +254,32 @@ TEST(OutcomeTest, OpenDossiersAreJudgedAtAnInstant) {
   EXPECT_EQ(waiting.status, DossierStatus::kSupplementRequested);
 }
 
+// OverdueFrom (what the dossier index stores) says the same as TimelinessAt
+// for open dossiers at every hour of a month, with and without a supplement
+// wait before or after the due time.
+TEST(OutcomeTest, OverdueFromAgreesWithTimelinessAt) {
+  History plain, early_wait, late_wait, resumed;
+  plain.Add(K::kReceived, Local(2025, 6, 2, 10));
+  early_wait.Add(K::kReceived, Local(2025, 6, 2, 10)).Add(K::kSupplementRequested, Local(2025, 6, 4, 9));
+  late_wait.Add(K::kReceived, Local(2025, 6, 2, 10)).Add(K::kSupplementRequested, Local(2025, 6, 9, 9));
+  resumed.Add(K::kReceived, Local(2025, 6, 2, 10))
+      .Add(K::kSupplementRequested, Local(2025, 6, 3, 9))
+      .Add(K::kSupplementReceived, Local(2025, 6, 5, 9));
+  int overdue_hours = 0;
+  for (History* h : {&plain, &early_wait, &late_wait, &resumed}) {
+    for (bool portal : {false, true}) {
+      DossierState s = h->MustReplay(Days(3));
+      std::optional<absl::Time> from = OverdueFrom(s, portal);
+      for (absl::Time t = Local(2025, 6, 2, 11); t < Local(2025, 7, 2); t += absl::Hours(1)) {
+        const bool overdue = TimelinessAt(s, t, portal) == Timeliness::kOverdue;
+        EXPECT_EQ(from.has_value() && t >= *from, overdue) << absl::FormatTime(t) << " portal=" << portal;
+        overdue_hours += overdue;
+      }
+    }
+  }
+  EXPECT_GT(overdue_hours, 100);
+}
+
 TEST(StateTest, StatusPaymentDigitisationFeedbackAndDeclaredDate) {
   History h;
   h.Add(K::kRegisteredOnline, Local(2025, 6, 2, 8))

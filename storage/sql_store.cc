@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "services/common/call_limits.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
 #include "services/common/text.h"
@@ -30,6 +31,16 @@ using Backend = DatabaseUrl::Backend;
 // Converts a SOCI exception into a status the RPC layer can report.
 absl::Status DatabaseError(const std::exception& e) {
   absl::string_view what = e.what();
+  // Stopped because the call's deadline passed or the client cancelled
+  // (SQLite's progress handler, PostgreSQL's statement_timeout).
+  if (absl::StrContains(what, "interrupted") || absl::StrContains(what, "statement timeout") ||
+      absl::StrContains(what, "canceling statement")) {
+    absl::Status limits = CheckCallLimits();
+    if (!limits.ok()) return limits;
+    if (absl::StrContains(what, "statement timeout")) {
+      return absl::DeadlineExceededError("the call's deadline passed; the query was stopped");
+    }
+  }
   if (absl::StrContains(what, "locked") || absl::StrContains(what, "busy") ||
       absl::StrContains(what, "could not serialize") || absl::StrContains(what, "deadlock")) {
     return absl::UnavailableError(absl::StrCat("database busy, retry: ", what));
@@ -701,6 +712,121 @@ class SqlTransaction : public WriteTransaction {
     return Execute(q);
   }
 
+  absl::StatusOr<std::optional<ApiKeyRecord>> FindApiKey(absl::string_view key_id) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(kApiKeyColumns, " WHERE key_id = ", q.Bind(std::string(key_id)));
+    PSTRACK_ASSIGN_OR_RETURN(auto rows, QueryApiKeys(q));
+    if (rows.empty()) return std::optional<ApiKeyRecord>();
+    return std::optional<ApiKeyRecord>(std::move(rows.front()));
+  }
+
+  absl::StatusOr<std::vector<ApiKeyRecord>> FindApiKeysByCertificate(absl::string_view subject) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(kApiKeyColumns, " WHERE certificate_subject = ", q.Bind(std::string(subject)),
+                         " ORDER BY key_id");
+    return QueryApiKeys(q);
+  }
+
+  absl::StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(const ApiKeyQuery& query) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(kApiKeyColumns, " WHERE key_id > ", q.Bind(query.after_id));
+    if (!query.include_revoked) absl::StrAppend(&q.sql, " AND revoke_time_us IS NULL");
+    if (query.role != Role::kUnspecified) {
+      absl::StrAppend(&q.sql, " AND role = ", q.Bind(static_cast<int>(query.role)));
+    }
+    absl::StrAppend(&q.sql, " ORDER BY key_id LIMIT ", q.Bind(query.limit));
+    return QueryApiKeys(q);
+  }
+
+  absl::Status InsertApiKey(const ApiKeyRecord& k) override {
+    PSTRACK_ASSIGN_OR_RETURN(auto existing, FindApiKey(k.key_id));
+    if (existing) return absl::AlreadyExistsError(absl::StrCat("key_id: key '", k.key_id, "' already exists"));
+    DynamicQuery q;
+    auto nullable = [&](const std::string& v) { return v.empty() ? std::string("NULL") : q.Bind(v); };
+    q.sql = absl::StrCat(
+        "INSERT INTO api_keys (key_id, name, role, scope_agency_code, certificate_subject, certificate_only, salt, "
+        "secret_hash, rate_limit, create_time_us, created_by) VALUES (",
+        q.Bind(k.key_id), ", ", q.Bind(k.name), ", ", q.Bind(static_cast<int>(k.role)), ", ");
+    absl::StrAppend(&q.sql, nullable(k.scope_agency_code), ", ");
+    absl::StrAppend(&q.sql, nullable(k.certificate_subject), ", ", q.Bind(k.certificate_only ? 1 : 0), ", ");
+    absl::StrAppend(&q.sql, q.Bind(k.salt), ", ", q.Bind(k.secret_hash), ", ", q.BindDouble(k.rate_limit_per_second),
+                    ", ");
+    absl::StrAppend(&q.sql, q.BindInt64(k.create_us), ", ", q.Bind(k.created_by), ")");
+    return Execute(q);
+  }
+
+  absl::Status RevokeApiKey(absl::string_view key_id, int64_t revoke_us, absl::string_view revoked_by) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat("UPDATE api_keys SET revoke_time_us = ", q.BindInt64(revoke_us), ", revoked_by = ");
+    absl::StrAppend(&q.sql, q.Bind(std::string(revoked_by)), " WHERE key_id = ");
+    absl::StrAppend(&q.sql, q.Bind(std::string(key_id)), " AND revoke_time_us IS NULL");
+    return Execute(q);
+  }
+
+  absl::StatusOr<std::vector<AuditRow>> ListAudit(const AuditQuery& query) override {
+    DynamicQuery q;
+    q.sql = "SELECT id, at_us, principal, role, method, target, code, message, applied, unchanged, rejected, peer, "
+            "duration_us FROM audit_log WHERE 1 = 1";
+    if (!query.principal.empty()) absl::StrAppend(&q.sql, " AND principal = ", q.Bind(query.principal));
+    if (!query.method_suffix.empty()) {
+      // A suffix match without LIKE (whose escaping and case rules differ
+      // between the backends).
+      absl::StrAppend(&q.sql, " AND SUBSTR(method, LENGTH(method) - ",
+                      q.Bind(static_cast<int>(query.method_suffix.size())), " + 1) = ");
+      absl::StrAppend(&q.sql, q.Bind(query.method_suffix));
+    }
+    if (query.failures_only) absl::StrAppend(&q.sql, " AND code <> 0");
+    if (query.since_us) absl::StrAppend(&q.sql, " AND at_us >= ", q.BindInt64(*query.since_us));
+    if (query.before_us) absl::StrAppend(&q.sql, " AND at_us < ", q.BindInt64(*query.before_us));
+    if (query.before_id) absl::StrAppend(&q.sql, " AND id < ", q.BindInt64(*query.before_id));
+    absl::StrAppend(&q.sql, " ORDER BY id DESC LIMIT ", q.Bind(query.limit));
+    std::vector<AuditRow> out;
+    AuditRow r;
+    long long id = 0, at = 0, duration = 0;
+    PSTRACK_RETURN_IF_ERROR(Fetch(
+        q,
+        [&](soci::statement& st) {
+          st.exchange(soci::into(id));
+          st.exchange(soci::into(at));
+          st.exchange(soci::into(r.principal));
+          st.exchange(soci::into(r.role));
+          st.exchange(soci::into(r.method));
+          st.exchange(soci::into(r.target));
+          st.exchange(soci::into(r.code));
+          st.exchange(soci::into(r.message));
+          st.exchange(soci::into(r.applied));
+          st.exchange(soci::into(r.unchanged));
+          st.exchange(soci::into(r.rejected));
+          st.exchange(soci::into(r.peer));
+          st.exchange(soci::into(duration));
+        },
+        [&] {
+          r.id = id;
+          r.at_us = at;
+          r.duration_us = duration;
+          out.push_back(r);
+        }));
+    return out;
+  }
+
+  absl::Status InsertAudit(const std::vector<AuditRow>& rows) override {
+    for (size_t begin = 0; begin < rows.size(); begin += 50) {
+      DynamicQuery q;
+      q.sql = "INSERT INTO audit_log (at_us, principal, role, method, target, code, message, applied, unchanged, "
+              "rejected, peer, duration_us) VALUES ";
+      for (size_t i = begin; i < std::min(rows.size(), begin + 50); ++i) {
+        const AuditRow& r = rows[i];
+        absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.BindInt64(r.at_us), ", ", q.Bind(r.principal), ", ");
+        absl::StrAppend(&q.sql, q.Bind(r.role), ", ", q.Bind(r.method), ", ", q.Bind(r.target), ", ");
+        absl::StrAppend(&q.sql, q.Bind(r.code), ", ", q.Bind(r.message), ", ", q.Bind(r.applied), ", ");
+        absl::StrAppend(&q.sql, q.Bind(r.unchanged), ", ", q.Bind(r.rejected), ", ", q.Bind(r.peer), ", ");
+        absl::StrAppend(&q.sql, q.BindInt64(r.duration_us), ")");
+      }
+      PSTRACK_RETURN_IF_ERROR(Execute(q));
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override {
     const auto& names = CounterNames();
     DynamicQuery q;
@@ -858,6 +984,48 @@ class SqlTransaction : public WriteTransaction {
             out.push_back(e);
           }));
     }
+    return out;
+  }
+
+  static constexpr const char* kApiKeyColumns =
+      "SELECT key_id, name, role, scope_agency_code, certificate_subject, certificate_only, salt, secret_hash, "
+      "rate_limit, create_time_us, created_by, revoke_time_us, revoked_by FROM api_keys";
+
+  absl::StatusOr<std::vector<ApiKeyRecord>> QueryApiKeys(DynamicQuery& q) {
+    std::vector<ApiKeyRecord> out;
+    ApiKeyRecord k;
+    int role = 0, cert_only = 0;
+    NullableText scope, subject, revoked_by;
+    long long created = 0, revoked = 0;
+    soci::indicator revoked_ind = soci::i_null;
+    PSTRACK_RETURN_IF_ERROR(Fetch(
+        q,
+        [&](soci::statement& st) {
+          st.exchange(soci::into(k.key_id));
+          st.exchange(soci::into(k.name));
+          st.exchange(soci::into(role));
+          st.exchange(soci::into(scope.value, scope.ind));
+          st.exchange(soci::into(subject.value, subject.ind));
+          st.exchange(soci::into(cert_only));
+          st.exchange(soci::into(k.salt));
+          st.exchange(soci::into(k.secret_hash));
+          st.exchange(soci::into(k.rate_limit_per_second));
+          st.exchange(soci::into(created));
+          st.exchange(soci::into(k.created_by));
+          st.exchange(soci::into(revoked, revoked_ind));
+          st.exchange(soci::into(revoked_by.value, revoked_by.ind));
+        },
+        [&] {
+          ApiKeyRecord r = k;
+          r.role = static_cast<Role>(role);
+          r.scope_agency_code = scope.get();
+          r.certificate_subject = subject.get();
+          r.certificate_only = cert_only != 0;
+          r.create_us = created;
+          if (revoked_ind == soci::i_ok) r.revoke_us = revoked;
+          r.revoked_by = revoked_by.get();
+          out.push_back(std::move(r));
+        }));
     return out;
   }
 
@@ -1064,6 +1232,13 @@ class SqlStore : public Store {
       // FULL: a commit acknowledged to a client survives power loss.
       *s << "PRAGMA synchronous = FULL";
       *s << "PRAGMA foreign_keys = ON";
+      // Every few thousand virtual-machine steps SQLite asks whether the
+      // call being served has passed its deadline or been cancelled; if so
+      // the statement stops with SQLITE_INTERRUPT (and the transaction
+      // rolls back).
+      auto* backend = static_cast<soci::sqlite3_session_backend*>(s->get_backend());
+      sqlite3_progress_handler(
+          backend->conn_, 4000, [](void*) -> int { return CheckCallLimits().ok() ? 0 : 1; }, nullptr);
     } else {
       s->open(soci::postgresql, url_.target);
       *s << "SET client_min_messages = WARNING";
@@ -1075,10 +1250,22 @@ class SqlStore : public Store {
   absl::Status RunInTransaction(soci::session& s, bool write, Fn&& fn) {
     const char* begin = write ? (url_.backend == Backend::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN")
                               : (url_.backend == Backend::kSqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
     try {
       s << begin;
+      const absl::Time deadline = CurrentCallDeadline();
+      if (url_.backend == Backend::kPostgresql && deadline != absl::InfiniteFuture()) {
+        // The server stops the statement when the call's deadline passes.
+        long long ms = std::max<long long>(1, absl::ToInt64Milliseconds(deadline - absl::Now()) + 1);
+        s << "SET LOCAL statement_timeout = " << ms;
+      }
     } catch (const std::exception& e) {
-      return DatabaseError(e);
+      absl::Status failed = DatabaseError(e);
+      try {
+        s << "ROLLBACK";
+      } catch (const std::exception&) {
+      }
+      return failed;
     }
     SqlTransaction tx(s);
     absl::Status status;
@@ -1108,6 +1295,8 @@ class SqlStore : public Store {
     const auto& migrations = AllMigrations();
     const int latest = migrations.back().version;
     std::string text_key = url_.backend == Backend::kPostgresql ? "TEXT COLLATE \"C\"" : "TEXT";
+    std::string auto_id = url_.backend == Backend::kPostgresql ? "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+                                                               : "INTEGER PRIMARY KEY AUTOINCREMENT";
     try {
       // Several replicas may start at once on one PostgreSQL database: one
       // migrates, the others wait and then find nothing to do.
@@ -1128,7 +1317,7 @@ class SqlStore : public Store {
         if (m.version <= current) continue;
         absl::Status applied = RunInTransaction(*writer_, true, [&](SqlTransaction&) {
           for (const std::string& stmt : m.statements) {
-            *writer_ << absl::StrReplaceAll(stmt, {{"{text_key}", text_key}});
+            *writer_ << absl::StrReplaceAll(stmt, {{"{text_key}", text_key}, {"{auto_id}", auto_id}});
           }
           long long now = ToMicros(absl::Now());
           int version = m.version;

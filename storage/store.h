@@ -24,6 +24,7 @@
 #include "services/catalog/procedure.h"
 #include "services/common/dates.h"
 #include "services/metrics/contribution.h"
+#include "services/security/api_key.h"
 
 namespace pstrack {
 
@@ -148,6 +149,38 @@ struct ExternalInputRow {
   int64_t recorded_us = 0;
 };
 
+// One entry of the audit log (pstrack.v1.AuditRecord).
+struct AuditRow {
+  int64_t id = 0;  // assigned on insert
+  int64_t at_us = 0;
+  std::string principal;
+  int role = 0;
+  std::string method, target;
+  int code = 0;
+  std::string message;
+  int applied = 0, unchanged = 0, rejected = 0;
+  std::string peer;
+  int64_t duration_us = 0;
+};
+
+// Audit entries, newest first.
+struct AuditQuery {
+  std::string principal;
+  std::string method_suffix;  // matches the end of the method name
+  bool failures_only = false;
+  std::optional<int64_t> since_us, before_us;  // [since, before)
+  std::optional<int64_t> before_id;            // keyset pagination
+  int limit = 100;
+};
+
+// API keys, by key id.
+struct ApiKeyQuery {
+  bool include_revoked = false;
+  Role role = Role::kUnspecified;
+  std::string after_id;
+  int limit = 100;
+};
+
 class ReadTransaction {
  public:
   virtual ~ReadTransaction() = default;
@@ -178,6 +211,11 @@ class ReadTransaction {
   // Inputs of an agency (and indicator, when not empty), by start day then id.
   virtual absl::StatusOr<std::vector<ExternalInputRow>> ListExternalInputs(absl::string_view agency_code,
                                                                            absl::string_view indicator_id) = 0;
+  virtual absl::StatusOr<std::optional<ApiKeyRecord>> FindApiKey(absl::string_view key_id) = 0;
+  // Keys (revoked or not) whose certificate identity is `subject`.
+  virtual absl::StatusOr<std::vector<ApiKeyRecord>> FindApiKeysByCertificate(absl::string_view subject) = 0;
+  virtual absl::StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(const ApiKeyQuery& query) = 0;
+  virtual absl::StatusOr<std::vector<AuditRow>> ListAudit(const AuditQuery& query) = 0;
 };
 
 class WriteTransaction : public ReadTransaction {
@@ -202,6 +240,12 @@ class WriteTransaction : public ReadTransaction {
   virtual absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) = 0;
   virtual absl::Status ClearAggregates() = 0;
   virtual absl::Status PutExternalInput(const ExternalInputRow& row) = 0;
+  // Inserts a new key (ALREADY_EXISTS if its id is taken).
+  virtual absl::Status InsertApiKey(const ApiKeyRecord& key) = 0;
+  // Marks a key revoked.
+  virtual absl::Status RevokeApiKey(absl::string_view key_id, int64_t revoke_us, absl::string_view revoked_by) = 0;
+  // Appends audit entries (ids assigned by the database).
+  virtual absl::Status InsertAudit(const std::vector<AuditRow>& rows) = 0;
 
   // Serialises writers of the same keys (dossier codes) across server
   // processes until the transaction ends: PostgreSQL transaction-scoped

@@ -9,8 +9,9 @@ namespace pstrack {
 
 grpc::Status AgencyServiceImpl::CreateAgency(grpc::ServerContext* context, const v1::CreateAgencyRequest* request,
                                              v1::Agency* response) {
-  return GuardRpc(context, "CreateAgency", [&]() -> absl::Status {
+  return guard_.Run(context, "CreateAgency", [&](Call& call) -> absl::Status {
     if (!request->has_agency()) return MissingField("agency");
+    call.SetTarget(absl::StrCat("agency ", request->agency().code()));
     PSTRACK_ASSIGN_OR_RETURN(Agency agency, AgencyFromProto(request->agency()));
     PSTRACK_ASSIGN_OR_RETURN(Agency created, registry_.Create(agency));
     AgencyToProto(created, response);
@@ -20,8 +21,9 @@ grpc::Status AgencyServiceImpl::CreateAgency(grpc::ServerContext* context, const
 
 grpc::Status AgencyServiceImpl::UpdateAgency(grpc::ServerContext* context, const v1::UpdateAgencyRequest* request,
                                              v1::Agency* response) {
-  return GuardRpc(context, "UpdateAgency", [&]() -> absl::Status {
+  return guard_.Run(context, "UpdateAgency", [&](Call& call) -> absl::Status {
     if (!request->has_agency()) return MissingField("agency");
+    call.SetTarget(absl::StrCat("agency ", request->agency().code()));
     if (!request->has_update_mask() || request->update_mask().paths().empty()) {
       return InvalidField("update_mask", "name at least one field to change");
     }
@@ -40,7 +42,7 @@ grpc::Status AgencyServiceImpl::UpdateAgency(grpc::ServerContext* context, const
 
 grpc::Status AgencyServiceImpl::GetAgency(grpc::ServerContext* context, const v1::GetAgencyRequest* request,
                                           v1::Agency* response) {
-  return GuardRpc(context, "GetAgency", [&]() -> absl::Status {
+  return guard_.Run(context, "GetAgency", [&]() -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Agency agency, registry_.Get(request->code()));
     AgencyToProto(agency, response);
     return absl::OkStatus();
@@ -49,7 +51,7 @@ grpc::Status AgencyServiceImpl::GetAgency(grpc::ServerContext* context, const v1
 
 grpc::Status AgencyServiceImpl::ListAgencies(grpc::ServerContext* context, const v1::ListAgenciesRequest* request,
                                              v1::ListAgenciesResponse* response) {
-  return GuardRpc(context, "ListAgencies", [&]() -> absl::Status {
+  return guard_.Run(context, "ListAgencies", [&]() -> absl::Status {
     AgencyListRequest r;
     r.root_code = request->root_code();
     r.max_depth = request->max_depth();
@@ -73,7 +75,7 @@ grpc::Status AgencyServiceImpl::ListAgencies(grpc::ServerContext* context, const
 grpc::Status AgencyServiceImpl::ImportAgencies(grpc::ServerContext* context,
                                                const v1::ImportAgenciesRequest* request,
                                                v1::ImportAgenciesResponse* response) {
-  return GuardRpc(context, "ImportAgencies", [&]() -> absl::Status {
+  return guard_.Run(context, "ImportAgencies", [&](Call& call) -> absl::Status {
     if (request->items().empty()) return InvalidField("items", "is empty");
     if (request->items_size() > kMaxBatchItems) {
       return FieldError(absl::StatusCode::kInvalidArgument, "items",
@@ -102,6 +104,8 @@ grpc::Status AgencyServiceImpl::ImportAgencies(grpc::ServerContext* context,
       done[k].index = positions[k];
       outcomes[positions[k]] = done[k];
     }
+    call.SetTarget(absl::StrCat(outcomes.size(), " agencies, first ", outcomes.front().key));
+    call.SetCounts(CountOutcomes(outcomes));
     for (const auto& o : outcomes) ItemOutcomeToProto(o, response->add_results());
     BatchSummaryToProto(outcomes, response->mutable_summary());
     return absl::OkStatus();
@@ -111,7 +115,7 @@ grpc::Status AgencyServiceImpl::ImportAgencies(grpc::ServerContext* context,
 grpc::Status AgencyServiceImpl::ResolveSuccessor(grpc::ServerContext* context,
                                                  const v1::ResolveSuccessorRequest* request,
                                                  v1::ResolveSuccessorResponse* response) {
-  return GuardRpc(context, "ResolveSuccessor", [&]() -> absl::Status {
+  return guard_.Run(context, "ResolveSuccessor", [&]() -> absl::Status {
     if (!request->has_as_of()) return MissingField("as_of");
     PSTRACK_ASSIGN_OR_RETURN(Date as_of, DateFromProto(request->as_of(), "as_of"));
     PSTRACK_ASSIGN_OR_RETURN(SuccessorResolution r, registry_.ResolveSuccessor(request->code(), as_of));

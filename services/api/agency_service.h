@@ -4,13 +4,14 @@
 #define PSTRACK_SERVICES_API_AGENCY_SERVICE_H_
 
 #include "pstrack/v1/agency.grpc.pb.h"
+#include "services/api/rpc_guard.h"
 #include "services/agencies/agency_registry.h"
 
 namespace pstrack {
 
 class AgencyServiceImpl final : public v1::AgencyService::Service {
  public:
-  explicit AgencyServiceImpl(AgencyRegistry& registry) : registry_(registry) {}
+  AgencyServiceImpl(AgencyRegistry& registry, RpcGuard& guard) : registry_(registry), guard_(guard) {}
 
   grpc::Status CreateAgency(grpc::ServerContext* context, const v1::CreateAgencyRequest* request,
                             v1::Agency* response) override;
@@ -27,6 +28,7 @@ class AgencyServiceImpl final : public v1::AgencyService::Service {
 
  private:
   AgencyRegistry& registry_;
+  RpcGuard& guard_;
 };
 
 }  // namespace pstrack

@@ -22,8 +22,9 @@ absl::StatusOr<std::optional<bool>> FromTristate(v1::ListProceduresRequest::Tris
 grpc::Status CatalogServiceImpl::UpsertProcedure(grpc::ServerContext* context,
                                                  const v1::UpsertProcedureRequest* request,
                                                  v1::UpsertProcedureResponse* response) {
-  return GuardRpc(context, "UpsertProcedure", [&]() -> absl::Status {
+  return guard_.Run(context, "UpsertProcedure", [&](Call& call) -> absl::Status {
     if (!request->has_procedure()) return MissingField("procedure");
+    call.SetTarget(absl::StrCat("procedure ", request->procedure().code()));
     PSTRACK_ASSIGN_OR_RETURN(Procedure p, ProcedureFromProto(request->procedure()));
     PSTRACK_ASSIGN_OR_RETURN(UpsertResult r, catalog_.Upsert(std::move(p), request->expected_revision()));
     ProcedureToProto(r.procedure, response->mutable_procedure());
@@ -34,7 +35,7 @@ grpc::Status CatalogServiceImpl::UpsertProcedure(grpc::ServerContext* context,
 
 grpc::Status CatalogServiceImpl::GetProcedure(grpc::ServerContext* context, const v1::GetProcedureRequest* request,
                                               v1::Procedure* response) {
-  return GuardRpc(context, "GetProcedure", [&]() -> absl::Status {
+  return guard_.Run(context, "GetProcedure", [&]() -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Procedure p, catalog_.Get(request->code()));
     ProcedureToProto(p, response);
     return absl::OkStatus();
@@ -44,7 +45,7 @@ grpc::Status CatalogServiceImpl::GetProcedure(grpc::ServerContext* context, cons
 grpc::Status CatalogServiceImpl::ListProcedures(grpc::ServerContext* context,
                                                 const v1::ListProceduresRequest* request,
                                                 v1::ListProceduresResponse* response) {
-  return GuardRpc(context, "ListProcedures", [&]() -> absl::Status {
+  return guard_.Run(context, "ListProcedures", [&]() -> absl::Status {
     ProcedureListRequest r;
     r.field = request->field();
     r.online_mode = static_cast<OnlineMode>(request->online_mode());
@@ -69,7 +70,7 @@ grpc::Status CatalogServiceImpl::ListProcedures(grpc::ServerContext* context,
 grpc::Status CatalogServiceImpl::ImportProcedures(grpc::ServerContext* context,
                                                   const v1::ImportProceduresRequest* request,
                                                   v1::ImportProceduresResponse* response) {
-  return GuardRpc(context, "ImportProcedures", [&]() -> absl::Status {
+  return guard_.Run(context, "ImportProcedures", [&](Call& call) -> absl::Status {
     if (request->items().empty()) return InvalidField("items", "is empty");
     if (request->items_size() > kMaxBatchItems) {
       return InvalidField("items", absl::StrCat(request->items_size(), " items; at most ", kMaxBatchItems,
@@ -96,6 +97,8 @@ grpc::Status CatalogServiceImpl::ImportProcedures(grpc::ServerContext* context,
       done[k].index = positions[k];
       outcomes[positions[k]] = done[k];
     }
+    call.SetTarget(absl::StrCat(outcomes.size(), " procedures, first ", outcomes.front().key));
+    call.SetCounts(CountOutcomes(outcomes));
     for (const auto& o : outcomes) ItemOutcomeToProto(o, response->add_results());
     BatchSummaryToProto(outcomes, response->mutable_summary());
     return absl::OkStatus();

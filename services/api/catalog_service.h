@@ -4,13 +4,14 @@
 #define PSTRACK_SERVICES_API_CATALOG_SERVICE_H_
 
 #include "pstrack/v1/catalog.grpc.pb.h"
+#include "services/api/rpc_guard.h"
 #include "services/catalog/catalog.h"
 
 namespace pstrack {
 
 class CatalogServiceImpl final : public v1::CatalogService::Service {
  public:
-  explicit CatalogServiceImpl(Catalog& catalog) : catalog_(catalog) {}
+  CatalogServiceImpl(Catalog& catalog, RpcGuard& guard) : catalog_(catalog), guard_(guard) {}
 
   grpc::Status UpsertProcedure(grpc::ServerContext* context, const v1::UpsertProcedureRequest* request,
                                v1::UpsertProcedureResponse* response) override;
@@ -23,6 +24,7 @@ class CatalogServiceImpl final : public v1::CatalogService::Service {
 
  private:
   Catalog& catalog_;
+  RpcGuard& guard_;
 };
 
 }  // namespace pstrack

@@ -1,5 +1,7 @@
 #include "services/api/filing_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/api/convert.h"
@@ -25,6 +27,41 @@ void Merge(const std::vector<ItemOutcome>& decided, const Translated& t, std::ve
   }
 }
 
+// Rejects (PERMISSION_DENIED) the translated events whose agency lies
+// outside the caller's scope and removes them from `t`, so that only
+// in-scope items are written.
+absl::StatusOr<std::vector<ItemOutcome>> DropOutOfScope(Call& call, Translated& t) {
+  std::vector<ItemOutcome> dropped;
+  if (call.caller().national() || t.events.empty()) return dropped;
+  std::vector<std::string> codes;
+  for (const FilingEvent& e : t.events) codes.push_back(e.agency_code);
+  std::sort(codes.begin(), codes.end());
+  codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+  PSTRACK_ASSIGN_OR_RETURN(auto in_scope, call.InScope(codes));
+  Translated kept;
+  for (size_t k = 0; k < t.events.size(); ++k) {
+    const int i = t.positions[k];
+    if (in_scope[t.events[k].agency_code]) {
+      kept.events.push_back(std::move(t.events[k]));
+      if (!t.lines.empty()) kept.lines.push_back(t.lines[k]);
+      kept.positions.push_back(i);
+      continue;
+    }
+    ItemOutcome& o = dropped.emplace_back();
+    o.index = i;
+    o.key = t.events[k].event_id;
+    o.outcome = WriteOutcome::kRejected;
+    o.status = call.OutOfScope(absl::StrCat("events[", i, "].agency_code"), absl::StrCat("agency ", t.events[k].agency_code));
+  }
+  t = std::move(kept);
+  return dropped;
+}
+
+// For the audit record: "1200 events, first <event id>".
+std::string DescribeEvents(const std::vector<ItemOutcome>& all) {
+  return absl::StrCat(all.size(), " events", all.empty() ? "" : absl::StrCat(", first ", all.front().key));
+}
+
 absl::StatusOr<DossierStatus> StatusFromProto(int v) {
   if (v < 0 || v > 10) return InvalidField("status", absl::StrCat("unknown status ", v));
   return static_cast<DossierStatus>(v);
@@ -47,12 +84,15 @@ absl::StatusOr<std::pair<OptionalDate, OptionalDate>> RangeFromProto(const v1::D
 
 grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const v1::RecordEventRequest* request,
                                             v1::RecordEventResponse* response) {
-  return GuardRpc(context, "RecordEvent", [&]() -> absl::Status {
+  return guard_.Run(context, "RecordEvent", [&](Call& call) -> absl::Status {
     if (!request->has_event()) return MissingField("event");
+    call.SetTarget(absl::StrCat("event ", request->event().event_id(), " of dossier ", request->event().dossier_code()));
     PSTRACK_ASSIGN_OR_RETURN(FilingEvent event, FilingEventFromProto(request->event()));
+    PSTRACK_RETURN_IF_ERROR(call.RequireInScope(event.agency_code, "event.agency_code"));
     RecordResult result = filings_.Record({event});
     const ItemOutcome& o = result.outcomes.front();
     if (o.outcome == WriteOutcome::kRejected) return o.status;
+    call.SetCounts(CountOutcomes(result.outcomes));
     response->set_outcome(o.outcome == WriteOutcome::kApplied ? v1::ItemResult::OUTCOME_APPLIED
                                                               : v1::ItemResult::OUTCOME_UNCHANGED);
     auto it = result.dossiers.find(event.dossier_code);
@@ -68,7 +108,7 @@ grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const 
 
 grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const v1::RecordEventsRequest* request,
                                              v1::RecordEventsResponse* response) {
-  return GuardRpc(context, "RecordEvents", [&]() -> absl::Status {
+  return guard_.Run(context, "RecordEvents", [&](Call& call) -> absl::Status {
     const int n = request->events_size();
     if (n == 0) return InvalidField("events", "is empty");
     if (n > kMaxBatchItems) {
@@ -92,7 +132,14 @@ grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const
       t.lines.push_back(all[i].source_line);
       t.positions.push_back(i);
     }
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<ItemOutcome> dropped, DropOutOfScope(call, t));
+    for (ItemOutcome& o : dropped) {
+      o.source_line = all[o.index].source_line;
+      all[o.index] = std::move(o);
+    }
     Merge(filings_.Record(t.events, t.lines).outcomes, t, &all);
+    call.SetTarget(DescribeEvents(all));
+    call.SetCounts(CountOutcomes(all));
     for (const auto& o : all) ItemOutcomeToProto(o, response->add_results());
     BatchSummaryToProto(all, response->mutable_summary());
     return absl::OkStatus();
@@ -101,13 +148,16 @@ grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const
 
 grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc::ServerReader<v1::FilingEvent>* reader,
                                              v1::StreamEventsResponse* response) {
-  return GuardRpc(context, "StreamEvents", [&]() -> absl::Status {
+  return guard_.Run(context, "StreamEvents", [&](Call& call) -> absl::Status {
     std::vector<ItemOutcome> rejected;
     BatchCounts counts;
     int position = 0;
     Translated t;
-    auto flush = [&] {
-      if (t.events.empty()) return;
+    auto flush = [&]() -> absl::Status {
+      if (t.events.empty()) return absl::OkStatus();
+      PSTRACK_ASSIGN_OR_RETURN(std::vector<ItemOutcome> dropped, DropOutOfScope(call, t));
+      for (ItemOutcome& o : dropped) rejected.push_back(std::move(o));
+      if (t.events.empty()) return absl::OkStatus();
       std::vector<ItemOutcome> outcomes = filings_.Record(t.events).outcomes;
       for (size_t k = 0; k < outcomes.size(); ++k) {
         ItemOutcome& o = outcomes[k];
@@ -117,6 +167,7 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
         if (o.outcome == WriteOutcome::kRejected) rejected.push_back(std::move(o));
       }
       t = Translated();
+      return absl::OkStatus();
     };
     v1::FilingEvent message;
     while (reader->Read(&message)) {
@@ -133,11 +184,13 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
         t.positions.push_back(position);
       }
       ++position;
-      if (static_cast<int>(t.events.size()) >= kStreamBatch) flush();
+      if (static_cast<int>(t.events.size()) >= kStreamBatch) PSTRACK_RETURN_IF_ERROR(flush());
     }
-    flush();
+    PSTRACK_RETURN_IF_ERROR(flush());
     std::sort(rejected.begin(), rejected.end(), [](const ItemOutcome& a, const ItemOutcome& b) { return a.index < b.index; });
     counts.rejected = static_cast<int>(rejected.size());
+    call.SetTarget(absl::StrCat(position, " events streamed"));
+    call.SetCounts(counts);
     response->mutable_summary()->set_applied(counts.applied);
     response->mutable_summary()->set_unchanged(counts.unchanged);
     response->mutable_summary()->set_rejected(counts.rejected);
@@ -148,12 +201,16 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
 
 grpc::Status FilingServiceImpl::GetDossier(grpc::ServerContext* context, const v1::GetDossierRequest* request,
                                            v1::Dossier* response) {
-  return GuardRpc(context, "GetDossier", [&]() -> absl::Status {
+  return guard_.Run(context, "GetDossier", [&](Call& call) -> absl::Status {
     std::optional<absl::Time> as_of;
     if (request->has_as_of()) {
       PSTRACK_ASSIGN_OR_RETURN(as_of, TimeFromProto(request->as_of(), "as_of"));
     }
     PSTRACK_ASSIGN_OR_RETURN(DossierView view, filings_.Get(request->code(), as_of, !request->omit_events()));
+    if (!call.caller().national()) {
+      absl::Status in_scope = call.RequireInScope(view.state.agency_code, "code");
+      if (!in_scope.ok()) return call.OutOfScope("code", absl::StrCat("dossier ", request->code()));
+    }
     DossierToProto(view, response);
     return absl::OkStatus();
   });
@@ -161,9 +218,15 @@ grpc::Status FilingServiceImpl::GetDossier(grpc::ServerContext* context, const v
 
 grpc::Status FilingServiceImpl::ListDossiers(grpc::ServerContext* context, const v1::ListDossiersRequest* request,
                                              v1::ListDossiersResponse* response) {
-  return GuardRpc(context, "ListDossiers", [&]() -> absl::Status {
+  return guard_.Run(context, "ListDossiers", [&](Call& call) -> absl::Status {
     DossierListRequest r;
     r.agency_code = request->agency_code();
+    // A scoped key lists its own subtree unless it names an agency in it.
+    if (r.agency_code.empty()) {
+      r.agency_code = call.caller().scope_agency_code;
+    } else {
+      PSTRACK_RETURN_IF_ERROR(call.RequireInScope(r.agency_code, "agency_code"));
+    }
     if (!request->procedure_code().empty()) {
       PSTRACK_RETURN_IF_ERROR(ValidateProcedureCode(request->procedure_code(), "procedure_code"));
     }

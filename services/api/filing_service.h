@@ -4,13 +4,14 @@
 #define PSTRACK_SERVICES_API_FILING_SERVICE_H_
 
 #include "pstrack/v1/filing.grpc.pb.h"
+#include "services/api/rpc_guard.h"
 #include "services/filings/filings.h"
 
 namespace pstrack {
 
 class FilingServiceImpl final : public v1::FilingService::Service {
  public:
-  explicit FilingServiceImpl(Filings& filings) : filings_(filings) {}
+  FilingServiceImpl(Filings& filings, RpcGuard& guard) : filings_(filings), guard_(guard) {}
 
   grpc::Status RecordEvent(grpc::ServerContext* context, const v1::RecordEventRequest* request,
                            v1::RecordEventResponse* response) override;
@@ -28,6 +29,7 @@ class FilingServiceImpl final : public v1::FilingService::Service {
 
  private:
   Filings& filings_;
+  RpcGuard& guard_;
 };
 
 }  // namespace pstrack

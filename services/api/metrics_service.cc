@@ -104,7 +104,7 @@ void ScoreToProto(const IndexScore& s, v1::IndexScore* out) {
 
 grpc::Status MetricsServiceImpl::ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest*,
                                                 v1::ListIndicatorsResponse* response) {
-  return GuardRpc(context, "ListIndicators", [&]() -> absl::Status {
+  return guard_.Run(context, "ListIndicators", [&]() -> absl::Status {
     for (const IndicatorDefinition& d : BuiltinIndicators()) {
       auto* out = response->add_indicators();
       out->set_id(d.id);
@@ -121,8 +121,9 @@ grpc::Status MetricsServiceImpl::ListIndicators(grpc::ServerContext* context, co
 
 grpc::Status MetricsServiceImpl::GetIndicators(grpc::ServerContext* context, const v1::GetIndicatorsRequest* request,
                                                v1::IndicatorSet* response) {
-  return GuardRpc(context, "GetIndicators", [&]() -> absl::Status {
+  return guard_.Run(context, "GetIndicators", [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
+    PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
     PSTRACK_ASSIGN_OR_RETURN(auto as_of, OptionalTime(request->has_as_of(), request->as_of(), "as_of"));
     PSTRACK_ASSIGN_OR_RETURN(IndicatorSetResult r,
@@ -137,8 +138,9 @@ grpc::Status MetricsServiceImpl::GetIndicators(grpc::ServerContext* context, con
 
 grpc::Status MetricsServiceImpl::GetBreakdown(grpc::ServerContext* context, const v1::GetBreakdownRequest* request,
                                               v1::GetBreakdownResponse* response) {
-  return GuardRpc(context, "GetBreakdown", [&]() -> absl::Status {
+  return guard_.Run(context, "GetBreakdown", [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
+    PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
     PSTRACK_ASSIGN_OR_RETURN(auto as_of, OptionalTime(request->has_as_of(), request->as_of(), "as_of"));
     Dimension dim;
@@ -165,8 +167,9 @@ grpc::Status MetricsServiceImpl::GetBreakdown(grpc::ServerContext* context, cons
 
 grpc::Status MetricsServiceImpl::GetTimeSeries(grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
                                                v1::GetTimeSeriesResponse* response) {
-  return GuardRpc(context, "GetTimeSeries", [&]() -> absl::Status {
+  return guard_.Run(context, "GetTimeSeries", [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
+    PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
     Granularity g;
     switch (request->granularity()) {
@@ -188,8 +191,9 @@ grpc::Status MetricsServiceImpl::GetTimeSeries(grpc::ServerContext* context, con
 
 grpc::Status MetricsServiceImpl::RankAgencies(grpc::ServerContext* context, const v1::RankAgenciesRequest* request,
                                               v1::RankAgenciesResponse* response) {
-  return GuardRpc(context, "RankAgencies", [&]() -> absl::Status {
+  return guard_.Run(context, "RankAgencies", [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest parent, ScopeFromProto(request->parent(), request->has_parent(), "parent"));
+    PSTRACK_RETURN_IF_ERROR(call.RequireInScope(parent.agency_code, "parent.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
     if (request->level() < 0 || request->level() > kMaxAgencyLevel) return InvalidField("level", "unknown level");
     std::optional<bool> ascending;
@@ -211,8 +215,9 @@ grpc::Status MetricsServiceImpl::RankAgencies(grpc::ServerContext* context, cons
 
 grpc::Status MetricsServiceImpl::ScoreIndex(grpc::ServerContext* context, const v1::ScoreIndexRequest* request,
                                             v1::IndexScore* response) {
-  return GuardRpc(context, "ScoreIndex", [&]() -> absl::Status {
+  return guard_.Run(context, "ScoreIndex", [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
+    PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
     PSTRACK_ASSIGN_OR_RETURN(ScoredIndex s, metrics_.Score(scope, period, request->methodology_id()));
     ScoreToProto(s.score, response);
@@ -224,7 +229,7 @@ grpc::Status MetricsServiceImpl::ScoreIndex(grpc::ServerContext* context, const 
 
 grpc::Status MetricsServiceImpl::ListMethodologies(grpc::ServerContext* context, const v1::ListMethodologiesRequest*,
                                                    v1::ListMethodologiesResponse* response) {
-  return GuardRpc(context, "ListMethodologies", [&]() -> absl::Status {
+  return guard_.Run(context, "ListMethodologies", [&]() -> absl::Status {
     auto registry = metrics_.methodologies();
     if (!registry) return absl::OkStatus();
     for (const Methodology* m : registry->All()) {
@@ -243,7 +248,7 @@ grpc::Status MetricsServiceImpl::ListMethodologies(grpc::ServerContext* context,
 grpc::Status MetricsServiceImpl::SubmitExternalInputs(grpc::ServerContext* context,
                                                       const v1::SubmitExternalInputsRequest* request,
                                                       v1::SubmitExternalInputsResponse* response) {
-  return GuardRpc(context, "SubmitExternalInputs", [&]() -> absl::Status {
+  return guard_.Run(context, "SubmitExternalInputs", [&](Call& call) -> absl::Status {
     if (request->inputs().empty()) return InvalidField("inputs", "is empty");
     if (request->inputs_size() > kMaxBatchItems) return InvalidField("inputs", "at most 10000 per call");
     std::vector<ExternalInput> inputs;
@@ -273,6 +278,8 @@ grpc::Status MetricsServiceImpl::SubmitExternalInputs(grpc::ServerContext* conte
       done[k].index = positions[k];
       all[positions[k]] = done[k];
     }
+    call.SetTarget(absl::StrCat(all.size(), " external inputs, first ", all.front().key));
+    call.SetCounts(CountOutcomes(all));
     for (const auto& o : all) ItemOutcomeToProto(o, response->add_results());
     BatchSummaryToProto(all, response->mutable_summary());
     return absl::OkStatus();
@@ -282,7 +289,13 @@ grpc::Status MetricsServiceImpl::SubmitExternalInputs(grpc::ServerContext* conte
 grpc::Status MetricsServiceImpl::ListExternalInputs(grpc::ServerContext* context,
                                                     const v1::ListExternalInputsRequest* request,
                                                     v1::ListExternalInputsResponse* response) {
-  return GuardRpc(context, "ListExternalInputs", [&]() -> absl::Status {
+  return guard_.Run(context, "ListExternalInputs", [&](Call& call) -> absl::Status {
+    if (!call.caller().national()) {
+      if (request->agency_code().empty()) {
+        return call.OutOfScope("agency_code", "the whole country (name an agency)");
+      }
+      PSTRACK_RETURN_IF_ERROR(call.RequireInScope(request->agency_code(), "agency_code"));
+    }
     PSTRACK_ASSIGN_OR_RETURN(auto inputs, metrics_.ListExternalInputs(request->agency_code(), request->indicator_id()));
     for (const auto& in : inputs) {
       auto* out = response->add_inputs();
@@ -302,8 +315,9 @@ grpc::Status MetricsServiceImpl::ListExternalInputs(grpc::ServerContext* context
 grpc::Status MetricsServiceImpl::WatchIndicators(grpc::ServerContext* context,
                                                  const v1::WatchIndicatorsRequest* request,
                                                  grpc::ServerWriter<v1::IndicatorSet>* writer) {
-  return GuardRpc(context, "WatchIndicators", [&]() -> absl::Status {
+  return guard_.Run(context, "WatchIndicators", [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
+    PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
     absl::Duration interval = absl::Seconds(1);
     if (request->has_min_interval()) {
@@ -348,7 +362,8 @@ grpc::Status MetricsServiceImpl::WatchIndicators(grpc::ServerContext* context,
 grpc::Status MetricsServiceImpl::RebuildAggregates(grpc::ServerContext* context,
                                                    const v1::RebuildAggregatesRequest* request,
                                                    v1::RebuildAggregatesResponse* response) {
-  return GuardRpc(context, "RebuildAggregates", [&]() -> absl::Status {
+  return guard_.Run(context, "RebuildAggregates", [&](Call& call) -> absl::Status {
+    call.SetTarget(request->repair() ? "aggregates: check and repair" : "aggregates: check");
     PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, metrics_.RebuildAggregates(request->repair()));
     response->set_dossiers(check.dossiers);
     response->set_rows_compared(check.rows_compared);

@@ -4,6 +4,7 @@
 #define PSTRACK_SERVICES_API_METRICS_SERVICE_H_
 
 #include "pstrack/v1/metrics.grpc.pb.h"
+#include "services/api/rpc_guard.h"
 #include "services/common/change_feed.h"
 #include "services/metrics/metrics.h"
 
@@ -11,7 +12,8 @@ namespace pstrack {
 
 class MetricsServiceImpl final : public v1::MetricsService::Service {
  public:
-  MetricsServiceImpl(Metrics& metrics, const ChangeFeed& changes) : metrics_(metrics), changes_(changes) {}
+  MetricsServiceImpl(Metrics& metrics, const ChangeFeed& changes, RpcGuard& guard)
+      : metrics_(metrics), changes_(changes), guard_(guard) {}
 
   grpc::Status ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest* request,
                               v1::ListIndicatorsResponse* response) override;
@@ -39,6 +41,7 @@ class MetricsServiceImpl final : public v1::MetricsService::Service {
  private:
   Metrics& metrics_;
   const ChangeFeed& changes_;
+  RpcGuard& guard_;
 };
 
 }  // namespace pstrack

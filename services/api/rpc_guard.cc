@@ -1,24 +1,124 @@
 #include "services/api/rpc_guard.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/security/auth_context.h"
+#include "services/common/call_limits.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
 
 namespace pstrack {
+namespace {
 
-grpc::Status GuardRpc(grpc::ServerContext* context, absl::string_view method,
-                      absl::FunctionRef<absl::Status()> handler) {
-  if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "the call was cancelled");
+// Streams run as long as the client keeps them open.
+bool IsStream(absl::string_view method) { return method == "StreamEvents" || method == "WatchIndicators"; }
+
+}  // namespace
+
+std::string TokenFromMetadata(const grpc::ServerContext& context) {
+  const auto& md = context.client_metadata();
+  auto it = md.find("authorization");
+  if (it != md.end()) {
+    absl::string_view value(it->second.data(), it->second.size());
+    value = absl::StripAsciiWhitespace(value);
+    if (value.size() > 7 && absl::EqualsIgnoreCase(value.substr(0, 7), "bearer ")) value.remove_prefix(7);
+    return std::string(absl::StripAsciiWhitespace(value));
+  }
+  it = md.find("x-api-key");
+  if (it != md.end()) return std::string(absl::StripAsciiWhitespace(absl::string_view(it->second.data(), it->second.size())));
+  return "";
+}
+
+std::vector<std::string> CertificateSubjects(const grpc::ServerContext& context) {
+  std::vector<std::string> out;
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (!auth || !auth->IsPeerAuthenticated()) return out;
+  for (const char* property : {"x509_common_name", "x509_subject_alternative_name"}) {
+    for (const grpc::string_ref& v : auth->FindPropertyValues(property)) {
+      std::string s(v.data(), v.size());
+      if (!s.empty() && std::find(out.begin(), out.end(), s) == out.end()) out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view method,
+                           absl::FunctionRef<absl::Status(Call&)> handler) {
+  const absl::Time start = absl::Now();
+  const MethodPolicy* policy = FindMethodPolicy(method);
+  if (policy == nullptr) {
+    // Fail closed: a method without a policy is never served.
+    LogError("no access policy for method ", method);
+    return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("no access policy for ", method));
+  }
+  AuditRow audit;
+  audit.method = policy->full_name();
+  audit.peer = context->peer();
+  audit.principal = "anonymous";
+
+  auto finish = [&](const absl::Status& status, const Call* call) {
+    if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown ||
+        status.code() == absl::StatusCode::kDataLoss) {
+      LogError(audit.method, " from ", audit.peer, " (", audit.principal, ") failed: ", status.ToString());
+    }
+    if (policy->audited) {
+      audit.at_us = absl::ToUnixMicros(start);
+      audit.code = static_cast<int>(status.code());
+      audit.message = std::string(status.message().substr(0, 1000));
+      if (call != nullptr) {
+        audit.target = call->target();
+        audit.applied = call->counts().applied;
+        audit.unchanged = call->counts().unchanged;
+        audit.rejected = call->counts().rejected;
+      }
+      audit.duration_us = absl::ToInt64Microseconds(absl::Now() - start);
+      absl::Status written = access_.Audit(audit);
+      if (!written.ok()) LogError("audit record for ", audit.method, " not written: ", written.ToString());
+    }
+    return ToGrpcStatus(status);
+  };
+
+  if (context->IsCancelled()) return finish(absl::CancelledError("the call was cancelled"), nullptr);
+  absl::Time deadline = absl::FromChrono(context->deadline());
+  if (!IsStream(method)) deadline = std::min(deadline, start + options_.max_call_duration);
+
+  absl::StatusOr<Caller> caller;
+  {
+    ScopedCallLimits limits(deadline, [context] { return context->IsCancelled(); });
+    caller = access_.Authenticate(TokenFromMetadata(*context), CertificateSubjects(*context));
+  }
+  if (!caller.ok()) return finish(caller.status(), nullptr);
+  audit.principal = caller->principal;
+  audit.role = static_cast<int>(caller->role);
+  if (absl::Status role = AccessControl::CheckRole(*caller, *policy); !role.ok()) return finish(role, nullptr);
+  absl::Duration retry_after;
+  if (absl::Status admitted = access_.Admit(*caller, &retry_after); !admitted.ok()) {
+    context->AddTrailingMetadata("retry-after-ms", std::to_string(absl::ToInt64Milliseconds(retry_after) + 1));
+    return finish(admitted, nullptr);
+  }
+
+  Call call(access_, *std::move(caller));
   absl::Status status;
-  try {
-    status = handler();
-  } catch (const std::exception& e) {
-    status = absl::InternalError(absl::StrCat("internal error: ", e.what()));
+  {
+    ScopedCallLimits limits(deadline, [context] { return context->IsCancelled(); });
+    status = CheckCallLimits();
+    if (status.ok()) {
+      try {
+        status = handler(call);
+      } catch (const std::exception& e) {
+        status = absl::InternalError(absl::StrCat("internal error: ", e.what()));
+      }
+    }
+    // A handler that was stopped by its deadline may report it in other
+    // words (a failed batch); say what happened.
+    if (!status.ok() && status.code() != absl::StatusCode::kDeadlineExceeded) {
+      absl::Status limit = CheckCallLimits();
+      if (!limit.ok() && limit.code() == absl::StatusCode::kDeadlineExceeded) status = limit;
+    }
   }
-  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown ||
-      status.code() == absl::StatusCode::kDataLoss) {
-    LogError(method, " from ", context->peer(), " failed: ", status.ToString());
-  }
-  return ToGrpcStatus(status);
+  return finish(status, &call);
 }
 
 }  // namespace pstrack

@@ -1,22 +1,98 @@
-// The one place every RPC handler passes through: cancellation check,
-// exception barrier and error logging. Authentication and limits (a later
-// issue) plug in here so no handler can skip them.
+// The one place every pstrack RPC passes through, in this order:
+//   1. cancellation and deadline (a call without a deadline gets the
+//      server's longest; streams excepted);
+//   2. authentication (API key metadata or verified client certificate):
+//      UNAUTHENTICATED;
+//   3. the role check of the method's policy (services/security/policy.h):
+//      PERMISSION_DENIED;
+//   4. the caller's rate limit: RESOURCE_EXHAUSTED with "retry-after-ms"
+//      trailing metadata;
+//   5. the handler, under the call's limits (the store stops SQL at the
+//      deadline), with an exception barrier; it checks scopes through Call;
+//   6. the audit record for writes and admin actions (refusals included).
+// Health checking and reflection are gRPC's own services and do not pass
+// here (see ServerOptions::reflection).
 #ifndef PSTRACK_SERVICES_API_RPC_GUARD_H_
 #define PSTRACK_SERVICES_API_RPC_GUARD_H_
 
-#include <exception>
-#include "absl/strings/string_view.h"
+#include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
+#include "services/common/batch.h"
+#include "services/security/access_control.h"
 
 namespace pstrack {
 
-// Runs `handler` for the RPC `method` and converts its status for gRPC.
-grpc::Status GuardRpc(grpc::ServerContext* context, absl::string_view method,
-                      absl::FunctionRef<absl::Status()> handler);
+// What a handler knows of its call: who calls, and what to audit.
+class Call {
+ public:
+  Call(AccessControl& access, Caller caller) : access_(access), caller_(std::move(caller)) {}
+
+  const Caller& caller() const { return caller_; }
+  // PERMISSION_DENIED (naming `field` and the scope) unless the agency lies
+  // in the caller's scope; NOT_FOUND for an unknown agency.
+  absl::Status RequireInScope(absl::string_view agency_code, absl::string_view field) {
+    return access_.RequireInScope(caller_, agency_code, field);
+  }
+  // Whether each agency lies in the scope (unknown ones count as inside, so
+  // that the write path names them NOT_FOUND).
+  absl::StatusOr<absl::flat_hash_map<std::string, bool>> InScope(const std::vector<std::string>& agency_codes) {
+    return access_.InScope(caller_, agency_codes);
+  }
+  absl::Status OutOfScope(absl::string_view field, absl::string_view what) const {
+    return AccessControl::OutOfScope(caller_, field, what);
+  }
+  AccessControl& access() { return access_; }
+
+  // For the audit record: what the call touched, and batch counts.
+  void SetTarget(std::string target) { target_ = std::move(target); }
+  void SetCounts(const BatchCounts& counts) { counts_ = counts; }
+  const std::string& target() const { return target_; }
+  const BatchCounts& counts() const { return counts_; }
+
+ private:
+  AccessControl& access_;
+  Caller caller_;
+  std::string target_;
+  BatchCounts counts_;
+};
+
+struct GuardOptions {
+  // Deadline given to unary calls that come without one.
+  absl::Duration max_call_duration = absl::Minutes(5);
+};
+
+class RpcGuard {
+ public:
+  RpcGuard(AccessControl& access, GuardOptions options = {}) : access_(access), options_(options) {}
+
+  // Runs `handler` for `method` (the name in pstrack's API, e.g.
+  // "RecordEvents") and converts its status for gRPC.
+  grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
+                   absl::FunctionRef<absl::Status(Call&)> handler);
+  grpc::Status Run(grpc::ServerContext* context, absl::string_view method, absl::FunctionRef<absl::Status()> handler) {
+    return Run(context, method, [&](Call&) { return handler(); });
+  }
+
+  AccessControl& access() { return access_; }
+
+ private:
+  AccessControl& access_;
+  const GuardOptions options_;
+};
+
+// The API key a call carries: "authorization: Bearer <token>" or
+// "x-api-key: <token>"; empty when none.
+std::string TokenFromMetadata(const grpc::ServerContext& context);
+// Names of the verified client certificate (common name, then subject
+// alternative names); empty without mutual TLS.
+std::vector<std::string> CertificateSubjects(const grpc::ServerContext& context);
 
 }  // namespace pstrack
 

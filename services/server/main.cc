@@ -27,6 +27,19 @@ ABSL_FLAG(std::string, methodology_dir, "data/methodologies",
 ABSL_FLAG(int, max_threads, 64, "Largest number of threads serving RPCs");
 ABSL_FLAG(int, read_connections, 4, "Database connections used for reads");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "How long in-flight calls may run after SIGTERM");
+ABSL_FLAG(bool, dev_no_auth, false,
+          "DEVELOPMENT ONLY: serve every call without authentication, as an admin (a warning is logged)");
+ABSL_FLAG(double, rate_limit, 200, "Requests per second per API key when the key sets none; 0 = unlimited");
+ABSL_FLAG(double, rate_burst_seconds, 2, "Burst allowance, in seconds of the rate limit");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for TLS on the gRPC port");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for TLS on the gRPC port");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle for client certificates (mutual TLS); a verified certificate registered on a key "
+          "identifies the caller");
+ABSL_FLAG(bool, tls_require_client_cert, false, "With --tls_client_ca: refuse clients without a certificate");
+ABSL_FLAG(bool, reflection, true, "Serve gRPC reflection (open, like health checking)");
+ABSL_FLAG(int, max_message_mb, 64, "Largest request or response message, in MiB");
+ABSL_FLAG(int, max_call_seconds, 300, "Deadline given to unary calls that arrive without one");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("pstrack-server: public-service tracking gRPC server. See README.md.");
@@ -53,6 +66,22 @@ int main(int argc, char** argv) {
   options.calendar_dir = absl::GetFlag(FLAGS_calendar_dir);
   options.methodology_dir = absl::GetFlag(FLAGS_methodology_dir);
   options.store.read_connections = absl::GetFlag(FLAGS_read_connections);
+  options.access.auth_disabled = absl::GetFlag(FLAGS_dev_no_auth);
+  options.access.default_rate_per_second = absl::GetFlag(FLAGS_rate_limit);
+  options.access.burst_seconds = absl::GetFlag(FLAGS_rate_burst_seconds);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  options.tls.require_client_cert = absl::GetFlag(FLAGS_tls_require_client_cert);
+  options.reflection = absl::GetFlag(FLAGS_reflection);
+  options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
+  options.guard.max_call_duration = absl::Seconds(absl::GetFlag(FLAGS_max_call_seconds));
+  if (absl::GetFlag(FLAGS_max_message_mb) < 1 || absl::GetFlag(FLAGS_max_message_mb) > 1024 ||
+      absl::GetFlag(FLAGS_max_call_seconds) < 1 || absl::GetFlag(FLAGS_rate_limit) < 0) {
+    pstrack::LogError("cannot start: --max_message_mb must be 1..1024, --max_call_seconds at least 1, "
+                      "--rate_limit not negative");
+    return 2;
+  }
 
   auto server = pstrack::PstrackServer::Start(options);
   if (!server.ok()) {
@@ -63,7 +92,7 @@ int main(int argc, char** argv) {
     int sig = 0;
     while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
       pstrack::LogInfo("received SIGHUP: reloading methodologies");
-      (void)(*server)->ReloadMethodologies();
+      (void)(*server)->ReloadMethodologies().status();
     }
     pstrack::LogInfo("received ", sig == SIGINT ? "SIGINT" : "SIGTERM");
     (*server)->Shutdown(absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));

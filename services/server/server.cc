@@ -1,5 +1,6 @@
 #include "services/server/server.h"
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "pstrack/v1/metrics.grpc.pb.h"
 #include "services/agencies/agency_csv.h"
 #include "services/agencies/agency_registry.h"
+#include "services/api/admin_service.h"
 #include "services/api/agency_service.h"
 #include "services/api/catalog_service.h"
 #include "services/api/filing_service.h"
@@ -43,6 +45,9 @@ struct PstrackServer::Impl {
   std::string methodology_dir;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<MetricsServiceImpl> metrics_service;
+  std::unique_ptr<AccessControl> access;
+  std::unique_ptr<RpcGuard> guard;
+  std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::string host;
@@ -50,14 +55,53 @@ struct PstrackServer::Impl {
   bool shut_down = false;
 };
 
+absl::StatusOr<std::shared_ptr<const MethodologyRegistry>> ReloadMethodologyDirectory(PstrackServer::Impl& impl);
+
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
+// Keeps the reflection plugin (registered process-wide) off one server.
+class DisableReflection : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const auto& p) { return p->name() == "proto_server_reflection"; }),
+                   plugins->end());
+  }
+};
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view what = "reference-data file") {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read reference-data file '", path, "'"));
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " '", path, "'"));
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions::Tls& tls) {
+  if (tls.cert_file.empty() && tls.key_file.empty()) {
+    if (!tls.client_ca_file.empty()) {
+      return absl::InvalidArgumentError("tls_client_ca needs tls_cert and tls_key (mutual TLS runs over TLS)");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both tls_cert and tls_key");
+  }
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  PSTRACK_ASSIGN_OR_RETURN(pair.private_key, ReadFile(tls.key_file, "TLS private key"));
+  PSTRACK_ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(tls.cert_file, "TLS certificate"));
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (tls.client_ca_file.empty()) {
+    options.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  } else {
+    PSTRACK_ASSIGN_OR_RETURN(options.pem_root_certs, ReadFile(tls.client_ca_file, "TLS client CA"));
+    options.client_certificate_request = tls.require_client_cert
+                                             ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                             : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
 }
 
 }  // namespace
@@ -147,10 +191,7 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
 
   impl->agencies = std::make_unique<AgencyRegistry>(*impl->store, MoveHook(impl->calendar));
   impl->catalog = std::make_unique<Catalog>(*impl->store, ProcedureHook(impl->calendar));
-  impl->agency_service = std::make_unique<AgencyServiceImpl>(*impl->agencies);
-  impl->catalog_service = std::make_unique<CatalogServiceImpl>(*impl->catalog);
   impl->filings = std::make_unique<Filings>(*impl->store, impl->calendar, &impl->changes);
-  impl->filing_service = std::make_unique<FilingServiceImpl>(*impl->filings);
   std::shared_ptr<const MethodologyRegistry> methodologies;
   impl->methodology_dir = options.methodology_dir;
   if (!options.methodology_dir.empty()) {
@@ -163,22 +204,55 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
     LogInfo("methodologies from ", options.methodology_dir, ": default ", methodologies->default_id());
   }
   impl->metrics = std::make_unique<Metrics>(*impl->store, impl->calendar, methodologies);
-  impl->metrics_service = std::make_unique<MetricsServiceImpl>(*impl->metrics, impl->changes);
+  impl->access = std::make_unique<AccessControl>(*impl->store, options.access);
+  impl->guard = std::make_unique<RpcGuard>(*impl->access, options.guard);
+  if (options.access.auth_disabled) {
+    LogWarning("AUTHENTICATION IS DISABLED (--dev_no_auth): every caller is an admin. Never do this outside "
+               "a developer machine.");
+  } else {
+    auto has_admin = impl->access->HasActiveAdmin();
+    if (has_admin.ok() && !*has_admin) {
+      LogWarning("no active admin API key: create one with 'pstrack-admin create-key --db <url> --role admin "
+                 "--name <who>' (every call is refused without a key)");
+    }
+  }
+  impl->metrics_service = std::make_unique<MetricsServiceImpl>(*impl->metrics, impl->changes, *impl->guard);
+  impl->agency_service = std::make_unique<AgencyServiceImpl>(*impl->agencies, *impl->guard);
+  impl->catalog_service = std::make_unique<CatalogServiceImpl>(*impl->catalog, *impl->guard);
+  impl->filing_service = std::make_unique<FilingServiceImpl>(*impl->filings, *impl->guard);
+  PstrackServer::Impl* raw = impl.get();
+  AdminServiceImpl::Reloader reload;
+  if (!options.methodology_dir.empty()) {
+    reload = [raw]() { return ReloadMethodologyDirectory(*raw); };
+  }
+  impl->admin_service = std::make_unique<AdminServiceImpl>(*impl->guard, std::move(reload));
+  auto credentials = Credentials(options.tls);
+  if (!credentials.ok()) {
+    impl->store->Close();
+    return credentials.status();
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  static const bool reflection_plugin = [] {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    return true;
+  }();
+  (void)reflection_plugin;
   grpc::ServerBuilder builder;
   // Without this a second server on the same port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &impl->port);
+  if (!options.reflection) builder.SetOption(std::make_unique<DisableReflection>());
+  builder.AddListeningPort(options.listen_address, *credentials, &impl->port);
   grpc::ResourceQuota quota("pstrack");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(impl->agency_service.get());
   builder.RegisterService(impl->catalog_service.get());
   builder.RegisterService(impl->filing_service.get());
   builder.RegisterService(impl->metrics_service.get());
+  builder.RegisterService(impl->admin_service.get());
   impl->server = builder.BuildAndStart();
   if (!impl->server || impl->port == 0) {
     impl->store->Close();
@@ -189,7 +263,11 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   impl->host = host_port[0] == "0.0.0.0" || host_port[0] == "[::]" || host_port[0].empty() ? "127.0.0.1"
                                                                                             : host_port[0];
   impl->server->GetHealthCheckService()->SetServingStatus(true);
-  LogInfo("pstrack-server listening on ", options.listen_address, " (port ", impl->port, ")");
+  LogInfo("pstrack-server listening on ", options.listen_address, " (port ", impl->port, ", ",
+          options.tls.cert_file.empty() ? "plaintext"
+          : options.tls.client_ca_file.empty() ? "TLS"
+                                               : "mutual TLS",
+          options.access.auth_disabled ? ", NO AUTHENTICATION" : "", ")");
   return std::unique_ptr<PstrackServer>(new PstrackServer(std::move(impl)));
 }
 
@@ -215,17 +293,21 @@ void PstrackServer::Shutdown(absl::Duration grace) {
 
 void PstrackServer::Wait() { impl_->server->Wait(); }
 
-absl::Status PstrackServer::ReloadMethodologies() {
-  if (impl_->methodology_dir.empty()) return absl::FailedPreconditionError("no methodology directory configured");
-  auto loaded = MethodologyRegistry::LoadDirectory(impl_->methodology_dir, BuiltinIndicatorIds());
+absl::StatusOr<std::shared_ptr<const MethodologyRegistry>> PstrackServer::ReloadMethodologies() {
+  return ReloadMethodologyDirectory(*impl_);
+}
+
+absl::StatusOr<std::shared_ptr<const MethodologyRegistry>> ReloadMethodologyDirectory(PstrackServer::Impl& impl) {
+  if (impl.methodology_dir.empty()) return absl::FailedPreconditionError("no methodology directory configured");
+  auto loaded = MethodologyRegistry::LoadDirectory(impl.methodology_dir, BuiltinIndicatorIds());
   if (!loaded.ok()) {
     LogError("methodology reload failed, keeping the loaded ones: ", loaded.status().message());
     return loaded.status();
   }
   auto registry = std::make_shared<const MethodologyRegistry>(*std::move(loaded));
   LogInfo("methodologies reloaded: default ", registry->default_id());
-  impl_->metrics->SetMethodologies(std::move(registry));
-  return absl::OkStatus();
+  impl.metrics->SetMethodologies(registry);
+  return registry;
 }
 
 }  // namespace pstrack

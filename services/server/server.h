@@ -14,7 +14,10 @@
 #include "absl/time/time.h"
 #include "services/agencies/agency_registry.h"
 #include "services/calendar/working_calendar.h"
+#include "services/api/rpc_guard.h"
 #include "services/catalog/catalog.h"
+#include "services/metrics/methodology.h"
+#include "services/security/access_control.h"
 #include "storage/store.h"
 
 namespace pstrack {
@@ -38,6 +41,25 @@ struct ServerOptions {
   std::string calendar_dir = "data/calendar";
   // Directory of methodology files (*.txt). Empty: no index scores.
   std::string methodology_dir = "data/methodologies";
+
+  // Access control (docs/security.md). Authentication is on unless
+  // `access.auth_disabled` (development only) is set.
+  AccessOptions access;
+  GuardOptions guard;
+  // Register gRPC server reflection (open to anyone, like health checking,
+  // which is always on for load balancers and orchestrators).
+  bool reflection = true;
+
+  // TLS for the gRPC port: PEM files. Without cert/key the port is
+  // plaintext (keep it on loopback or behind a TLS-terminating proxy).
+  struct Tls {
+    std::string cert_file, key_file;
+    // CA bundle that signs client certificates; enables mutual TLS.
+    std::string client_ca_file;
+    // With a client CA: true refuses clients without a certificate at the
+    // handshake; false accepts them (they then need an API key).
+    bool require_client_cert = false;
+  } tls;
 };
 
 class PstrackServer {
@@ -56,7 +78,7 @@ class PstrackServer {
   void Wait();
   // Reloads the methodology files; on any error keeps the loaded ones and
   // returns the error (file, line, reason).
-  absl::Status ReloadMethodologies();
+  absl::StatusOr<std::shared_ptr<const MethodologyRegistry>> ReloadMethodologies();
 
   struct Impl;
 

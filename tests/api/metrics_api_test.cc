@@ -265,7 +265,7 @@ TEST_F(MetricsApiTest, AMalformedMethodologyOnReloadKeepsTheLoadedOnes) {
   StartServer(o);
   std::ofstream(dir + "/broken.txt") << "methodology broken@1\nname Broken\ngroup g | G | 5\n"
                                         "indicator x | X | 5 | builtin:no_such_indicator | linear target=1.0\n";
-  absl::Status reload = server_->ReloadMethodologies();
+  absl::Status reload = server_->ReloadMethodologies().status();
   EXPECT_FALSE(reload.ok());
   EXPECT_NE(reload.message().find("broken.txt:4"), absl::string_view::npos) << reload;
   v1::ListMethodologiesResponse listed;

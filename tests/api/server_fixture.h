@@ -29,6 +29,9 @@ class ServerTest : public ::testing::Test {
     o.listen_address = "127.0.0.1:0";
     o.database_url = TestDatabaseUrl(dir_, "pstrack.db");
     o.max_threads = 16;
+    // The functional suites run as an admin with authentication off;
+    // security_api_test.cc covers authentication, roles, scopes and limits.
+    o.access.auth_disabled = true;
     o.calendar_dir = std::string(PSTRACK_SOURCE_DIR) + "/data/calendar";
     o.methodology_dir = std::string(PSTRACK_SOURCE_DIR) + "/data/methodologies";
     return o;

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end test of the shipped binaries: pstrack-server on a SQLite file in a
-temporary directory, driven by the pstrack CLI and by an independent Python
-gRPC client (health, reflection, an error path). Exits non-zero on failure and
-prints 'N passed, N failed'."""
+temporary directory (authentication on, the first admin key made by
+pstrack-admin), driven by the pstrack CLI and by an independent Python gRPC
+client (health, reflection, an error path, keys and scopes). Exits non-zero on
+failure and prints 'N passed, N failed'."""
 
 import argparse
 import csv
@@ -70,6 +71,14 @@ class Server:
                                check=True, capture_output=True)
                 open(os.path.join(data_dir, "pg-created"), "w").close()
             db = [f"--db={base.rsplit('/', 1)[0]}/{name}"]
+        # The first admin key, made offline as an operator would (once).
+        self.key_file = os.path.join(data_dir, "admin.key")
+        if not os.path.exists(self.key_file):
+            url = db[0][len("--db="):] if db else f"sqlite:{data_dir}/pstrack.db"
+            subprocess.run([ARGS.admin_bin, "create-key", f"--db={url}", "--role=admin", "--name=e2e operator",
+                            f"--out={self.key_file}"], check=True, capture_output=True)
+        with open(self.key_file) as f:
+            self.token = f.read().strip()
         self.proc = subprocess.Popen(
             [ARGS.server_bin, f"--listen={self.address}", f"--data_dir={data_dir}", *db,
              f"--calendar_dir={os.path.join(ARGS.source_dir, 'data/calendar')}",
@@ -105,9 +114,15 @@ def wait_serving(address, server, timeout=20):
     raise RuntimeError("server did not become SERVING:\n" + server.log_text())
 
 
-def cli(server, *args, expect_rc=0):
+def cli(server, *args, expect_rc=0, token=None):
+    """Runs the CLI as the server's admin (or with `token`; "" for none)."""
+    env = dict(os.environ)
+    env.pop("PSTRACK_API_KEY", None)
+    key = token if token is not None else getattr(server, "token", "")
+    if key:
+        env["PSTRACK_API_KEY"] = key
     proc = subprocess.run([ARGS.cli_bin, f"--server={server.address}", *args], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env=env)
     if expect_rc is not None and proc.returncode != expect_rc:
         raise AssertionError(f"pstrack {' '.join(args)} exited {proc.returncode}, expected {expect_rc}\n"
                              f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
@@ -144,6 +159,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--server-bin", required=True)
     parser.add_argument("--cli-bin", required=True)
+    parser.add_argument("--admin-bin", required=True)
     parser.add_argument("--source-dir", required=True)
     ARGS = parser.parse_args()
 
@@ -274,7 +290,8 @@ def main():
                 try:
                     stub.CreateAgency(agency_pb2.CreateAgencyRequest(
                         agency=agency_pb2.Agency(code="p 1", name="x", level=agency_pb2.AGENCY_LEVEL_PROVINCE,
-                                                 parent_code="VN")), timeout=5)
+                                                 parent_code="VN")), timeout=5,
+                        metadata=(("authorization", "Bearer " + server.token),))
                     raise AssertionError("bad code accepted")
                 except grpc.RpcError as e:
                     assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, e
@@ -343,6 +360,45 @@ def main():
             assert "indicator_ids" in proc.stderr and "no_such_indicator" in proc.stderr, proc.stderr
         check("indicators, score and CSV agree with the events sent; unknown indicator ids are refused",
               indicators_score_and_csv_match_the_events_sent)
+
+        def keys_roles_scopes_and_audit_through_the_cli():
+            proc = cli(server, "agency", "list", expect_rc=1, token="")
+            assert "UNAUTHENTICATED" in proc.stderr and "--api_key" in proc.stderr, proc.stderr
+            proc = cli(server, "agency", "list", expect_rc=1, token="pst_0123456789abcdef.not-the-secret-at-all")
+            assert "UNAUTHENTICATED" in proc.stderr, proc.stderr
+            who = json.loads(cli(server, "whoami", "--json").stdout)
+            assert who["role"] == "ROLE_ADMIN" and who["name"] == "e2e operator", who
+            made = cli(server, "key", "create", "--name=Trung tâm PVHCC Quảng Ninh", "--role=centre",
+                       "--scope=P22").stdout
+            token = re.search(r"(pst_[0-9a-f]{16}\.\S+)", made).group(1)
+            key_id = token[4:20]
+            who = json.loads(cli(server, "whoami", "--json", token=token).stdout)
+            assert who["role"] == "ROLE_CENTRE" and who["scope_agency_code"] == "P22", who
+            # In scope: lands; another province: refused for that line only.
+            path = os.path.join(work, "centre.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("event_id,dossier_code,agency_code,procedure_code,occurred_at,kind,channel\n")
+                f.write("k1,P22.HALONG-250303-0001,P22.HALONG,1.000689,2025-03-03 09:00,received,online\n")
+                f.write("k2,P01-250303-0001,P01,1.000689,2025-03-03 09:00,received,online\n")
+            out = cli(server, "event", "send", path, expect_rc=1, token=token).stdout
+            assert "events: 1 accepted, 0 duplicate, 1 rejected" in out, out
+            assert "line 3: k2:" in out and "outside the scope" in out, out
+            proc = cli(server, "indicators", "--scope", "P22", "--period", "2025", expect_rc=1, token=token)
+            assert "PERMISSION_DENIED" in proc.stderr and "centre" in proc.stderr, proc.stderr
+            listed = cli(server, "key", "list").stdout
+            assert key_id in listed and token not in listed, listed
+            audit = json.loads(cli(server, "audit", "list", f"--principal={key_id}", "--json").stdout)
+            sends = [r for r in audit["records"] if r["method"].endswith("RecordEvents")]
+            assert sends and sends[0].get("applied") == 1 and sends[0].get("rejected") == 1, audit
+            refused = [r for r in audit["records"] if r["method"].endswith("GetIndicators")]
+            assert not refused, "reads are not audited"
+            cli(server, "key", "revoke", key_id)
+            proc = cli(server, "whoami", expect_rc=1, token=token)
+            assert "UNAUTHENTICATED" in proc.stderr, proc.stderr
+            proc = cli(server, "key", "revoke", key_id, expect_rc=1)
+            assert "FAILED_PRECONDITION" in proc.stderr, proc.stderr
+        check("keys: no key and wrong keys refused, a centre writes only its province, audit, revocation",
+              keys_roles_scopes_and_audit_through_the_cli)
 
         def sigterm_shuts_down_cleanly_and_data_persists():
             nonlocal server

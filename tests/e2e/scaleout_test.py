@@ -39,7 +39,7 @@ def gen_stubs(out):
     os.makedirs(local, exist_ok=True)
     shutil.copy("/usr/share/grpc-proto/grpc/health/v1/health.proto", os.path.join(local, "health.proto"))
     for f, root in [(os.path.join(src, "pstrack/v1", n), src) for n in
-                    ("common.proto", "agency.proto", "catalog.proto", "filing.proto", "metrics.proto")] + \
+                    ("common.proto", "agency.proto", "catalog.proto", "filing.proto", "metrics.proto", "admin.proto")] + \
                    [(os.path.join(local, "health.proto"), os.path.join(out, "src"))]:
         if protoc.main(["protoc", f"-I{root}", "-I/usr/include", f"--python_out={out}", f"--grpc_python_out={out}", f]):
             raise RuntimeError(f"protoc failed on {f}")
@@ -67,6 +67,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--server-bin", required=True)
     p.add_argument("--cli-bin", required=True)
+    p.add_argument("--admin-bin", required=True)
     p.add_argument("--source-dir", required=True)
     ARGS = p.parse_args()
     base = os.environ["PSTRACK_TEST_POSTGRES_URL"]  # a KeyError fails the run: never skip
@@ -77,9 +78,13 @@ def main():
     try:
         gen_stubs(os.path.join(work, "gen"))
         from pstrack.v1 import filing_pb2, filing_pb2_grpc, metrics_pb2, metrics_pb2_grpc, common_pb2
+        from pstrack.v1 import admin_pb2, admin_pb2_grpc
         db = "scaleout_" + os.path.basename(work).split("-")[-1].lower()
         subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {db}"], check=True, capture_output=True)
         db_url = base.rsplit("/", 1)[0] + "/" + db
+        admin_token = subprocess.run([ARGS.admin_bin, "create-key", f"--db={db_url}", "--role=admin", "--name=ops"],
+                                     check=True, capture_output=True, text=True).stdout.strip()
+        as_admin = (("authorization", "Bearer " + admin_token),)
         ref = ",".join(os.path.join(ARGS.source_dir, f) for f in
                        ("data/agencies/vn_provinces.csv", "data/sample/agencies_quang_ninh.csv"))
         replicas = []
@@ -128,6 +133,14 @@ http {{
         lb = f"127.0.0.1:{lb_port}"
         wait_serving(lb, nproc, nlog)
 
+        # The centres write with a key scoped to Quảng Ninh, made through one
+        # replica and used through the balancer.
+        with grpc.insecure_channel(replicas[0]) as ch:
+            made = admin_pb2_grpc.AdminServiceStub(ch).CreateApiKey(admin_pb2.CreateApiKeyRequest(
+                key=admin_pb2.ApiKey(name="Trung tâm PVHCC Quảng Ninh", role=admin_pb2.ROLE_CENTRE,
+                                     scope_agency_code="P22", rate_limit_per_second=1000)), metadata=as_admin, timeout=10)
+        as_centre = (("authorization", "Bearer " + made.token),)
+
         # The dossiers: 300 at wards of Quảng Ninh, procedure 1.000689 (3 working
         # days), received on working days of June 2025 at 09:00, resolved one day
         # later (early) or 30 days later (late); a third online.
@@ -166,7 +179,7 @@ http {{
                         req = filing_pb2.RecordEventsRequest(events=mine[b:b + 20])
                         for attempt in range(5):
                             try:
-                                resp = stub.RecordEvents(req, timeout=30)
+                                resp = stub.RecordEvents(req, timeout=30, metadata=as_centre)
                                 break
                             except grpc.RpcError as e:
                                 if e.code() != grpc.StatusCode.UNAVAILABLE or attempt == 4:
@@ -175,7 +188,7 @@ http {{
                         bad = [r for r in resp.results if r.outcome == common_pb2.ItemResult.OUTCOME_REJECTED]
                         # A batch that lost a race is retried whole (idempotent).
                         if any(r.code == grpc.StatusCode.UNAVAILABLE.value[0] for r in bad):
-                            resp = stub.RecordEvents(req, timeout=30)
+                            resp = stub.RecordEvents(req, timeout=30, metadata=as_centre)
                             bad = [r for r in resp.results if r.outcome == common_pb2.ItemResult.OUTCOME_REJECTED]
                         if bad:
                             errors.append(f"client {k}: {bad[0].key}: {bad[0].message}")
@@ -208,14 +221,34 @@ http {{
             req = metrics_pb2.GetIndicatorsRequest(
                 scope=metrics_pb2.Scope(agency_code="P22"), period=metrics_pb2.Period(label="2025"),
                 indicator_ids=["received", "online_submission_rate", "on_time_rate", "late_rate"])
-            values = {v.indicator_id: v for v in metrics.GetIndicators(req, timeout=30).values}
+            values = {v.indicator_id: v for v in metrics.GetIndicators(req, timeout=30, metadata=as_admin).values}
             got = (values["received"].numerator, values["online_submission_rate"].numerator,
                    values["on_time_rate"].numerator, values["on_time_rate"].denominator, values["late_rate"].numerator)
             want = (expected["received"], expected["online"], expected["early"], expected["received"], expected["late"])
             check("indicators equal the recomputation from the events sent", got == want, f"got {got}, want {want}")
-            rebuilt = metrics.RebuildAggregates(metrics_pb2.RebuildAggregatesRequest(), timeout=120)
+            rebuilt = metrics.RebuildAggregates(metrics_pb2.RebuildAggregatesRequest(), timeout=120, metadata=as_admin)
             check("aggregates equal a rebuild from the raw events", rebuilt.rows_differing == 0 and rebuilt.dossiers == 300,
                   str(rebuilt))
+        # Revoked through replica 0: replica 1 refuses the key on its next call.
+        probe = filing_pb2.GetDossierRequest(code=events[0].dossier_code, omit_events=True)
+        with grpc.insecure_channel(replicas[1]) as ch:
+            filing_pb2_grpc.FilingServiceStub(ch).GetDossier(probe, timeout=10, metadata=as_centre)
+        with grpc.insecure_channel(replicas[0]) as ch:
+            admin_pb2_grpc.AdminServiceStub(ch).RevokeApiKey(admin_pb2.RevokeApiKeyRequest(key_id=made.key.key_id),
+                                                             metadata=as_admin, timeout=10)
+        refused = None
+        with grpc.insecure_channel(replicas[1]) as ch:
+            try:
+                filing_pb2_grpc.FilingServiceStub(ch).GetDossier(probe, timeout=10, metadata=as_centre)
+            except grpc.RpcError as e:
+                refused = e.code()
+        check("a key revoked on one replica is refused by the other at once",
+              refused == grpc.StatusCode.UNAUTHENTICATED, str(refused))
+        audited = subprocess.run(["psql", db_url, "-Atc", "SELECT COUNT(*), SUM(applied) FROM audit_log "
+                                  f"WHERE principal = '{made.key.key_id}' AND method LIKE '%/RecordEvents'"],
+                                 check=True, capture_output=True, text=True).stdout.strip()
+        check("every batch of every replica is in the shared audit log with its counts",
+              audited.split("|")[1] == str(len(events)) if "|" in audited else False, audited)
     except Exception:  # noqa: BLE001
         traceback.print_exc()
         failed += 1

@@ -306,6 +306,17 @@ class FailingStore : public Store {
       return tx_.ListExternalInputs(a, i);
     }
     absl::Status PutExternalInput(const ExternalInputRow& r) override { return tx_.PutExternalInput(r); }
+    absl::StatusOr<std::optional<ApiKeyRecord>> FindApiKey(absl::string_view id) override { return tx_.FindApiKey(id); }
+    absl::StatusOr<std::vector<ApiKeyRecord>> FindApiKeysByCertificate(absl::string_view s) override {
+      return tx_.FindApiKeysByCertificate(s);
+    }
+    absl::StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(const ApiKeyQuery& q) override { return tx_.ListApiKeys(q); }
+    absl::StatusOr<std::vector<AuditRow>> ListAudit(const AuditQuery& q) override { return tx_.ListAudit(q); }
+    absl::Status InsertApiKey(const ApiKeyRecord& k) override { return tx_.InsertApiKey(k); }
+    absl::Status RevokeApiKey(absl::string_view id, int64_t us, absl::string_view by) override {
+      return tx_.RevokeApiKey(id, us, by);
+    }
+    absl::Status InsertAudit(const std::vector<AuditRow>& rows) override { return tx_.InsertAudit(rows); }
     absl::Status LockKeys(const std::vector<std::string>& k) override { return tx_.LockKeys(k); }
     absl::Status InsertAgency(const Agency& a) override { return tx_.InsertAgency(a); }
     absl::Status UpdateAgency(const Agency& a) override { return tx_.UpdateAgency(a); }

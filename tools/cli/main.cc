@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
+#include "pstrack/v1/admin.grpc.pb.h"
 #include "pstrack/v1/agency.grpc.pb.h"
 #include "pstrack/v1/catalog.grpc.pb.h"
 #include "pstrack/v1/filing.grpc.pb.h"
@@ -35,9 +36,24 @@
 #include "services/common/csv.h"
 #include "services/common/status.h"
 #include "services/common/text.h"
+#include "services/security/api_key.h"
 #include "tools/cli/table.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "pstrack server address, host:port (env PSTRACK_SERVER)");
+ABSL_FLAG(std::string, api_key, "", "API key (pst_...); default $PSTRACK_API_KEY, or the file named by --api_key_file");
+ABSL_FLAG(std::string, api_key_file, "", "File holding the API key (default $PSTRACK_API_KEY_FILE)");
+ABSL_FLAG(std::string, tls_ca, "", "Connect with TLS, trusting this PEM CA bundle (default: plaintext)");
+ABSL_FLAG(std::string, tls_cert, "", "Client certificate (PEM) for mutual TLS");
+ABSL_FLAG(std::string, tls_key, "", "Client private key (PEM) for mutual TLS");
+ABSL_FLAG(std::string, tls_server_name, "", "Expected server name in its certificate (default: the host)");
+ABSL_FLAG(std::string, role, "", "key create: centre, analyst or admin; key list: only this role");
+ABSL_FLAG(std::string, certificate_subject, "", "key create: client-certificate name that stands for the key");
+ABSL_FLAG(bool, certificate_only, false, "key create: no secret, the certificate alone identifies the caller");
+ABSL_FLAG(double, rate, 0, "key create: requests per second (0 = the server's default)");
+ABSL_FLAG(bool, all, false, "key list: include revoked keys");
+ABSL_FLAG(std::string, principal, "", "audit list: only this key id");
+ABSL_FLAG(std::string, method, "", "audit list: only this method (e.g. RecordEvents)");
+ABSL_FLAG(bool, failures, false, "audit list: only refused or failed calls");
 ABSL_FLAG(bool, json, false, "Print JSON instead of tables");
 ABSL_FLAG(bool, csv, false, "Print CSV (RFC 4180, a header line, unformatted numbers) instead of tables");
 ABSL_FLAG(int, timeout, 30, "Seconds to wait for each call");
@@ -45,7 +61,7 @@ ABSL_FLAG(std::string, root, "", "agency list: only this agency's subtree");
 ABSL_FLAG(int, depth, 0, "agency list: at most this many levels below --root (0 = all)");
 ABSL_FLAG(std::string, level, "", "Level: nation, ministry, province, department, district, commune");
 ABSL_FLAG(std::string, as_of, "", "Only what is in force on this date, YYYY-MM-DD");
-ABSL_FLAG(std::string, name, "", "agency list: name contains (accents and case ignored)");
+ABSL_FLAG(std::string, name, "", "agency list: name contains (accents and case ignored); key create: who holds the key");
 ABSL_FLAG(std::string, field, "", "procedure list: exact field (lĩnh vực)");
 ABSL_FLAG(std::string, mode, "", "procedure list: online mode none, partial or full");
 ABSL_FLAG(std::string, agency, "", "procedure list: carried out by this agency");
@@ -54,7 +70,7 @@ ABSL_FLAG(int, limit, 0, "list: stop after this many rows (0 = all)");
 ABSL_FLAG(std::string, status, "", "dossier list: status (received, processing, resolved, ...)");
 ABSL_FLAG(bool, overdue, false, "dossier list: only open dossiers past their due time");
 ABSL_FLAG(int, batch, 1000, "event send: events per call");
-ABSL_FLAG(std::string, scope, "", "metrics: agency whose subtree is measured (VN = the whole country)");
+ABSL_FLAG(std::string, scope, "", "metrics: agency whose subtree is measured (VN = the whole country); key create: the key's agency");
 ABSL_FLAG(bool, as_filed, false,
           "metrics: keep figures with the agency they were filed at (default: today's tree, where former "
           "agencies count under their successors)");
@@ -105,10 +121,21 @@ Indicators and index scores (docs/indicators.md):
                                   denominator,value,source (start..end half-open, YYYY-MM-DD)
   aggregates check|repair         compare the stored aggregates with the events (check exits 1
                                   when they differ); repair rebuilds them
+Access (docs/security.md):
+  whoami                          the identity, role and scope the server sees
+  key create --name TEXT --role centre|analyst|admin [--scope CODE] [--certificate_subject CN]
+             [--certificate_only] [--rate N]   prints the token once
+  key list [--all] [--role R]     keys (never their secrets)
+  key revoke KEY_ID               takes effect at once
+  audit list [--principal KEY_ID] [--method NAME] [--failures] [--limit N]
+                                  writes and admin actions, newest first
+  methodologies reload            re-read the server's methodology files
   PERIOD is --period 2025|2025-Q3|2025-07|2025-07-15, or --from DATE --until DATE (the until
   day not included). Scopes are read in today's agency tree unless --as_filed is given.
   A value that cannot be computed prints as n/a with the reason, never as 0.
 
+Credentials: --api_key pst_... (or $PSTRACK_API_KEY, or --api_key_file FILE / $PSTRACK_API_KEY_FILE);
+  TLS: --tls_ca CA.pem [--tls_cert C.pem --tls_key K.pem] [--tls_server_name NAME].
 Common flags: --server host:port (default 127.0.0.1:50051, or $PSTRACK_SERVER),
   --json, --csv (indicator commands), --timeout SECONDS, --limit N. Dates are YYYY-MM-DD.
 )";
@@ -125,7 +152,24 @@ class Client {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(64 << 20);
     args.SetMaxSendMessageSize(64 << 20);
-    channel_ = grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args);
+    std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+    if (!absl::GetFlag(FLAGS_tls_ca).empty()) {
+      grpc::SslCredentialsOptions tls;
+      tls.pem_root_certs = ReadOrDie(absl::GetFlag(FLAGS_tls_ca));
+      if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+        tls.pem_cert_chain = ReadOrDie(absl::GetFlag(FLAGS_tls_cert));
+        tls.pem_private_key = ReadOrDie(absl::GetFlag(FLAGS_tls_key));
+      }
+      credentials = grpc::SslCredentials(tls);
+      if (!absl::GetFlag(FLAGS_tls_server_name).empty()) {
+        args.SetSslTargetNameOverride(absl::GetFlag(FLAGS_tls_server_name));
+      }
+    } else if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+      throw CliError{"--tls_cert needs --tls_ca (the CA that signed the server's certificate)", 2};
+    }
+    token_ = ApiKey();
+    channel_ = grpc::CreateCustomChannel(address_, credentials, args);
+    admin_ = v1::AdminService::NewStub(channel_);
     agencies_ = v1::AgencyService::NewStub(channel_);
     catalog_ = v1::CatalogService::NewStub(channel_);
     filings_ = v1::FilingService::NewStub(channel_);
@@ -135,7 +179,31 @@ class Client {
   std::unique_ptr<grpc::ClientContext> Context() const {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_timeout))));
+    // Sent as metadata on plaintext and TLS channels alike.
+    if (!token_.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
     return ctx;
+  }
+
+  // --api_key, $PSTRACK_API_KEY, --api_key_file, $PSTRACK_API_KEY_FILE.
+  static std::string ApiKey() {
+    std::string key = absl::GetFlag(FLAGS_api_key);
+    if (key.empty()) {
+      if (const char* env = std::getenv("PSTRACK_API_KEY")) key = env;
+    }
+    std::string file = absl::GetFlag(FLAGS_api_key_file);
+    if (file.empty()) {
+      if (const char* env = std::getenv("PSTRACK_API_KEY_FILE")) file = env;
+    }
+    if (key.empty() && !file.empty()) key = ReadOrDie(file);
+    return std::string(absl::StripAsciiWhitespace(key));
+  }
+
+  static std::string ReadOrDie(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw CliError{absl::StrCat("cannot read '", path, "'")};
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
   }
 
   // Turns a failed call into a message a person can act on.
@@ -151,6 +219,11 @@ class Client {
         throw CliError{absl::StrCat("the server at ", address_, " did not answer within ",
                                     absl::GetFlag(FLAGS_timeout), " s (raise --timeout)"),
                        2};
+      case grpc::StatusCode::UNAUTHENTICATED:
+        throw CliError{absl::StrCat("UNAUTHENTICATED: ", status.error_message(),
+                                    token_.empty() ? " (set --api_key, $PSTRACK_API_KEY or --api_key_file)" : "")};
+      case grpc::StatusCode::RESOURCE_EXHAUSTED:
+        throw CliError{absl::StrCat("RESOURCE_EXHAUSTED: ", status.error_message())};
       case grpc::StatusCode::UNIMPLEMENTED:
         throw CliError{absl::StrCat("the server at ", address_, " does not implement this call (",
                                     status.error_message(), ")")};
@@ -172,6 +245,7 @@ class Client {
   v1::CatalogService::Stub& catalog() { return *catalog_; }
   v1::FilingService::Stub& filings() { return *filings_; }
   v1::MetricsService::Stub& metrics() { return *metrics_; }
+  v1::AdminService::Stub& admin() { return *admin_; }
 
  private:
   std::string address_;
@@ -180,6 +254,8 @@ class Client {
   std::unique_ptr<v1::CatalogService::Stub> catalog_;
   std::unique_ptr<v1::FilingService::Stub> filings_;
   std::unique_ptr<v1::MetricsService::Stub> metrics_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::string token_;
 };
 
 std::string ToJson(const google::protobuf::Message& m) {
@@ -1216,6 +1292,151 @@ int Aggregates(Client& client, bool repair) {
   return differ && !resp.repaired() ? 1 : 0;
 }
 
+std::string RoleText(int role) { return std::string(RoleName(static_cast<Role>(role))); }
+
+std::string TimeText(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(t.seconds()), VietnamTimeZone());
+}
+
+int WhoAmI(Client& client) {
+  v1::WhoAmIRequest req;
+  v1::WhoAmIResponse resp;
+  client.Check(client.admin().WhoAmI(client.Context().get(), req, &resp));
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(resp);
+    return 0;
+  }
+  std::cout << "principal: " << resp.principal() << "\nname: " << resp.name() << "\nrole: " << RoleText(resp.role())
+            << "\nscope: " << (resp.scope_agency_code().empty() ? "the whole country" : resp.scope_agency_code())
+            << "\n";
+  if (resp.authentication_disabled()) std::cout << "WARNING: the server runs without authentication\n";
+  return 0;
+}
+
+int KeyCreate(Client& client) {
+  v1::CreateApiKeyRequest req;
+  v1::ApiKey* key = req.mutable_key();
+  key->set_name(absl::GetFlag(FLAGS_name));
+  if (absl::GetFlag(FLAGS_role).empty()) throw CliError{"key create needs --role centre|analyst|admin", 2};
+  key->set_role(static_cast<v1::Role>(OrDie(ParseRole(absl::GetFlag(FLAGS_role), "--role"))));
+  key->set_scope_agency_code(absl::GetFlag(FLAGS_scope));
+  key->set_certificate_subject(absl::GetFlag(FLAGS_certificate_subject));
+  key->set_certificate_only(absl::GetFlag(FLAGS_certificate_only));
+  key->set_rate_limit_per_second(absl::GetFlag(FLAGS_rate));
+  v1::CreateApiKeyResponse resp;
+  client.Check(client.admin().CreateApiKey(client.Context().get(), req, &resp));
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(resp);
+    return 0;
+  }
+  std::cout << "created " << RoleText(resp.key().role()) << " key " << resp.key().key_id() << " for '"
+            << resp.key().name() << "'";
+  if (!resp.key().scope_agency_code().empty()) std::cout << ", scope " << resp.key().scope_agency_code();
+  std::cout << "\n";
+  if (!resp.token().empty()) {
+    std::cout << "token (shown once; pstrack keeps only a salted hash):\n" << resp.token() << "\n";
+  } else {
+    std::cout << "certificate-only identity: clients present a certificate named '"
+              << resp.key().certificate_subject() << "'\n";
+  }
+  return 0;
+}
+
+int KeyList(Client& client) {
+  const Output out = OutputFlag();
+  v1::ListApiKeysRequest req;
+  req.set_include_revoked(absl::GetFlag(FLAGS_all));
+  if (!absl::GetFlag(FLAGS_role).empty()) {
+    req.set_role(static_cast<v1::Role>(OrDie(ParseRole(absl::GetFlag(FLAGS_role), "--role"))));
+  }
+  v1::ListApiKeysResponse all;
+  do {
+    v1::ListApiKeysResponse page;
+    client.Check(client.admin().ListApiKeys(client.Context().get(), req, &page));
+    for (auto& k : *page.mutable_keys()) *all.add_keys() = std::move(k);
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  if (out == Output::kJson) {
+    std::cout << ToJson(all);
+    return 0;
+  }
+  Table t({"KEY ID", "ROLE", "SCOPE", "NAME", "CERTIFICATE", "RATE/S", "CREATED", "REVOKED"});
+  for (const auto& k : all.keys()) {
+    t.AddRow({k.key_id(), RoleText(k.role()), k.scope_agency_code().empty() ? "VN (all)" : k.scope_agency_code(),
+              k.name(), k.certificate_subject() + (k.certificate_only() ? " (only)" : ""),
+              k.rate_limit_per_second() > 0 ? RawNumber(k.rate_limit_per_second()) : "default",
+              TimeText(k.create_time()) + " by " + k.created_by(),
+              k.has_revoke_time() ? TimeText(k.revoke_time()) + " by " + k.revoked_by() : ""});
+  }
+  PrintTable(t, out);
+  if (out != Output::kCsv) std::cout << all.keys_size() << " keys\n";
+  return 0;
+}
+
+int KeyRevoke(Client& client, const std::string& key_id) {
+  v1::RevokeApiKeyRequest req;
+  req.set_key_id(key_id);
+  v1::ApiKey resp;
+  client.Check(client.admin().RevokeApiKey(client.Context().get(), req, &resp));
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(resp);
+  } else {
+    std::cout << "revoked key " << resp.key_id() << " ('" << resp.name() << "'); it is refused from now on\n";
+  }
+  return 0;
+}
+
+int AuditList(Client& client) {
+  const Output out = OutputFlag();
+  v1::ListAuditRecordsRequest req;
+  req.set_principal(absl::GetFlag(FLAGS_principal));
+  req.set_method(absl::GetFlag(FLAGS_method));
+  req.set_failures_only(absl::GetFlag(FLAGS_failures));
+  const int limit = absl::GetFlag(FLAGS_limit) > 0 ? absl::GetFlag(FLAGS_limit) : 100;
+  v1::ListAuditRecordsResponse all;
+  do {
+    req.set_page_size(std::min(1000, limit - all.records_size()));
+    v1::ListAuditRecordsResponse page;
+    client.Check(client.admin().ListAuditRecords(client.Context().get(), req, &page));
+    for (auto& r : *page.mutable_records()) *all.add_records() = std::move(r);
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty() && all.records_size() < limit);
+  if (out == Output::kJson) {
+    std::cout << ToJson(all);
+    return 0;
+  }
+  Table t({"ID", "TIME", "PRINCIPAL", "ROLE", "METHOD", "TARGET", "RESULT", "APPLIED", "UNCHANGED", "REJECTED", "MS"});
+  if (out != Output::kCsv) {
+    t.SetMaxWidth(5, 40);
+    t.SetMaxWidth(6, 60);
+  }
+  for (const auto& r : all.records()) {
+    std::string method = r.method().substr(r.method().rfind('.') + 1);
+    t.AddRow({absl::StrCat(r.id()), TimeText(r.time()), r.principal(), RoleText(r.role()), method, r.target(),
+              r.code() == 0 ? "OK" : absl::StrCat(Client::StatusName(static_cast<grpc::StatusCode>(r.code())), ": ",
+                                                  r.message()),
+              absl::StrCat(r.applied()), absl::StrCat(r.unchanged()), absl::StrCat(r.rejected()),
+              absl::StrCat(r.duration_us() / 1000)});
+  }
+  PrintTable(t, out);
+  if (out != Output::kCsv) std::cout << all.records_size() << " records\n";
+  return 0;
+}
+
+int MethodologiesReload(Client& client) {
+  v1::ReloadMethodologiesRequest req;
+  v1::ReloadMethodologiesResponse resp;
+  client.Check(client.admin().ReloadMethodologies(client.Context().get(), req, &resp));
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(resp);
+  } else {
+    std::cout << "reloaded " << resp.methodology_ids_size() << " methodologies (" << absl::StrJoin(resp.methodology_ids(), ", ")
+              << "); default " << resp.default_id() << "\n";
+  }
+  return 0;
+}
+
 int Run(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "help" || args[0] == "--help") {
     std::cout << kUsage;
@@ -1253,7 +1474,16 @@ int Run(const std::vector<std::string>& args) {
   } else if (noun == "score") {
     return need(1, "score --scope CODE --period P [--methodology ID]"), Score(client);
   } else if (noun == "methodologies") {
+    if (verb == "reload") return need(2, "methodologies reload"), MethodologiesReload(client);
     return need(1, "methodologies"), Methodologies(client);
+  } else if (noun == "whoami") {
+    return need(1, "whoami"), WhoAmI(client);
+  } else if (noun == "key" || noun == "keys") {
+    if (verb == "create") return need(2, "key create --name TEXT --role ROLE [--scope CODE]"), KeyCreate(client);
+    if (verb == "list") return need(2, "key list [--all] [--role ROLE]"), KeyList(client);
+    if (verb == "revoke") return need(3, "key revoke KEY_ID"), KeyRevoke(client, args[2]);
+  } else if (noun == "audit") {
+    if (verb == "list") return need(2, "audit list [flags]"), AuditList(client);
   } else if (noun == "indicator-list") {
     return need(1, "indicator-list"), IndicatorList(client);
   } else if (noun == "external") {

@@ -1,0 +1,35 @@
+// Who may call what: the one table of RPC permissions. Every pstrack RPC is
+// listed (a test checks the table against the service descriptors); the
+// RPC guard refuses a method that is not.
+#ifndef PSTRACK_SERVICES_SECURITY_POLICY_H_
+#define PSTRACK_SERVICES_SECURITY_POLICY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "services/security/api_key.h"
+
+namespace pstrack {
+
+struct MethodPolicy {
+  absl::string_view service;  // "pstrack.v1.FilingService"
+  absl::string_view method;   // "RecordEvents"
+  uint32_t roles = 0;         // bit (1 << Role) per allowed role
+  // Writes and admin actions: recorded in the audit log, refusals included.
+  bool audited = false;
+
+  std::string full_name() const;  // "pstrack.v1.FilingService/RecordEvents"
+  bool allows(Role role) const { return (roles >> static_cast<int>(role)) & 1u; }
+  std::string allowed_roles() const;  // "analyst, admin"
+};
+
+const std::vector<MethodPolicy>& AllMethodPolicies();
+// By method name, with or without the service ("RecordEvents" or
+// "pstrack.v1.FilingService/RecordEvents"); nullptr when unknown.
+const MethodPolicy* FindMethodPolicy(absl::string_view method);
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_SECURITY_POLICY_H_

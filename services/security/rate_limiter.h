@@ -1,0 +1,46 @@
+// Per-client token buckets: each identity may make `rate` requests a second
+// on average and bursts of `rate * burst_seconds`. Thread-safe; state lives
+// in this process (each replica limits on its own; see docs/security.md).
+#ifndef PSTRACK_SERVICES_SECURITY_RATE_LIMITER_H_
+#define PSTRACK_SERVICES_SECURITY_RATE_LIMITER_H_
+
+#include <array>
+#include <mutex>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace pstrack {
+
+class RateLimiter {
+ public:
+  explicit RateLimiter(double burst_seconds = 2.0) : burst_seconds_(burst_seconds) {}
+
+  // Takes one token from `client`'s bucket at `now`. Returns zero when the
+  // request may go ahead, else how long until it would (nothing is taken).
+  // rate <= 0: unlimited.
+  absl::Duration Take(absl::string_view client, double rate, absl::Time now);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    double rate = 0;
+    absl::Time last;
+  };
+  struct Shard {
+    std::mutex mu;
+    absl::flat_hash_map<std::string, Bucket> buckets;
+  };
+  static constexpr int kShards = 16;
+  // Buckets idle this long are full again and can be forgotten.
+  static constexpr int kMaxBucketsPerShard = 4096;
+
+  const double burst_seconds_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_SECURITY_RATE_LIMITER_H_

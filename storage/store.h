@@ -165,11 +165,11 @@ struct AuditRow {
 
 // Audit entries, newest first.
 struct AuditQuery {
-  std::string principal;
-  std::string method_suffix;  // matches the end of the method name
+  std::string principal = {};
+  std::string method_suffix = {};  // matches the end of the method name
   bool failures_only = false;
-  std::optional<int64_t> since_us, before_us;  // [since, before)
-  std::optional<int64_t> before_id;            // keyset pagination
+  std::optional<int64_t> since_us = {}, before_us = {};  // [since, before)
+  std::optional<int64_t> before_id = {};  // keyset pagination
   int limit = 100;
 };
 
@@ -177,7 +177,7 @@ struct AuditQuery {
 struct ApiKeyQuery {
   bool include_revoked = false;
   Role role = Role::kUnspecified;
-  std::string after_id;
+  std::string after_id = {};
   int limit = 100;
 };
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "services/common/call_limits.h"
 #include "services/common/status.h"
 #include "services/filings/filings.h"
 #include "services/metrics/aggregation.h"
@@ -22,6 +23,7 @@ template <typename Fn>
 absl::Status ForEachDossier(WriteTransaction& tx, DossierQuery query, Fn&& fn) {
   query.limit = 1000;
   while (true) {
+    PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
     PSTRACK_ASSIGN_OR_RETURN(std::vector<DossierRow> rows, tx.ListDossiers(query));
     if (rows.empty()) return absl::OkStatus();
     std::vector<std::string> codes;

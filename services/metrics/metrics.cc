@@ -1,5 +1,7 @@
 #include "services/metrics/metrics.h"
 
+#include "services/common/call_limits.h"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -563,6 +565,8 @@ absl::StatusOr<AggregateCheck> Metrics::RebuildAggregates(bool repair) {
     DossierQuery q;
     q.limit = 1000;
     while (true) {
+      // A rebuild holds the writer: stop (and roll back) at the deadline.
+      PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
       PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.ListDossiers(q));
       if (rows.empty()) break;
       std::vector<std::string> codes;

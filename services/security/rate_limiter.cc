@@ -11,12 +11,13 @@ absl::Duration RateLimiter::Take(absl::string_view client, double rate, absl::Ti
   const double capacity = std::max(1.0, rate * burst_seconds_);
   Shard& shard = shards_[absl::Hash<absl::string_view>()(client) % kShards];
   std::lock_guard lock(shard.mu);
-  if (shard.buckets.size() >= kMaxBucketsPerShard && !shard.buckets.contains(client)) {
+  if (shard.buckets.size() >= shard.sweep_at && !shard.buckets.contains(client)) {
     // Forget buckets that have refilled: they hold no information.
     absl::erase_if(shard.buckets, [&](const auto& entry) {
       const Bucket& b = entry.second;
       return b.tokens + absl::ToDoubleSeconds(now - b.last) * b.rate >= std::max(1.0, b.rate * burst_seconds_);
     });
+    shard.sweep_at = std::max(kMaxBucketsPerShard, 2 * shard.buckets.size());
   }
   auto [it, inserted] = shard.buckets.try_emplace(client);
   Bucket& b = it->second;

@@ -32,10 +32,13 @@ class RateLimiter {
   struct Shard {
     std::mutex mu;
     absl::flat_hash_map<std::string, Bucket> buckets;
+    // Sweep for full buckets when the map reaches this size; doubles when
+    // a sweep frees too little, so inserts stay amortised O(1).
+    size_t sweep_at = kMaxBucketsPerShard;
   };
   static constexpr int kShards = 16;
-  // Buckets idle this long are full again and can be forgotten.
-  static constexpr int kMaxBucketsPerShard = 4096;
+  // Full buckets carry no information and are forgotten beyond this size.
+  static constexpr size_t kMaxBucketsPerShard = 4096;
 
   const double burst_seconds_;
   std::array<Shard, kShards> shards_;

@@ -1,6 +1,9 @@
 // The SQLite store on a real file: migrations, refusal of newer schemas,
 // durability across reopen, subtree ranges, savepoints, concurrency.
 #include "storage/store.h"
+#include "services/common/status.h"
+#include "services/security/access_control.h"
+#include "absl/strings/match.h"
 
 #include <sqlite3.h>
 
@@ -303,6 +306,113 @@ TEST(SqlStoreTest, InMemoryDatabaseWorksOnOneConnection) {
                 EXPECT_EQ(*tx.CountAgencies(), 6);
                 return absl::OkStatus();
               }).ok());
+}
+
+}  // namespace
+}  // namespace pstrack
+
+namespace pstrack {
+namespace {
+
+TEST(SqlStoreTest, ApiKeysAndTheAuditLogRoundTrip) {
+  TempDir dir;
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "keys.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(InsertTree(*store).ok());
+  ApiKeyRecord centre;
+  centre.name = "Trung tâm PVHCC";
+  centre.role = Role::kCentre;
+  centre.scope_agency_code = "P22";
+  centre.certificate_subject = "centre.example";
+  centre.rate_limit_per_second = 12.5;
+  centre.create_us = 1'700'000'000'000'000;
+  centre.created_by = "admin1";
+  MintKey(centre);
+  ApiKeyRecord analyst = centre;
+  analyst.role = Role::kAnalyst;
+  analyst.scope_agency_code.clear();
+  analyst.certificate_subject.clear();
+  MintKey(analyst);
+  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) -> absl::Status {
+    PSTRACK_RETURN_IF_ERROR(tx.InsertApiKey(centre));
+    return tx.InsertApiKey(analyst);
+  }).ok());
+  EXPECT_EQ(store->Write([&](WriteTransaction& tx) { return tx.InsertApiKey(centre); }).code(),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.RevokeApiKey(analyst.key_id, 42, "admin2"); }).ok());
+  ASSERT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
+    auto found = tx.FindApiKey(centre.key_id);
+    EXPECT_TRUE(found.ok() && found->has_value());
+    const ApiKeyRecord& k = **found;
+    EXPECT_EQ(k.name, centre.name);
+    EXPECT_EQ(k.role, Role::kCentre);
+    EXPECT_EQ(k.scope_agency_code, "P22");
+    EXPECT_EQ(k.salt, centre.salt);
+    EXPECT_EQ(k.secret_hash, centre.secret_hash);
+    EXPECT_DOUBLE_EQ(k.rate_limit_per_second, 12.5);
+    EXPECT_EQ(k.create_us, centre.create_us);
+    EXPECT_FALSE(k.revoked());
+    auto by_cert = tx.FindApiKeysByCertificate("centre.example");
+    EXPECT_TRUE(by_cert.ok() && by_cert->size() == 1 && by_cert->front().key_id == centre.key_id);
+    auto active = tx.ListApiKeys({});
+    EXPECT_TRUE(active.ok() && active->size() == 1);
+    auto all = tx.ListApiKeys({.include_revoked = true});
+    EXPECT_TRUE(all.ok() && all->size() == 2);
+    auto analysts = tx.ListApiKeys({.include_revoked = true, .role = Role::kAnalyst});
+    EXPECT_TRUE(analysts.ok() && analysts->size() == 1 && analysts->front().revoke_us == 42 &&
+                analysts->front().revoked_by == "admin2");
+    return absl::OkStatus();
+  }).ok());
+
+  std::vector<AuditRow> rows;
+  for (int i = 0; i < 120; ++i) {
+    AuditRow r;
+    r.at_us = 1000 + i;
+    r.principal = i % 2 ? centre.key_id : "anonymous";
+    r.role = i % 2 ? 1 : 0;
+    r.method = i % 3 ? "pstrack.v1.FilingService/RecordEvents" : "pstrack.v1.AgencyService/CreateAgency";
+    r.target = "target " + std::to_string(i);
+    r.code = i % 5 ? 0 : 7;
+    r.message = i % 5 ? "" : "role centre may not call it";
+    r.applied = i;
+    r.peer = "ipv4:127.0.0.1:1";
+    r.duration_us = 10 * i;
+    rows.push_back(r);
+  }
+  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.InsertAudit(rows); }).ok());
+  ASSERT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
+    auto newest = tx.ListAudit({.limit = 3});
+    EXPECT_TRUE(newest.ok() && newest->size() == 3);
+    EXPECT_EQ((*newest)[0].target, "target 119");
+    EXPECT_GT((*newest)[0].id, (*newest)[1].id);
+    EXPECT_EQ((*newest)[0].duration_us, 1190);
+    auto page2 = tx.ListAudit({.before_id = (*newest)[2].id, .limit = 1});
+    EXPECT_TRUE(page2.ok() && page2->size() == 1 && (*page2)[0].target == "target 116");
+    // Filters, checked against the rows written.
+    auto filtered = tx.ListAudit({.principal = centre.key_id, .method_suffix = "RecordEvents", .failures_only = true,
+                                  .since_us = 1010, .before_us = 1100, .limit = 1000});
+    int want = 0;
+    for (const AuditRow& r : rows) {
+      want += r.principal == centre.key_id && absl::EndsWith(r.method, "RecordEvents") && r.code != 0 &&
+              r.at_us >= 1010 && r.at_us < 1100;
+    }
+    EXPECT_TRUE(filtered.ok());
+    EXPECT_EQ(static_cast<int>(filtered->size()), want);
+    EXPECT_GT(want, 0);
+    return absl::OkStatus();
+  }).ok());
+}
+
+TEST(AccessControlTest, ScopesAreSubtreesByPathNotByPrefix) {
+  Caller c;
+  c.scope_path = "VN/P22";
+  EXPECT_TRUE(AccessControl::PathInScope(c, "VN/P22"));
+  EXPECT_TRUE(AccessControl::PathInScope(c, "VN/P22/P22.STP"));
+  EXPECT_FALSE(AccessControl::PathInScope(c, "VN/P22-X"));
+  EXPECT_FALSE(AccessControl::PathInScope(c, "VN/P220"));
+  EXPECT_FALSE(AccessControl::PathInScope(c, "VN"));
+  c.scope_path.clear();
+  EXPECT_TRUE(AccessControl::PathInScope(c, "VN/P220"));
 }
 
 }  // namespace

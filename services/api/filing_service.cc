@@ -155,6 +155,7 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
     Translated t;
     auto flush = [&]() -> absl::Status {
       if (t.events.empty()) return absl::OkStatus();
+      PSTRACK_RETURN_IF_ERROR(call.StillValid());  // a key revoked mid-stream writes no more
       PSTRACK_ASSIGN_OR_RETURN(std::vector<ItemOutcome> dropped, DropOutOfScope(call, t));
       for (ItemOutcome& o : dropped) rejected.push_back(std::move(o));
       if (t.events.empty()) return absl::OkStatus();

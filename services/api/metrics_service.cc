@@ -329,6 +329,7 @@ grpc::Status MetricsServiceImpl::WatchIndicators(grpc::ServerContext* context,
     bool first = true;
     uint64_t seen = changes_.version();
     while (!context->IsCancelled()) {
+      PSTRACK_RETURN_IF_ERROR(call.StillValid());  // a revoked key's stream ends
       PSTRACK_ASSIGN_OR_RETURN(IndicatorSetResult r, metrics_.Indicators(scope, period, ids, std::nullopt));
       v1::IndicatorSet set;
       *set.mutable_scope() = request->scope();

@@ -89,7 +89,12 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
     ScopedCallLimits limits(deadline, [context] { return context->IsCancelled(); });
     caller = access_.Authenticate(TokenFromMetadata(*context), CertificateSubjects(*context));
   }
-  if (!caller.ok()) return finish(caller.status(), nullptr);
+  if (!caller.ok()) {
+    if (policy->audited && !access_.AuditAnonymousAttempt(audit.peer)) {
+      return ToGrpcStatus(caller.status());  // a flood: refused, not recorded
+    }
+    return finish(caller.status(), nullptr);
+  }
   audit.principal = caller->principal;
   audit.role = static_cast<int>(caller->role);
   if (absl::Status role = AccessControl::CheckRole(*caller, *policy); !role.ok()) return finish(role, nullptr);

@@ -49,6 +49,8 @@ class Call {
     return AccessControl::OutOfScope(caller_, field, what);
   }
   AccessControl& access() { return access_; }
+  // For streams, between messages: UNAUTHENTICATED once the key is revoked.
+  absl::Status StillValid() { return access_.StillValid(caller_); }
 
   // For the audit record: what the call touched, and batch counts.
   void SetTarget(std::string target) { target_ = std::move(target); }

@@ -9,6 +9,7 @@ namespace pstrack {
 namespace {
 
 constexpr absl::string_view kUnknownKey = "the API key is not known or has been revoked";
+constexpr double kAnonymousAuditsPerSecond = 5;
 
 std::string ScopeLabel(const Agency* agency) {
   if (agency == nullptr) return "the whole country";
@@ -110,6 +111,24 @@ absl::Status AccessControl::Admit(const Caller& caller, absl::Duration* retry_af
   return absl::ResourceExhaustedError(absl::StrCat(
       "rate limit of ", caller.rate_limit_per_second, " requests/s for ", caller.principal,
       " exceeded; retry after ", absl::ToInt64Milliseconds(wait) + 1, " ms"));
+}
+
+bool AccessControl::AuditAnonymousAttempt(absl::string_view peer) {
+  // "ipv4:10.0.0.7:51234" -> "ipv4:10.0.0.7" (the port changes per connection).
+  absl::string_view address = peer.substr(0, peer.rfind(':'));
+  return limiter_.Take(absl::StrCat("anonymous@", address), kAnonymousAuditsPerSecond, absl::Now()) ==
+         absl::ZeroDuration();
+}
+
+absl::Status AccessControl::StillValid(const Caller& caller) {
+  if (caller.auth_disabled) return absl::OkStatus();
+  std::optional<ApiKeyRecord> key;
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(key, tx.FindApiKey(caller.principal));
+    return absl::OkStatus();
+  }));
+  if (!key || key->revoked()) return absl::UnauthenticatedError(kUnknownKey);
+  return absl::OkStatus();
 }
 
 bool AccessControl::PathInScope(const Caller& caller, absl::string_view path) {

@@ -64,6 +64,13 @@ class AccessControl {
 
   // OK, or RESOURCE_EXHAUSTED; `retry_after` is set to when to retry.
   absl::Status Admit(const Caller& caller, absl::Duration* retry_after);
+  // Whether a refused unauthenticated attempt from `peer` is recorded in
+  // the audit log: at most a few a second per address, so that anonymous
+  // floods cannot turn into database writes.
+  bool AuditAnonymousAttempt(absl::string_view peer);
+  // For long-lived calls (streams): UNAUTHENTICATED once the caller's key
+  // has been revoked since the call began.
+  absl::Status StillValid(const Caller& caller);
 
   // OK when the agency lies in the caller's scope; PERMISSION_DENIED naming
   // `field` and the scope otherwise; NOT_FOUND for an unknown agency.

@@ -528,6 +528,45 @@ TEST_F(SecurityTest, EveryWriteAndAdminActionIsAudited) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+TEST_F(SecurityTest, AnonymousFloodsAreRefusedWithoutFloodingTheAuditLog) {
+  v1::CreateAgencyRequest create;
+  create.mutable_agency()->set_code("P22.X8");
+  v1::Agency agency;
+  for (int i = 0; i < 60; ++i) {
+    EXPECT_EQ(agencies_->CreateAgency(As("").get(), create, &agency).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  const auto anonymous = Audit("anonymous", "CreateAgency");
+  // A bucket of 5/s with 2 s of burst: about ten are recorded, not sixty.
+  EXPECT_GE(anonymous.size(), 5u);
+  EXPECT_LE(anonymous.size(), 20u);
+  EXPECT_EQ(anonymous.front().code(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+}
+
+TEST_F(SecurityTest, StreamsEndWhenTheirKeyIsRevoked) {
+  const auto watcher = MakeKey("dashboard", v1::ROLE_ANALYST, "");
+  v1::WatchIndicatorsRequest watch;
+  watch.mutable_scope()->set_agency_code("P22");
+  watch.mutable_period()->set_label("2025");
+  watch.add_indicator_ids("received");
+  watch.mutable_min_interval()->set_nanos(100'000'000);
+  auto ctx = As(watcher.token());
+  auto reader = metrics_->WatchIndicators(ctx.get(), watch);
+  v1::IndicatorSet set;
+  ASSERT_TRUE(reader->Read(&set));
+  v1::RevokeApiKeyRequest revoke;
+  revoke.set_key_id(watcher.key().key_id());
+  v1::ApiKey revoked;
+  ASSERT_TRUE(admin_stub_->RevokeApiKey(As(admin_).get(), revoke, &revoked).ok());
+  // A change wakes the stream up; it finds the key revoked and ends.
+  v1::RecordEventRequest one;
+  v1::RecordEventResponse one_out;
+  *one.mutable_event() = Receipt("wake", "P22.X1-250602-0001", "P22.X1");
+  ASSERT_TRUE(filings_->RecordEvent(As(admin_).get(), one, &one_out).ok());
+  while (reader->Read(&set)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(SecurityTest, ALongCallStopsWhenItsDeadlinePasses) {
   // Enough dossiers that a full aggregate rebuild takes a while.
   for (int b = 0; b < 4; ++b) {

@@ -170,6 +170,20 @@ const std::vector<Migration>& AllMigrations() {
            "CREATE INDEX audit_log_by_time ON audit_log(at_us)",
            "CREATE INDEX audit_log_by_principal ON audit_log(principal, id)",
        }},
+      {5,
+       "clock-basis counters: open and overdue dossiers at any midnight without a scan",
+       {
+           "ALTER TABLE aggregates ADD COLUMN opened BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE aggregates ADD COLUMN closed BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE aggregates ADD COLUMN overdue_started BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE aggregates ADD COLUMN overdue_ended BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE aggregates ADD COLUMN portal_overdue_started BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE aggregates ADD COLUMN portal_overdue_ended BIGINT NOT NULL DEFAULT 0",
+           // Work the server does once at start: the new counters of
+           // dossiers recorded before this migration.
+           "CREATE TABLE maintenance (task {text_key} PRIMARY KEY)",
+           "INSERT INTO maintenance (task) SELECT 'rebuild_aggregates' WHERE EXISTS (SELECT 1 FROM aggregates)",
+       }},
   };
   return kMigrations;
 }

@@ -827,6 +827,22 @@ class SqlTransaction : public WriteTransaction {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::vector<std::string>> PendingMaintenance() override {
+    DynamicQuery q;
+    q.sql = "SELECT task FROM maintenance ORDER BY task";
+    std::vector<std::string> out;
+    std::string task;
+    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](soci::statement& st) { st.exchange(soci::into(task)); },
+                                  [&] { out.push_back(task); }));
+    return out;
+  }
+
+  absl::Status CompleteMaintenance(absl::string_view task) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat("DELETE FROM maintenance WHERE task = ", q.Bind(std::string(task)));
+    return Execute(q);
+  }
+
   absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override {
     const auto& names = CounterNames();
     DynamicQuery q;

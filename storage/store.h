@@ -216,6 +216,8 @@ class ReadTransaction {
   virtual absl::StatusOr<std::vector<ApiKeyRecord>> FindApiKeysByCertificate(absl::string_view subject) = 0;
   virtual absl::StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(const ApiKeyQuery& query) = 0;
   virtual absl::StatusOr<std::vector<AuditRow>> ListAudit(const AuditQuery& query) = 0;
+  // Work a migration left for the server (e.g. "rebuild_aggregates").
+  virtual absl::StatusOr<std::vector<std::string>> PendingMaintenance() = 0;
 };
 
 class WriteTransaction : public ReadTransaction {
@@ -246,6 +248,7 @@ class WriteTransaction : public ReadTransaction {
   virtual absl::Status RevokeApiKey(absl::string_view key_id, int64_t revoke_us, absl::string_view revoked_by) = 0;
   // Appends audit entries (ids assigned by the database).
   virtual absl::Status InsertAudit(const std::vector<AuditRow>& rows) = 0;
+  virtual absl::Status CompleteMaintenance(absl::string_view task) = 0;
 
   // Serialises writers of the same keys (dossier codes) across server
   // processes until the transaction ends: PostgreSQL transaction-scoped

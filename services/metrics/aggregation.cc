@@ -18,8 +18,11 @@ void AccumulateDossier(const DossierState& state, const Procedure* procedure, co
   };
   for (const Contribution& c : contributions) {
     const std::string day = FormatDate(c.day);
+    // Open and overdue counts are asked of scopes, not of breakdowns.
+    const size_t dim_count = c.basis == Basis::kClock ? 1 : std::size(dims);
     for (const std::string& node : nodes) {
-      for (const auto& [dim, value] : dims) {
+      for (size_t d = 0; d < dim_count; ++d) {
+        const auto& [dim, value] = dims[d];
         Counts& target = (*deltas)[AggregateKey{node, c.basis, dim, value, day}];
         for (int i = 0; i < kCounterCount; ++i) target[i] += sign * c.counts[i];
       }

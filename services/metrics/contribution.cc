@@ -1,5 +1,7 @@
 #include "services/metrics/contribution.h"
 
+#include <algorithm>
+
 namespace pstrack {
 namespace {
 
@@ -18,7 +20,8 @@ const std::array<const char*, kCounterCount>& CounterNames() {
       "portal_finished",   "portal_early",      "portal_on_time",    "portal_late",
       "apology",           "resolved",          "electronic_result", "fully_electronic",
       "processing_days",   "rated",             "satisfied",         "complaint",
-      "late_or_disliked"};
+      "late_or_disliked", "opened",            "closed",            "overdue_started",
+      "overdue_ended",     "portal_overdue_started", "portal_overdue_ended"};
   return kNames;
 }
 
@@ -28,8 +31,42 @@ bool FullyElectronic(const DossierState& s, const Procedure* p) {
   return submitted && s.processed_electronically && s.signed_electronically && s.electronic_result && paid;
 }
 
+Date ClockBucket(absl::Time t) { return LocalDay(t - absl::Microseconds(1)); }
+
+namespace {
+
+// Open and overdue spans on the clock basis, from exactly the fields the
+// dossier index stores (ToDossierRow) and CountOpen reads: open at t is
+// "received <= t, has a due time, not finished by t"; overdue adds
+// "OverdueFrom <= t". A span [start, end) adds +1 at start's bucket and +1
+// to the matching "ended" counter at end's bucket.
+void AddClockSpans(const DossierState& s, std::vector<Contribution>* out) {
+  if (!s.received_time || !s.appointment) return;
+  auto add = [&](Counter counter, absl::Time at) {
+    Contribution c;
+    c.basis = Basis::kClock;
+    c.day = ClockBucket(at);
+    Add(c.counts, counter);
+    out->push_back(c);
+  };
+  auto span = [&](Counter started, Counter ended, absl::Time start) {
+    add(started, start);
+    if (s.finish_time) add(ended, std::max(start, *s.finish_time));
+  };
+  span(Counter::kOpened, Counter::kClosed, *s.received_time);
+  if (auto from = OverdueFrom(s, false)) {
+    span(Counter::kOverdueStarted, Counter::kOverdueEnded, std::max(*s.received_time, *from));
+  }
+  if (auto from = OverdueFrom(s, true)) {
+    span(Counter::kPortalOverdueStarted, Counter::kPortalOverdueEnded, std::max(*s.received_time, *from));
+  }
+}
+
+}  // namespace
+
 std::vector<Contribution> ContributionsOf(const DossierState& s, const Procedure* p) {
   std::vector<Contribution> out;
+  AddClockSpans(s, &out);
   // A dossier counts only once it has been received (not merely registered,
   // not refused at the counter).
   if (!s.received()) return out;

@@ -50,13 +50,26 @@ enum class Counter {
   kSatisfied,                    // ... rated very satisfied or satisfied
   kComplaint,                    // ... with a complaint or petition
   kLateOrDisliked,               // finished (rule) late, or with a complaint or a dissatisfied rating
+  // Clock basis (day = the bucket of an instant, see ClockBucket): what is
+  // open and overdue at the end of any day is a sum of these, not a scan.
+  kOpened,                       // has a due time; at its receipt
+  kClosed,                       // ... at its finish
+  kOverdueStarted,               // has an overdue instant (rule); at max(receipt, that instant)
+  kOverdueEnded,                 // ... at max(that, finish), once finished
+  kPortalOverdueStarted,         // the same by portal practice
+  kPortalOverdueEnded,
   kCount,
 };
 inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);
 // Column names, in Counter order (storage and docs).
 const std::array<const char*, kCounterCount>& CounterNames();
 
-enum class Basis { kReceipt = 1, kFinish = 2 };
+enum class Basis { kReceipt = 1, kFinish = 2, kClock = 3 };
+
+// The clock-basis bucket of an instant: the local day d with the instant in
+// (start of d, start of d+1]. So the buckets before day D hold exactly the
+// instants at or before the start of D, and "open at midnight" is a sum.
+Date ClockBucket(absl::Time t);
 
 using Counts = std::array<int64_t, kCounterCount>;
 

@@ -1,6 +1,7 @@
 #include "services/metrics/metrics.h"
 
 #include "services/common/call_limits.h"
+#include "services/common/log.h"
 
 #include <algorithm>
 #include <cmath>
@@ -166,6 +167,41 @@ absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(ReadTransaction& tx, con
   return scope;
 }
 
+absl::StatusOr<OpenCounts> Metrics::OpenAt(ReadTransaction& tx, const ResolvedScope& scope, absl::Time at) {
+  const absl::CivilSecond local = absl::ToCivilSecond(at, VietnamTimeZone());
+  if (local != absl::CivilSecond(absl::CivilDay(local)) || at != absl::FromCivil(local, VietnamTimeZone())) {
+    // Within a day (a live query): counted from the dossier index.
+    return tx.CountOpen(scope.paths, absl::ToUnixMicros(at));
+  }
+  // At a midnight: the clock-basis buckets before that day hold exactly the
+  // instants at or before it (ClockBucket), so open = opened - closed.
+  AggregateQuery q{scope.nodes, Basis::kClock, AggregateDim::kTotal, "", FormatDate(Date(absl::CivilDay(local)))};
+  PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
+  Counts c{};
+  for (const auto& row : rows) AddCounts(c, row.counts);
+  OpenCounts out;
+  out.open = Get(c, Counter::kOpened) - Get(c, Counter::kClosed);
+  out.overdue = Get(c, Counter::kOverdueStarted) - Get(c, Counter::kOverdueEnded);
+  out.portal_overdue = Get(c, Counter::kPortalOverdueStarted) - Get(c, Counter::kPortalOverdueEnded);
+  return out;
+}
+
+absl::Status Metrics::RunPendingMaintenance() {
+  std::vector<std::string> tasks;
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(tasks, tx.PendingMaintenance());
+    return absl::OkStatus();
+  }));
+  for (const std::string& task : tasks) {
+    if (task != "rebuild_aggregates") continue;
+    LogInfo("maintenance: rebuilding the aggregates after a schema migration");
+    PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, RebuildAggregates(true));
+    LogInfo("maintenance: aggregates rebuilt from ", check.dossiers, " dossiers");
+    PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) { return tx.CompleteMaintenance(task); }));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
                                             absl::Time as_of, bool with_catalog) {
   ScopeTotals t;
@@ -175,7 +211,7 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
     PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
     for (const auto& row : rows) AddCounts(basis == Basis::kReceipt ? t.receipt : t.finish, row.counts);
   }
-  PSTRACK_ASSIGN_OR_RETURN(OpenCounts open, tx.CountOpen(scope.paths, absl::ToUnixMicros(as_of)));
+  PSTRACK_ASSIGN_OR_RETURN(OpenCounts open, OpenAt(tx, scope, as_of));
   t.open = open.open;
   t.open_overdue = open.overdue;
   t.open_portal_overdue = open.portal_overdue;

@@ -116,6 +116,9 @@ class Metrics {
   // Recomputes every aggregate from the raw events; compares with the stored
   // rows and, with `repair`, replaces them.
   absl::StatusOr<AggregateCheck> RebuildAggregates(bool repair);
+  // Runs what a migration left to do (a rebuild of the aggregates after new
+  // counters); called by the server before it serves.
+  absl::Status RunPendingMaintenance();
 
   std::shared_ptr<const MethodologyRegistry> methodologies() const;
   void SetMethodologies(std::shared_ptr<const MethodologyRegistry> registry);
@@ -127,6 +130,9 @@ class Metrics {
     std::vector<std::string> paths;  // agency subtrees (for open dossiers and the catalog)
   };
   absl::StatusOr<ResolvedScope> Resolve(ReadTransaction& tx, const Agency& root, TreeView view);
+  // Open and overdue dossiers of the scope at `at`: a sum of clock-basis
+  // buckets at a local midnight, the dossier index otherwise.
+  absl::StatusOr<OpenCounts> OpenAt(ReadTransaction& tx, const ResolvedScope& scope, absl::Time at);
   absl::StatusOr<ScopeTotals> Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
                                      absl::Time as_of, bool with_catalog);
   absl::StatusOr<std::vector<IndicatorValue>> Values(ReadTransaction& tx, const ResolvedScope& scope,

@@ -204,6 +204,10 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
     LogInfo("methodologies from ", options.methodology_dir, ": default ", methodologies->default_id());
   }
   impl->metrics = std::make_unique<Metrics>(*impl->store, impl->calendar, methodologies);
+  if (absl::Status done = impl->metrics->RunPendingMaintenance(); !done.ok()) {
+    impl->store->Close();
+    return done;
+  }
   impl->access = std::make_unique<AccessControl>(*impl->store, options.access);
   impl->guard = std::make_unique<RpcGuard>(*impl->access, options.guard);
   if (options.access.auth_disabled) {

@@ -317,6 +317,8 @@ class FailingStore : public Store {
       return tx_.RevokeApiKey(id, us, by);
     }
     absl::Status InsertAudit(const std::vector<AuditRow>& rows) override { return tx_.InsertAudit(rows); }
+    absl::StatusOr<std::vector<std::string>> PendingMaintenance() override { return tx_.PendingMaintenance(); }
+    absl::Status CompleteMaintenance(absl::string_view t) override { return tx_.CompleteMaintenance(t); }
     absl::Status LockKeys(const std::vector<std::string>& k) override { return tx_.LockKeys(k); }
     absl::Status InsertAgency(const Agency& a) override { return tx_.InsertAgency(a); }
     absl::Status UpdateAgency(const Agency& a) override { return tx_.UpdateAgency(a); }

@@ -256,8 +256,10 @@ class MetricsTest : public ::testing::Test {
   // Every built-in indicator, recomputed from the replayed dossiers.
   using Filter = std::function<bool(const DossierState&, const Procedure*)>;
   std::map<std::string, IndicatorValue> BruteForce(const std::string& root, TreeView view, const Period& period,
-                                                   const Filter& filter = nullptr) {
-    const absl::Time t = std::min(absl::FromCivil(absl::CivilSecond(period.end), VietnamTimeZone()), absl::Now());
+                                                   const Filter& filter = nullptr,
+                                                   std::optional<absl::Time> at = std::nullopt) {
+    const absl::Time t =
+        at.value_or(std::min(absl::FromCivil(absl::CivilSecond(period.end), VietnamTimeZone()), absl::Now()));
     auto in_period = [&](absl::Time x) { return LocalDay(x) >= period.start && LocalDay(x) < period.end; };
     double received = 0, online = 0, eligible = 0, full_online = 0, fee = 0, paid_online = 0, digitised = 0, components = 0,
            reused = 0,
@@ -401,6 +403,31 @@ const Period kPeriods[] = {
     {Date(2025, 7, 1), Date(2025, 8, 1)},
     {Date(2025, 3, 17), Date(2025, 9, 2)},
 };
+
+// Open and overdue dossiers at an instant: at midnights they are sums of
+// clock-basis aggregates, within a day they come from the dossier index;
+// both must equal the replayed states, at every kind of instant.
+TEST_F(MetricsTest, OpenAndOverdueAtAnyInstantEqualTheReplay) {
+  const Period june{Date(2025, 6, 1), Date(2025, 7, 1)};
+  int compared = 0;
+  for (int day = 1; day <= 31; day += 3) {
+    const absl::CivilSecond midnight(2025, 6, day, 0, 0, 0);
+    for (absl::Time at : {absl::FromCivil(midnight, VietnamTimeZone()),
+                          absl::FromCivil(midnight, VietnamTimeZone()) + absl::Hours(10) + absl::Minutes(17),
+                          absl::FromCivil(midnight, VietnamTimeZone()) - absl::Microseconds(1)}) {
+      for (const char* root : {"VN", "P1", "P2.C1"}) {
+        auto got = metrics_->Indicators({root, TreeView::kCurrent}, june, {"overdue_open", "on_time_rate_portal"}, at);
+        ASSERT_TRUE(got.ok()) << got.status();
+        auto want = BruteForce(root, TreeView::kCurrent, june, nullptr, at);
+        for (const IndicatorValue& v : got->values) {
+          ExpectSame(v, want[v.id], absl::StrCat(root, " at ", absl::FormatTime(at)));
+          ++compared;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(compared, 11 * 3 * 3 * 2);
+}
 
 TEST_F(MetricsTest, EveryIndicatorEqualsABruteForceRecomputation) {
   const std::pair<const char*, TreeView> scopes[] = {

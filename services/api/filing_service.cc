@@ -89,7 +89,7 @@ grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const 
     call.SetTarget(absl::StrCat("event ", request->event().event_id(), " of dossier ", request->event().dossier_code()));
     PSTRACK_ASSIGN_OR_RETURN(FilingEvent event, FilingEventFromProto(request->event()));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(event.agency_code, "event.agency_code"));
-    RecordResult result = filings_.Record({event});
+    RecordResult result = filings_.RecordTogether({event});
     const ItemOutcome& o = result.outcomes.front();
     if (o.outcome == WriteOutcome::kRejected) return o.status;
     call.SetCounts(CountOutcomes(result.outcomes));

@@ -1,5 +1,7 @@
 #include "services/filings/filings.h"
 
+#include "services/common/call_limits.h"
+
 #include "services/agencies/agency_registry.h"
 
 #include <algorithm>
@@ -110,6 +112,37 @@ DossierRow ToDossierRow(const DossierState& s, const std::string& agency_path, a
   r.event_count = s.event_count;
   r.updated_us = absl::ToUnixMicros(now);
   return r;
+}
+
+Filings::Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes)
+    : store_(store),
+      calendar_(std::move(calendar)),
+      changes_(changes),
+      group_commit_([this](std::vector<Pending*>& group) { RecordGroup(group); }) {}
+
+RecordResult Filings::RecordTogether(const std::vector<FilingEvent>& events) {
+  Pending pending{&events, {}};
+  group_commit_.Submit(&pending);
+  return std::move(pending.result);
+}
+
+void Filings::RecordGroup(std::vector<Pending*>& group) {
+  std::vector<FilingEvent> all;
+  for (const Pending* p : group) all.insert(all.end(), p->events->begin(), p->events->end());
+  // The group is everyone's: the leader's own deadline must not cut it short.
+  ScopedCallLimits no_limits(absl::InfiniteFuture());
+  RecordResult merged = Record(all);
+  size_t offset = 0;
+  for (Pending* p : group) {
+    const size_t n = p->events->size();
+    p->result.outcomes.assign(merged.outcomes.begin() + offset, merged.outcomes.begin() + offset + n);
+    for (size_t i = 0; i < n; ++i) p->result.outcomes[i].index = static_cast<int>(i);
+    for (const FilingEvent& e : *p->events) {
+      auto it = merged.dossiers.find(e.dossier_code);
+      if (it != merged.dossiers.end()) p->result.dossiers.insert(*it);
+    }
+    offset += n;
+  }
 }
 
 RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines) {

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "services/calendar/working_calendar.h"
 #include "services/common/change_feed.h"
+#include "services/common/group_commit.h"
 #include "services/common/batch.h"
 #include "services/filings/event.h"
 #include "services/filings/lifecycle.h"
@@ -57,13 +58,17 @@ struct DossierPage {
 
 class Filings {
  public:
-  Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes = nullptr)
-      : store_(store), calendar_(std::move(calendar)), changes_(changes) {}
+  Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes = nullptr);
 
   // Records a batch: each event is applied, acknowledged as a duplicate, or
   // rejected on its own. `source_lines` (optional, same length) is echoed.
   // A database failure rejects the whole batch (nothing committed).
   RecordResult Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines = {});
+  // The same for small batches from many concurrent callers (unary calls):
+  // batches that arrive together are recorded in one transaction, so they
+  // share one commit (group commit). Each caller gets its own outcomes, and
+  // returns once they are durable. A database failure rejects the group.
+  RecordResult RecordTogether(const std::vector<FilingEvent>& events);
 
   absl::StatusOr<DossierView> Get(absl::string_view code, std::optional<absl::Time> as_of, bool with_events);
   absl::StatusOr<DossierPage> List(const DossierListRequest& request);
@@ -71,9 +76,16 @@ class Filings {
   const WorkingCalendar& calendar() const { return *calendar_; }
 
  private:
+  struct Pending {
+    const std::vector<FilingEvent>* events;
+    RecordResult result;
+  };
+  void RecordGroup(std::vector<Pending*>& group);
+
   Store& store_;
   std::shared_ptr<const WorkingCalendar> calendar_;
   ChangeFeed* changes_;  // bumped after a commit that applied events; may be null
+  GroupCommit<Pending> group_commit_;
 };
 
 // The dossier's index row, from its replayed state.

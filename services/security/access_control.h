@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/common/group_commit.h"
 #include "services/security/api_key.h"
 #include "services/security/policy.h"
 #include "services/security/rate_limiter.h"
@@ -92,16 +93,24 @@ class AccessControl {
   // Whether an admin key that is not revoked exists (warned about at start).
   absl::StatusOr<bool> HasActiveAdmin();
 
-  // Appends to the audit log (its own transaction, durable on return).
+  // Appends to the audit log, durable on return. Concurrent callers share
+  // one transaction (group commit).
   absl::Status Audit(AuditRow row);
   absl::StatusOr<std::vector<AuditRow>> ListAudit(const AuditQuery& query);
 
  private:
   absl::StatusOr<Caller> CallerFromKey(ReadTransaction& tx, const ApiKeyRecord& key, std::string principal);
 
+  struct PendingAudit {
+    AuditRow row;
+    absl::Status written;
+  };
+  void WriteAudits(std::vector<PendingAudit*>& group);
+
   Store& store_;
   const AccessOptions options_;
   RateLimiter limiter_;
+  GroupCommit<PendingAudit> audits_;
 };
 
 // Creates a key straight in the database (pstrack-admin, first admin key):

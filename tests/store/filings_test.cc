@@ -5,7 +5,13 @@
 
 #include <random>
 
+#include <thread>
+#include <atomic>
+#include <map>
+
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "services/common/group_commit.h"
 #include "services/common/status.h"
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
@@ -94,6 +100,73 @@ TEST_F(FilingsTest, RecordThenGet) {
   ASSERT_EQ(view->events.size(), 2u);
   EXPECT_EQ(view->events[0].event_id, "a1");
   EXPECT_EQ(filings_->Get("P22.X1-250602-0099", std::nullopt, false).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Unary callers share commits: 32 threads, each filing its own dossiers one
+// event at a time, plus the same events sent twice by two threads. Every
+// caller gets its own outcomes; every event is stored once.
+TEST_F(FilingsTest, ConcurrentCallersShareCommitsAndKeepTheirOwnOutcomes) {
+  constexpr int kThreads = 32, kPerThread = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> applied{0}, unchanged{0}, wrong{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Threads t and t^1 send the same shared event; each also sends its own.
+        const std::string shared = absl::StrFormat("P22.X1-250602-%04d", 1000 + (t / 2) * kPerThread + i);
+        const std::string own = absl::StrFormat("P22.X1-250603-%04d", 1000 + t * kPerThread + i);
+        for (const auto& [id, dossier] : {std::pair{"s" + shared, shared}, {"o" + own, own}}) {
+          RecordResult r = filings_->RecordTogether({Event(id, dossier, K::kReceived, Local(2025, 6, 2, 10))});
+          // An applied event comes with its dossier's new state.
+          if (r.outcomes.size() != 1 || r.outcomes[0].index != 0 || r.outcomes[0].key != id ||
+              (r.outcomes[0].outcome == WriteOutcome::kApplied && !r.dossiers.contains(dossier))) {
+            ++wrong;
+            continue;
+          }
+          (r.outcomes[0].outcome == WriteOutcome::kApplied ? applied : unchanged)++;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(applied, kThreads * kPerThread + kThreads / 2 * kPerThread);
+  EXPECT_EQ(unchanged, kThreads / 2 * kPerThread);
+  int64_t stored = 0;
+  ASSERT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(stored, tx.CountEvents());
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(stored, applied.load());
+}
+
+TEST(GroupCommitTest, EveryItemIsFlushedOnceAndWaitersShareGroups) {
+  std::atomic<int> flushes{0};
+  std::mutex mu;
+  std::map<int, int> seen;
+  GroupCommit<int> commit([&](std::vector<int*>& group) {
+    ++flushes;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a commit takes time
+    std::lock_guard lock(mu);
+    for (int* item : group) seen[*item]++;
+  });
+  std::vector<std::thread> threads;
+  std::vector<int> items(64 * 10);
+  for (int t = 0; t < 64; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        int& item = items[t * 10 + i];
+        item = t * 10 + i;
+        commit.Submit(&item);
+        std::lock_guard lock(mu);
+        EXPECT_EQ(seen[item], 1) << "returned before its flush";
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(seen.size(), items.size());
+  for (const auto& [item, n] : seen) EXPECT_EQ(n, 1) << item;
+  EXPECT_LT(flushes, static_cast<int>(items.size()) / 4) << "callers did not share commits";
 }
 
 TEST_F(FilingsTest, SameIdSameContentIsADuplicateDifferentContentIsRefused) {

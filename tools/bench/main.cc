@@ -1,0 +1,782 @@
+// pstrack-bench: measures pstrack-server, each figure beside a baseline
+// measured in the same run (docs/BENCHMARKS.md):
+//   unary   RecordEvent at 1, 8, 64 clients vs the empty RPC (health Check);
+//           then SIGKILL and a count of what was acknowledged (durability)
+//   ingest  RecordEvents batches and StreamEvents vs a raw multi-row INSERT of
+//           the same rows into a bare table of the same database
+//   query   the full indicator set (country, province, commune x month, year)
+//           vs straightforward SQL over the dossier table of the same database
+//   rank    all provinces by the default methodology's score
+//   startup time to SERVING and the server's peak memory (VmHWM)
+// The data come from the deterministic national generator (tools/gen).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <map>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "libpq-fe.h"
+#include "pstrack/v1/filing.grpc.pb.h"
+#include "pstrack/v1/metrics.grpc.pb.h"
+#include "services/agencies/agency_registry.h"
+#include "services/api/convert.h"
+#include "services/api/filing_convert.h"
+#include "services/calendar/working_calendar.h"
+#include "services/catalog/catalog.h"
+#include "services/filings/filings.h"
+#include "services/common/status.h"
+#include "services/security/access_control.h"
+#include "storage/database_url.h"
+#include "storage/store.h"
+#include "tools/gen/generator.h"
+
+extern char** environ;
+
+ABSL_FLAG(std::string, server_bin, PSTRACK_SERVER_BIN, "pstrack-server binary");
+ABSL_FLAG(std::string, work, "/tmp/pstrack-bench", "Working directory (databases are kept for reuse)");
+ABSL_FLAG(std::string, source_dir, PSTRACK_SOURCE_DIR, "Repository root (calendars, methodologies)");
+ABSL_FLAG(std::vector<std::string>, only, {}, "Run only these: unary,ingest,query,rank,startup");
+ABSL_FLAG(int64_t, seed, 20251126, "Generator seed");
+ABSL_FLAG(int64_t, ingest_dossiers, 50000, "ingest: dossiers sent (about 4 events each)");
+ABSL_FLAG(std::vector<std::string>, query_dossiers, {"100000"}, "query/rank/startup: database sizes, e.g. 1000000,10000000");
+ABSL_FLAG(std::vector<std::string>, clients, std::vector<std::string>({"1", "8", "64"}), "unary: concurrent clients");
+ABSL_FLAG(double, seconds, 5, "unary: seconds per measurement");
+ABSL_FLAG(int, repeats, 200, "query/rank: calls per measurement");
+ABSL_FLAG(std::string, postgres, "", "Also measure ingestion on this PostgreSQL server (postgresql://user@host:port/db)");
+
+namespace pstrack::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Work(const std::string& name) { return absl::GetFlag(FLAGS_work) + "/" + name; }
+
+bool Selected(absl::string_view what) {
+  const auto only = absl::GetFlag(FLAGS_only);
+  return only.empty() || std::find(only.begin(), only.end(), what) != only.end();
+}
+
+[[noreturn]] void Die(absl::string_view message) {
+  std::cerr << "pstrack-bench: " << message << "\n";
+  std::exit(1);
+}
+
+template <typename T>
+T OrDie(absl::StatusOr<T> v, absl::string_view what) {
+  if (!v.ok()) Die(absl::StrCat(what, ": ", v.status().ToString()));
+  return *std::move(v);
+}
+
+// One line of the report: a figure, its baseline and the target.
+struct Figure {
+  std::string name, value, baseline, ratio, target, verdict;
+};
+std::vector<Figure> report;
+
+void Add(Figure f) {
+  std::cout << absl::StrFormat("  %-58s %14s | baseline %14s | %8s | target %-22s %s\n", f.name, f.value, f.baseline,
+                               f.ratio, f.target, f.verdict)
+            << std::flush;
+  report.push_back(std::move(f));
+}
+
+std::string Rate(double per_second, absl::string_view unit) {
+  return absl::StrFormat("%.0f %s", per_second, unit);
+}
+std::string Ms(double ms) { return absl::StrFormat("%.2f ms", ms); }
+
+struct Latencies {
+  std::vector<double> ms;
+  double Percentile(double p) {
+    if (ms.empty()) return 0;
+    std::sort(ms.begin(), ms.end());
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))];
+  }
+};
+
+// --- The world and databases ------------------------------------------------
+
+std::shared_ptr<const WorkingCalendar> Calendar() {
+  static auto calendar = std::make_shared<const WorkingCalendar>(
+      OrDie(WorkingCalendar::LoadDirectory(absl::GetFlag(FLAGS_source_dir) + "/data/calendar"), "calendar"));
+  return calendar;
+}
+
+const gen::World& World() {
+  static const gen::World* world = [] {
+    gen::GenOptions o;
+    o.seed = absl::GetFlag(FLAGS_seed);
+    o.calendar = Calendar();
+    return new gen::World(gen::MakeWorld(o));
+  }();
+  return *world;
+}
+
+gen::GenOptions GenFor(int64_t dossiers) {
+  gen::GenOptions o;
+  o.seed = absl::GetFlag(FLAGS_seed);
+  o.dossiers = dossiers;
+  o.calendar = Calendar();
+  return o;
+}
+
+// Loads the world's agencies and procedures; returns an admin token.
+std::string LoadReference(Store& store) {
+  std::vector<AgencyImportItem> agencies;
+  for (const Agency& a : World().agencies) agencies.push_back({a, 0});
+  AgencyRegistry registry(store);
+  for (size_t i = 0; i < agencies.size(); i += 5000) {
+    std::vector<AgencyImportItem> part(agencies.begin() + i, agencies.begin() + std::min(agencies.size(), i + 5000));
+    for (const auto& o : registry.Import(part)) {
+      if (o.outcome == WriteOutcome::kRejected) Die(absl::StrCat("agency ", o.key, ": ", o.status.message()));
+    }
+  }
+  std::vector<ProcedureImportItem> procedures;
+  for (const Procedure& p : World().procedures) procedures.push_back({p, 0});
+  Catalog catalog(store);
+  for (const auto& o : catalog.Import(procedures)) {
+    if (o.outcome == WriteOutcome::kRejected) Die(absl::StrCat("procedure ", o.key, ": ", o.status.message()));
+  }
+  ApiKeyRecord key;
+  key.name = "pstrack-bench";
+  key.role = Role::kAdmin;
+  return OrDie(CreateKeyInStore(store, key, "pstrack-bench"), "admin key").second;
+}
+
+// --- The server under test --------------------------------------------------
+
+class Server {
+ public:
+  Server(const std::string& db, std::vector<std::string> extra = {}) {
+    port_ = FreePort();
+    log_ = Work(absl::StrCat("server-", port_, ".log"));
+    std::vector<std::string> args = {absl::GetFlag(FLAGS_server_bin),
+                                     absl::StrCat("--listen=127.0.0.1:", port_),
+                                     absl::StrCat("--db=", db),
+                                     absl::StrCat("--calendar_dir=", absl::GetFlag(FLAGS_source_dir), "/data/calendar"),
+                                     absl::StrCat("--methodology_dir=", absl::GetFlag(FLAGS_source_dir),
+                                                  "/data/methodologies"),
+                                     "--rate_limit=0", "--max_threads=128"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const auto start = Clock::now();
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) Die("cannot start the server");
+    posix_spawn_file_actions_destroy(&actions);
+    // Retry the connection every few milliseconds while the server starts
+    // (the default backoff of a second would be measured as start-up time).
+    grpc::ChannelArguments fast_retry;
+    fast_retry.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 5);
+    fast_retry.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5);
+    fast_retry.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 20);
+    channel_ = grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), fast_retry);
+    while (!Serving()) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) Die(absl::StrCat("the server exited; see ", log_));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    startup_ms_ = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  }
+  ~Server() { Stop(SIGTERM); }
+
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  double startup_ms() const { return startup_ms_; }
+
+  // Peak resident memory so far (VmHWM), in MiB.
+  double PeakMiB() const {
+    std::ifstream status(absl::StrCat("/proc/", pid_, "/status"));
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("VmHWM:", 0) == 0) {
+        int64_t kb = 0;
+        (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(line.substr(6), "kB")), &kb);
+        return kb / 1024.0;
+      }
+    }
+    return 0;
+  }
+
+  void Stop(int signal) {
+    if (pid_ <= 0) return;
+    kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  bool Serving() {
+    grpc::GenericStub stub(channel_);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    return HealthCheck(stub, &ctx).ok();
+  }
+
+  static grpc::Status HealthCheck(grpc::GenericStub& stub, grpc::ClientContext* ctx) {
+    // An empty HealthCheckRequest: zero bytes, but a message.
+    grpc::Slice empty("", 0);
+    grpc::ByteBuffer request(&empty, 1), response;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) { done.set_value(s); });
+    grpc::Status s = done.get_future().get();
+    if (!s.ok()) return s;
+    std::vector<grpc::Slice> slices;
+    (void)response.Dump(&slices);
+    std::string bytes;
+    for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    return bytes == std::string("\x08\x01", 2) ? grpc::Status::OK
+                                               : grpc::Status(grpc::StatusCode::UNAVAILABLE, "not serving");
+  }
+
+ private:
+  static int FreePort() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    socklen_t len = sizeof(a);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    close(fd);
+    return ntohs(a.sin_port);
+  }
+
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string log_;
+  double startup_ms_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// A channel of its own (its own TCP connection), like a separate client.
+std::shared_ptr<grpc::Channel> OwnChannel(const std::string& address, int id) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt("pstrack.bench.client", id);
+  args.SetMaxSendMessageSize(64 << 20);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token, int seconds = 60) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+  return ctx;
+}
+
+// Runs `call` from `clients` threads for `seconds`; returns calls/s and
+// latencies. `call(thread, n)` returns false on failure.
+std::pair<double, Latencies> Drive(int clients, double seconds, const std::function<bool(int, int64_t)>& call) {
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> failures{0};
+  std::vector<Latencies> per(clients);
+  std::vector<std::thread> threads;
+  const auto start = Clock::now();
+  for (int t = 0; t < clients; ++t) {
+    threads.emplace_back([&, t] {
+      for (int64_t n = 0; !stop.load(std::memory_order_relaxed); ++n) {
+        const auto begin = Clock::now();
+        if (!call(t, n)) {
+          failures.fetch_add(1);
+          continue;
+        }
+        per[t].ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& th : threads) th.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  Latencies all;
+  for (auto& p : per) all.ms.insert(all.ms.end(), p.ms.begin(), p.ms.end());
+  if (failures > 0) std::cerr << "  (" << failures << " failed calls)\n";
+  return {all.ms.size() / elapsed, all};
+}
+
+// --- unary -------------------------------------------------------------------
+
+void Unary() {
+  std::cout << "\nunary event recording (SQLite, synchronous=FULL), " << absl::GetFlag(FLAGS_seconds)
+            << " s per point\n";
+  const std::string db = Work("unary.db");
+  std::filesystem::remove(db);
+  std::filesystem::remove(db + "-wal");
+  std::string token;
+  {
+    auto store = OrDie(OpenStore("sqlite:" + db), "open");
+    token = LoadReference(*store);
+  }
+  Server server("sqlite:" + db);
+  const gen::GenOptions gen = GenFor(100'000'000);
+  std::atomic<int64_t> next_dossier{0}, acknowledged{0};
+  for (const std::string& c : absl::GetFlag(FLAGS_clients)) {
+    int clients = 0;
+    if (!absl::SimpleAtoi(c, &clients) || clients < 1) Die("--clients: not a number");
+    std::vector<std::unique_ptr<grpc::GenericStub>> health;
+    std::vector<std::unique_ptr<v1::FilingService::Stub>> filing;
+    for (int t = 0; t < clients; ++t) {
+      auto ch = OwnChannel(server.address(), t);
+      health.push_back(std::make_unique<grpc::GenericStub>(ch));
+      filing.push_back(v1::FilingService::NewStub(ch));
+    }
+    auto [empty_rate, empty_lat] = Drive(clients, absl::GetFlag(FLAGS_seconds), [&](int t, int64_t) {
+      grpc::ClientContext ctx;
+      return Server::HealthCheck(*health[t], &ctx).ok();
+    });
+    // Each client files whole dossiers, one event per call.
+    std::vector<std::vector<FilingEvent>> pending(clients);
+    auto [rate, lat] = Drive(clients, absl::GetFlag(FLAGS_seconds), [&](int t, int64_t) {
+      if (pending[t].empty()) {
+        gen::DossierEvents(gen, World(), next_dossier.fetch_add(1), &pending[t]);
+        std::reverse(pending[t].begin(), pending[t].end());
+      }
+      v1::RecordEventRequest req;
+      FilingEventToProto(pending[t].back(), req.mutable_event());
+      v1::RecordEventResponse resp;
+      grpc::Status s = filing[t]->RecordEvent(Ctx(token).get(), req, &resp);
+      if (!s.ok()) {
+        std::cerr << "  RecordEvent: " << s.error_message() << "\n";
+        return false;
+      }
+      pending[t].pop_back();
+      acknowledged.fetch_add(1);
+      return true;
+    });
+    const double ratio = rate / empty_rate;
+    Add({absl::StrCat("RecordEvent, ", clients, " clients: events/s"), Rate(rate, "/s"), Rate(empty_rate, "/s"),
+         absl::StrFormat("%.0f%%", 100 * ratio), clients == 64 ? ">= 60% of empty RPC" : "",
+         clients == 64 ? (ratio >= 0.6 ? "met" : "MISSED") : ""});
+    Add({absl::StrCat("RecordEvent, ", clients, " clients: p50 / p99"),
+         absl::StrCat(Ms(lat.Percentile(0.5)), " / ", Ms(lat.Percentile(0.99))),
+         absl::StrCat(Ms(empty_lat.Percentile(0.5)), " / ", Ms(empty_lat.Percentile(0.99))), "", "", ""});
+  }
+  const double peak = server.PeakMiB();
+  // Durability: kill the server without warning; every acknowledged event
+  // must be in the database.
+  server.Stop(SIGKILL);
+  auto store = OrDie(OpenStore("sqlite:" + db), "reopen");
+  int64_t stored = 0;
+  (void)store->Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(stored, tx.CountEvents());
+    return absl::OkStatus();
+  });
+  Add({"acknowledged events found after SIGKILL", absl::StrCat(stored), absl::StrCat(acknowledged.load(), " acked"),
+       "", "all", stored >= acknowledged ? "met" : "MISSED"});
+  Add({"server peak memory (unary)", absl::StrFormat("%.0f MiB", peak), "", "", "", ""});
+}
+
+// --- ingest ------------------------------------------------------------------
+
+// The rows pstrack stores for these events, for the raw-insert baseline.
+struct RawRow {
+  std::string id, dossier, content;
+  int64_t occurred = 0;
+  int kind = 0;
+};
+
+std::vector<RawRow> RawRows(const std::vector<FilingEvent>& events) {
+  std::vector<RawRow> rows;
+  rows.reserve(events.size());
+  for (const auto& e : events) {
+    rows.push_back({e.event_id, e.dossier_code, EncodeEvent(e), absl::ToUnixMicros(e.occurred_at),
+                    static_cast<int>(e.kind)});
+  }
+  return rows;
+}
+
+double RawInsertSqlite(const std::string& path, const std::vector<RawRow>& rows) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  auto exec = [&](const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) Die(absl::StrCat("sqlite: ", err));
+  };
+  exec("PRAGMA journal_mode = WAL");
+  exec("PRAGMA synchronous = FULL");
+  exec("DROP TABLE IF EXISTS bench_raw");
+  exec("CREATE TABLE bench_raw (event_id TEXT PRIMARY KEY, dossier_code TEXT NOT NULL, occurred_us INTEGER NOT NULL, "
+       "kind INTEGER NOT NULL, content TEXT NOT NULL, recorded_us INTEGER NOT NULL)");
+  constexpr int kPerStatement = 100, kPerTransaction = 5000;
+  std::string sql = "INSERT INTO bench_raw VALUES ";
+  for (int i = 0; i < kPerStatement; ++i) absl::StrAppend(&sql, i ? ", " : "", "(?, ?, ?, ?, ?, ?)");
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+  const auto start = Clock::now();
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  for (size_t b = 0; b + kPerStatement <= rows.size(); b += kPerStatement) {
+    if (b % kPerTransaction == 0) exec("BEGIN");
+    for (int i = 0; i < kPerStatement; ++i) {
+      const RawRow& r = rows[b + i];
+      sqlite3_bind_text(st, 6 * i + 1, r.id.data(), r.id.size(), SQLITE_STATIC);
+      sqlite3_bind_text(st, 6 * i + 2, r.dossier.data(), r.dossier.size(), SQLITE_STATIC);
+      sqlite3_bind_int64(st, 6 * i + 3, r.occurred);
+      sqlite3_bind_int(st, 6 * i + 4, r.kind);
+      sqlite3_bind_text(st, 6 * i + 5, r.content.data(), r.content.size(), SQLITE_STATIC);
+      sqlite3_bind_int64(st, 6 * i + 6, now);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE) Die(sqlite3_errmsg(db));
+    sqlite3_reset(st);
+    if ((b + kPerStatement) % kPerTransaction == 0) exec("COMMIT");
+  }
+  if (!sqlite3_get_autocommit(db)) exec("COMMIT");
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  sqlite3_finalize(st);
+  exec("DROP TABLE bench_raw");
+  sqlite3_close(db);
+  return (rows.size() / kPerStatement * kPerStatement) / seconds;
+}
+
+double RawInsertPostgres(const std::string& url, const std::vector<RawRow>& rows) {
+  PGconn* pg = PQconnectdb(url.c_str());
+  if (PQstatus(pg) != CONNECTION_OK) Die(PQerrorMessage(pg));
+  auto exec = [&](const std::string& sql) {
+    PGresult* r = PQexec(pg, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) Die(PQerrorMessage(pg));
+    PQclear(r);
+  };
+  exec("SET client_min_messages = WARNING");
+  exec("DROP TABLE IF EXISTS bench_raw");
+  exec("CREATE TABLE bench_raw (event_id TEXT COLLATE \"C\" PRIMARY KEY, dossier_code TEXT NOT NULL, "
+       "occurred_us BIGINT NOT NULL, kind INTEGER NOT NULL, content TEXT NOT NULL, recorded_us BIGINT NOT NULL)");
+  constexpr int kPerStatement = 100, kPerTransaction = 5000;
+  std::string sql = "INSERT INTO bench_raw VALUES ";
+  for (int i = 0; i < kPerStatement; ++i) {
+    absl::StrAppend(&sql, i ? ", " : "", "($", 6 * i + 1, ", $", 6 * i + 2, ", $", 6 * i + 3, "::bigint, $", 6 * i + 4,
+                    "::int, $", 6 * i + 5, ", $", 6 * i + 6, "::bigint)");
+  }
+  PGresult* prepared = PQprepare(pg, "raw", sql.c_str(), 6 * kPerStatement, nullptr);
+  PQclear(prepared);
+  const auto start = Clock::now();
+  const std::string now = absl::StrCat(absl::ToUnixMicros(absl::Now()));
+  std::vector<std::string> text(6 * kPerStatement);
+  std::vector<const char*> values(6 * kPerStatement);
+  for (size_t b = 0; b + kPerStatement <= rows.size(); b += kPerStatement) {
+    if (b % kPerTransaction == 0) exec("BEGIN");
+    for (int i = 0; i < kPerStatement; ++i) {
+      const RawRow& r = rows[b + i];
+      text[6 * i] = r.id;
+      text[6 * i + 1] = r.dossier;
+      text[6 * i + 2] = absl::StrCat(r.occurred);
+      text[6 * i + 3] = absl::StrCat(r.kind);
+      text[6 * i + 4] = r.content;
+      text[6 * i + 5] = now;
+    }
+    for (size_t k = 0; k < text.size(); ++k) values[k] = text[k].c_str();
+    PGresult* r = PQexecPrepared(pg, "raw", values.size(), values.data(), nullptr, nullptr, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) Die(PQerrorMessage(pg));
+    PQclear(r);
+    if ((b + kPerStatement) % kPerTransaction == 0) exec("COMMIT");
+  }
+  if (PQtransactionStatus(pg) == PQTRANS_INTRANS) exec("COMMIT");
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  exec("DROP TABLE bench_raw");
+  PQfinish(pg);
+  return (rows.size() / kPerStatement * kPerStatement) / seconds;
+}
+
+// A fresh database for `backend`: a new SQLite file, or the PostgreSQL
+// database emptied.
+std::string FreshDatabase(absl::string_view backend) {
+  if (backend == "sqlite") {
+    const std::string path = Work("ingest.db");
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    return "sqlite:" + path;
+  }
+  const std::string url = absl::GetFlag(FLAGS_postgres);
+  PGconn* pg = PQconnectdb(OrDie(PostgresKeywordString(url), "--postgres").c_str());
+  if (PQstatus(pg) != CONNECTION_OK) Die(PQerrorMessage(pg));
+  PQclear(PQexec(pg, "SET client_min_messages = WARNING; DROP SCHEMA public CASCADE; CREATE SCHEMA public"));
+  PQfinish(pg);
+  return url;
+}
+
+void Ingest(absl::string_view backend) {
+  const int64_t dossiers = absl::GetFlag(FLAGS_ingest_dossiers);
+  std::cout << "\ningestion into " << backend << " (" << dossiers << " dossiers, lifecycle and aggregates included)\n";
+  const std::string db = FreshDatabase(backend);
+  std::string token;
+  {
+    auto store = OrDie(OpenStore(db), "open");
+    token = LoadReference(*store);
+  }
+  const gen::GenOptions gen = GenFor(dossiers);
+  std::vector<FilingEvent> first, second;
+  for (int64_t i = 0; i < dossiers; ++i) gen::DossierEvents(gen, World(), i, i % 2 ? &second : &first);
+  Server server(db);
+  auto channel = OwnChannel(server.address(), 0);
+  auto stub = v1::FilingService::NewStub(channel);
+
+  // Batches of 5,000 events.
+  auto start = Clock::now();
+  int64_t applied = 0;
+  for (size_t b = 0; b < first.size(); b += 5000) {
+    v1::RecordEventsRequest req;
+    for (size_t i = b; i < std::min(first.size(), b + 5000); ++i) FilingEventToProto(first[i], req.add_events());
+    v1::RecordEventsResponse resp;
+    grpc::Status s = stub->RecordEvents(Ctx(token, 600).get(), req, &resp);
+    if (!s.ok()) Die(absl::StrCat("RecordEvents: ", s.error_message()));
+    applied += resp.summary().applied();
+    if (resp.summary().rejected() > 0) {
+      for (const auto& r : resp.results()) {
+        if (r.outcome() == v1::ItemResult::OUTCOME_REJECTED) Die(absl::StrCat("rejected ", r.key(), ": ", r.message()));
+      }
+    }
+  }
+  const double batch_rate = applied / std::chrono::duration<double>(Clock::now() - start).count();
+  // One stream.
+  start = Clock::now();
+  v1::StreamEventsResponse stream_resp;
+  {
+    auto ctx = Ctx(token, 600);
+    auto writer = stub->StreamEvents(ctx.get(), &stream_resp);
+    v1::FilingEvent message;
+    for (const FilingEvent& e : second) {
+      message.Clear();
+      FilingEventToProto(e, &message);
+      if (!writer->Write(message)) break;
+    }
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    if (!s.ok()) Die(absl::StrCat("StreamEvents: ", s.error_message()));
+  }
+  const double stream_rate =
+      stream_resp.summary().applied() / std::chrono::duration<double>(Clock::now() - start).count();
+  if (stream_resp.summary().rejected() > 0) Die("the stream had rejected events");
+  const double peak = server.PeakMiB();
+  server.Stop(SIGTERM);
+
+  std::vector<RawRow> rows = RawRows(first);
+  const double raw = backend == "sqlite" ? RawInsertSqlite(db.substr(7), rows)
+                                         : RawInsertPostgres(OrDie(PostgresKeywordString(db), "--postgres"), rows);
+  const double target = backend == "sqlite" ? 100000 : 30000;
+  for (auto [name, rate] : {std::pair{"RecordEvents (5,000 per call)", batch_rate}, {"StreamEvents", stream_rate}}) {
+    Add({absl::StrCat(backend, ": ", name, " events/s"), Rate(rate, "/s"), Rate(raw, "/s raw"),
+         absl::StrFormat("%.0f%%", 100 * rate / raw), absl::StrFormat(">= %.0f/s", target),
+         rate >= target ? "met" : "MISSED"});
+  }
+  Add({absl::StrCat(backend, ": server peak memory (ingest)"), absl::StrFormat("%.0f MiB", peak), "", "", "", ""});
+}
+
+// --- query, rank, startup -----------------------------------------------------
+
+// A database of `dossiers` generated dossiers, built in-process (the same
+// code as the server's batch path) and kept for the next run.
+std::string QueryDatabase(int64_t dossiers) {
+  const std::string path = Work(absl::StrCat("query-", dossiers, ".db"));
+  const std::string done = path + ".complete";
+  if (std::filesystem::exists(done)) return path;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  auto store = OrDie(OpenStore("sqlite:" + path), "open");
+  (void)LoadReference(*store);
+  Filings filings(*store, Calendar());
+  const gen::GenOptions gen = GenFor(dossiers);
+  const auto start = Clock::now();
+  std::vector<FilingEvent> batch;
+  int64_t events = 0;
+  for (int64_t i = 0; i < dossiers; ++i) {
+    gen::DossierEvents(gen, World(), i, &batch);
+    if (batch.size() >= 10000 || i + 1 == dossiers) {
+      RecordResult r = filings.Record(batch);
+      for (const auto& o : r.outcomes) {
+        if (o.outcome == WriteOutcome::kRejected) Die(absl::StrCat("rejected ", o.key, ": ", o.status.message()));
+      }
+      events += batch.size();
+      batch.clear();
+      if ((i + 1) % 100000 < 2500 || i + 1 == dossiers) {
+        const double s = std::chrono::duration<double>(Clock::now() - start).count();
+        std::cerr << absl::StrFormat("\r  building %s: %d dossiers, %d events, %.0f events/s   ", path, i + 1, events,
+                                     events / s);
+      }
+    }
+  }
+  std::cerr << "\n";
+  store->Close();
+  std::ofstream(done) << events << "\n";
+  return path;
+}
+
+// The indicators the baseline computes straight from the dossier rows.
+double BaselineQuery(sqlite3* db, const std::string& path, const std::string& from, const std::string& until) {
+  static const char* kSql =
+      "SELECT COUNT(*), SUM(channel = 1), SUM(finish_us IS NOT NULL), SUM(finish_us <= due_us), "
+      "SUM(finish_us > due_us), SUM(finish_us IS NULL AND due_us IS NOT NULL) FROM dossiers "
+      "WHERE (agency_path = ?1 OR (agency_path >= ?1 || '/' AND agency_path < ?1 || '0')) "
+      "AND received_day >= ?2 AND received_day < ?3";
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db, kSql, -1, &st, nullptr);
+  sqlite3_bind_text(st, 1, path.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, from.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, until.c_str(), -1, SQLITE_TRANSIENT);
+  const auto start = Clock::now();
+  while (sqlite3_step(st) == SQLITE_ROW) {
+  }
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  sqlite3_finalize(st);
+  return ms;
+}
+
+void Queries(int64_t dossiers) {
+  const std::string path = QueryDatabase(dossiers);
+  std::cout << "\nqueries on " << dossiers << " dossiers (SQLite, " << std::filesystem::file_size(path) / (1 << 20)
+            << " MiB)\n";
+  std::string token;
+  {
+    auto store = OrDie(OpenStore("sqlite:" + path), "open");
+    ApiKeyRecord key;
+    key.name = "pstrack-bench";
+    key.role = Role::kAdmin;
+    token = OrDie(CreateKeyInStore(*store, key, "pstrack-bench"), "key").second;
+  }
+  Server server("sqlite:" + path);
+  if (Selected("startup")) {
+    Add({absl::StrCat(dossiers, " dossiers: start-up to SERVING"), Ms(server.startup_ms()), "", "", "<= 1000 ms",
+         server.startup_ms() <= 1000 ? "met" : "MISSED"});
+  }
+  auto stub = v1::MetricsService::NewStub(OwnChannel(server.address(), 0));
+  // The scopes: the country, the province with most communes, one commune
+  // of it; the agencies' paths for the baseline.
+  const gen::World& world = World();
+  std::string province, commune;
+  std::map<std::string, int> communes;
+  for (const Agency& a : world.agencies) {
+    if (a.level == AgencyLevel::kCommune) ++communes[a.parent_code];
+  }
+  for (const auto& [p, n] : communes) {
+    if (province.empty() || n > communes[province]) province = p;
+  }
+  for (const Agency& a : world.agencies) {
+    if (a.level == AgencyLevel::kCommune && a.parent_code == province) {
+      commune = a.code;
+      break;
+    }
+  }
+  sqlite3* raw = nullptr;
+  sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  auto path_of = [&](const std::string& code) {
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(raw, "SELECT path FROM agencies WHERE code = ?", -1, &st, nullptr);
+    sqlite3_bind_text(st, 1, code.c_str(), -1, SQLITE_TRANSIENT);
+    std::string out;
+    if (sqlite3_step(st) == SQLITE_ROW) out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+  };
+  const int repeats = absl::GetFlag(FLAGS_repeats);
+  if (Selected("query")) {
+    for (const auto& [label, code] : {std::pair{"country", std::string("VN")}, {"province", province},
+                                       {"commune", commune}}) {
+      for (const auto& [period, from, until] :
+           {std::tuple{"2025-06", "2025-06-01", "2025-07-01"}, {"2025", "2025-01-01", "2026-01-01"}}) {
+        Latencies lat, base;
+        v1::GetIndicatorsRequest req;
+        req.mutable_scope()->set_agency_code(code);
+        req.mutable_period()->set_label(period);
+        for (int i = 0; i < repeats; ++i) {
+          v1::IndicatorSet out;
+          const auto begin = Clock::now();
+          grpc::Status s = stub->GetIndicators(Ctx(token).get(), req, &out);
+          if (!s.ok()) Die(absl::StrCat("GetIndicators: ", s.error_message()));
+          lat.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
+        }
+        const std::string agency_path = path_of(code);
+        for (int i = 0; i < std::min(repeats, 20); ++i) base.ms.push_back(BaselineQuery(raw, agency_path, from, until));
+        const double p50 = lat.Percentile(0.5), p99 = lat.Percentile(0.99), b50 = base.Percentile(0.5);
+        const bool target = label == std::string("country") && period == std::string("2025");
+        Add({absl::StrCat(dossiers, " dossiers: indicators, ", label, " ", code, ", ", period, ": p50 / p99"),
+             absl::StrCat(Ms(p50), " / ", Ms(p99)), Ms(b50) + " SQL", absl::StrFormat("%.0fx", b50 / p50),
+             target ? "p50<=5 p99<=25 ms, >=100x" : "",
+             target ? (p50 <= 5 && p99 <= 25 && b50 / p50 >= 100 ? "met" : "MISSED") : ""});
+      }
+    }
+  }
+  sqlite3_close(raw);
+  if (Selected("rank")) {
+    Latencies lat;
+    v1::RankAgenciesRequest req;
+    req.mutable_parent()->set_agency_code("VN");
+    req.set_level(v1::AGENCY_LEVEL_PROVINCE);
+    req.mutable_period()->set_label("2025");
+    req.set_methodology_id("qd766@2026");
+    size_t ranked = 0;
+    for (int i = 0; i < std::max(10, repeats / 10); ++i) {
+      v1::RankAgenciesResponse out;
+      const auto begin = Clock::now();
+      grpc::Status s = stub->RankAgencies(Ctx(token).get(), req, &out);
+      if (!s.ok()) Die(absl::StrCat("RankAgencies: ", s.error_message()));
+      lat.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
+      ranked = out.entries_size();
+    }
+    const double p50 = lat.Percentile(0.5);
+    Add({absl::StrCat(dossiers, " dossiers: rank ", ranked, " provinces by qd766@2026 score: p50 / p99"),
+         absl::StrCat(Ms(p50), " / ", Ms(lat.Percentile(0.99))), "", "", "p50 <= 20 ms",
+         p50 <= 20 ? "met" : "MISSED"});
+  }
+  const double peak = server.PeakMiB();
+  Add({absl::StrCat(dossiers, " dossiers: server peak memory (start-up and queries)"),
+       absl::StrFormat("%.0f MiB", peak), "", "", "<= 300 MiB", peak <= 300 ? "met" : "MISSED"});
+}
+
+}  // namespace
+}  // namespace pstrack::bench
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("pstrack-bench: pstrack's benchmarks, each beside its baseline (docs/BENCHMARKS.md)");
+  absl::ParseCommandLine(argc, argv);
+  using namespace pstrack::bench;
+  std::filesystem::create_directories(absl::GetFlag(FLAGS_work));
+  std::cout << "pstrack-bench: " << std::thread::hardware_concurrency() << " cores; seed " << absl::GetFlag(FLAGS_seed)
+            << "; world: " << World().agencies.size() << " agencies, " << World().procedures.size() << " procedures\n";
+  if (Selected("unary")) Unary();
+  if (Selected("ingest")) {
+    Ingest("sqlite");
+    if (!absl::GetFlag(FLAGS_postgres).empty()) Ingest("postgresql");
+  }
+  if (Selected("query") || Selected("rank") || Selected("startup")) {
+    for (const std::string& n : absl::GetFlag(FLAGS_query_dossiers)) {
+      int64_t dossiers = 0;
+      if (!absl::SimpleAtoi(n, &dossiers) || dossiers < 1) Die("--query_dossiers: not a number");
+      Queries(dossiers);
+    }
+  }
+  int missed = 0;
+  for (const auto& f : report) missed += f.verdict == "MISSED";
+  std::cout << "\n" << report.size() << " figures; " << missed << " targets missed\n";
+  return 0;
+}

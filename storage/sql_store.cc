@@ -827,6 +827,18 @@ class SqlTransaction : public WriteTransaction {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::string> ReferenceVersion() override {
+    std::string version;
+    for (const char* sql :
+         {"SELECT COUNT(*), COALESCE(SUM(revision), 0), COALESCE(MAX(update_time_us), 0) FROM agencies",
+          "SELECT COUNT(*), COALESCE(SUM(revision), 0), COALESCE(MAX(update_time_us), 0) FROM procedures"}) {
+      long long a = 0, b = 0, c = 0;
+      PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << sql, soci::into(a), soci::into(b), soci::into(c); }));
+      absl::StrAppend(&version, a, ":", b, ":", c, "/");
+    }
+    return version;
+  }
+
   absl::StatusOr<std::vector<std::string>> PendingMaintenance() override {
     DynamicQuery q;
     q.sql = "SELECT task FROM maintenance ORDER BY task";

@@ -216,6 +216,11 @@ class ReadTransaction {
   virtual absl::StatusOr<std::vector<ApiKeyRecord>> FindApiKeysByCertificate(absl::string_view subject) = 0;
   virtual absl::StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(const ApiKeyQuery& query) = 0;
   virtual absl::StatusOr<std::vector<AuditRow>> ListAudit(const AuditQuery& query) = 0;
+  // A fingerprint of the agency tree and the catalog that changes with every
+  // write to them (counts, revision sums, latest update times; a procedure's
+  // agency list changes with its revision): lets a
+  // process keep a copy in memory and notice another replica's changes.
+  virtual absl::StatusOr<std::string> ReferenceVersion() = 0;
   // Work a migration left for the server (e.g. "rebuild_aggregates").
   virtual absl::StatusOr<std::vector<std::string>> PendingMaintenance() = 0;
 };

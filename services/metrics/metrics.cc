@@ -202,6 +202,25 @@ absl::Status Metrics::RunPendingMaintenance() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<const Metrics::ReferenceSnapshot>> Metrics::Reference(ReadTransaction& tx) {
+  PSTRACK_ASSIGN_OR_RETURN(std::string version, tx.ReferenceVersion());
+  {
+    std::lock_guard lock(reference_mu_);
+    if (reference_ && reference_->version == version) return reference_;
+  }
+  auto snapshot = std::make_shared<ReferenceSnapshot>();
+  snapshot->version = version;
+  AgencyQuery aq;
+  aq.limit = 100000000;
+  PSTRACK_ASSIGN_OR_RETURN(snapshot->agencies, tx.ListAgencies(aq));
+  ProcedureQuery pq;
+  pq.limit = 100000000;
+  PSTRACK_ASSIGN_OR_RETURN(snapshot->procedures, tx.ListProcedures(pq));
+  std::lock_guard lock(reference_mu_);
+  reference_ = std::move(snapshot);
+  return reference_;
+}
+
 absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
                                             absl::Time as_of, bool with_catalog) {
   ScopeTotals t;
@@ -219,30 +238,31 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   if (!with_catalog) return t;
   // Procedures carried out in the scope and in force on the period's last day.
   const Date day = period.end - 1;
+  PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceSnapshot> reference, Reference(tx));
   absl::flat_hash_set<int> levels;
   absl::flat_hash_set<std::string> codes;
-  for (const std::string& path : scope.paths) {
-    AgencyQuery aq;
-    aq.root_path = path;
-    aq.as_of = day;
-    aq.limit = 10000000;
-    PSTRACK_ASSIGN_OR_RETURN(auto agencies, tx.ListAgencies(aq));
-    for (const Agency& a : agencies) {
-      levels.insert(static_cast<int>(a.level));
-      codes.insert(a.code);
+  for (const Agency& a : reference->agencies) {
+    if (!a.InForceOn(day)) continue;
+    for (const std::string& path : scope.paths) {
+      if (InSubtree(a.path, path)) {
+        levels.insert(static_cast<int>(a.level));
+        codes.insert(a.code);
+        break;
+      }
     }
   }
-  ProcedureQuery pq;
-  pq.as_of = day;
-  pq.limit = 10000000;
-  PSTRACK_ASSIGN_OR_RETURN(auto procedures, tx.ListProcedures(pq));
+  std::vector<const Procedure*> procedures;
+  for (const Procedure& p : reference->procedures) {
+    if (p.InForceOn(day)) procedures.push_back(&p);
+  }
   AggregateQuery by_procedure{scope.nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
   by_procedure.by_dim_value = true;
   PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(by_procedure));
   absl::flat_hash_map<std::string, Counts> per_procedure;
   for (const auto& row : rows) AddCounts(per_procedure[row.key.dim_value], row.counts);
   CatalogTotals& c = t.catalog;
-  for (const Procedure& p : procedures) {
+  for (const Procedure* procedure : procedures) {
+    const Procedure& p = *procedure;
     if (!CarriedOutIn(p, levels, codes)) continue;
     ++c.procedures;
     const bool online = p.online_mode == OnlineMode::kPartial || p.online_mode == OnlineMode::kFull;

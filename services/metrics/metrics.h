@@ -143,6 +143,18 @@ class Metrics {
 
   Store& store_;
   std::shared_ptr<const WorkingCalendar> calendar_;
+  // The agency tree and the catalog, read once and kept while the
+  // database's ReferenceVersion() stays the same: the catalog indicators
+  // need all of it for every query.
+  struct ReferenceSnapshot {
+    std::string version;
+    std::vector<Agency> agencies;
+    std::vector<Procedure> procedures;  // with their agency lists
+  };
+  absl::StatusOr<std::shared_ptr<const ReferenceSnapshot>> Reference(ReadTransaction& tx);
+  std::mutex reference_mu_;
+  std::shared_ptr<const ReferenceSnapshot> reference_;
+
   mutable std::mutex methodologies_mu_;
   std::shared_ptr<const MethodologyRegistry> methodologies_;
 };

@@ -391,6 +391,7 @@ class FailingStore : public Store {
     }
     absl::Status InsertAudit(const std::vector<AuditRow>& rows) override { return tx_.InsertAudit(rows); }
     absl::StatusOr<std::vector<std::string>> PendingMaintenance() override { return tx_.PendingMaintenance(); }
+    absl::StatusOr<std::string> ReferenceVersion() override { return tx_.ReferenceVersion(); }
     absl::Status CompleteMaintenance(absl::string_view t) override { return tx_.CompleteMaintenance(t); }
     absl::Status LockKeys(const std::vector<std::string>& k) override { return tx_.LockKeys(k); }
     absl::Status InsertAgency(const Agency& a) override { return tx_.InsertAgency(a); }

@@ -622,7 +622,12 @@ class SqlTransaction : public WriteTransaction {
       const std::string value = query.by_dim_value ? "dim_value" : "''";
       const std::string day = query.by_day ? "day" : query.by_month ? "substr(day, 1, 7)" : "''";
       q.sql = absl::StrCat("SELECT ", node, ", ", value, ", ", day);
-      for (int i = 0; i < kCounterCount; ++i) absl::StrAppend(&q.sql, ", SUM(", names[i], ")");
+      std::array<bool, kCounterCount> summed{};
+      for (int i = 0; i < kCounterCount; ++i) summed[i] = query.only.empty();
+      for (Counter c : query.only) summed[static_cast<int>(c)] = true;
+      for (int i = 0; i < kCounterCount; ++i) {
+        absl::StrAppend(&q.sql, summed[i] ? absl::StrCat(", SUM(", names[i], ")") : ", 0");
+      }
       absl::StrAppend(&q.sql, " FROM aggregates WHERE basis = ", q.Bind(static_cast<int>(query.basis)),
                       " AND dim = ", q.Bind(static_cast<int>(query.dim)), " AND day >= ", q.Bind(query.from_day),
                       " AND day < ", q.Bind(query.until_day), " AND node_code IN (");

@@ -257,6 +257,7 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   }
   AggregateQuery by_procedure{scope.nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
   by_procedure.by_dim_value = true;
+  by_procedure.only = {Counter::kPaidOnline, Counter::kReceivedOnline};
   PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(by_procedure));
   absl::flat_hash_map<std::string, Counts> per_procedure;
   for (const auto& row : rows) AddCounts(per_procedure[row.key.dim_value], row.counts);

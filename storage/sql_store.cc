@@ -4,6 +4,7 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -27,6 +28,8 @@
 namespace pstrack {
 namespace {
 
+// SOCI declares SQLite's API inside namespace sqlite_api.
+using namespace sqlite_api;  // NOLINT(build/namespaces)
 using Backend = DatabaseUrl::Backend;
 
 // Converts a SOCI exception into a status the RPC layer can report.
@@ -79,6 +82,35 @@ class DynamicQuery {
     order_.push_back({2, int64s_.size() - 1});
     return absl::StrCat(":p", order_.size());
   }
+  // The text with "?" placeholders and, in placeholder order, which value
+  // each one takes (for binding through SQLite's own API).
+  std::string AnonymousText(std::vector<size_t>* in_text) const {
+    std::string text;
+    text.reserve(sql.size());
+    for (size_t i = 0; i < sql.size(); ++i) {
+      if (i + 2 >= sql.size() || sql[i] != ':' || sql[i + 1] != 'p' ||
+          !absl::ascii_isdigit(static_cast<unsigned char>(sql[i + 2]))) {
+        text.push_back(sql[i]);
+        continue;
+      }
+      size_t j = i + 2, k = 0;
+      while (j < sql.size() && absl::ascii_isdigit(static_cast<unsigned char>(sql[j]))) k = k * 10 + (sql[j++] - '0');
+      in_text->push_back(k - 1);
+      text.push_back('?');
+      i = j - 1;
+    }
+    return text;
+  }
+
+  // Binds value `k` (a Bind() number, from 0) to parameter `position`.
+  int BindNative(sqlite3_stmt* st, int position, size_t k) const {
+    const auto& [type, i] = order_.at(k);
+    if (type == 0) return sqlite3_bind_text(st, position, strings_[i].data(), strings_[i].size(), SQLITE_STATIC);
+    if (type == 1) return sqlite3_bind_int(st, position, ints_[i]);
+    if (type == 2) return sqlite3_bind_int64(st, position, int64s_[i]);
+    return sqlite3_bind_double(st, position, doubles_[i]);
+  }
+
   // Binds positionally, in the order the placeholders appear in the text
   // (each placeholder must appear exactly once)
   // (which need not be the order Bind() was called in: argument evaluation
@@ -313,10 +345,44 @@ int LevelsMask(const std::vector<AgencyLevel>& levels) {
 // "path/..." and '0' is the byte after '/'.
 std::string SubtreeEnd(absl::string_view path) { return absl::StrCat(path, "0"); }
 
+// The SQLite writer's prepared statements, by text: ingestion runs the same
+// multi-row statements over and over, and parsing them was a fifth of its
+// time. Used only by the writer's thread (under the store's write lock).
+class StatementCache {
+ public:
+  explicit StatementCache(sqlite3* db) : db_(db) {}
+  ~StatementCache() { Clear(); }
+
+  // A reset statement for `text`, prepared on first use; null on error
+  // (sqlite3_errmsg says why).
+  sqlite3_stmt* Get(const std::string& text) {
+    auto it = statements_.find(text);
+    if (it != statements_.end()) return it->second;
+    if (statements_.size() >= kMaxStatements) Clear();
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db_, text.c_str(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                           nullptr) != SQLITE_OK) {
+      return nullptr;
+    }
+    statements_.emplace(text, st);
+    return st;
+  }
+  void Clear() {
+    for (auto& [text, st] : statements_) sqlite3_finalize(st);
+    statements_.clear();
+  }
+  sqlite3* db() const { return db_; }
+
+ private:
+  static constexpr size_t kMaxStatements = 256;
+  sqlite3* db_;
+  absl::flat_hash_map<std::string, sqlite3_stmt*> statements_;
+};
+
 class SqlTransaction : public WriteTransaction {
  public:
-  explicit SqlTransaction(soci::session& session)
-      : sql_(session), anonymous_(session.get_backend_name() == "sqlite3") {}
+  explicit SqlTransaction(soci::session& session, StatementCache* cache = nullptr)
+      : sql_(session), anonymous_(session.get_backend_name() == "sqlite3"), cache_(cache) {}
 
   absl::StatusOr<std::optional<Agency>> FindAgency(absl::string_view code) override {
     DynamicQuery q;
@@ -981,6 +1047,7 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::Status Execute(DynamicQuery& q) {
+    if (cache_ != nullptr) return ExecuteCached(q);
     return Guard([&] {
       soci::statement st(sql_);
       const std::string text = q.BindAll(st, anonymous_);
@@ -989,6 +1056,30 @@ class SqlTransaction : public WriteTransaction {
       st.define_and_bind();
       st.execute(true);
     });
+  }
+
+  absl::Status ExecuteCached(const DynamicQuery& q) {
+    std::vector<size_t> in_text;
+    const std::string text = q.AnonymousText(&in_text);
+    sqlite3_stmt* st = cache_->Get(text);
+    auto failure = [&] {
+      const std::string message = sqlite3_errmsg(cache_->db());
+      if (st != nullptr) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+      }
+      return DatabaseError(std::runtime_error(message));
+    };
+    if (st == nullptr) return failure();
+    for (size_t p = 0; p < in_text.size(); ++p) {
+      if (q.BindNative(st, static_cast<int>(p + 1), in_text[p]) != SQLITE_OK) return failure();
+    }
+    int rc = sqlite3_step(st);
+    while (rc == SQLITE_ROW) rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE) return failure();
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::vector<StoredEvent>> QueryEventsWhere(const char* column, const std::vector<std::string>& keys) {
@@ -1140,6 +1231,7 @@ class SqlTransaction : public WriteTransaction {
   soci::session& sql_;
   // SQLite: positional "?" placeholders (named ones cost O(n) each to bind).
   const bool anonymous_;
+  StatementCache* cache_;  // the SQLite writer's; null otherwise
   int savepoints_ = 0;
 };
 
@@ -1201,6 +1293,8 @@ class SqlStore : public Store {
         // inside the commit that crosses 1,000 pages, which made every
         // thirtieth commit slow; a thread of its own does it instead.
         *writer_ << "PRAGMA wal_autocheckpoint = 0";
+        writer_statements_ = std::make_unique<StatementCache>(
+            static_cast<soci::sqlite3_session_backend*>(writer_->get_backend())->conn_);
         checkpointer_session_ = Connect();
         checkpointer_ = std::thread([this] { CheckpointLoop(); });
       }
@@ -1227,7 +1321,8 @@ class SqlStore : public Store {
   absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override {
     std::lock_guard lock(write_mu_);
     if (closed_) return Closed();
-    return RunInTransaction(*writer_, /*write=*/true, [&](SqlTransaction& tx) { return fn(tx); });
+    return RunInTransaction(*writer_, /*write=*/true, [&](SqlTransaction& tx) { return fn(tx); },
+                            writer_statements_.get());
   }
 
   absl::string_view backend() const override {
@@ -1249,6 +1344,7 @@ class SqlStore : public Store {
       std::lock_guard lock(write_mu_);
       if (closed_) return;
       closed_ = true;
+      writer_statements_.reset();  // finalized before the connection closes
       if (writer_) {
         try {
           if (url_.backend == Backend::kSqlite) *writer_ << "PRAGMA wal_checkpoint(TRUNCATE)";
@@ -1312,7 +1408,7 @@ class SqlStore : public Store {
   }
 
   template <typename Fn>
-  absl::Status RunInTransaction(soci::session& s, bool write, Fn&& fn) {
+  absl::Status RunInTransaction(soci::session& s, bool write, Fn&& fn, StatementCache* cache = nullptr) {
     const char* begin = write ? (url_.backend == Backend::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN")
                               : (url_.backend == Backend::kSqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
@@ -1332,7 +1428,7 @@ class SqlStore : public Store {
       }
       return failed;
     }
-    SqlTransaction tx(s);
+    SqlTransaction tx(s, cache);
     absl::Status status;
     try {
       status = fn(tx);
@@ -1414,6 +1510,7 @@ class SqlStore : public Store {
   bool share_writer_for_reads_ = false;
   bool closed_ = false;
   int schema_version_ = 0;
+  std::unique_ptr<StatementCache> writer_statements_;
   std::unique_ptr<soci::session> checkpointer_session_;
   std::thread checkpointer_;
   std::mutex checkpoint_mu_;

@@ -25,7 +25,7 @@ class FilingServiceImpl final : public v1::FilingService::Service {
                             v1::ListDossiersResponse* response) override;
 
   // Events a stream commits at a time.
-  static constexpr int kStreamBatch = 1000;
+  static constexpr int kStreamBatch = 5000;
 
  private:
   Filings& filings_;

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 bash tools/deps.sh
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 cmake --preset release >/dev/null
-cmake --build --preset release -j "$(nproc)" --target pstrack-server pstrack pstrack-admin
+cmake --build --preset release -j "$(nproc)" --target pstrack-server pstrack pstrack-admin pstrack-gen
 
 # The first admin key (an operator's job; see docs/security.md). The server
 # loads the reference agencies first, so the key is made once the schema

@@ -27,6 +27,7 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -132,22 +133,23 @@ std::shared_ptr<const WorkingCalendar> Calendar() {
   return calendar;
 }
 
-const gen::World& World() {
-  static const gen::World* world = [] {
-    gen::GenOptions o;
-    o.seed = absl::GetFlag(FLAGS_seed);
-    o.calendar = Calendar();
-    return new gen::World(gen::MakeWorld(o));
-  }();
-  return *world;
-}
-
 gen::GenOptions GenFor(int64_t dossiers) {
   gen::GenOptions o;
   o.seed = absl::GetFlag(FLAGS_seed);
   o.dossiers = dossiers;
   o.calendar = Calendar();
   return o;
+}
+
+// The world for a data set of `dossiers` (its receipt-day table depends on
+// the size; the agencies and procedures do not).
+const gen::World& World(int64_t dossiers = 100000) {
+  static std::mutex mu;
+  static auto* worlds = new std::map<int64_t, std::unique_ptr<gen::World>>;
+  std::lock_guard lock(mu);
+  auto& w = (*worlds)[dossiers];
+  if (!w) w = std::make_unique<gen::World>(gen::MakeWorld(GenFor(dossiers)));
+  return *w;
 }
 
 // Loads the world's agencies and procedures; returns an admin token.
@@ -345,6 +347,7 @@ void Unary() {
   }
   Server server("sqlite:" + db);
   const gen::GenOptions gen = GenFor(100'000'000);
+  const gen::World& world = World(gen.dossiers);
   std::atomic<int64_t> next_dossier{0}, acknowledged{0};
   for (const std::string& c : absl::GetFlag(FLAGS_clients)) {
     int clients = 0;
@@ -364,7 +367,7 @@ void Unary() {
     std::vector<std::vector<FilingEvent>> pending(clients);
     auto [rate, lat] = Drive(clients, absl::GetFlag(FLAGS_seconds), [&](int t, int64_t) {
       if (pending[t].empty()) {
-        gen::DossierEvents(gen, World(), next_dossier.fetch_add(1), &pending[t]);
+        gen::DossierEvents(gen, world, next_dossier.fetch_add(1), &pending[t]);
         std::reverse(pending[t].begin(), pending[t].end());
       }
       v1::RecordEventRequest req;
@@ -538,7 +541,7 @@ void Ingest(absl::string_view backend) {
   }
   const gen::GenOptions gen = GenFor(dossiers);
   std::vector<FilingEvent> first, second;
-  for (int64_t i = 0; i < dossiers; ++i) gen::DossierEvents(gen, World(), i, i % 2 ? &second : &first);
+  for (int64_t i = 0; i < dossiers; ++i) gen::DossierEvents(gen, World(dossiers), i, i % 2 ? &second : &first);
   Server server(db);
   auto channel = OwnChannel(server.address(), 0);
   auto stub = v1::FilingService::NewStub(channel);
@@ -611,7 +614,7 @@ std::string QueryDatabase(int64_t dossiers) {
   std::vector<FilingEvent> batch;
   int64_t events = 0;
   for (int64_t i = 0; i < dossiers; ++i) {
-    gen::DossierEvents(gen, World(), i, &batch);
+    gen::DossierEvents(gen, World(dossiers), i, &batch);
     if (batch.size() >= 10000 || i + 1 == dossiers) {
       RecordResult r = filings.Record(batch);
       for (const auto& o : r.outcomes) {

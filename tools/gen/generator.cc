@@ -1,5 +1,8 @@
 #include "tools/gen/generator.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -1032,6 +1035,13 @@ World MakeWorld(const GenOptions& options) {
 void DossierEvents(const GenOptions& options, const World& world, int64_t index, std::vector<FilingEvent>* out,
                    GenTotals* totals) {
   const Index& x = *world.index;
+  if (index < 0 || index >= x.day_start.back()) {
+    // A programming error (the world was made for fewer dossiers): the
+    // dossier would get no receipt day.
+    std::fprintf(stderr, "pstrack::gen::DossierEvents: index %lld outside the world's %lld dossiers\n",
+                 static_cast<long long>(index), static_cast<long long>(x.day_start.back()));
+    std::abort();
+  }
   const WorkingCalendar& cal = *x.calendar;
   Rng rng(Mix(options.seed * 0x2545F4914F6CDD1DULL ^ Mix(static_cast<uint64_t>(index))));
 

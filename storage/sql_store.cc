@@ -1415,10 +1415,12 @@ class SqlStore : public Store {
     try {
       s << begin;
       const absl::Time deadline = CurrentCallDeadline();
-      if (url_.backend == Backend::kPostgresql && deadline != absl::InfiniteFuture()) {
-        // The server stops the statement when the call's deadline passes.
-        long long ms = std::max<long long>(1, absl::ToInt64Milliseconds(deadline - absl::Now()) + 1);
-        s << "SET LOCAL statement_timeout = " << ms;
+      // The server stops the statement when the call's deadline passes
+      // (statement_timeout takes at most INT_MAX ms; a farther deadline is
+      // no deadline).
+      const absl::Duration left = deadline - absl::Now();
+      if (url_.backend == Backend::kPostgresql && left < absl::Hours(24 * 20)) {
+        s << "SET LOCAL statement_timeout = " << std::max<long long>(1, absl::ToInt64Milliseconds(left) + 1);
       }
     } catch (const std::exception& e) {
       absl::Status failed = DatabaseError(e);

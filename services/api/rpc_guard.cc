@@ -81,7 +81,10 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
   };
 
   if (context->IsCancelled()) return finish(absl::CancelledError("the call was cancelled"), nullptr);
-  absl::Time deadline = absl::FromChrono(context->deadline());
+  // gRPC reports "no deadline" as the largest time point.
+  absl::Time deadline = context->deadline() == std::chrono::system_clock::time_point::max()
+                            ? absl::InfiniteFuture()
+                            : absl::FromChrono(context->deadline());
   if (!IsStream(method)) deadline = std::min(deadline, start + options_.max_call_duration);
 
   absl::StatusOr<Caller> caller;

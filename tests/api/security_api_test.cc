@@ -528,6 +528,26 @@ TEST_F(SecurityTest, EveryWriteAndAdminActionIsAudited) {
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// Clients that set no deadline get the server's longest for unary calls,
+// and none for streams (which then must not fail on PostgreSQL's limits).
+TEST_F(SecurityTest, CallsWithoutADeadlineWork) {
+  grpc::ClientContext unary;
+  unary.AddMetadata("authorization", "Bearer " + admin_);
+  v1::RecordEventRequest one;
+  v1::RecordEventResponse one_out;
+  *one.mutable_event() = Receipt("nd1", "P22.X1-250602-0001", "P22.X1");
+  ASSERT_TRUE(filings_->RecordEvent(&unary, one, &one_out).ok());
+  grpc::ClientContext stream;
+  stream.AddMetadata("authorization", "Bearer " + centre_);
+  v1::StreamEventsResponse stream_out;
+  auto writer = filings_->StreamEvents(&stream, &stream_out);
+  ASSERT_TRUE(writer->Write(Receipt("nd2", "P22.X1-250602-0002", "P22.X1")));
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(stream_out.summary().applied(), 1);
+}
+
 TEST_F(SecurityTest, AnonymousFloodsAreRefusedWithoutFloodingTheAuditLog) {
   v1::CreateAgencyRequest create;
   create.mutable_agency()->set_code("P22.X8");

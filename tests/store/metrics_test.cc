@@ -8,11 +8,14 @@
 
 #include <random>
 
+#include <sqlite3.h>
+
 #include "gtest/gtest.h"
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
 #include "services/filings/filings.h"
 #include "services/filings/rederive.h"
+#include "services/common/status.h"
 #include "tests/test_database.h"
 
 namespace pstrack {
@@ -427,6 +430,44 @@ TEST_F(MetricsTest, OpenAndOverdueAtAnyInstantEqualTheReplay) {
     }
   }
   EXPECT_EQ(compared, 11 * 3 * 3 * 2);
+}
+
+// A database from before migration 5 has no clock-basis counters: the
+// migration leaves a maintenance task, and the server's start rebuilds them.
+TEST_F(MetricsTest, MaintenanceAfterAMigrationRebuildsTheClockCountersSqlite) {
+  const Period june{Date(2025, 6, 1), Date(2025, 7, 1)};
+  auto before = metrics_->Indicators({"VN", TreeView::kCurrent}, june, {"overdue_open"}, std::nullopt);
+  ASSERT_TRUE(before.ok());
+  ASSERT_GT(before->values[0].denominator, 0) << "the world should have open dossiers at the end of June";
+  store_->Close();
+  {
+    // What migration 5 finds and leaves on an older database.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("m.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DELETE FROM aggregates WHERE basis = 3; "
+                           "INSERT INTO maintenance (task) VALUES ('rebuild_aggregates')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = OpenStore(testing::TestDatabaseUrl(dir_, "m.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  Metrics reopened(**store, calendar_, methodologies_);
+  auto missing = reopened.Indicators({"VN", TreeView::kCurrent}, june, {"overdue_open"}, std::nullopt);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_NE(missing->values[0].denominator, before->values[0].denominator);
+  ASSERT_TRUE(reopened.RunPendingMaintenance().ok());
+  auto after = reopened.Indicators({"VN", TreeView::kCurrent}, june, {"overdue_open"}, std::nullopt);
+  ASSERT_TRUE(after.ok());
+  ExpectSame(after->values[0], before->values[0], "after maintenance");
+  std::vector<std::string> pending;
+  ASSERT_TRUE((*store)->Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(pending, tx.PendingMaintenance());
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_TRUE(pending.empty());
+  (*store)->Close();
 }
 
 TEST_F(MetricsTest, EveryIndicatorEqualsABruteForceRecomputation) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -199,6 +200,25 @@ TEST_F(SecurityTest, EveryRpcAgainstEveryRole) {
     }
   }
   EXPECT_EQ(checked, 3 * (static_cast<int>(AllMethodPolicies().size()) - 2));
+
+  // Each call of an audited (write or admin) method, allowed or refused, left
+  // exactly one audit record under the caller's key; reads left none.
+  std::map<std::pair<std::string, std::string>, int> records;
+  for (const auto& r : Audit()) ++records[{r.principal(), r.method()}];
+  for (const MethodPolicy& policy : AllMethodPolicies()) {
+    if (policy.method == "StreamEvents" || policy.method == "WatchIndicators") continue;
+    for (const auto& [role, token] : identities) {
+      const int n = records[{KeyId(token), policy.full_name()}];
+      // The setup made keys and the tree as the admin, and the listing
+      // above is itself an audited admin call.
+      if (role == Role::kAdmin && (policy.method == "CreateApiKey" || policy.method == "CreateAgency" ||
+                                   policy.method == "UpsertProcedure" || policy.method == "ListAuditRecords")) {
+        EXPECT_GE(n, 1) << policy.full_name();
+        continue;
+      }
+      EXPECT_EQ(n, policy.audited ? 1 : 0) << policy.full_name() << " as " << RoleName(role);
+    }
+  }
 
   // The two streams.
   for (const auto& [role, token] : identities) {

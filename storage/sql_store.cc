@@ -82,9 +82,11 @@ class DynamicQuery {
     order_.push_back({2, int64s_.size() - 1});
     return absl::StrCat(":p", order_.size());
   }
-  // The text with "?" placeholders and, in placeholder order, which value
-  // each one takes (for binding through SQLite's own API).
-  std::string AnonymousText(std::vector<size_t>* in_text) const {
+  // The text to prepare and, in placeholder order, which value each
+  // placeholder takes (a Bind() number, from 0). With `anonymous` every
+  // ":pN" becomes "?" (SQLite then keeps no parameter names at all).
+  std::string Text(bool anonymous, std::vector<size_t>* in_text) const {
+    in_text->reserve(order_.size());
     std::string text;
     text.reserve(sql.size());
     for (size_t i = 0; i < sql.size(); ++i) {
@@ -96,7 +98,7 @@ class DynamicQuery {
       size_t j = i + 2, k = 0;
       while (j < sql.size() && absl::ascii_isdigit(static_cast<unsigned char>(sql[j]))) k = k * 10 + (sql[j++] - '0');
       in_text->push_back(k - 1);
-      text.push_back('?');
+      text.append(anonymous ? "?" : sql.substr(i, j - i));
       i = j - 1;
     }
     return text;
@@ -116,25 +118,10 @@ class DynamicQuery {
   // (which need not be the order Bind() was called in: argument evaluation
   // order is unspecified). Positional, because SQLite looks names up
   // linearly: binding thousands of named parameters is quadratic.
-  // Returns the text to prepare: with `anonymous` (SQLite) every ":pN" becomes
-  // "?", so SQLite keeps no parameter names at all.
+  // Returns the text to prepare (see Text()).
   std::string BindAll(soci::statement& st, bool anonymous) {
     std::vector<size_t> in_text;
-    in_text.reserve(order_.size());
-    std::string text;
-    text.reserve(sql.size());
-    for (size_t i = 0; i < sql.size(); ++i) {
-      if (i + 2 >= sql.size() || sql[i] != ':' || sql[i + 1] != 'p' ||
-          !absl::ascii_isdigit(static_cast<unsigned char>(sql[i + 2]))) {
-        text.push_back(sql[i]);
-        continue;
-      }
-      size_t j = i + 2, k = 0;
-      while (j < sql.size() && absl::ascii_isdigit(static_cast<unsigned char>(sql[j]))) k = k * 10 + (sql[j++] - '0');
-      in_text.push_back(k - 1);
-      text.append(anonymous ? "?" : sql.substr(i, j - i));
-      i = j - 1;
-    }
+    std::string text = Text(anonymous, &in_text);
     for (size_t k : in_text) {
       const auto& [type, i] = order_.at(k);
       if (type == 0) {
@@ -1060,7 +1047,7 @@ class SqlTransaction : public WriteTransaction {
 
   absl::Status ExecuteCached(const DynamicQuery& q) {
     std::vector<size_t> in_text;
-    const std::string text = q.AnonymousText(&in_text);
+    const std::string text = q.Text(/*anonymous=*/true, &in_text);
     sqlite3_stmt* st = cache_->Get(text);
     auto failure = [&] {
       const std::string message = sqlite3_errmsg(cache_->db());

@@ -1,5 +1,5 @@
-// Helpers shared by the tests: a temporary directory removed at the end, and
-// builders for valid agencies and procedures.
+// Helpers shared by the tests: a temporary directory removed at the end,
+// builders for valid agencies and procedures, the published calendar.
 #ifndef PSTRACK_TESTS_TEST_UTIL_H_
 #define PSTRACK_TESTS_TEST_UTIL_H_
 
@@ -7,9 +7,12 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string>
 
+#include "gtest/gtest.h"
 #include "services/agencies/agency.h"
+#include "services/calendar/working_calendar.h"
 #include "services/catalog/procedure.h"
 
 namespace pstrack::testing {
@@ -51,6 +54,16 @@ inline Procedure MakeProcedure(std::string code, std::vector<AgencyLevel> levels
   p.resolution_amount = 5;
   p.resolution_unit = TimeUnit::kWorkingDays;
   return p;
+}
+
+// The working-day calendars of data/calendar, loaded once.
+inline std::shared_ptr<const WorkingCalendar> PublishedCalendar() {
+  static auto calendar = [] {
+    auto c = WorkingCalendar::LoadDirectory(std::string(PSTRACK_SOURCE_DIR) + "/data/calendar");
+    EXPECT_TRUE(c.ok()) << c.status();
+    return std::make_shared<const WorkingCalendar>(c.ok() ? *std::move(c) : WorkingCalendar::RulesOnly());
+  }();
+  return calendar;
 }
 
 }  // namespace pstrack::testing

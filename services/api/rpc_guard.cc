@@ -1,5 +1,7 @@
 #include "services/api/rpc_guard.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -10,12 +12,6 @@
 #include "services/common/log.h"
 
 namespace pstrack {
-namespace {
-
-// Streams run as long as the client keeps them open.
-bool IsStream(absl::string_view method) { return method == "StreamEvents" || method == "WatchIndicators"; }
-
-}  // namespace
 
 std::string TokenFromMetadata(const grpc::ServerContext& context) {
   const auto& md = context.client_metadata();
@@ -85,7 +81,7 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
   absl::Time deadline = context->deadline() == std::chrono::system_clock::time_point::max()
                             ? absl::InfiniteFuture()
                             : absl::FromChrono(context->deadline());
-  if (!IsStream(method)) deadline = std::min(deadline, start + options_.max_call_duration);
+  if (!policy->stream) deadline = std::min(deadline, start + options_.max_call_duration);
 
   absl::StatusOr<Caller> caller;
   {

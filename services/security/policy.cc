@@ -51,7 +51,7 @@ const std::vector<MethodPolicy>& AllMethodPolicies() {
       // Dossiers: written by centres, read within the caller's scope.
       {kFiling, "RecordEvent", kWriters, true},
       {kFiling, "RecordEvents", kWriters, true},
-      {kFiling, "StreamEvents", kWriters, true},
+      {kFiling, "StreamEvents", kWriters, true, /*stream=*/true},
       {kFiling, "GetDossier", kDossierReaders, false},
       {kFiling, "ListDossiers", kDossierReaders, false},
       // Metrics: analysts within their scope.
@@ -62,7 +62,7 @@ const std::vector<MethodPolicy>& AllMethodPolicies() {
       {kMetrics, "GetTimeSeries", kAnalysts, false},
       {kMetrics, "RankAgencies", kAnalysts, false},
       {kMetrics, "ScoreIndex", kAnalysts, false},
-      {kMetrics, "WatchIndicators", kAnalysts, false},
+      {kMetrics, "WatchIndicators", kAnalysts, false, /*stream=*/true},
       {kMetrics, "ListExternalInputs", kAnalysts, false},
       {kMetrics, "SubmitExternalInputs", kAdmin, true},
       {kMetrics, "RebuildAggregates", kAdmin, true},

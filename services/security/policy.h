@@ -19,6 +19,8 @@ struct MethodPolicy {
   uint32_t roles = 0;         // bit (1 << Role) per allowed role
   // Writes and admin actions: recorded in the audit log, refusals included.
   bool audited = false;
+  // A stream: no default deadline (it runs as long as the client keeps it).
+  bool stream = false;
 
   std::string full_name() const;  // "pstrack.v1.FilingService/RecordEvents"
   bool allows(Role role) const { return (roles >> static_cast<int>(role)) & 1u; }

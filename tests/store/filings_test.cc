@@ -25,14 +25,7 @@ using testing::MakeProcedure;
 using testing::TempDir;
 using K = EventKind;
 
-std::shared_ptr<const WorkingCalendar> Calendar() {
-  static auto calendar = [] {
-    auto c = WorkingCalendar::LoadDirectory(std::string(PSTRACK_SOURCE_DIR) + "/data/calendar");
-    EXPECT_TRUE(c.ok()) << c.status();
-    return std::make_shared<const WorkingCalendar>(*std::move(c));
-  }();
-  return calendar;
-}
+std::shared_ptr<const WorkingCalendar> Calendar() { return testing::PublishedCalendar(); }
 
 absl::Time Local(int y, int m, int d, int hh = 0, int mm = 0) {
   return absl::FromCivil(absl::CivilSecond(y, m, d, hh, mm, 0), VietnamTimeZone());

@@ -22,14 +22,7 @@
 namespace pstrack {
 namespace {
 
-std::shared_ptr<const WorkingCalendar> Calendar() {
-  static auto calendar = [] {
-    auto c = WorkingCalendar::LoadDirectory(std::string(PSTRACK_SOURCE_DIR) + "/data/calendar");
-    EXPECT_TRUE(c.ok()) << c.status();
-    return std::make_shared<const WorkingCalendar>(*std::move(c));
-  }();
-  return calendar;
-}
+std::shared_ptr<const WorkingCalendar> Calendar() { return testing::PublishedCalendar(); }
 
 gen::GenOptions Options(int64_t dossiers, uint64_t seed = 7) {
   gen::GenOptions o;

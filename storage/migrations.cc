@@ -184,6 +184,48 @@ const std::vector<Migration>& AllMigrations() {
            "CREATE TABLE maintenance (task {text_key} PRIMARY KEY)",
            "INSERT INTO maintenance (task) SELECT 'rebuild_aggregates' WHERE EXISTS (SELECT 1 FROM aggregates)",
        }},
+      {6,
+       "periodic reports, the feed log (accepted, late and rejected events per agency and day), the agencies' "
+       "own aggregate nodes and the appointment-mismatch counter",
+       {
+           // Every revision of every report; exactly one current per id.
+           R"(CREATE TABLE reports (
+                report_id {text_key} NOT NULL,
+                revision INTEGER NOT NULL,
+                current INTEGER NOT NULL,
+                agency_code {text_key} NOT NULL,
+                subject_kind INTEGER NOT NULL,
+                subject {text_key} NOT NULL,
+                granularity INTEGER NOT NULL,
+                period_label TEXT NOT NULL,
+                start_day TEXT NOT NULL,
+                end_day TEXT NOT NULL,
+                figures TEXT NOT NULL,
+                source TEXT NOT NULL,
+                recorded_us BIGINT NOT NULL,
+                recorded_by TEXT NOT NULL,
+                PRIMARY KEY (report_id, revision)))",
+           // One current report per agency, subject, granularity and period,
+           // across every server process.
+           "CREATE UNIQUE INDEX reports_one_per_slot ON reports(agency_code, subject_kind, subject, granularity, "
+           "start_day) WHERE current = 1",
+           "CREATE INDEX reports_current_by_period ON reports(start_day, agency_code) WHERE current = 1",
+           R"(CREATE TABLE feed_log (
+                agency_code {text_key} NOT NULL,
+                day TEXT NOT NULL,
+                metric {text_key} NOT NULL,
+                count BIGINT NOT NULL,
+                last_us BIGINT NOT NULL,
+                PRIMARY KEY (agency_code, day, metric)))",
+           R"(CREATE TABLE feed_last (
+                agency_code {text_key} PRIMARY KEY,
+                first_us BIGINT NOT NULL,
+                last_us BIGINT NOT NULL))",
+           "ALTER TABLE aggregates ADD COLUMN appointment_mismatch BIGINT NOT NULL DEFAULT 0",
+           // Existing dossiers get their own-node rows and the new counter.
+           "INSERT INTO maintenance (task) SELECT 'rebuild_aggregates' WHERE EXISTS (SELECT 1 FROM aggregates) "
+           "AND NOT EXISTS (SELECT 1 FROM maintenance WHERE task = 'rebuild_aggregates')",
+       }},
   };
   return kMigrations;
 }

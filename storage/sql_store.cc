@@ -2,6 +2,7 @@
 // touches stays in this file.
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
@@ -896,6 +897,264 @@ class SqlTransaction : public WriteTransaction {
       absl::StrAppend(&version, a, ":", b, ":", c, "/");
     }
     return version;
+  }
+
+  // --- Periodic reports and the feed log (migration 6) ---
+
+  // " AND (<column> in one of the subtrees)"; nothing for no paths.
+  static void AppendPathFilter(DynamicQuery& q, absl::string_view column, const std::vector<std::string>& paths) {
+    if (paths.empty()) return;
+    absl::StrAppend(&q.sql, " AND (");
+    for (size_t i = 0; i < paths.size(); ++i) {
+      absl::StrAppend(&q.sql, i ? " OR " : "", column, " = ", q.Bind(paths[i]), " OR (", column, " >= ",
+                      q.Bind(paths[i] + "/"), " AND ", column, " < ", q.Bind(SubtreeEnd(paths[i])), ")");
+    }
+    absl::StrAppend(&q.sql, ")");
+  }
+  // " AND agency_code IN (agencies of the subtrees)".
+  static void AppendAgencyFilter(DynamicQuery& q, const std::vector<std::string>& paths) {
+    if (paths.empty()) return;
+    absl::StrAppend(&q.sql, " AND agency_code IN (SELECT code FROM agencies WHERE 1 = 1");
+    AppendPathFilter(q, "path", paths);
+    absl::StrAppend(&q.sql, ")");
+  }
+
+  static constexpr const char* kReportColumns =
+      "SELECT report_id, revision, current, agency_code, subject_kind, subject, period_label, figures, source, "
+      "recorded_us, recorded_by FROM reports";
+
+  absl::StatusOr<std::vector<PeriodicReport>> QueryReports(DynamicQuery& q) {
+    std::vector<PeriodicReport> out;
+    PeriodicReport r;
+    std::string subject, figures;
+    int current = 0, kind = 0;
+    long long recorded = 0;
+    absl::Status decode = absl::OkStatus();
+    PSTRACK_RETURN_IF_ERROR(Fetch(
+        q,
+        [&](soci::statement& st) {
+          st.exchange(soci::into(r.report_id));
+          st.exchange(soci::into(r.revision));
+          st.exchange(soci::into(current));
+          st.exchange(soci::into(r.agency_code));
+          st.exchange(soci::into(kind));
+          st.exchange(soci::into(subject));
+          st.exchange(soci::into(r.period_label));
+          st.exchange(soci::into(figures));
+          st.exchange(soci::into(r.source));
+          st.exchange(soci::into(recorded));
+          st.exchange(soci::into(r.recorded_by));
+        },
+        [&] {
+          PeriodicReport row = r;
+          row.current = current != 0;
+          row.recorded_us = recorded;
+          row.procedure_code = kind == static_cast<int>(ReportSubject::kProcedure) ? subject : "";
+          row.field = kind == static_cast<int>(ReportSubject::kField) ? subject : "";
+          absl::Status s = DecodeFigures(figures, &row);
+          if (s.ok()) s = ParseReportPeriod(row.period_label, "period_label", &row.start, &row.end, &row.granularity);
+          if (!s.ok() && decode.ok()) decode = s;
+          out.push_back(std::move(row));
+        }));
+    PSTRACK_RETURN_IF_ERROR(decode);
+    return out;
+  }
+
+  static std::string SubjectValue(const PeriodicReport& r) {
+    return !r.procedure_code.empty() ? r.procedure_code : r.field;
+  }
+
+  absl::StatusOr<std::vector<PeriodicReport>> FindReport(absl::string_view report_id) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(kReportColumns, " WHERE report_id = ", q.Bind(std::string(report_id)),
+                         " ORDER BY revision DESC");
+    return QueryReports(q);
+  }
+
+  absl::StatusOr<std::optional<PeriodicReport>> FindReportAt(const PeriodicReport& slot) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(kReportColumns, " WHERE current = 1 AND agency_code = ", q.Bind(slot.agency_code),
+                         " AND subject_kind = ", q.Bind(static_cast<int>(slot.subject_kind())));
+    absl::StrAppend(&q.sql, " AND subject = ", q.Bind(SubjectValue(slot)),
+                    " AND granularity = ", q.Bind(static_cast<int>(slot.granularity)));
+    absl::StrAppend(&q.sql, " AND start_day = ", q.Bind(FormatDate(slot.start)));
+    PSTRACK_ASSIGN_OR_RETURN(auto rows, QueryReports(q));
+    if (rows.empty()) return std::optional<PeriodicReport>();
+    return std::optional<PeriodicReport>(std::move(rows.front()));
+  }
+
+  absl::StatusOr<std::vector<PeriodicReport>> ListReports(const ReportQuery& query) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(kReportColumns, " WHERE current = 1 AND report_id > ", q.Bind(query.after_id));
+    if (query.from && query.until) {
+      if (query.contained_only) {
+        absl::StrAppend(&q.sql, " AND start_day >= ", q.Bind(FormatDate(*query.from)), " AND end_day <= ",
+                        q.Bind(FormatDate(*query.until)));
+      } else {
+        absl::StrAppend(&q.sql, " AND start_day < ", q.Bind(FormatDate(*query.until)), " AND end_day > ",
+                        q.Bind(FormatDate(*query.from)));
+      }
+    }
+    AppendAgencyFilter(q, query.paths);
+    absl::StrAppend(&q.sql, " ORDER BY report_id LIMIT ", q.Bind(query.limit));
+    return QueryReports(q);
+  }
+
+  absl::StatusOr<std::vector<PeriodicReport>> AllReportRevisions() override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(kReportColumns, " ORDER BY report_id, revision");
+    return QueryReports(q);
+  }
+
+  absl::Status InsertReportRevision(const PeriodicReport& r) override {
+    if (r.current) {
+      DynamicQuery clear;
+      clear.sql = absl::StrCat("UPDATE reports SET current = 0 WHERE current = 1 AND report_id = ",
+                               clear.Bind(r.report_id));
+      PSTRACK_RETURN_IF_ERROR(Execute(clear));
+    }
+    DynamicQuery q;
+    q.sql = absl::StrCat(
+        "INSERT INTO reports (report_id, revision, current, agency_code, subject_kind, subject, granularity, "
+        "period_label, start_day, end_day, figures, source, recorded_us, recorded_by) VALUES (",
+        q.Bind(r.report_id), ", ", q.Bind(r.revision), ", ", q.Bind(r.current ? 1 : 0), ", ");
+    absl::StrAppend(&q.sql, q.Bind(r.agency_code), ", ", q.Bind(static_cast<int>(r.subject_kind())), ", ",
+                    q.Bind(SubjectValue(r)), ", ", q.Bind(static_cast<int>(r.granularity)), ", ");
+    absl::StrAppend(&q.sql, q.Bind(r.period_label), ", ", q.Bind(FormatDate(r.start)), ", ",
+                    q.Bind(FormatDate(r.end)), ", ", q.Bind(EncodeFigures(r)), ", ");
+    absl::StrAppend(&q.sql, q.Bind(r.source), ", ", q.BindInt64(r.recorded_us), ", ", q.Bind(r.recorded_by), ")");
+    return Execute(q);
+  }
+
+  absl::Status AddFeedLog(const std::vector<FeedLogRow>& rows) override {
+    constexpr size_t kPerStatement = 500;
+    for (size_t begin = 0; begin < rows.size(); begin += kPerStatement) {
+      const size_t end = std::min(rows.size(), begin + kPerStatement);
+      DynamicQuery q;
+      q.sql = "INSERT INTO feed_log (agency_code, day, metric, count, last_us) VALUES ";
+      for (size_t i = begin; i < end; ++i) {
+        const FeedLogRow& r = rows[i];
+        absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(r.agency_code), ", ", q.Bind(r.day), ", ",
+                        q.Bind(r.metric), ", ", q.BindInt64(r.count), ", ", q.BindInt64(r.last_us), ")");
+      }
+      absl::StrAppend(&q.sql,
+                      " ON CONFLICT (agency_code, day, metric) DO UPDATE SET count = feed_log.count + excluded.count, "
+                      "last_us = CASE WHEN excluded.last_us > feed_log.last_us THEN excluded.last_us "
+                      "ELSE feed_log.last_us END");
+      PSTRACK_RETURN_IF_ERROR(Execute(q));
+    }
+    // First and last arrival per agency, from the accepted events.
+    std::map<std::string, std::pair<int64_t, int64_t>> last;
+    for (const FeedLogRow& r : rows) {
+      if (r.metric != "accepted" || r.count <= 0) continue;
+      auto [it, inserted] = last.emplace(r.agency_code, std::make_pair(r.last_us, r.last_us));
+      if (!inserted) {
+        it->second.first = std::min(it->second.first, r.last_us);
+        it->second.second = std::max(it->second.second, r.last_us);
+      }
+    }
+    if (last.empty()) return absl::OkStatus();
+    DynamicQuery q;
+    q.sql = "INSERT INTO feed_last (agency_code, first_us, last_us) VALUES ";
+    bool first = true;
+    for (const auto& [code, span] : last) {
+      absl::StrAppend(&q.sql, first ? "(" : ", (", q.Bind(code), ", ", q.BindInt64(span.first), ", ",
+                      q.BindInt64(span.second), ")");
+      first = false;
+    }
+    absl::StrAppend(&q.sql,
+                    " ON CONFLICT (agency_code) DO UPDATE SET "
+                    "first_us = CASE WHEN excluded.first_us < feed_last.first_us THEN excluded.first_us "
+                    "ELSE feed_last.first_us END, "
+                    "last_us = CASE WHEN excluded.last_us > feed_last.last_us THEN excluded.last_us "
+                    "ELSE feed_last.last_us END");
+    return Execute(q);
+  }
+
+  absl::StatusOr<std::vector<FeedLogRow>> QueryFeedLog(DynamicQuery& q, bool with_day) {
+    std::vector<FeedLogRow> out;
+    FeedLogRow r;
+    long long count = 0, last = 0;
+    PSTRACK_RETURN_IF_ERROR(Fetch(
+        q,
+        [&](soci::statement& st) {
+          st.exchange(soci::into(r.agency_code));
+          if (with_day) st.exchange(soci::into(r.day));
+          st.exchange(soci::into(r.metric));
+          st.exchange(soci::into(count));
+          st.exchange(soci::into(last));
+        },
+        [&] {
+          r.count = count;
+          r.last_us = last;
+          out.push_back(r);
+        }));
+    return out;
+  }
+
+  absl::StatusOr<std::vector<FeedLogRow>> SumFeedLog(const FeedLogQuery& query) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat("SELECT agency_code, metric, SUM(count), MAX(last_us) FROM feed_log WHERE day >= ",
+                         q.Bind(query.from_day), " AND day < ", q.Bind(query.until_day));
+    AppendAgencyFilter(q, query.paths);
+    absl::StrAppend(&q.sql, " GROUP BY agency_code, metric ORDER BY agency_code, metric");
+    return QueryFeedLog(q, false);
+  }
+
+  absl::StatusOr<std::vector<FeedLogRow>> AllFeedLog() override {
+    DynamicQuery q;
+    q.sql = "SELECT agency_code, day, metric, count, last_us FROM feed_log ORDER BY agency_code, day, metric";
+    return QueryFeedLog(q, true);
+  }
+
+  absl::StatusOr<std::vector<FeedLast>> ListFeedLast(const std::vector<std::string>& paths) override {
+    DynamicQuery q;
+    q.sql = "SELECT agency_code, first_us, last_us FROM feed_last WHERE 1 = 1";
+    AppendAgencyFilter(q, paths);
+    absl::StrAppend(&q.sql, " ORDER BY agency_code");
+    std::vector<FeedLast> out;
+    FeedLast r;
+    long long first = 0, last = 0;
+    PSTRACK_RETURN_IF_ERROR(Fetch(
+        q,
+        [&](soci::statement& st) {
+          st.exchange(soci::into(r.agency_code));
+          st.exchange(soci::into(first));
+          st.exchange(soci::into(last));
+        },
+        [&] {
+          r.first_us = first;
+          r.last_us = last;
+          out.push_back(r);
+        }));
+    return out;
+  }
+
+  absl::StatusOr<std::vector<OverdueByAgency>> CountOverdueSince(const std::vector<std::string>& paths,
+                                                                 int64_t since_us) override {
+    DynamicQuery q;
+    q.sql = absl::StrCat(
+        "SELECT agency_code, COUNT(*), MIN(overdue_from_us) FROM dossiers WHERE finish_us IS NULL AND "
+        "overdue_from_us <= ",
+        q.BindInt64(since_us));
+    AppendPathFilter(q, "agency_path", paths);
+    absl::StrAppend(&q.sql, " GROUP BY agency_code ORDER BY agency_code");
+    std::vector<OverdueByAgency> out;
+    OverdueByAgency r;
+    long long count = 0, oldest = 0;
+    PSTRACK_RETURN_IF_ERROR(Fetch(
+        q,
+        [&](soci::statement& st) {
+          st.exchange(soci::into(r.agency_code));
+          st.exchange(soci::into(count));
+          st.exchange(soci::into(oldest));
+        },
+        [&] {
+          r.count = count;
+          r.oldest_overdue_us = oldest;
+          out.push_back(r);
+        }));
+    return out;
   }
 
   absl::StatusOr<std::vector<std::string>> PendingMaintenance() override {

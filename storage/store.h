@@ -24,6 +24,7 @@
 #include "services/catalog/procedure.h"
 #include "services/common/dates.h"
 #include "services/metrics/contribution.h"
+#include "services/reports/report.h"
 #include "services/security/api_key.h"
 
 namespace pstrack {
@@ -152,6 +153,46 @@ struct ExternalInputRow {
   int64_t recorded_us = 0;
 };
 
+// Current reports (PeriodicReport), ordered by report id.
+struct ReportQuery {
+  // Agencies of these subtrees (by path); empty = every agency.
+  std::vector<std::string> paths = {};
+  // Reports overlapping [from, until) (or, with contained_only, lying
+  // inside it); unset = any period.
+  OptionalDate from = {}, until = {};
+  bool contained_only = false;
+  std::string after_id = {};  // keyset pagination
+  int limit = 100;
+};
+
+// One counter of the feed log: per agency code (as sent, known or not),
+// local arrival day and metric ("accepted", "late", "rejected:<reason>").
+struct FeedLogRow {
+  std::string agency_code;
+  std::string day;  // "YYYY-MM-DD"; empty in sums over days
+  std::string metric;
+  int64_t count = 0;
+  int64_t last_us = 0;  // latest arrival counted
+};
+
+struct FeedLogQuery {
+  std::vector<std::string> paths = {};  // subtrees; empty = every code, unknown ones included
+  std::string from_day, until_day;      // [from, until)
+};
+
+// When an agency's events arrived, first and last (any day).
+struct FeedLast {
+  std::string agency_code;
+  int64_t first_us = 0, last_us = 0;
+};
+
+// Open dossiers of one agency overdue since at or before an instant.
+struct OverdueByAgency {
+  std::string agency_code;
+  int64_t count = 0;
+  int64_t oldest_overdue_us = 0;
+};
+
 // One entry of the audit log (pstrack.v1.AuditRecord).
 struct AuditRow {
   int64_t id = 0;  // assigned on insert
@@ -224,6 +265,25 @@ class ReadTransaction {
   // agency list changes with its revision): lets a
   // process keep a copy in memory and notice another replica's changes.
   virtual absl::StatusOr<std::string> ReferenceVersion() = 0;
+  // Every revision of a report, newest first (empty: unknown id).
+  virtual absl::StatusOr<std::vector<PeriodicReport>> FindReport(absl::string_view report_id) = 0;
+  // The current report of an agency for a subject, granularity and period
+  // start, if any.
+  virtual absl::StatusOr<std::optional<PeriodicReport>> FindReportAt(const PeriodicReport& slot) = 0;
+  virtual absl::StatusOr<std::vector<PeriodicReport>> ListReports(const ReportQuery& query) = 0;
+  // Every revision of every report, by id and revision (for copies).
+  virtual absl::StatusOr<std::vector<PeriodicReport>> AllReportRevisions() = 0;
+  // Feed-log counters summed over the days of the query, per agency code
+  // and metric.
+  virtual absl::StatusOr<std::vector<FeedLogRow>> SumFeedLog(const FeedLogQuery& query) = 0;
+  // Every feed-log row (for copies).
+  virtual absl::StatusOr<std::vector<FeedLogRow>> AllFeedLog() = 0;
+  // First and last arrivals of the agencies of these subtrees (empty = all).
+  virtual absl::StatusOr<std::vector<FeedLast>> ListFeedLast(const std::vector<std::string>& paths) = 0;
+  // Open dossiers of these subtrees overdue (by the rule) since at or
+  // before `since_us`, per filing agency.
+  virtual absl::StatusOr<std::vector<OverdueByAgency>> CountOverdueSince(const std::vector<std::string>& paths,
+                                                                          int64_t since_us) = 0;
   // Work a migration left for the server (e.g. "rebuild_aggregates").
   virtual absl::StatusOr<std::vector<std::string>> PendingMaintenance() = 0;
 };
@@ -257,6 +317,12 @@ class WriteTransaction : public ReadTransaction {
   // Appends audit entries (ids assigned by the database).
   virtual absl::Status InsertAudit(const std::vector<AuditRow>& rows) = 0;
   virtual absl::Status CompleteMaintenance(absl::string_view task) = 0;
+  // Stores a report revision as given; when it is current, the earlier
+  // current revision of its id stops being current.
+  virtual absl::Status InsertReportRevision(const PeriodicReport& report) = 0;
+  // Adds counts to feed-log rows (creating them; last_us is the maximum),
+  // and moves the agencies' first and last arrivals.
+  virtual absl::Status AddFeedLog(const std::vector<FeedLogRow>& rows) = 0;
 
   // Serialises writers of the same keys (dossier codes) across server
   // processes until the transaction ends: PostgreSQL transaction-scoped

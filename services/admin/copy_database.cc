@@ -39,6 +39,8 @@ absl::StatusOr<CopyReport> CopyDatabase(Store& from, Store& to, std::shared_ptr<
   std::vector<AgencyImportItem> agencies;
   std::vector<ProcedureImportItem> procedures;
   std::vector<ExternalInputRow> inputs;
+  std::vector<PeriodicReport> reports;
+  std::vector<FeedLogRow> feed_log;
   PSTRACK_RETURN_IF_ERROR(from.Read([&](ReadTransaction& tx) -> absl::Status {
     AgencyQuery aq;
     aq.limit = 100000000;
@@ -49,6 +51,8 @@ absl::StatusOr<CopyReport> CopyDatabase(Store& from, Store& to, std::shared_ptr<
     PSTRACK_ASSIGN_OR_RETURN(auto all_procedures, tx.ListProcedures(pq));
     for (auto& p : all_procedures) procedures.push_back({std::move(p), 0});
     PSTRACK_ASSIGN_OR_RETURN(inputs, tx.ListExternalInputs("", ""));
+    PSTRACK_ASSIGN_OR_RETURN(reports, tx.AllReportRevisions());
+    PSTRACK_ASSIGN_OR_RETURN(feed_log, tx.AllFeedLog());
     return absl::OkStatus();
   }));
   AgencyRegistry registry(to);
@@ -69,12 +73,17 @@ absl::StatusOr<CopyReport> CopyDatabase(Store& from, Store& to, std::shared_ptr<
   report.procedures = static_cast<int64_t>(procedures.size());
   PSTRACK_RETURN_IF_ERROR(to.Write([&](WriteTransaction& tx) -> absl::Status {
     for (const auto& in : inputs) PSTRACK_RETURN_IF_ERROR(tx.PutExternalInput(in));
-    return absl::OkStatus();
+    // Every revision, oldest first, so the current one stays current.
+    for (const auto& r : reports) PSTRACK_RETURN_IF_ERROR(tx.InsertReportRevision(r));
+    return tx.AddFeedLog(feed_log);
   }));
   report.external_inputs = static_cast<int64_t>(inputs.size());
+  report.reports = static_cast<int64_t>(reports.size());
   // Dossier events, a page of dossiers at a time (all events of a dossier
   // travel together), re-ingested so the target derives its own state.
+  // The events' arrivals are the source's (copied above), not this copy's.
   Filings filings(to, calendar);
+  filings.set_feed_log(false);
   DossierQuery q;
   q.limit = 1000;
   while (true) {

@@ -1,6 +1,6 @@
 // Copying a whole pstrack database into another (typically an embedded
 // SQLite file into PostgreSQL when a deployment moves up). Reference data is
-// copied as is; dossier events are re-ingested through Filings so that the
+// copied as is (with periodic reports and the feed log); dossier events are re-ingested through Filings so that the
 // target's dossier index and aggregates are derived there, exactly as live
 // ingestion would. Not safe against concurrent writers of the source.
 #ifndef PSTRACK_SERVICES_ADMIN_COPY_DATABASE_H_
@@ -17,7 +17,7 @@
 namespace pstrack {
 
 struct CopyReport {
-  int64_t agencies = 0, procedures = 0, dossiers = 0, events = 0, external_inputs = 0;
+  int64_t agencies = 0, procedures = 0, dossiers = 0, events = 0, external_inputs = 0, reports = 0;
 };
 
 // FAILED_PRECONDITION if the target already holds agencies or events.

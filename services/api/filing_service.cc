@@ -87,8 +87,15 @@ grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const 
   return guard_.Run(context, "RecordEvent", [&](Call& call) -> absl::Status {
     if (!request->has_event()) return MissingField("event");
     call.SetTarget(absl::StrCat("event ", request->event().event_id(), " of dossier ", request->event().dossier_code()));
-    PSTRACK_ASSIGN_OR_RETURN(FilingEvent event, FilingEventFromProto(request->event()));
-    PSTRACK_RETURN_IF_ERROR(call.RequireInScope(event.agency_code, "event.agency_code"));
+    absl::StatusOr<FilingEvent> translated = FilingEventFromProto(request->event());
+    absl::Status early = translated.status();
+    if (early.ok()) early = call.RequireInScope(translated->agency_code, "event.agency_code");
+    if (!early.ok()) {
+      // Counted in the agency's feed log (data quality) before it is refused.
+      if (!IsDatabaseFailure(early)) filings_.RecordTogether({}, {EarlyRejection{request->event().agency_code(), early}});
+      return early;
+    }
+    const FilingEvent& event = *translated;
     RecordResult result = filings_.RecordTogether({event});
     const ItemOutcome& o = result.outcomes.front();
     if (o.outcome == WriteOutcome::kRejected) return o.status;
@@ -119,6 +126,7 @@ grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const
     }
     std::vector<ItemOutcome> all(n);
     Translated t;
+    std::vector<EarlyRejection> early;
     for (int i = 0; i < n; ++i) {
       all[i].index = i;
       all[i].key = request->events(i).event_id();
@@ -126,6 +134,7 @@ grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const
       auto e = FilingEventFromProto(request->events(i));
       if (!e.ok()) {
         all[i].status = e.status();
+        early.push_back(EarlyRejection{request->events(i).agency_code(), e.status()});
         continue;
       }
       t.events.push_back(*std::move(e));
@@ -135,9 +144,10 @@ grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const
     PSTRACK_ASSIGN_OR_RETURN(std::vector<ItemOutcome> dropped, DropOutOfScope(call, t));
     for (ItemOutcome& o : dropped) {
       o.source_line = all[o.index].source_line;
+      early.push_back(EarlyRejection{request->events(o.index).agency_code(), o.status});
       all[o.index] = std::move(o);
     }
-    Merge(filings_.Record(t.events, t.lines).outcomes, t, &all);
+    Merge(filings_.Record(t.events, t.lines, early).outcomes, t, &all);
     call.SetTarget(DescribeEvents(all));
     call.SetCounts(CountOutcomes(all));
     for (const auto& o : all) ItemOutcomeToProto(o, response->add_results());
@@ -153,13 +163,21 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
     BatchCounts counts;
     int position = 0;
     Translated t;
+    std::vector<EarlyRejection> early;  // since the last flush
     auto flush = [&]() -> absl::Status {
-      if (t.events.empty()) return absl::OkStatus();
+      if (t.events.empty() && early.empty()) return absl::OkStatus();
       PSTRACK_RETURN_IF_ERROR(call.StillValid());  // a key revoked mid-stream writes no more
+      std::vector<std::string> dropped_agencies;
+      for (const FilingEvent& e : t.events) dropped_agencies.push_back(e.agency_code);
+      const std::vector<int> positions = t.positions;
       PSTRACK_ASSIGN_OR_RETURN(std::vector<ItemOutcome> dropped, DropOutOfScope(call, t));
-      for (ItemOutcome& o : dropped) rejected.push_back(std::move(o));
-      if (t.events.empty()) return absl::OkStatus();
-      std::vector<ItemOutcome> outcomes = filings_.Record(t.events).outcomes;
+      for (ItemOutcome& o : dropped) {
+        const size_t k = std::find(positions.begin(), positions.end(), o.index) - positions.begin();
+        early.push_back(EarlyRejection{k < dropped_agencies.size() ? dropped_agencies[k] : "", o.status});
+        rejected.push_back(std::move(o));
+      }
+      std::vector<ItemOutcome> outcomes = filings_.Record(t.events, {}, early).outcomes;
+      early.clear();
       for (size_t k = 0; k < outcomes.size(); ++k) {
         ItemOutcome& o = outcomes[k];
         o.index = t.positions[k];
@@ -179,13 +197,14 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
         o.index = position;
         o.key = message.event_id();
         o.status = e.status();
+        early.push_back(EarlyRejection{message.agency_code(), o.status});
         rejected.push_back(std::move(o));
       } else {
         t.events.push_back(*std::move(e));
         t.positions.push_back(position);
       }
       ++position;
-      if (static_cast<int>(t.events.size()) >= kStreamBatch) PSTRACK_RETURN_IF_ERROR(flush());
+      if (static_cast<int>(t.events.size() + early.size()) >= kStreamBatch) PSTRACK_RETURN_IF_ERROR(flush());
     }
     PSTRACK_RETURN_IF_ERROR(flush());
     std::sort(rejected.begin(), rejected.end(), [](const ItemOutcome& a, const ItemOutcome& b) { return a.index < b.index; });

@@ -4,74 +4,13 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "services/api/convert.h"
+#include "services/api/metrics_convert.h"
 #include "services/api/filing_convert.h"
 #include "services/api/rpc_guard.h"
 #include "services/common/status.h"
 
 namespace pstrack {
 namespace {
-
-absl::StatusOr<ScopeRequest> ScopeFromProto(const v1::Scope& scope, bool present, absl::string_view field) {
-  if (!present) return MissingField(field);
-  ScopeRequest out;
-  out.agency_code = scope.agency_code();
-  if (out.agency_code.empty()) return MissingField(absl::StrCat(field, ".agency_code"));
-  switch (scope.tree_view()) {
-    case v1::TREE_VIEW_UNSPECIFIED:
-    case v1::TREE_VIEW_CURRENT: out.view = TreeView::kCurrent; break;
-    case v1::TREE_VIEW_AS_FILED: out.view = TreeView::kAsFiled; break;
-    default: return InvalidField(absl::StrCat(field, ".tree_view"), "unknown tree view");
-  }
-  return out;
-}
-
-absl::StatusOr<Period> PeriodFromProto(const v1::Period& p, bool present, absl::string_view field) {
-  if (!present) return MissingField(field);
-  Period out;
-  switch (p.kind_case()) {
-    case v1::Period::kLabel: {
-      PSTRACK_ASSIGN_OR_RETURN(out, ParsePeriodLabel(p.label(), absl::StrCat(field, ".label")));
-      break;
-    }
-    case v1::Period::kRange: {
-      if (!p.range().has_start() || !p.range().has_end()) {
-        return InvalidField(absl::StrCat(field, ".range"), "needs both start and end");
-      }
-      PSTRACK_ASSIGN_OR_RETURN(out.start, DateFromProto(p.range().start(), absl::StrCat(field, ".range.start")));
-      PSTRACK_ASSIGN_OR_RETURN(out.end, DateFromProto(p.range().end(), absl::StrCat(field, ".range.end")));
-      break;
-    }
-    case v1::Period::KIND_NOT_SET: return InvalidField(field, "set a range or a label (2025, 2025-Q3, 2025-07)");
-  }
-  PSTRACK_RETURN_IF_ERROR(ValidatePeriod(out, field));
-  return out;
-}
-
-void PeriodToProto(const Period& p, v1::DateRange* out) {
-  DateToProto(p.start, out->mutable_start());
-  DateToProto(p.end, out->mutable_end());
-}
-
-void ValueToProto(const IndicatorValue& v, v1::IndicatorValue* out) {
-  out->set_indicator_id(v.id);
-  out->set_numerator(v.numerator);
-  out->set_denominator(v.denominator);
-  out->set_value(v.available ? v.value : 0);
-  out->set_available(v.available);
-  out->set_unavailable_reason(v.unavailable_reason);
-  for (const auto& s : v.sources) out->add_sources(s);
-}
-
-std::vector<std::string> Ids(const google::protobuf::RepeatedPtrField<std::string>& ids) {
-  return std::vector<std::string>(ids.begin(), ids.end());
-}
-
-absl::StatusOr<std::optional<absl::Time>> OptionalTime(bool has, const google::protobuf::Timestamp& t,
-                                                       absl::string_view field) {
-  if (!has) return std::optional<absl::Time>();
-  PSTRACK_ASSIGN_OR_RETURN(absl::Time out, TimeFromProto(t, field));
-  return std::optional<absl::Time>(out);
-}
 
 void ScoreToProto(const IndexScore& s, v1::IndexScore* out) {
   out->set_methodology_id(s.methodology->id);
@@ -132,6 +71,7 @@ grpc::Status MetricsServiceImpl::GetIndicators(grpc::ServerContext* context, con
     PeriodToProto(r.period, response->mutable_period());
     TimeToProto(r.as_of, response->mutable_as_of());
     for (const auto& v : r.values) ValueToProto(v, response->add_values());
+    for (const auto& part : r.parts) ReportUseToProto(part, response->add_parts());
     return absl::OkStatus();
   });
 }

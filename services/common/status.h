@@ -20,6 +20,21 @@ inline absl::Status InvalidField(absl::string_view field, absl::string_view reas
 inline absl::Status MissingField(absl::string_view field) {
   return InvalidField(field, "is required");
 }
+// A failure of the database or of the call (not of an item's content): a
+// batch stops and reports it for every item.
+inline bool IsDatabaseFailure(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kAborted:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // Evaluates an expression returning absl::Status and returns it if not OK.
 #define PSTRACK_RETURN_IF_ERROR(expr)              \

@@ -5,10 +5,12 @@
 #include "services/agencies/agency_registry.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/page_token.h"
@@ -114,24 +116,77 @@ DossierRow ToDossierRow(const DossierState& s, const std::string& agency_path, a
   return r;
 }
 
+std::string RejectionReason(const absl::Status& status) {
+  std::string reason(absl::StatusCodeToString(status.code()));
+  const absl::string_view message = status.message();
+  const size_t colon = message.find(": ");
+  if (colon == absl::string_view::npos || colon == 0) return reason;
+  const absl::string_view field = message.substr(0, colon);
+  if (field.find(' ') != absl::string_view::npos) return reason;
+  absl::StrAppend(&reason, " ");
+  // "events[12].agency_code" -> "events[].agency_code".
+  for (size_t i = 0; i < field.size(); ++i) {
+    reason.push_back(field[i]);
+    if (field[i] == '[') {
+      while (i + 1 < field.size() && absl::ascii_isdigit(static_cast<unsigned char>(field[i + 1]))) ++i;
+    }
+  }
+  return reason;
+}
+
+namespace {
+
+// The feed-log rows of a committed batch: per agency (as sent), the arrival
+// day and metric.
+std::vector<FeedLogRow> FeedLog(const std::vector<FilingEvent>& events, const std::vector<ItemOutcome>& outcomes,
+                                const std::vector<EarlyRejection>& early, const WorkingCalendar& calendar,
+                                absl::Time now) {
+  const std::string day = LocalDayText(now);
+  const Date today(absl::ToCivilDay(now, VietnamTimeZone()));
+  const int64_t now_us = absl::ToUnixMicros(now);
+  std::map<std::pair<std::string, std::string>, int64_t> counts;  // (agency, metric)
+  for (size_t i = 0; i < events.size(); ++i) {
+    const ItemOutcome& o = outcomes[i];
+    if (o.outcome == WriteOutcome::kApplied) {
+      ++counts[{events[i].agency_code, "accepted"}];
+      const Date occurred(absl::ToCivilDay(events[i].occurred_at, VietnamTimeZone()));
+      if (today > calendar.AddWorkingDays(occurred, 1)) ++counts[{events[i].agency_code, "late"}];
+    } else if (o.outcome == WriteOutcome::kRejected && !o.status.ok()) {
+      ++counts[{events[i].agency_code, "rejected:" + RejectionReason(o.status)}];
+    }
+  }
+  for (const EarlyRejection& r : early) ++counts[{r.agency_code, "rejected:" + RejectionReason(r.status)}];
+  std::vector<FeedLogRow> rows;
+  rows.reserve(counts.size());
+  for (const auto& [key, n] : counts) rows.push_back(FeedLogRow{key.first, day, key.second, n, now_us});
+  return rows;
+}
+
+}  // namespace
+
 Filings::Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes)
     : store_(store),
       calendar_(std::move(calendar)),
       changes_(changes),
       group_commit_([this](std::vector<Pending*>& group) { RecordGroup(group); }) {}
 
-RecordResult Filings::RecordTogether(const std::vector<FilingEvent>& events) {
-  Pending pending{&events, {}};
+RecordResult Filings::RecordTogether(const std::vector<FilingEvent>& events,
+                                     const std::vector<EarlyRejection>& early) {
+  Pending pending{&events, &early, {}};
   group_commit_.Submit(&pending);
   return std::move(pending.result);
 }
 
 void Filings::RecordGroup(std::vector<Pending*>& group) {
   std::vector<FilingEvent> all;
-  for (const Pending* p : group) all.insert(all.end(), p->events->begin(), p->events->end());
+  std::vector<EarlyRejection> early;
+  for (const Pending* p : group) {
+    all.insert(all.end(), p->events->begin(), p->events->end());
+    early.insert(early.end(), p->early->begin(), p->early->end());
+  }
   // The group is everyone's: the leader's own deadline must not cut it short.
   ScopedCallLimits no_limits(absl::InfiniteFuture());
-  RecordResult merged = Record(all);
+  RecordResult merged = Record(all, {}, early);
   size_t offset = 0;
   for (Pending* p : group) {
     const size_t n = p->events->size();
@@ -145,8 +200,10 @@ void Filings::RecordGroup(std::vector<Pending*>& group) {
   }
 }
 
-RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines) {
+RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
+                             const std::vector<EarlyRejection>& early) {
   RecordResult result;
+  if (events.empty() && early.empty()) return result;
   std::vector<ItemOutcome>& out = result.outcomes;
   out.resize(events.size());
   std::vector<bool> open(events.size(), true);  // still to be decided
@@ -307,7 +364,8 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
     PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(dossier_rows));
     PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(deltas)));
     for (size_t i : applied) decide(i, WriteOutcome::kApplied);
-    return absl::OkStatus();
+    if (!feed_log_) return absl::OkStatus();
+    return tx.AddFeedLog(FeedLog(events, out, early, *calendar_, now));
   });
   if (!batch.ok()) {
     for (auto& o : out) {

@@ -56,6 +56,18 @@ struct DossierPage {
   std::string next_page_token;
 };
 
+// An event rejected before it reached Filings (it could not be read, or its
+// agency lies outside the caller's scope): counted in the feed log with the
+// batch it came with.
+struct EarlyRejection {
+  std::string agency_code;  // as sent
+  absl::Status status;
+};
+
+// The feed-log reason of a rejection: the status code and the field at
+// fault, item indices dropped ("INVALID_ARGUMENT event.occurred_at").
+std::string RejectionReason(const absl::Status& status);
+
 class Filings {
  public:
   Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes = nullptr);
@@ -63,12 +75,20 @@ class Filings {
   // Records a batch: each event is applied, acknowledged as a duplicate, or
   // rejected on its own. `source_lines` (optional, same length) is echoed.
   // A database failure rejects the whole batch (nothing committed).
-  RecordResult Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines = {});
+  //
+  // The same transaction adds to the feed log (per agency and arrival day):
+  // events accepted, accepted late (after the end of the working day after
+  // the day they occurred), and rejected by reason, `early` ones included.
+  RecordResult Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines = {},
+                      const std::vector<EarlyRejection>& early = {});
   // The same for small batches from many concurrent callers (unary calls):
   // batches that arrive together are recorded in one transaction, so they
   // share one commit (group commit). Each caller gets its own outcomes, and
   // returns once they are durable. A database failure rejects the group.
-  RecordResult RecordTogether(const std::vector<FilingEvent>& events);
+  RecordResult RecordTogether(const std::vector<FilingEvent>& events, const std::vector<EarlyRejection>& early = {});
+
+  // Without a feed log (copies of a database, which carry the source's).
+  void set_feed_log(bool on) { feed_log_ = on; }
 
   absl::StatusOr<DossierView> Get(absl::string_view code, std::optional<absl::Time> as_of, bool with_events);
   absl::StatusOr<DossierPage> List(const DossierListRequest& request);
@@ -78,6 +98,7 @@ class Filings {
  private:
   struct Pending {
     const std::vector<FilingEvent>* events;
+    const std::vector<EarlyRejection>* early;
     RecordResult result;
   };
   void RecordGroup(std::vector<Pending*>& group);
@@ -86,6 +107,7 @@ class Filings {
   std::shared_ptr<const WorkingCalendar> calendar_;
   ChangeFeed* changes_;  // bumped after a commit that applied events; may be null
   GroupCommit<Pending> group_commit_;
+  bool feed_log_ = true;
 };
 
 // The dossier's index row, from its replayed state.

@@ -1,5 +1,6 @@
 #include "services/metrics/aggregation.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/filings/event.h"
 
@@ -27,8 +28,19 @@ void AccumulateDossier(const DossierState& state, const Procedure* procedure, co
         for (int i = 0; i < kCounterCount; ++i) target[i] += sign * c.counts[i];
       }
     }
+    // The filing agency's own dossiers (without its subtree), in total and
+    // by channel: what reconciliation compares a centre's report with.
+    if (c.basis == Basis::kClock || nodes.empty()) continue;
+    const std::string own = OwnNode(nodes.back());
+    for (size_t d = 0; d < 2; ++d) {
+      const auto& [dim, value] = dims[d];
+      Counts& target = (*deltas)[AggregateKey{own, c.basis, dim, value, day}];
+      for (int i = 0; i < kCounterCount; ++i) target[i] += sign * c.counts[i];
+    }
   }
 }
+
+std::string OwnNode(absl::string_view agency_code) { return absl::StrCat("=", agency_code); }
 
 std::vector<AggregateRow> NonZeroRows(const AggregateDeltas& deltas) {
   std::vector<AggregateRow> out;

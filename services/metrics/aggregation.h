@@ -1,6 +1,7 @@
 // Turning dossier contributions into aggregate rows: each contribution goes
 // to the filing agency and every ancestor (so a subtree's figure is the rows
-// of its root), in total and by channel, procedure field and procedure.
+// of its root), in total and by channel, procedure field and procedure; and
+// to the filing agency's own node (OwnNode).
 // Used by ingestion (retract old, add new, same transaction) and by the
 // rebuild from raw events. Pure; thread-compatible.
 #ifndef PSTRACK_SERVICES_METRICS_AGGREGATION_H_
@@ -16,6 +17,11 @@
 namespace pstrack {
 
 using AggregateDeltas = std::map<AggregateKey, Counts>;
+
+// The aggregate node of an agency's own dossiers, without its subtree
+// ("=" + code; agency codes never start with "="). Receipt and finish
+// basis, total and channel dimensions only.
+std::string OwnNode(absl::string_view agency_code);
 
 // Adds sign * the dossier's contributions (sign is +1 or -1).
 void AccumulateDossier(const DossierState& state, const Procedure* procedure, const std::string& agency_path,

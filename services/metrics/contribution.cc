@@ -21,7 +21,8 @@ const std::array<const char*, kCounterCount>& CounterNames() {
       "apology",           "resolved",          "electronic_result", "fully_electronic",
       "processing_days",   "rated",             "satisfied",         "complaint",
       "late_or_disliked", "opened",            "closed",            "overdue_started",
-      "overdue_ended",     "portal_overdue_started", "portal_overdue_ended"};
+      "overdue_ended",     "portal_overdue_started", "portal_overdue_ended",
+      "appointment_mismatch"};
   return kNames;
 }
 
@@ -87,6 +88,7 @@ std::vector<Contribution> ContributionsOf(const DossierState& s, const Procedure
   if (s.reused_data) Add(c, Counter::kReusedData);
   if (s.shared_for_reuse) Add(c, Counter::kSharedForReuse);
   if (s.population_db_used) Add(c, Counter::kPopulationDbUsed);
+  if (s.appointment_mismatch) Add(c, Counter::kAppointmentMismatch);
   out.push_back(intake);
 
   if (!s.finished() || s.finish_kind == FinishKind::kNotAccepted) return out;

@@ -58,6 +58,8 @@ enum class Counter {
   kOverdueEnded,                 // ... at max(that, finish), once finished
   kPortalOverdueStarted,         // the same by portal practice
   kPortalOverdueEnded,
+  // Receipt basis again (added later; columns are append-only).
+  kAppointmentMismatch,          // the declared appointment date differs from the computed one
   kCount,
 };
 inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);

@@ -19,8 +19,12 @@ struct IndicatorValue {
   // that is not available must never be read as zero.
   bool available = false;
   std::string unavailable_reason;
-  // Where the figures came from: "events", "catalog", "external:<source>".
+  // Where the figures came from: "events", "reports", "catalog",
+  // "external:<source>".
   std::vector<std::string> sources;
+  // How the sources were combined, when it matters (e.g. reported parts
+  // that lack the figures this indicator needs).
+  std::string note;
 
   static IndicatorValue Ratio(std::string id, double numerator, double denominator, std::string source);
   static IndicatorValue Unavailable(std::string id, std::string reason);

@@ -155,7 +155,8 @@ IndicatorValue ComputeIndicator(const IndicatorDefinition& d, const ScopeTotals&
     return ratio(Get(r, C::kReceivedFullOnline), Get(r, C::kReceivedEligibleFullOnline), "events");
   }
   if (id == "sync_completeness") {
-    return IndicatorValue::Unavailable(id, "needs the centres' periodic reports, which pstrack does not record yet");
+    // Computed with the periodic reports of the scope (Metrics::Values).
+    return IndicatorValue::Unavailable(id, "needs the periodic reports of the scope");
   }
   if (id == "received" || id == "finished") {
     IndicatorValue v;

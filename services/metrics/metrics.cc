@@ -167,6 +167,12 @@ absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(ReadTransaction& tx, con
   return scope;
 }
 
+absl::StatusOr<Metrics::ResolvedScope> Metrics::ResolveScope(ReadTransaction& tx, const ScopeRequest& scope,
+                                                             absl::string_view field) {
+  PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, field));
+  return Resolve(tx, root, scope.view);
+}
+
 absl::StatusOr<OpenCounts> Metrics::OpenAt(ReadTransaction& tx, const ResolvedScope& scope, absl::Time at) {
   const absl::CivilSecond local = absl::ToCivilSecond(at, VietnamTimeZone());
   if (local != absl::CivilSecond(absl::CivilDay(local)) || at != absl::FromCivil(local, VietnamTimeZone())) {
@@ -283,14 +289,93 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   return t;
 }
 
+namespace {
+
+// Adds the counted reports' shares to an indicator computed from events
+// (report_selection.h says which count), and computes sync completeness:
+// dossiers received from events over that plus what the reports of the
+// agencies say is missing from them.
+// `instant_day`: the day at whose start the indicators' instant lies, if it
+// does (open-at-end figures of reports ending then are usable).
+void AddReports(const std::vector<ReportUse>& uses, int64_t events_received, std::optional<Date> instant_day,
+                IndicatorValue& v) {
+  const IndicatorDefinition& d = *FindIndicator(v.id);
+  if (v.id == "sync_completeness") {
+    int64_t missing = 0, compared = 0;
+    for (const ReportUse& u : uses) {
+      if (u.role != ReportRole::kCounted && u.role != ReportRole::kEventsWin) continue;
+      ++compared;
+      missing += std::max<int64_t>(0, u.report.value(Figure::kReceived) - Get(u.events_receipt, Counter::kReceived));
+    }
+    if (compared == 0) {
+      v = IndicatorValue::Unavailable(v.id, "no periodic report in this scope and period to compare the synced "
+                                            "dossiers with");
+      return;
+    }
+    v = IndicatorValue::Ratio(v.id, static_cast<double>(events_received),
+                              static_cast<double>(events_received + missing), "events");
+    v.sources.push_back("reports");
+    v.note = absl::StrCat(compared, " reports compared; ", missing, " reported dossiers not synced");
+    return;
+  }
+  int counted = 0, lacking = 0, shared = 0;
+  double numerator = 0, denominator = 0;
+  for (const ReportUse& u : uses) {
+    if (u.role != ReportRole::kCounted) continue;
+    ++counted;
+    const ReportShare share = ShareOf(v.id, u.report, instant_day && *instant_day == u.report.end);
+    if (share.kind == ReportShare::kNotDerivable) continue;
+    if (share.kind == ReportShare::kLacking) {
+      ++lacking;
+      continue;
+    }
+    ++shared;
+    numerator += share.numerator;
+    denominator += share.denominator;
+  }
+  if (counted == 0) return;
+  if (shared == 0 && lacking == 0) {
+    v.note = absl::StrCat("events only: reports do not carry what this indicator needs (", counted,
+                          " reports of agencies without events are not in it)");
+    return;
+  }
+  if (lacking > 0) {
+    v.note = absl::StrCat(lacking, " of ", counted,
+                          " counted reports lack the figures this indicator needs and are not in it");
+  }
+  if (shared == 0) return;
+  const bool from_events = v.numerator != 0 || v.denominator != 0;
+  const double n = v.numerator + numerator, den = v.denominator + denominator;
+  IndicatorValue merged;
+  if (d.unit == "ratio") {
+    merged = IndicatorValue::Ratio(v.id, n, den, from_events ? "events" : "reports");
+  } else {
+    merged.id = v.id;
+    merged.numerator = merged.value = n;
+    merged.denominator = den;
+    merged.available = true;
+    merged.sources = {from_events ? "events" : "reports"};
+  }
+  if (from_events) merged.sources.push_back("reports");
+  merged.note = v.note;
+  v = std::move(merged);
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<IndicatorValue>> Metrics::Values(ReadTransaction& tx, const ResolvedScope& scope,
                                                             const Period& period, const std::vector<std::string>& ids,
-                                                            absl::Time as_of) {
+                                                            absl::Time as_of, std::vector<ReportUse>* parts) {
   bool needs_catalog = false;
   for (const auto& id : ids) needs_catalog |= FindIndicator(id)->period_basis == "catalog";
   PSTRACK_ASSIGN_OR_RETURN(ScopeTotals totals, Totals(tx, scope, period, as_of, needs_catalog));
   std::vector<IndicatorValue> out;
   for (const auto& id : ids) out.push_back(ComputeIndicator(*FindIndicator(id), totals));
+  PSTRACK_ASSIGN_OR_RETURN(std::vector<ReportUse> uses, SelectReports(tx, scope.paths, period.start, period.end));
+  std::optional<Date> instant_day;
+  if (as_of == StartOfDay(period.end)) instant_day = period.end;
+  for (IndicatorValue& v : out) AddReports(uses, Get(totals.receipt, Counter::kReceived), instant_day, v);
+  if (parts) *parts = std::move(uses);
   return out;
 }
 
@@ -314,7 +399,7 @@ absl::StatusOr<IndicatorSetResult> Metrics::Indicators(const ScopeRequest& scope
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
-    PSTRACK_ASSIGN_OR_RETURN(result.values, Values(tx, resolved, period, ids, result.as_of));
+    PSTRACK_ASSIGN_OR_RETURN(result.values, Values(tx, resolved, period, ids, result.as_of, &result.parts));
     return absl::OkStatus();
   }));
   return result;

@@ -22,6 +22,7 @@
 #include "services/common/batch.h"
 #include "services/metrics/indicators.h"
 #include "services/metrics/methodology.h"
+#include "services/reports/report_selection.h"
 #include "storage/store.h"
 
 namespace pstrack {
@@ -47,6 +48,9 @@ struct IndicatorSetResult {
   Period period;
   absl::Time as_of;
   std::vector<IndicatorValue> values;
+  // The periodic reports of the scope overlapping the period and what
+  // became of each (everything else comes from events).
+  std::vector<ReportUse> parts;
 };
 
 enum class Dimension { kChildAgency, kField, kChannel, kProcedure };
@@ -120,24 +124,31 @@ class Metrics {
   // counters); called by the server before it serves.
   absl::Status RunPendingMaintenance();
 
-  std::shared_ptr<const MethodologyRegistry> methodologies() const;
-  void SetMethodologies(std::shared_ptr<const MethodologyRegistry> registry);
-
- private:
+  // A scope as the aggregates see it: the root node (and, in today's tree,
+  // the former agencies merged into it) and the agency subtrees it spans.
   struct ResolvedScope {
     Agency root;
     std::vector<std::string> nodes;  // aggregate nodes summed for the scope
     std::vector<std::string> paths;  // agency subtrees (for open dossiers and the catalog)
   };
+  // NOT_FOUND naming `field` for an unknown agency.
+  absl::StatusOr<ResolvedScope> ResolveScope(ReadTransaction& tx, const ScopeRequest& scope, absl::string_view field);
+
+  std::shared_ptr<const MethodologyRegistry> methodologies() const;
+  void SetMethodologies(std::shared_ptr<const MethodologyRegistry> registry);
+
+ private:
   absl::StatusOr<ResolvedScope> Resolve(ReadTransaction& tx, const Agency& root, TreeView view);
   // Open and overdue dossiers of the scope at `at`: a sum of clock-basis
   // buckets at a local midnight, the dossier index otherwise.
   absl::StatusOr<OpenCounts> OpenAt(ReadTransaction& tx, const ResolvedScope& scope, absl::Time at);
   absl::StatusOr<ScopeTotals> Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
                                      absl::Time as_of, bool with_catalog);
+  // Events first, then the reports of agencies without events for their
+  // period (report_selection.h); `parts` (optional) gets every report seen.
   absl::StatusOr<std::vector<IndicatorValue>> Values(ReadTransaction& tx, const ResolvedScope& scope,
                                                      const Period& period, const std::vector<std::string>& ids,
-                                                     absl::Time as_of);
+                                                     absl::Time as_of, std::vector<ReportUse>* parts = nullptr);
   absl::StatusOr<IndexScore> ScoreIn(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
                                      const Methodology& methodology);
 

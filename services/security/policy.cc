@@ -22,6 +22,7 @@ constexpr absl::string_view kCatalog = "pstrack.v1.CatalogService";
 constexpr absl::string_view kFiling = "pstrack.v1.FilingService";
 constexpr absl::string_view kMetrics = "pstrack.v1.MetricsService";
 constexpr absl::string_view kAdminService = "pstrack.v1.AdminService";
+constexpr absl::string_view kReporting = "pstrack.v1.ReportingService";
 
 }  // namespace
 
@@ -66,6 +67,14 @@ const std::vector<MethodPolicy>& AllMethodPolicies() {
       {kMetrics, "ListExternalInputs", kAnalysts, false},
       {kMetrics, "SubmitExternalInputs", kAdmin, true},
       {kMetrics, "RebuildAggregates", kAdmin, true},
+      // Periodic reports: written by centres (within their scope); checks
+      // for analysts; each agency's data quality also for its centre.
+      {kReporting, "SubmitReports", kWriters, true},
+      {kReporting, "GetReport", kAnyRole, false},
+      {kReporting, "ListReports", kAnyRole, false},
+      {kReporting, "Reconcile", kAnalysts, false},
+      {kReporting, "ListSilentAgencies", kAnalysts, false},
+      {kReporting, "GetDataQuality", kAnyRole, false},
       // Administration.
       {kAdminService, "CreateApiKey", kAdmin, true},
       {kAdminService, "ListApiKeys", kAdmin, true},

@@ -23,6 +23,7 @@
 #include "services/filings/filings.h"
 #include "services/filings/rederive.h"
 #include "services/api/metrics_service.h"
+#include "services/api/reporting_service.h"
 #include "services/common/change_feed.h"
 #include "services/metrics/metrics.h"
 #include "services/catalog/catalog.h"
@@ -45,6 +46,8 @@ struct PstrackServer::Impl {
   std::string methodology_dir;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<MetricsServiceImpl> metrics_service;
+  std::unique_ptr<Reports> reports;
+  std::unique_ptr<ReportingServiceImpl> reporting_service;
   std::unique_ptr<AccessControl> access;
   std::unique_ptr<RpcGuard> guard;
   std::unique_ptr<AdminServiceImpl> admin_service;
@@ -221,6 +224,8 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
     }
   }
   impl->metrics_service = std::make_unique<MetricsServiceImpl>(*impl->metrics, impl->changes, *impl->guard);
+  impl->reports = std::make_unique<Reports>(*impl->store, *impl->metrics, impl->calendar);
+  impl->reporting_service = std::make_unique<ReportingServiceImpl>(*impl->reports, *impl->guard);
   impl->agency_service = std::make_unique<AgencyServiceImpl>(*impl->agencies, *impl->guard);
   impl->catalog_service = std::make_unique<CatalogServiceImpl>(*impl->catalog, *impl->guard);
   impl->filing_service = std::make_unique<FilingServiceImpl>(*impl->filings, *impl->guard);
@@ -256,6 +261,7 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   builder.RegisterService(impl->catalog_service.get());
   builder.RegisterService(impl->filing_service.get());
   builder.RegisterService(impl->metrics_service.get());
+  builder.RegisterService(impl->reporting_service.get());
   builder.RegisterService(impl->admin_service.get());
   impl->server = builder.BuildAndStart();
   if (!impl->server || impl->port == 0) {

@@ -30,7 +30,7 @@ using testing::ServerTest;
 
 constexpr absl::string_view kServices[] = {"pstrack.v1.AgencyService", "pstrack.v1.CatalogService",
                                            "pstrack.v1.FilingService", "pstrack.v1.MetricsService",
-                                           "pstrack.v1.AdminService"};
+                                           "pstrack.v1.AdminService", "pstrack.v1.ReportingService"};
 
 google::protobuf::Timestamp At(int y, int m, int d, int hh) {
   google::protobuf::Timestamp t;

@@ -407,6 +407,23 @@ class FailingStore : public Store {
       }
       return tx_.PutDossiers(rows);
     }
+    absl::StatusOr<std::vector<PeriodicReport>> FindReport(absl::string_view id) override { return tx_.FindReport(id); }
+    absl::StatusOr<std::optional<PeriodicReport>> FindReportAt(const PeriodicReport& r) override {
+      return tx_.FindReportAt(r);
+    }
+    absl::StatusOr<std::vector<PeriodicReport>> ListReports(const ReportQuery& q) override { return tx_.ListReports(q); }
+    absl::StatusOr<std::vector<PeriodicReport>> AllReportRevisions() override { return tx_.AllReportRevisions(); }
+    absl::StatusOr<std::vector<FeedLogRow>> SumFeedLog(const FeedLogQuery& q) override { return tx_.SumFeedLog(q); }
+    absl::StatusOr<std::vector<FeedLogRow>> AllFeedLog() override { return tx_.AllFeedLog(); }
+    absl::StatusOr<std::vector<FeedLast>> ListFeedLast(const std::vector<std::string>& p) override {
+      return tx_.ListFeedLast(p);
+    }
+    absl::StatusOr<std::vector<OverdueByAgency>> CountOverdueSince(const std::vector<std::string>& p,
+                                                                   int64_t t) override {
+      return tx_.CountOverdueSince(p, t);
+    }
+    absl::Status InsertReportRevision(const PeriodicReport& r) override { return tx_.InsertReportRevision(r); }
+    absl::Status AddFeedLog(const std::vector<FeedLogRow>& rows) override { return tx_.AddFeedLog(rows); }
     absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) override { return tx_.Atomically(fn); }
 
    private:

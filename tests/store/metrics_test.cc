@@ -361,7 +361,7 @@ class MetricsTest : public ::testing::Test {
     ratio("on_time_rate_portal", p_good + portal_within, p_finished + open);
     ratio("early_rate", early, finished);
     ratio("late_rate", late, finished);
-    v["overdue_open"] = IndicatorValue{"overdue_open", overdue, open, overdue, true, "", {}};
+    v["overdue_open"] = IndicatorValue{"overdue_open", overdue, open, overdue, true, "", {}, ""};
     ratio("apology_rate", apology, finished);
     ratio("online_payment_rate", paid_online, fee);
     ratio("electronic_result_rate", eresult, resolved);
@@ -376,8 +376,8 @@ class MetricsTest : public ::testing::Test {
     ratio("fully_electronic_rate", fully, finished);
     ratio("average_processing_days", proc_days, finished);
     ratio("full_online_dossier_rate", full_online, eligible);
-    v["received"] = IndicatorValue{"received", received, 0, received, true, "", {}};
-    v["finished"] = IndicatorValue{"finished", finished, 0, finished, true, "", {}};
+    v["received"] = IndicatorValue{"received", received, 0, received, true, "", {}, ""};
+    v["finished"] = IndicatorValue{"finished", finished, 0, finished, true, "", {}, ""};
     return v;
   }
 

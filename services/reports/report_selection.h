@@ -1,0 +1,53 @@
+// Which periodic reports count for a scope and period, and why (the rule of
+// docs/indicators.md, "Reported figures"):
+//  1. A report counts only if its period lies inside the query period.
+//  2. Per agency, reports are taken whole-agency first, then per field, then
+//     per procedure, and within each the coarsest period first (year,
+//     quarter, month). A report whose months are already covered, for its
+//     subject or a wider one (the agency, or a procedure's field), is left
+//     out: it describes dossiers another report already counts.
+//  3. Events win: a report of an agency that sent events of dossiers
+//     received or finished in the report's period is not counted (the
+//     events are), and reconciliation compares the two instead.
+// Thread-compatible; reads through the given transaction.
+#ifndef PSTRACK_SERVICES_REPORTS_REPORT_SELECTION_H_
+#define PSTRACK_SERVICES_REPORTS_REPORT_SELECTION_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "services/metrics/contribution.h"
+#include "services/reports/report.h"
+#include "storage/store.h"
+
+namespace pstrack {
+
+enum class ReportRole {
+  kCounted,       // its figures are in the indicators
+  kEventsWin,     // the agency sent events for the period: they count instead
+  kCovered,       // another report already covers its dossiers
+  kNotContained,  // its period is not inside the query period
+};
+const char* ReportRoleName(ReportRole role);  // "counted", "events_win", ...
+
+struct ReportUse {
+  PeriodicReport report;
+  ReportRole role = ReportRole::kCounted;
+  std::string note;  // why, in words
+  // The agency's own events over the report's period (OwnNode aggregates):
+  // receipt-basis and finish-basis counts, and receipts by channel name.
+  Counts events_receipt{};
+  Counts events_finish{};
+  std::map<std::string, int64_t> events_by_channel;
+};
+
+// The reports of the agencies under `paths` overlapping [start, end), each
+// with its role, ordered by agency code, subject and period.
+absl::StatusOr<std::vector<ReportUse>> SelectReports(ReadTransaction& tx, const std::vector<std::string>& paths,
+                                                     Date start, Date end);
+
+}  // namespace pstrack
+
+#endif  // PSTRACK_SERVICES_REPORTS_REPORT_SELECTION_H_

@@ -158,8 +158,8 @@ absl::StatusOr<ReportPage> Reports::List(const std::string& agency_code, std::op
     q.from = period->start;
     q.until = period->end;
   }
-  const std::string fingerprint =
-      absl::StrCat("reports|", agency_code, "|", period ? FormatDate(period->start) + FormatDate(period->end) : "");
+  const std::string fingerprint = FilterFingerprint(
+      absl::StrCat("reports|", agency_code, "|", period ? FormatDate(period->start) + FormatDate(period->end) : ""));
   if (!page_token.empty()) {
     PSTRACK_ASSIGN_OR_RETURN(q.after_id, DecodePageToken(page_token, fingerprint));
   }
@@ -299,10 +299,11 @@ absl::StatusOr<DataQualityPage> Reports::Quality(const DataQualityRequest& reque
   }
   const int64_t overdue_since_us = absl::ToUnixMicros(StartOfDay(threshold + 1)) - 1;
 
-  const std::string fingerprint =
+  const std::string fingerprint = FilterFingerprint(
       absl::StrCat("quality|", request.scope.agency_code, "|", static_cast<int>(request.scope.view), "|",
                    FormatDate(request.period.start), FormatDate(request.period.end), "|",
-                   static_cast<int>(request.sort), request.ascending, "|", far);
+                   static_cast<int>(request.sort), request.ascending ? 1 : 0, "|", far, "|",
+                   request.as_of ? absl::ToUnixMicros(*request.as_of) : 0));
   size_t offset = 0;
   if (!request.page_token.empty()) {
     PSTRACK_ASSIGN_OR_RETURN(std::string last, DecodePageToken(request.page_token, fingerprint));

@@ -76,8 +76,10 @@ const std::vector<IndicatorDefinition>& BuiltinIndicators() {
       {"procedures_with_online_dossiers_rate", "Online services that received online dossiers",
        "procedures offered online with at least one online dossier in the period", "procedures offered online",
        kPortal, "ratio", "catalog"},
-      {"sync_completeness", "Dossiers synced to the national portal", "dossiers synced",
-       "the larger of reported and synced dossiers", kPortal, "ratio", "receipt"},
+      {"sync_completeness", "Dossiers synced to the national portal", "dossiers synced (received, from events)",
+       "dossiers synced, plus for each periodic report compared the dossiers it reports beyond the synced ones of "
+       "the same agency and period (per report: the larger of reported and synced)",
+       kPortal, "ratio", "receipt"},
       {"received", "Dossiers received", "dossiers received in the period", "", "", "count", "receipt"},
       {"finished", "Dossiers finished", "dossiers finished in the period", "", "", "count", "finish"},
   };

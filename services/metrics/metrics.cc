@@ -333,7 +333,7 @@ void AddReports(const std::vector<ReportUse>& uses, int64_t events_received, std
     numerator += share.numerator;
     denominator += share.denominator;
   }
-  if (counted == 0) return;
+  if (counted == 0 || d.period_basis == "catalog") return;
   if (shared == 0 && lacking == 0) {
     v.note = absl::StrCat("events only: reports do not carry what this indicator needs (", counted,
                           " reports of agencies without events are not in it)");

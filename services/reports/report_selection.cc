@@ -116,6 +116,26 @@ absl::StatusOr<std::vector<ReportUse>> SelectReports(ReadTransaction& tx, const 
         for (const auto& [channel, n] : it->second) u.events_by_channel[channel] += n;
       }
     }
+    u.agency_sent_events =
+        Get(u.events_receipt, Counter::kReceived) > 0 || Get(u.events_finish, Counter::kFinished) > 0;
+    u.by_channel = r.subject_kind() == ReportSubject::kAgency;
+    if (!u.by_channel) {
+      // The same dossiers as the report: its field or procedure.
+      u.events_receipt = {};
+      u.events_finish = {};
+      u.events_by_channel.clear();
+      const AggregateDim dim =
+          r.subject_kind() == ReportSubject::kField ? AggregateDim::kField : AggregateDim::kProcedure;
+      const std::string value = r.procedure_code.empty() ? r.field : r.procedure_code;
+      for (Basis basis : {Basis::kReceipt, Basis::kFinish}) {
+        AggregateQuery a{{r.agency_code}, basis, dim, FormatDate(r.start), FormatDate(r.end)};
+        a.by_dim_value = true;
+        PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(a));
+        for (const auto& row : rows) {
+          if (row.key.dim_value == value) AddCounts(basis == Basis::kReceipt ? u.events_receipt : u.events_finish, row.counts);
+        }
+      }
+    }
     if (r.start < start || r.end > end) {
       u.role = ReportRole::kNotContained;
       u.note = absl::StrCat("its period ", r.period_label, " is not inside the query period");
@@ -143,7 +163,7 @@ absl::StatusOr<std::vector<ReportUse>> SelectReports(ReadTransaction& tx, const 
       continue;
     }
     for (int m = first; m <= last; ++m) covered[{r.agency_code, m, r.subject()}] = r.report_id;
-    if (Get(u.events_receipt, Counter::kReceived) > 0 || Get(u.events_finish, Counter::kFinished) > 0) {
+    if (u.agency_sent_events) {
       u.role = ReportRole::kEventsWin;
       u.note = "the agency sent events for this period: they count, and Reconcile compares the two";
       continue;

@@ -3,12 +3,14 @@
 //  1. A report counts only if its period lies inside the query period.
 //  2. Per agency, reports are taken whole-agency first, then per field, then
 //     per procedure, and within each the coarsest period first (year,
-//     quarter, month). A report whose months are already covered, for its
-//     subject or a wider one (the agency, or a procedure's field), is left
-//     out: it describes dossiers another report already counts.
+//     quarter, month). A report any of whose months is already covered, for
+//     its subject or a wider one (the agency, or a procedure's field), is
+//     left out whole: a report cannot be split, and counting it would count
+//     the covered months twice.
 //  3. Events win: a report of an agency that sent events of dossiers
-//     received or finished in the report's period is not counted (the
-//     events are), and reconciliation compares the two instead.
+//     received or finished in the report's period (any of its dossiers,
+//     whatever the report's subject) is not counted (the events are), and
+//     reconciliation compares the two instead.
 // Thread-compatible; reads through the given transaction.
 #ifndef PSTRACK_SERVICES_REPORTS_REPORT_SELECTION_H_
 #define PSTRACK_SERVICES_REPORTS_REPORT_SELECTION_H_
@@ -36,11 +38,18 @@ struct ReportUse {
   PeriodicReport report;
   ReportRole role = ReportRole::kCounted;
   std::string note;  // why, in words
-  // The agency's own events over the report's period (OwnNode aggregates):
-  // receipt-basis and finish-basis counts, and receipts by channel name.
+  // The events of the same dossiers as the report, over its period:
+  // receipt-basis and finish-basis counts. For a whole-agency report, the
+  // agency's own (OwnNode) and its receipts by channel name; for a field or
+  // procedure report, that breakdown of the agency's node (its subtree:
+  // exact for agencies without filing sub-agencies, as one-stop centres
+  // are), with no channel split.
   Counts events_receipt{};
   Counts events_finish{};
   std::map<std::string, int64_t> events_by_channel;
+  bool by_channel = false;  // events_by_channel is known
+  // The agency sent events of dossiers received or finished in the period.
+  bool agency_sent_events = false;
 };
 
 // The reports of the agencies under `paths` overlapping [start, end), each

@@ -51,8 +51,8 @@ const std::array<const char*, kComparedCount>& ComparedNames() {
   return kNames;
 }
 
-Reports::Reports(Store& store, Metrics& metrics, std::shared_ptr<const WorkingCalendar> calendar)
-    : store_(store), metrics_(metrics), calendar_(std::move(calendar)) {}
+Reports::Reports(Store& store, Metrics& metrics, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes)
+    : store_(store), metrics_(metrics), calendar_(std::move(calendar)), changes_(changes) {}
 
 absl::Status Reports::SubmitOne(WriteTransaction& tx, PeriodicReport& r, size_t index, WriteOutcome* outcome) {
   auto f = [&](absl::string_view name) { return absl::StrCat("reports[", index, "].", name); };
@@ -131,7 +131,12 @@ std::vector<ItemOutcome> Reports::Submit(std::vector<PeriodicReport> reports, co
     }
     return absl::OkStatus();
   });
-  if (!batch.ok()) RejectAll(out, batch);
+  if (!batch.ok()) {
+    RejectAll(out, batch);
+    return out;
+  }
+  // Indicators of report-fed agencies changed: wake WatchIndicators.
+  if (changes_ && CountOutcomes(out).applied > 0) changes_->Bump();
   return out;
 }
 
@@ -191,30 +196,8 @@ absl::StatusOr<Reconciliation> Reports::Reconcile(const ScopeRequest& scope, con
       ReconcileRow row;
       PSTRACK_ASSIGN_OR_RETURN(std::optional<Agency> agency, tx.FindAgency(r.agency_code));
       if (agency) row.agency_name = agency->name;
-      // The events of the same dossiers: the agency's own for a whole-agency
-      // report; for a field or procedure report, that breakdown of the
-      // agency's node (its subtree: exact for agencies without sub-agencies
-      // that file, as one-stop centres are).
-      Counts receipt = u.events_receipt, finish = u.events_finish;
-      std::map<std::string, int64_t> by_channel = u.events_by_channel;
-      const bool whole = r.subject_kind() == ReportSubject::kAgency;
-      if (!whole) {
-        receipt = {};
-        finish = {};
-        const AggregateDim dim =
-            r.subject_kind() == ReportSubject::kField ? AggregateDim::kField : AggregateDim::kProcedure;
-        const std::string value = whole ? "" : (r.procedure_code.empty() ? r.field : r.procedure_code);
-        for (Basis basis : {Basis::kReceipt, Basis::kFinish}) {
-          AggregateQuery q{{r.agency_code}, basis, dim, FormatDate(r.start), FormatDate(r.end)};
-          q.by_dim_value = true;
-          PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
-          for (const auto& a : rows) {
-            if (a.key.dim_value != value) continue;
-            Counts& into = basis == Basis::kReceipt ? receipt : finish;
-            for (int i = 0; i < kCounterCount; ++i) into[i] += a.counts[i];
-          }
-        }
-      }
+      const Counts& receipt = u.events_receipt;
+      const Counts& finish = u.events_finish;
       auto set = [&](Compared c, std::optional<int64_t> reported, std::optional<int64_t> events) {
         const int i = static_cast<int>(c);
         row.reported[i] = reported.value_or(0);
@@ -224,9 +207,9 @@ absl::StatusOr<Reconciliation> Reports::Reconcile(const ScopeRequest& scope, con
         if (row.missing[i] != 0) row.balanced = false;
       };
       auto channel = [&](const char* name) -> std::optional<int64_t> {
-        if (!whole) return std::nullopt;
-        auto it = by_channel.find(name);
-        return it == by_channel.end() ? 0 : it->second;
+        if (!u.by_channel) return std::nullopt;
+        auto it = u.events_by_channel.find(name);
+        return it == u.events_by_channel.end() ? 0 : it->second;
       };
       set(Compared::kReceived, r.get(Figure::kReceived), pstrack::Get(receipt, Counter::kReceived));
       set(Compared::kOnline, r.get(Figure::kReceivedOnline), pstrack::Get(receipt, Counter::kReceivedOnline));
@@ -403,13 +386,12 @@ absl::StatusOr<DataQualityPage> Reports::Quality(const DataQualityRequest& reque
     }
     return 0;
   };
-  // The worst first by default; agency code A-Z (Z-A when descending... by
-  // code, ascending is the natural default) breaks ties.
-  const bool by_code = request.sort == QualitySort::kAgencyCode;
+  // Counts: highest first unless ascending; ties by agency code A-Z. The
+  // code sort: A-Z (it is its natural order; `ascending` does not apply).
   std::stable_sort(all.begin(), all.end(), [&](const DataQualityRow& a, const DataQualityRow& b) {
-    if (!by_code && key(a) != key(b)) return request.ascending ? key(a) < key(b) : key(a) > key(b);
-    if (by_code && request.ascending == false) return a.agency_code < b.agency_code;
-    if (by_code) return a.agency_code > b.agency_code;
+    if (request.sort != QualitySort::kAgencyCode && key(a) != key(b)) {
+      return request.ascending ? key(a) < key(b) : key(a) > key(b);
+    }
     return a.agency_code < b.agency_code;
   });
   for (size_t i = offset; i < all.size() && page.rows.size() < static_cast<size_t>(page_size); ++i) {

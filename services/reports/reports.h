@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "services/calendar/working_calendar.h"
 #include "services/common/batch.h"
+#include "services/common/change_feed.h"
 #include "services/metrics/metrics.h"
 #include "services/reports/report.h"
 #include "services/reports/report_selection.h"
@@ -83,7 +84,9 @@ struct DataQualityPage {
 
 class Reports {
  public:
-  Reports(Store& store, Metrics& metrics, std::shared_ptr<const WorkingCalendar> calendar);
+  // `changes` (optional) is bumped after reports land, like events.
+  Reports(Store& store, Metrics& metrics, std::shared_ptr<const WorkingCalendar> calendar,
+          ChangeFeed* changes = nullptr);
 
   // Validates and records each report on its own (ItemOutcome per report).
   std::vector<ItemOutcome> Submit(std::vector<PeriodicReport> reports, const std::string& recorded_by);
@@ -103,6 +106,7 @@ class Reports {
   Store& store_;
   Metrics& metrics_;
   std::shared_ptr<const WorkingCalendar> calendar_;
+  ChangeFeed* changes_;
 };
 
 }  // namespace pstrack

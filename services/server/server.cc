@@ -224,7 +224,7 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
     }
   }
   impl->metrics_service = std::make_unique<MetricsServiceImpl>(*impl->metrics, impl->changes, *impl->guard);
-  impl->reports = std::make_unique<Reports>(*impl->store, *impl->metrics, impl->calendar);
+  impl->reports = std::make_unique<Reports>(*impl->store, *impl->metrics, impl->calendar, &impl->changes);
   impl->reporting_service = std::make_unique<ReportingServiceImpl>(*impl->reports, *impl->guard);
   impl->agency_service = std::make_unique<AgencyServiceImpl>(*impl->agencies, *impl->guard);
   impl->catalog_service = std::make_unique<CatalogServiceImpl>(*impl->catalog, *impl->guard);

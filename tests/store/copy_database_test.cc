@@ -15,6 +15,7 @@
 #include "services/filings/event_csv.h"
 #include "services/filings/filings.h"
 #include "services/metrics/metrics.h"
+#include "services/reports/reports.h"
 #include "tests/test_database.h"
 
 namespace pstrack {
@@ -93,6 +94,27 @@ TEST(CopyDatabaseTest, IndicatorsAreTheSameBeforeAndAfter) {
                 .outcome,
             WriteOutcome::kApplied);
 
+  // A periodic report with a correction, and a rejected event in the feed log.
+  Reports source_reports(**source, source_metrics, calendar);
+  PeriodicReport monthly;
+  monthly.report_id = "halong-2025-08";
+  monthly.agency_code = "P22.HALONG";
+  monthly.period_label = "2025-08";
+  monthly.figures[static_cast<int>(Figure::kReceived)] = 30;
+  monthly.figures[static_cast<int>(Figure::kFinished)] = 20;
+  ASSERT_EQ(source_reports.Submit({monthly}, "test")[0].outcome, WriteOutcome::kApplied);
+  monthly.figures[static_cast<int>(Figure::kReceived)] = 31;
+  ASSERT_EQ(source_reports.Submit({monthly}, "test")[0].outcome, WriteOutcome::kApplied);
+  FilingEvent stray = events.front();
+  stray.event_id = "stray";
+  stray.procedure_code = "9.999999";
+  ASSERT_EQ(source_filings.Record({stray}).outcomes[0].outcome, WriteOutcome::kRejected);
+  DataQualityRequest quality;
+  quality.scope = ScopeRequest{"P22"};
+  quality.period = Period{Date(2025, 1, 1), Date(2045, 1, 1)};
+  auto quality_before = source_reports.Quality(quality);
+  ASSERT_TRUE(quality_before.ok()) << quality_before.status();
+
   auto target = OpenStore(testing::TestDatabaseUrl(dir, "target.db"));
   ASSERT_TRUE(target.ok()) << target.status();
   auto report = CopyDatabase(**source, **target, calendar);
@@ -101,6 +123,7 @@ TEST(CopyDatabaseTest, IndicatorsAreTheSameBeforeAndAfter) {
   EXPECT_EQ(report->procedures, 61);
   EXPECT_EQ(report->events, static_cast<int64_t>(events.size()));
   EXPECT_EQ(report->external_inputs, 1);
+  EXPECT_EQ(report->reports, 2);
 
   Metrics target_metrics(**target, calendar, methodologies);
   const Period periods[] = {{Date(2025, 1, 1), Date(2026, 1, 1)}, {Date(2025, 10, 1), Date(2026, 1, 1)}};
@@ -132,6 +155,29 @@ TEST(CopyDatabaseTest, IndicatorsAreTheSameBeforeAndAfter) {
   EXPECT_EQ(dossier->events.size(), 6u);
   EXPECT_EQ(dossier->state.timeliness, Timeliness::kLate);
   // A second copy into the same (now full) target is refused.
+  // Reports with their history, and the feed log as it was (arrival times
+  // of the source, not of the copy).
+  Reports target_reports(**target, target_metrics, calendar);
+  auto history = target_reports.Get("halong-2025-08");
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ(history->front().value(Figure::kReceived), 31);
+  EXPECT_EQ(history->back().value(Figure::kReceived), 30);
+  auto quality_after = target_reports.Quality(quality);
+  ASSERT_TRUE(quality_after.ok()) << quality_after.status();
+  ASSERT_EQ(quality_after->rows.size(), quality_before->rows.size());
+  for (size_t i = 0; i < quality_after->rows.size(); ++i) {
+    const auto& a = quality_before->rows[i];
+    const auto& b = quality_after->rows[i];
+    EXPECT_EQ(a.agency_code, b.agency_code);
+    EXPECT_EQ(a.accepted, b.accepted) << a.agency_code;
+    EXPECT_EQ(a.rejected, b.rejected) << a.agency_code;
+    EXPECT_EQ(a.late, b.late) << a.agency_code;
+    EXPECT_EQ(a.mismatches, b.mismatches) << a.agency_code;
+    EXPECT_EQ(a.last_event_us, b.last_event_us) << a.agency_code;
+  }
+  EXPECT_EQ(quality_after->total.rejected, 1);
+
   auto again = CopyDatabase(**source, **target, calendar);
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(again.status().message().find("not empty"), absl::string_view::npos);

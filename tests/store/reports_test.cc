@@ -508,11 +508,22 @@ TEST_F(ReportsTest, ReconciliationFindsPlantedGapsExactly) {
   plant(reports[2], F::kReceivedPostal, -2);
   // P1.C2 only reports: nothing of it is synced.
   reports.push_back(MakeReport("C2-Q1", "P1.C2", "2025-Q1", 40, 30));
+  // A field report of P1.C3 for April (covered by its April report, still
+  // reconciled): compared with that field's dossiers only, one planted.
+  int64_t april_field = 0, april_field_finished = 0;
+  for (const DossierState& s : states_) {
+    if (s.procedure_code != procedures_[1].code) continue;
+    april_field += LocalDay(*s.received_time).month() == 4;
+    april_field_finished += s.finished() && LocalDay(*s.finish_time).month() == 4;
+  }
+  PeriodicReport field = MakeReport("C3-4-field", "P1.C3", "2025-04", april_field + 1, april_field_finished);
+  field.field = procedures_[1].field;
+  reports.push_back(field);
   Submit(reports);
 
   auto rec = reports_->Reconcile(ScopeRequest{"P1"}, kH1);
   ASSERT_TRUE(rec.ok()) << rec.status();
-  ASSERT_EQ(rec->rows.size(), 7u);
+  ASSERT_EQ(rec->rows.size(), 8u);
   for (const ReconcileRow& row : rec->rows) {
     SCOPED_TRACE(row.use.report.report_id);
     std::array<int64_t, kComparedCount> want{};
@@ -520,11 +531,14 @@ TEST_F(ReportsTest, ReconciliationFindsPlantedGapsExactly) {
     if (id == "C3-2") want = {5, 2, 3, 0, 1, 0, 0, 1};
     if (id == "C3-3") want = {-2, 0, 0, -2, 0, 0, 0, 0};
     if (id == "C2-Q1") want = {40, 0, 0, 0, 30, 0, 0, 0};
+    if (id == "C3-4-field") want = {1, 0, 0, 0, 0, 0, 0, 0};
     EXPECT_EQ(row.missing, want);
-    EXPECT_EQ(row.balanced, id != "C3-2" && id != "C3-3" && id != "C2-Q1");
+    EXPECT_EQ(row.balanced, id != "C3-2" && id != "C3-3" && id != "C2-Q1" && id != "C3-4-field");
     const double synced = static_cast<double>(row.events[0]);
     EXPECT_DOUBLE_EQ(row.completeness.value, synced / std::max<double>(synced, row.reported[0]));
-    EXPECT_EQ(row.use.role, id == "C2-Q1" ? ReportRole::kCounted : ReportRole::kEventsWin);
+    EXPECT_EQ(row.use.role, id == "C2-Q1"        ? ReportRole::kCounted
+                            : id == "C3-4-field" ? ReportRole::kCovered
+                                                 : ReportRole::kEventsWin);
   }
   // The scope's sync completeness (766 indicator 1.4): every synced dossier
   // over that plus the February gap and everything P1.C2 reported.

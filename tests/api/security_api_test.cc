@@ -18,6 +18,7 @@
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "pstrack/v1/admin.grpc.pb.h"
+#include "pstrack/v1/reporting.grpc.pb.h"
 #include "services/api/convert.h"
 #include "services/security/access_control.h"
 #include "services/security/policy.h"
@@ -393,6 +394,53 @@ TEST_F(SecurityTest, CentresWriteAndReadOnlyTheirSubtree) {
   listed.Clear();
   ASSERT_TRUE(filings_->ListDossiers(As(admin_).get(), list, &listed).ok());
   EXPECT_EQ(listed.dossiers_size(), 1);
+}
+
+TEST_F(SecurityTest, CentresReportAndSeeDataQualityOfTheirSubtreeOnly) {
+  auto reporting = v1::ReportingService::NewStub(channel_);
+  v1::SubmitReportsRequest req;
+  for (const char* agency : {"P22.X1", "P01.X2", "P22"}) {
+    v1::PeriodicReport* r = req.add_reports();
+    r->set_report_id(absl::StrCat("r-", agency));
+    r->set_agency_code(agency);
+    r->set_period("2025-06");
+    r->set_received(10);
+    r->set_finished(5);
+  }
+  v1::SubmitReportsResponse out;
+  ASSERT_TRUE(reporting->SubmitReports(As(centre_).get(), req, &out).ok());
+  ASSERT_EQ(out.results_size(), 3);
+  EXPECT_EQ(out.results(0).outcome(), v1::ItemResult::OUTCOME_APPLIED) << out.results(0).message();
+  EXPECT_EQ(out.results(1).code(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+  EXPECT_TRUE(absl::StrContains(out.results(1).message(), "reports[1].agency_code")) << out.results(1).message();
+  EXPECT_EQ(out.results(2).outcome(), v1::ItemResult::OUTCOME_APPLIED) << out.results(2).message();
+  // The report of the other province is not there; the audit says 2 + 1.
+  v1::GetReportRequest get;
+  v1::GetReportResponse got;
+  get.set_report_id("r-P01.X2");
+  EXPECT_EQ(reporting->GetReport(As(admin_).get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  get.set_report_id("r-P22.X1");
+  EXPECT_TRUE(reporting->GetReport(As(centre_).get(), get, &got).ok());
+  auto audit = Audit(KeyId(centre_), "SubmitReports");
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0].applied(), 2);
+  EXPECT_EQ(audit[0].rejected(), 1);
+  // Data quality: own province yes, the other no; reconciliation is for analysts.
+  v1::GetDataQualityRequest quality;
+  quality.mutable_scope()->set_agency_code("P01");
+  quality.mutable_period()->set_label("2025");
+  v1::GetDataQualityResponse quality_out;
+  EXPECT_RPC_ERROR(reporting->GetDataQuality(As(centre_).get(), quality, &quality_out), PERMISSION_DENIED,
+                   "scope.agency_code");
+  quality.mutable_scope()->set_agency_code("P22");
+  EXPECT_TRUE(reporting->GetDataQuality(As(centre_).get(), quality, &quality_out).ok());
+  v1::ReconcileRequest rec;
+  *rec.mutable_scope() = quality.scope();
+  *rec.mutable_period() = quality.period();
+  v1::ReconcileResponse rec_out;
+  EXPECT_EQ(reporting->Reconcile(As(centre_).get(), rec, &rec_out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(reporting->Reconcile(As(analyst_).get(), rec, &rec_out).ok());
+  EXPECT_EQ(rec_out.rows_size(), 2);
 }
 
 TEST_F(SecurityTest, AnalystsReadMetricsOfTheirScopeOnly) {

@@ -166,7 +166,8 @@ struct ReportQuery {
 };
 
 // One counter of the feed log: per agency code (as sent, known or not),
-// local arrival day and metric ("accepted", "late", "rejected:<reason>").
+// local day the event occurred (its arrival day when refused before its
+// time could be read) and metric ("accepted", "late", "rejected:<reason>").
 struct FeedLogRow {
   std::string agency_code;
   std::string day;  // "YYYY-MM-DD"; empty in sums over days

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -136,29 +137,37 @@ std::string RejectionReason(const absl::Status& status) {
 
 namespace {
 
-// The feed-log rows of a committed batch: per agency (as sent), the arrival
-// day and metric.
+// The feed-log rows of a committed batch: per agency (as sent), the local
+// day the event occurred (the arrival day for an event refused before its
+// time could be read) and metric; last_us is the arrival.
 std::vector<FeedLogRow> FeedLog(const std::vector<FilingEvent>& events, const std::vector<ItemOutcome>& outcomes,
                                 const std::vector<EarlyRejection>& early, const WorkingCalendar& calendar,
                                 absl::Time now) {
-  const std::string day = LocalDayText(now);
+  const std::string arrival_day = LocalDayText(now);
   const Date today(absl::ToCivilDay(now, VietnamTimeZone()));
   const int64_t now_us = absl::ToUnixMicros(now);
-  std::map<std::pair<std::string, std::string>, int64_t> counts;  // (agency, metric)
+  std::map<std::tuple<std::string, std::string, std::string>, int64_t> counts;  // (agency, day, metric)
   for (size_t i = 0; i < events.size(); ++i) {
     const ItemOutcome& o = outcomes[i];
+    const FilingEvent& e = events[i];
+    const bool timed = e.occurred_at != absl::InfinitePast() && e.occurred_at != absl::InfiniteFuture();
+    const std::string day = timed ? LocalDayText(e.occurred_at) : arrival_day;
     if (o.outcome == WriteOutcome::kApplied) {
-      ++counts[{events[i].agency_code, "accepted"}];
-      const Date occurred(absl::ToCivilDay(events[i].occurred_at, VietnamTimeZone()));
-      if (today > calendar.AddWorkingDays(occurred, 1)) ++counts[{events[i].agency_code, "late"}];
+      ++counts[{e.agency_code, day, "accepted"}];
+      const Date occurred(absl::ToCivilDay(e.occurred_at, VietnamTimeZone()));
+      if (today > calendar.AddWorkingDays(occurred, 1)) ++counts[{e.agency_code, day, "late"}];
     } else if (o.outcome == WriteOutcome::kRejected && !o.status.ok()) {
-      ++counts[{events[i].agency_code, "rejected:" + RejectionReason(o.status)}];
+      ++counts[{e.agency_code, day, "rejected:" + RejectionReason(o.status)}];
     }
   }
-  for (const EarlyRejection& r : early) ++counts[{r.agency_code, "rejected:" + RejectionReason(r.status)}];
+  for (const EarlyRejection& r : early) {
+    ++counts[{r.agency_code, arrival_day, "rejected:" + RejectionReason(r.status)}];
+  }
   std::vector<FeedLogRow> rows;
   rows.reserve(counts.size());
-  for (const auto& [key, n] : counts) rows.push_back(FeedLogRow{key.first, day, key.second, n, now_us});
+  for (const auto& [key, n] : counts) {
+    rows.push_back(FeedLogRow{std::get<0>(key), std::get<1>(key), std::get<2>(key), n, now_us});
+  }
   return rows;
 }
 

@@ -179,7 +179,7 @@ def main():
                                                       timeout=5)
                 names = {s.name for r in responses for s in r.list_services_response.service}
             for want in ("pstrack.v1.AgencyService", "pstrack.v1.CatalogService", "pstrack.v1.FilingService",
-                         "pstrack.v1.MetricsService", "grpc.health.v1.Health"):
+                         "pstrack.v1.MetricsService", "pstrack.v1.ReportingService", "grpc.health.v1.Health"):
                 assert want in names, f"{want} not in {names}"
         check("reflection lists the whole v1 API and health", reflection_lists_whole_api)
 
@@ -399,6 +399,50 @@ def main():
             assert "FAILED_PRECONDITION" in proc.stderr, proc.stderr
         check("keys: no key and wrong keys refused, a centre writes only its province, audit, revocation",
               keys_roles_scopes_and_audit_through_the_cli)
+
+        def periodic_reports_through_the_cli():
+            # Móng Cái 1 sends no events: its yearly report counts; a bad row
+            # is refused with its line and field; the same id corrects.
+            before = json.loads(cli(server, "indicators", "--scope", "P22", "--period", "2025", "--json").stdout)
+            received_before = {v["indicator_id"]: v for v in before["values"]}["received"].get("numerator", 0)
+            path = os.path.join(work, "reports.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("report_id,agency_code,period,received,received_online,finished,finished_late,source\n")
+                f.write("mc1-2025,P22.MONGCAI1,2025,50,20,40,4,Hệ thống báo cáo\n")
+                f.write("mc1-bad,P22.MONGCAI1,2025-02,5,9,1,,Hệ thống báo cáo\n")
+            proc = cli(server, "report", "submit", path, expect_rc=1)
+            assert "line 3: reports[1].received_online" in proc.stdout, proc.stdout
+            assert "1 applied, 0 unchanged, 1 rejected" in proc.stdout, proc.stdout
+            got = json.loads(cli(server, "indicators", "--scope", "P22", "--period", "2025", "--json").stdout)
+            values = {v["indicator_id"]: v for v in got["values"]}
+            assert values["received"]["numerator"] == received_before + 50, values["received"]
+            assert "reports" in values["received"]["sources"], values["received"]
+            parts = got.get("parts", [])
+            assert [(p["report_id"], p["role"]) for p in parts] == [("mc1-2025", "counted")], parts
+            assert values["sync_completeness"].get("available"), values["sync_completeness"]
+            assert abs(values["sync_completeness"]["denominator"] - (received_before + 50)) < 1e-9, values
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("report_id,agency_code,period,received,received_online,finished,finished_late,source\n")
+                f.write("mc1-2025,P22.MONGCAI1,2025,52,20,40,4,Hệ thống báo cáo\n")
+            assert "1 applied" in cli(server, "report", "submit", path).stdout
+            history = json.loads(cli(server, "report", "get", "mc1-2025", "--json").stdout)
+            assert history["report"]["revision"] == 2 and history["report"]["received"] == "52", history
+            assert history["history"][0]["received"] == "50", history
+            out = cli(server, "report", "list", "--agency", "P22").stdout
+            assert "mc1-2025" in out and "1 reports" in out, out
+            rows = list(csv.DictReader(io.StringIO(
+                cli(server, "reconcile", "--scope", "P22", "--period", "2025", "--csv").stdout)))
+            missing = {r["part"]: int(r["missing"]) for r in rows if r["report_id"] == "mc1-2025"}
+            assert missing == {"received": 52, "received_online": 20, "finished": 40, "finished_late": 4}, rows
+            rows = list(csv.DictReader(io.StringIO(
+                cli(server, "quality", "--scope", "P22", "--period", "2025", "--csv", "--sort", "code").stdout)))
+            assert rows and [r["agency_code"] for r in rows] == sorted(r["agency_code"] for r in rows), rows
+            assert sum(int(r["events_accepted"]) for r in rows) > 0, rows
+            assert "silent agencies" in cli(server, "silent", "--scope", "P22").stdout
+            proc = cli(server, "quality", "--scope", "P22", "--period", "2025", "--sort", "worst", expect_rc=1)
+            assert "--sort" in proc.stderr, proc.stderr
+        check("periodic reports: submit with line errors, indicators with parts, correction, reconcile, quality",
+              periodic_reports_through_the_cli)
 
         def sigterm_shuts_down_cleanly_and_data_persists():
             nonlocal server

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -28,6 +29,7 @@
 #include "pstrack/v1/catalog.grpc.pb.h"
 #include "pstrack/v1/filing.grpc.pb.h"
 #include "pstrack/v1/metrics.grpc.pb.h"
+#include "pstrack/v1/reporting.grpc.pb.h"
 #include "services/api/filing_convert.h"
 #include "services/filings/event_csv.h"
 #include "services/agencies/agency_csv.h"
@@ -82,7 +84,11 @@ ABSL_FLAG(std::string, by, "", "breakdown: child, field, channel or procedure");
 ABSL_FLAG(std::string, granularity, "", "series: day, month, quarter or year");
 ABSL_FLAG(std::string, indicator, "", "rank: rank by this indicator id");
 ABSL_FLAG(std::string, methodology, "", "rank: rank by this methodology's total; score: the methodology (default: the server's)");
-ABSL_FLAG(bool, ascending, false, "rank: lowest first (already the default for lower-is-better indicators)");
+ABSL_FLAG(bool, ascending, false,
+          "rank: lowest first (already the default for lower-is-better indicators); quality: lowest count first");
+ABSL_FLAG(int, working_days, 3, "silent: agencies without events for at least this many working days");
+ABSL_FLAG(std::string, sort, "issues", "quality: issues, rejected, late, mismatches, overdue or code");
+ABSL_FLAG(int, far_overdue, 10, "quality: open dossiers overdue for at least this many working days");
 
 namespace pstrack {
 namespace {
@@ -121,6 +127,19 @@ Indicators and index scores (docs/indicators.md):
                                   denominator,value,source (start..end half-open, YYYY-MM-DD)
   aggregates check|repair         compare the stored aggregates with the events (check exits 1
                                   when they differ); repair rebuilds them
+Periodic reports and data quality (docs/indicators.md, "Reported figures"):
+  report submit FILE.csv          centres' periodic reports; header: report_id,agency_code,period,
+                                  received,finished and any other PeriodicReport field (procedure_code,
+                                  field, received_online, finished_late, ..., source); an empty
+                                  cell = not reported. The same report_id again corrects it.
+  report get REPORT_ID            the current revision and its history
+  report list [--agency CODE] [PERIOD]
+  reconcile --scope CODE PERIOD   reported against event-derived counts, per report, and the
+                                  scope's sync completeness
+  silent --scope CODE [--working_days 3]   agencies whose events stopped
+  quality --scope CODE PERIOD [--sort issues|rejected|late|mismatches|overdue|code] [--ascending]
+          [--far_overdue 10]      per agency: rejected events by reason, late events, appointment
+                                  mismatches, dossiers open far beyond their due date
 Access (docs/security.md):
   whoami                          the identity, role and scope the server sees
   key create --name TEXT --role centre|analyst|admin [--scope CODE] [--certificate_subject CN]
@@ -174,6 +193,7 @@ class Client {
     catalog_ = v1::CatalogService::NewStub(channel_);
     filings_ = v1::FilingService::NewStub(channel_);
     metrics_ = v1::MetricsService::NewStub(channel_);
+    reporting_ = v1::ReportingService::NewStub(channel_);
   }
 
   std::unique_ptr<grpc::ClientContext> Context() const {
@@ -245,6 +265,7 @@ class Client {
   v1::CatalogService::Stub& catalog() { return *catalog_; }
   v1::FilingService::Stub& filings() { return *filings_; }
   v1::MetricsService::Stub& metrics() { return *metrics_; }
+  v1::ReportingService::Stub& reporting() { return *reporting_; }
   v1::AdminService::Stub& admin() { return *admin_; }
 
  private:
@@ -254,6 +275,7 @@ class Client {
   std::unique_ptr<v1::CatalogService::Stub> catalog_;
   std::unique_ptr<v1::FilingService::Stub> filings_;
   std::unique_ptr<v1::MetricsService::Stub> metrics_;
+  std::unique_ptr<v1::ReportingService::Stub> reporting_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
   std::string token_;
 };
@@ -910,6 +932,23 @@ int Indicators(Client& client) {
     t.AddRow(Cat({v.indicator_id()}, ValueCells(v, UnitOf(definitions, v.indicator_id()), csv)));
   }
   PrintTable(t, out);
+  if (csv) return 0;
+  // Where figures came from when periodic reports are in the scope.
+  for (const auto& v : set.values()) {
+    const bool reports = std::find(v.sources().begin(), v.sources().end(), "reports") != v.sources().end();
+    if (!reports && v.note().empty()) continue;
+    std::cout << v.indicator_id() << ": from " << absl::StrJoin(v.sources(), " + ")
+              << (v.note().empty() ? "" : absl::StrCat("; ", v.note())) << "\n";
+  }
+  if (!set.parts().empty()) {
+    std::cout << "periodic reports of the scope:\n";
+    Table parts({"REPORT", "REVISION", "AGENCY", "SUBJECT", "PERIOD", "ROLE", "WHY"});
+    for (const auto& p : set.parts()) {
+      parts.AddRow({p.report_id(), absl::StrCat(p.revision()), p.agency_code(), p.subject(), PeriodText(p.period()),
+                    p.role(), p.note()});
+    }
+    parts.Print(std::cout);
+  }
   return 0;
 }
 
@@ -1437,6 +1476,269 @@ int MethodologiesReload(Client& client) {
   return 0;
 }
 
+// ---- periodic reports, reconciliation, data quality ----
+
+// report submit FILE.csv: a header naming PeriodicReport fields; an empty
+// cell leaves a figure unreported (not 0).
+int ReportSubmit(Client& client, const std::string& path) {
+  const CsvTable table =
+      OrDie(CsvTable::Parse(ReadFileOrDie(path), {"report_id", "agency_code", "period", "received", "finished"}));
+  const google::protobuf::Descriptor* d = v1::PeriodicReport::descriptor();
+  const google::protobuf::Reflection* reflection = v1::PeriodicReport::GetReflection();
+  static const std::set<std::string> kText = {"report_id", "agency_code", "procedure_code", "field", "period", "source"};
+  constexpr int kChunk = 10000;  // the server's batch limit
+  int local_rejects = 0;
+  std::vector<v1::ItemResult> results;
+  v1::SubmitReportsRequest req;
+  std::vector<int> lines;
+  auto flush = [&] {
+    if (req.reports().empty()) return;
+    v1::SubmitReportsResponse resp;
+    client.Check(client.reporting().SubmitReports(client.Context().get(), req, &resp));
+    for (auto r : resp.results()) {
+      if (r.index() >= 0 && static_cast<size_t>(r.index()) < lines.size()) r.set_source_line(lines[r.index()]);
+      results.push_back(std::move(r));
+    }
+    req.Clear();
+    lines.clear();
+  };
+  for (const auto& row : table.Rows()) {
+    v1::PeriodicReport report;
+    std::string error;
+    for (const std::string& column : table.header()) {
+      const google::protobuf::FieldDescriptor* f = d->FindFieldByName(column);
+      const std::string cell(absl::StripAsciiWhitespace(row.Get(column)));
+      if (f == nullptr || f->number() >= 30) {
+        error = absl::StrCat(column, ": not a report column (see docs/api.md, PeriodicReport)");
+        break;
+      }
+      if (kText.contains(column)) {
+        reflection->SetString(&report, f, cell);
+        continue;
+      }
+      if (cell.empty()) continue;  // not reported
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(cell, &n)) {
+        error = absl::StrCat(column, ": '", cell, "' is not a whole number");
+        break;
+      }
+      reflection->SetInt64(&report, f, n);
+    }
+    if (!error.empty()) {
+      std::cout << "line " << row.line << ": " << error << "\n";
+      ++local_rejects;
+      continue;
+    }
+    *req.add_reports() = std::move(report);
+    lines.push_back(row.line);
+    if (req.reports_size() == kChunk) flush();
+  }
+  flush();
+  PrintImportResults(results, local_rejects, "reports");
+  return local_rejects > 0 || std::any_of(results.begin(), results.end(), [](const v1::ItemResult& r) {
+           return r.outcome() == v1::ItemResult::OUTCOME_REJECTED;
+         });
+}
+
+// The figures a report gave, "received=40 online=10 ...".
+std::string FiguresText(const v1::PeriodicReport& r) {
+  std::vector<std::string> parts;
+  const google::protobuf::Descriptor* d = v1::PeriodicReport::descriptor();
+  const google::protobuf::Reflection* reflection = v1::PeriodicReport::GetReflection();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_INT64 || f->number() >= 30) continue;
+    if (f->has_presence() && !reflection->HasField(r, f)) continue;
+    parts.push_back(absl::StrCat(f->name(), "=", reflection->GetInt64(r, f)));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+void ReportRow(Table& t, const v1::PeriodicReport& r) {
+  t.AddRow({r.report_id(), absl::StrCat(r.revision(), r.current() ? "" : " (superseded)"), r.agency_code(),
+            r.procedure_code().empty() ? r.field() : r.procedure_code(), r.period(), FiguresText(r),
+            InstantText(r.recorded_at())});
+}
+
+int ReportGet(Client& client, const std::string& id) {
+  v1::GetReportRequest req;
+  req.set_report_id(id);
+  v1::GetReportResponse resp;
+  client.Check(client.reporting().GetReport(client.Context().get(), req, &resp));
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(resp);
+    return 0;
+  }
+  Table t({"REPORT", "REVISION", "AGENCY", "SUBJECT", "PERIOD", "FIGURES", "RECORDED"});
+  ReportRow(t, resp.report());
+  for (const auto& h : resp.history()) ReportRow(t, h);
+  t.Print(std::cout);
+  return 0;
+}
+
+int ReportList(Client& client) {
+  v1::ListReportsRequest req;
+  req.set_agency_code(absl::GetFlag(FLAGS_agency));
+  if (!absl::GetFlag(FLAGS_period).empty() || !absl::GetFlag(FLAGS_from).empty()) *req.mutable_period() = PeriodFlag();
+  req.set_page_size(1000);
+  v1::ListReportsResponse all;
+  const int limit = absl::GetFlag(FLAGS_limit);
+  while (true) {
+    v1::ListReportsResponse page;
+    client.Check(client.reporting().ListReports(client.Context().get(), req, &page));
+    for (auto& r : *page.mutable_reports()) {
+      if (limit > 0 && all.reports_size() >= limit) break;
+      *all.add_reports() = std::move(r);
+    }
+    if (page.next_page_token().empty() || (limit > 0 && all.reports_size() >= limit)) break;
+    req.set_page_token(page.next_page_token());
+  }
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << ToJson(all);
+    return 0;
+  }
+  Table t({"REPORT", "REVISION", "AGENCY", "SUBJECT", "PERIOD", "FIGURES", "RECORDED"});
+  for (const auto& r : all.reports()) ReportRow(t, r);
+  t.Print(std::cout);
+  std::cout << all.reports_size() << " reports\n";
+  return 0;
+}
+
+std::string DiffText(int64_t missing) {
+  if (missing == 0) return "0";
+  return missing > 0 ? absl::StrCat(missing, " missing") : absl::StrCat(-missing, " surplus");
+}
+
+int Reconcile(Client& client) {
+  const Output out = OutputFlag();
+  v1::ReconcileRequest req;
+  *req.mutable_scope() = ScopeFlag();
+  *req.mutable_period() = PeriodFlag();
+  v1::ReconcileResponse resp;
+  client.Check(client.reporting().Reconcile(client.Context().get(), req, &resp));
+  if (out == Output::kJson) {
+    std::cout << ToJson(resp);
+    return 0;
+  }
+  const bool csv = out == Output::kCsv;
+  Table t(csv ? std::vector<std::string>{"agency_code", "report_id", "revision", "subject", "period", "role",
+                                         "part", "reported", "events", "missing"}
+              : std::vector<std::string>{"AGENCY", "REPORT", "PERIOD", "ROLE", "PART", "REPORTED", "EVENTS",
+                                         "DIFFERENCE", "COMPLETENESS"});
+  for (const auto& row : resp.rows()) {
+    const google::protobuf::Descriptor* d = v1::ReconciledFigures::descriptor();
+    const google::protobuf::Reflection* reflection = v1::ReconciledFigures::GetReflection();
+    bool first = true;
+    for (const std::string& part : row.reported_parts()) {
+      const google::protobuf::FieldDescriptor* f = d->FindFieldByName(part);
+      if (f == nullptr) continue;
+      const int64_t reported = reflection->GetInt64(row.reported(), f);
+      const int64_t events = reflection->GetInt64(row.events(), f);
+      const int64_t missing = reflection->GetInt64(row.missing(), f);
+      if (csv) {
+        t.AddRow({row.agency_code(), row.report_id(), absl::StrCat(row.revision()), row.subject(),
+                  PeriodText(row.period()), row.role(), part, absl::StrCat(reported), absl::StrCat(events),
+                  absl::StrCat(missing)});
+        continue;
+      }
+      t.AddRow({first ? row.agency_code() : "", first ? row.report_id() : "", first ? PeriodText(row.period()) : "",
+                first ? row.role() : "", part, absl::StrCat(reported), absl::StrCat(events), DiffText(missing),
+                first ? (row.completeness().available() ? PercentText(row.completeness().value()) : kNotAvailable)
+                      : ""});
+      first = false;
+    }
+  }
+  PrintTable(t, out);
+  if (!csv) {
+    const auto& s = resp.sync_completeness();
+    std::cout << "sync completeness (766 indicator 1.4): "
+              << (s.available() ? absl::StrCat(PercentText(s.value()), " = ", NumberText(s.numerator()), " / ",
+                                               NumberText(s.denominator()))
+                                : absl::StrCat(kNotAvailable, " (", s.unavailable_reason(), ")"))
+              << "\n";
+  }
+  return 0;
+}
+
+int Silent(Client& client) {
+  const Output out = OutputFlag();
+  v1::ListSilentAgenciesRequest req;
+  *req.mutable_scope() = ScopeFlag();
+  req.set_silent_working_days(absl::GetFlag(FLAGS_working_days));
+  v1::ListSilentAgenciesResponse resp;
+  client.Check(client.reporting().ListSilentAgencies(client.Context().get(), req, &resp));
+  if (out == Output::kJson) {
+    std::cout << ToJson(resp);
+    return 0;
+  }
+  Table t(out == Output::kCsv ? std::vector<std::string>{"agency_code", "agency_name", "last_event_at",
+                                                          "working_days_silent"}
+                              : std::vector<std::string>{"AGENCY", "NAME", "LAST EVENT", "WORKING DAYS SILENT"});
+  for (const auto& a : resp.agencies()) {
+    t.AddRow({a.agency_code(), a.agency_name(), InstantText(a.last_event_at()), absl::StrCat(a.working_days_silent())});
+  }
+  PrintTable(t, out);
+  if (out != Output::kCsv) std::cout << resp.agencies_size() << " silent agencies\n";
+  return 0;
+}
+
+int Quality(Client& client) {
+  const Output out = OutputFlag();
+  static const std::map<std::string, v1::DataQualitySort> kSorts = {
+      {"issues", v1::DATA_QUALITY_SORT_ISSUES},
+      {"rejected", v1::DATA_QUALITY_SORT_REJECTED},
+      {"late", v1::DATA_QUALITY_SORT_LATE_EVENTS},
+      {"mismatches", v1::DATA_QUALITY_SORT_APPOINTMENT_MISMATCHES},
+      {"overdue", v1::DATA_QUALITY_SORT_FAR_OVERDUE},
+      {"code", v1::DATA_QUALITY_SORT_AGENCY_CODE}};
+  v1::GetDataQualityRequest req;
+  *req.mutable_scope() = ScopeFlag();
+  *req.mutable_period() = PeriodFlag();
+  const std::string sort = absl::GetFlag(FLAGS_sort);
+  auto it = kSorts.find(sort.empty() ? "issues" : sort);
+  if (it == kSorts.end()) throw CliError{"--sort: use issues, rejected, late, mismatches, overdue or code"};
+  req.set_sort(it->second);
+  req.set_ascending(absl::GetFlag(FLAGS_ascending));
+  req.set_far_overdue_working_days(absl::GetFlag(FLAGS_far_overdue));
+  req.set_page_size(1000);
+  v1::GetDataQualityResponse all;
+  const int limit = absl::GetFlag(FLAGS_limit);
+  while (true) {
+    v1::GetDataQualityResponse page;
+    client.Check(client.reporting().GetDataQuality(client.Context().get(), req, &page));
+    for (auto& r : *page.mutable_rows()) {
+      if (limit > 0 && all.rows_size() >= limit) break;
+      *all.add_rows() = std::move(r);
+    }
+    *all.mutable_total() = page.total();
+    if (page.next_page_token().empty() || (limit > 0 && all.rows_size() >= limit)) break;
+    req.set_page_token(page.next_page_token());
+  }
+  if (out == Output::kJson) {
+    std::cout << ToJson(all);
+    return 0;
+  }
+  const bool csv = out == Output::kCsv;
+  Table t(csv ? std::vector<std::string>{"agency_code", "agency_name", "issues", "events_accepted", "events_rejected",
+                                         "late_events", "appointment_mismatches", "dossiers_received",
+                                         "far_overdue_open", "top_rejection", "last_event_at"}
+              : std::vector<std::string>{"AGENCY", "NAME", "ISSUES", "ACCEPTED", "REJECTED", "LATE", "MISMATCHES",
+                                         "RECEIVED", "FAR OVERDUE", "TOP REJECTION", "LAST EVENT"});
+  auto add = [&](const v1::GetDataQualityResponse::Row& r, const std::string& code) {
+    const std::string top = r.rejected_by_reason().empty()
+                                ? ""
+                                : absl::StrCat(r.rejected_by_reason(0).reason(), " (", r.rejected_by_reason(0).count(), ")");
+    t.AddRow({code, r.agency_name(), absl::StrCat(r.issues()), absl::StrCat(r.events_accepted()),
+              absl::StrCat(r.events_rejected()), absl::StrCat(r.late_events()), absl::StrCat(r.appointment_mismatches()),
+              absl::StrCat(r.dossiers_received()), absl::StrCat(r.far_overdue_open()), top,
+              r.has_last_event_at() ? InstantText(r.last_event_at()) : ""});
+  };
+  for (const auto& r : all.rows()) add(r, r.agency_code());
+  if (!csv) add(all.total(), "TOTAL");
+  PrintTable(t, out);
+  return 0;
+}
+
 int Run(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "help" || args[0] == "--help") {
     std::cout << kUsage;
@@ -1488,6 +1790,16 @@ int Run(const std::vector<std::string>& args) {
     return need(1, "indicator-list"), IndicatorList(client);
   } else if (noun == "external") {
     if (verb == "submit") return need(3, "external submit FILE.csv"), ExternalSubmit(client, args[2]);
+  } else if (noun == "report" || noun == "reports") {
+    if (verb == "submit") return need(3, "report submit FILE.csv"), ReportSubmit(client, args[2]);
+    if (verb == "get") return need(3, "report get REPORT_ID"), ReportGet(client, args[2]);
+    if (verb == "list") return need(2, "report list [--agency CODE] [--period P]"), ReportList(client);
+  } else if (noun == "reconcile") {
+    return need(1, "reconcile --scope CODE --period P"), Reconcile(client);
+  } else if (noun == "silent") {
+    return need(1, "silent --scope CODE [--working_days N]"), Silent(client);
+  } else if (noun == "quality") {
+    return need(1, "quality --scope CODE --period P [--sort S] [--ascending]"), Quality(client);
   } else if (noun == "aggregates") {
     if (verb == "check" || verb == "repair") return need(2, "aggregates check|repair"), Aggregates(client, verb == "repair");
   }

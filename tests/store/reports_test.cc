@@ -10,6 +10,8 @@
 #include <random>
 
 #include "absl/strings/str_format.h"
+#include <sqlite3.h>
+
 #include "gtest/gtest.h"
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
@@ -701,6 +703,52 @@ TEST_F(ReportsTest, DataQualityCountsWhatWasPlantedAndSorts) {
   EXPECT_TRUE(p2->rows.empty());
   q.page_token = "garbage";
   EXPECT_EQ(reports_->Quality(q).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ReportsTest, MaintenanceAfterMigration6RestoresOwnNodesAndMismatchesSqlite) {
+  FileDossiers("P1.C3", 60, 61);
+  std::mt19937 rng(6);
+  Submit({RandomReport(rng, "C3-03", "P1.C3", "2025-03")});
+  const Period march{Date(2025, 3, 1), Date(2025, 4, 1)};
+  auto before = reports_->Reconcile(ScopeRequest{"P1"}, march);
+  ASSERT_TRUE(before.ok());
+  DataQualityRequest q;
+  q.scope = ScopeRequest{"P1"};
+  q.period = kH1;
+  auto quality_before = reports_->Quality(q);
+  ASSERT_TRUE(quality_before.ok());
+  ASSERT_GT(quality_before->total.mismatches, 0);
+  store_->Close();
+  {
+    // What migration 6 finds on an older database: no own-agency nodes, no
+    // mismatch counts; and the rebuild it leaves to the server.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("r.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DELETE FROM aggregates WHERE node_code LIKE '=%'; "
+                           "UPDATE aggregates SET appointment_mismatch = 0; "
+                           "INSERT INTO maintenance (task) VALUES ('rebuild_aggregates')",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = OpenStore(testing::TestDatabaseUrl(dir_, "r.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  Metrics metrics(**store, calendar_, nullptr);
+  Reports reports(**store, metrics, calendar_);
+  auto broken = reports.Reconcile(ScopeRequest{"P1"}, march);
+  ASSERT_TRUE(broken.ok());
+  EXPECT_NE(broken->rows[0].events, before->rows[0].events);
+  ASSERT_TRUE(metrics.RunPendingMaintenance().ok());
+  auto after = reports.Reconcile(ScopeRequest{"P1"}, march);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->rows.size(), before->rows.size());
+  EXPECT_EQ(after->rows[0].events, before->rows[0].events);
+  EXPECT_EQ(after->rows[0].missing, before->rows[0].missing);
+  auto quality_after = reports.Quality(q);
+  ASSERT_TRUE(quality_after.ok());
+  EXPECT_EQ(quality_after->total.mismatches, quality_before->total.mismatches);
+  (*store)->Close();
 }
 
 TEST_F(ReportsTest, RebuildKeepsOwnNodesAndMismatchesExact) {

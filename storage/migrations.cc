@@ -1,6 +1,25 @@
 #include "storage/migrations.h"
 
+#include "absl/strings/str_cat.h"
+#include "services/metrics/contribution.h"
+
 namespace pstrack {
+namespace {
+
+// Month (basis + 10) or year (basis + 20) roll-up rows of the day rows
+// already stored (sql_store.cc, "Time roll-ups").
+std::string RollupFromDays(int grain, const char* day_expression) {
+  std::string columns, sums;
+  for (const char* name : CounterNames()) {
+    absl::StrAppend(&columns, ", ", name);
+    absl::StrAppend(&sums, ", SUM(", name, ")");
+  }
+  return absl::StrCat("INSERT INTO aggregates (node_code, basis, dim, dim_value, day", columns,
+                      ") SELECT node_code, basis + ", grain, ", dim, dim_value, ", day_expression, sums,
+                      " FROM aggregates WHERE basis < 10 GROUP BY node_code, basis, dim, dim_value, ", day_expression);
+}
+
+}  // namespace
 
 const std::vector<Migration>& AllMigrations() {
   static const std::vector<Migration> kMigrations = {
@@ -225,6 +244,17 @@ const std::vector<Migration>& AllMigrations() {
            // Existing dossiers get their own-node rows and the new counter.
            "INSERT INTO maintenance (task) SELECT 'rebuild_aggregates' WHERE EXISTS (SELECT 1 FROM aggregates) "
            "AND NOT EXISTS (SELECT 1 FROM maintenance WHERE task = 'rebuild_aggregates')",
+       }},
+      {7,
+       "month and year roll-ups of the aggregates (long periods read a few rows), a reference-data version counter, agencies by path",
+       {
+           RollupFromDays(10, "substr(day, 1, 7) || '-01'"),
+           RollupFromDays(20, "substr(day, 1, 4) || '-01-01'"),
+           // A counter that every write to the tree or the catalog moves:
+           // readers keep their in-memory copy while it stays the same.
+           "CREATE TABLE reference_version (id INTEGER PRIMARY KEY, version BIGINT NOT NULL)",
+           "INSERT INTO reference_version (id, version) VALUES (1, 1)",
+           "CREATE INDEX agencies_by_path ON agencies(path)",
        }},
   };
   return kMigrations;

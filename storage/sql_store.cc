@@ -13,6 +13,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "services/common/call_limits.h"
@@ -333,6 +334,91 @@ int LevelsMask(const std::vector<AgencyLevel>& levels) {
 // "path/..." and '0' is the byte after '/'.
 std::string SubtreeEnd(absl::string_view path) { return absl::StrCat(path, "0"); }
 
+// Time roll-ups of the aggregates. Every day-grain row (basis 1..3) is
+// mirrored, in the same statement batch, by a month row (basis + 10, day
+// "YYYY-MM-01") and a year row (basis + 20, day "YYYY-01-01"), so that a
+// sum over a long period reads a few month and year rows instead of every
+// day. Callers never see them: AddAggregates writes them, SumAggregates
+// reads the coarsest rows that tile the range, AllAggregates hides them.
+constexpr int kMonthGrain = 10, kYearGrain = 20;
+
+std::vector<AggregateRow> WithRollups(const std::vector<AggregateRow>& deltas) {
+  // Keys merged too: one statement may not touch a row twice (PostgreSQL).
+  std::map<AggregateKey, Counts> rows;
+  auto add = [&](const AggregateKey& key, const Counts& counts) {
+    Counts& c = rows[key];
+    for (int i = 0; i < kCounterCount; ++i) c[i] += counts[i];
+  };
+  for (const AggregateRow& r : deltas) {
+    add(r.key, r.counts);
+    const int basis = static_cast<int>(r.key.basis);
+    if (basis >= kMonthGrain || r.key.day.size() != 10) continue;
+    AggregateKey month = r.key, year = r.key;
+    month.basis = static_cast<Basis>(basis + kMonthGrain);
+    month.day = r.key.day.substr(0, 7) + "-01";
+    year.basis = static_cast<Basis>(basis + kYearGrain);
+    year.day = r.key.day.substr(0, 4) + "-01-01";
+    add(month, r.counts);
+    add(year, r.counts);
+  }
+  std::vector<AggregateRow> out;
+  out.reserve(rows.size());
+  for (auto& [key, counts] : rows) {
+    bool any = false;
+    for (int64_t c : counts) any |= c != 0;
+    if (any) out.push_back(AggregateRow{key, counts});
+  }
+  return out;
+}
+
+// The [lo, hi) day ranges, per grain, whose rows add up to [from, until)
+// ("" = from the beginning): whole years as year rows, whole months as
+// month rows, the rest as days. Without years when sums are asked per
+// month, days only when asked per day.
+struct GrainRange {
+  int grain;
+  std::string lo, hi;
+};
+
+std::vector<GrainRange> TileRange(const std::string& from, const std::string& until, bool by_month, bool by_day) {
+  if (by_day || until.size() != 10 || (!from.empty() && from.size() != 10)) return {{0, from, until}};
+  auto month_start = [](const std::string& d) { return d.substr(0, 7) + "-01"; };
+  auto next_month = [](const std::string& d) {
+    int y = std::stoi(d.substr(0, 4)), m = std::stoi(d.substr(5, 2));
+    if (++m == 13) {
+      m = 1;
+      ++y;
+    }
+    return absl::StrFormat("%04d-%02d-01", y, m);
+  };
+  auto year_start = [](const std::string& d) { return d.substr(0, 4) + "-01-01"; };
+  auto next_year = [](const std::string& d) { return absl::StrFormat("%04d-01-01", std::stoi(d.substr(0, 4)) + 1); };
+  // Month-aligned inner range [m_lo, m_hi).
+  const std::string m_lo = from.empty() ? "" : (month_start(from) == from ? from : next_month(from));
+  const std::string m_hi = month_start(until);
+  if (!from.empty() && m_lo >= m_hi) return {{0, from, until}};
+  std::vector<GrainRange> out;
+  auto add = [&](int grain, const std::string& lo, const std::string& hi) {
+    if (lo < hi || (lo.empty() && !hi.empty())) out.push_back({grain, lo, hi});
+  };
+  add(0, from, m_lo.empty() ? "" : m_lo);
+  add(0, m_hi, until);
+  if (by_month) {
+    add(kMonthGrain, m_lo, m_hi);
+    return out;
+  }
+  const std::string y_lo = m_lo.empty() ? "" : (year_start(m_lo) == m_lo ? m_lo : next_year(m_lo));
+  const std::string y_hi = year_start(m_hi);
+  if (!m_lo.empty() && y_lo >= y_hi) {
+    add(kMonthGrain, m_lo, m_hi);
+    return out;
+  }
+  add(kMonthGrain, m_lo, y_lo.empty() ? "" : y_lo);
+  add(kMonthGrain, y_hi, m_hi);
+  add(kYearGrain, y_lo, y_hi);
+  return out;
+}
+
 // The SQLite writer's prepared statements, by text: ingestion runs the same
 // multi-row statements over and over, and parsing them was a fifth of its
 // time. Used only by the writer's thread (under the store's write lock).
@@ -460,7 +546,16 @@ class SqlTransaction : public WriteTransaction {
     return QueryProcedures(q);
   }
 
+  // Every write to the tree or the catalog moves the reference version
+  // (once per transaction), which readers compare to keep their copies.
+  absl::Status BumpReferenceVersion() {
+    if (reference_bumped_) return absl::OkStatus();
+    reference_bumped_ = true;
+    return Guard([&] { sql_ << "UPDATE reference_version SET version = version + 1 WHERE id = 1"; });
+  }
+
   absl::Status InsertAgency(const Agency& a) override {
+    PSTRACK_RETURN_IF_ERROR(BumpReferenceVersion());
     return Guard([&] {
       BoundAgency b(a);
       sql_ << "INSERT INTO agencies (code, name, name_folded, level, parent_code, admin_code, valid_from, "
@@ -475,6 +570,7 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::Status UpdateAgency(const Agency& a) override {
+    PSTRACK_RETURN_IF_ERROR(BumpReferenceVersion());
     return Guard([&] {
       BoundAgency b(a);
       sql_ << "UPDATE agencies SET name = :name, name_folded = :folded, level = :level, parent_code = :parent, "
@@ -490,6 +586,7 @@ class SqlTransaction : public WriteTransaction {
 
   absl::Status MoveDescendants(absl::string_view old_path, absl::string_view new_path,
                                int depth_delta) override {
+    PSTRACK_RETURN_IF_ERROR(BumpReferenceVersion());
     return Guard([&] {
       std::string lo = absl::StrCat(old_path, "/"), hi = SubtreeEnd(old_path);
       std::string new_prefix(new_path);
@@ -501,6 +598,7 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::Status PutProcedure(const Procedure& p) override {
+    PSTRACK_RETURN_IF_ERROR(BumpReferenceVersion());
     PSTRACK_RETURN_IF_ERROR(Guard([&] {
       std::string code = p.code, name = p.name, folded = FoldForSearch(p.name), field = p.field;
       int mask = LevelsMask(p.levels), mode = static_cast<int>(p.online_mode),
@@ -635,7 +733,8 @@ class SqlTransaction : public WriteTransaction {
     return absl::OkStatus();
   }
 
-  absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) override {
+  absl::Status AddAggregates(const std::vector<AggregateRow>& day_deltas) override {
+    const std::vector<AggregateRow> deltas = WithRollups(day_deltas);
     const auto& names = CounterNames();
     constexpr size_t kColumns = 5 + kCounterCount;
     std::string columns = "node_code, basis, dim, dim_value, day";
@@ -670,8 +769,10 @@ class SqlTransaction : public WriteTransaction {
     std::vector<AggregateRow> out;
     if (query.nodes.empty()) return out;
     const auto& names = CounterNames();
-    for (size_t begin = 0; begin < query.nodes.size(); begin += kMaxParamsPerStatement) {
-      size_t end = std::min(query.nodes.size(), begin + kMaxParamsPerStatement);
+    const std::vector<GrainRange> ranges = TileRange(query.from_day, query.until_day, query.by_month, query.by_day);
+    const size_t per_statement = kMaxParamsPerStatement / ranges.size();
+    for (size_t begin = 0; begin < query.nodes.size(); begin += per_statement) {
+      size_t end = std::min(query.nodes.size(), begin + per_statement);
       DynamicQuery q;
       const std::string node = query.by_node ? "node_code" : "''";
       const std::string value = query.by_dim_value ? "dim_value" : "''";
@@ -680,14 +781,24 @@ class SqlTransaction : public WriteTransaction {
       std::array<bool, kCounterCount> summed{};
       for (int i = 0; i < kCounterCount; ++i) summed[i] = query.only.empty();
       for (Counter c : query.only) summed[static_cast<int>(c)] = true;
+      std::string columns;
       for (int i = 0; i < kCounterCount; ++i) {
-        absl::StrAppend(&q.sql, summed[i] ? absl::StrCat(", SUM(", names[i], ")") : ", 0");
+        // Only the counters asked for travel (each column costs per row).
+        if (summed[i]) absl::StrAppend(&q.sql, ", SUM(", names[i], ")");
+        if (summed[i]) absl::StrAppend(&columns, ", ", names[i]);
       }
-      absl::StrAppend(&q.sql, " FROM aggregates WHERE basis = ", q.Bind(static_cast<int>(query.basis)),
-                      " AND dim = ", q.Bind(static_cast<int>(query.dim)), " AND day >= ", q.Bind(query.from_day),
-                      " AND day < ", q.Bind(query.until_day), " AND node_code IN (");
-      for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(query.nodes[i]));
-      absl::StrAppend(&q.sql, ") GROUP BY 1, 2, 3");
+      // One indexed range per grain (node, basis, dim lead the key).
+      absl::StrAppend(&q.sql, " FROM (");
+      for (size_t r = 0; r < ranges.size(); ++r) {
+        absl::StrAppend(&q.sql, r ? " UNION ALL " : "", "SELECT node_code, dim_value, day", columns,
+                        " FROM aggregates WHERE basis = ",
+                        q.Bind(static_cast<int>(query.basis) + ranges[r].grain), " AND dim = ",
+                        q.Bind(static_cast<int>(query.dim)), " AND day >= ", q.Bind(ranges[r].lo), " AND day < ",
+                        q.Bind(ranges[r].hi), " AND node_code IN (");
+        for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(query.nodes[i]));
+        absl::StrAppend(&q.sql, ")");
+      }
+      absl::StrAppend(&q.sql, ") AS tiles GROUP BY 1, 2, 3");
       AggregateRow row;
       std::array<long long, kCounterCount> sums{};
       std::array<soci::indicator, kCounterCount> inds{};
@@ -697,10 +808,12 @@ class SqlTransaction : public WriteTransaction {
             st.exchange(soci::into(row.key.node_code));
             st.exchange(soci::into(row.key.dim_value));
             st.exchange(soci::into(row.key.day));
-            for (int i = 0; i < kCounterCount; ++i) st.exchange(soci::into(sums[i], inds[i]));
+            for (int i = 0; i < kCounterCount; ++i) {
+              if (summed[i]) st.exchange(soci::into(sums[i], inds[i]));
+            }
           },
           [&] {
-            for (int i = 0; i < kCounterCount; ++i) row.counts[i] = inds[i] == soci::i_ok ? sums[i] : 0;
+            for (int i = 0; i < kCounterCount; ++i) row.counts[i] = summed[i] && inds[i] == soci::i_ok ? sums[i] : 0;
             row.key.basis = query.basis;
             row.key.dim = query.dim;
             out.push_back(row);
@@ -888,15 +1001,10 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::StatusOr<std::string> ReferenceVersion() override {
-    std::string version;
-    for (const char* sql :
-         {"SELECT COUNT(*), COALESCE(SUM(revision), 0), COALESCE(MAX(update_time_us), 0) FROM agencies",
-          "SELECT COUNT(*), COALESCE(SUM(revision), 0), COALESCE(MAX(update_time_us), 0) FROM procedures"}) {
-      long long a = 0, b = 0, c = 0;
-      PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << sql, soci::into(a), soci::into(b), soci::into(c); }));
-      absl::StrAppend(&version, a, ":", b, ":", c, "/");
-    }
-    return version;
+    long long version = 0;
+    PSTRACK_RETURN_IF_ERROR(
+        Guard([&] { sql_ << "SELECT version FROM reference_version WHERE id = 1", soci::into(version); }));
+    return absl::StrCat(version);
   }
 
   // --- Periodic reports and the feed log (migration 6) ---
@@ -995,7 +1103,12 @@ class SqlTransaction : public WriteTransaction {
                         q.Bind(FormatDate(*query.from)));
       }
     }
-    AppendAgencyFilter(q, query.paths);
+    if (!query.paths.empty()) {
+      // Per report (few), not a list of every agency of the subtree.
+      absl::StrAppend(&q.sql, " AND EXISTS (SELECT 1 FROM agencies a WHERE a.code = reports.agency_code");
+      AppendPathFilter(q, "a.path", query.paths);
+      absl::StrAppend(&q.sql, ")");
+    }
     absl::StrAppend(&q.sql, " ORDER BY report_id LIMIT ", q.Bind(query.limit));
     return QueryReports(q);
   }
@@ -1182,7 +1295,9 @@ class SqlTransaction : public WriteTransaction {
       absl::StrAppend(&q.sql, ", ", names[i]);
       absl::StrAppend(&nonzero, i ? " OR " : "", names[i], " <> 0");
     }
-    absl::StrAppend(&q.sql, " FROM aggregates WHERE ", nonzero, " ORDER BY node_code, basis, dim, dim_value, day");
+    // Day-grain rows only: the roll-ups are this store's business.
+    absl::StrAppend(&q.sql, " FROM aggregates WHERE basis < ", kMonthGrain, " AND (", nonzero,
+                    ") ORDER BY node_code, basis, dim, dim_value, day");
     std::vector<AggregateRow> out;
     AggregateRow row;
     int basis = 0, dim = 0;
@@ -1223,6 +1338,7 @@ class SqlTransaction : public WriteTransaction {
   absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) override {
     std::string name = absl::StrCat("sp", ++savepoints_);
     PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << "SAVEPOINT " + name; }));
+    const bool bumped_before = reference_bumped_;
     absl::Status status = fn();
     if (status.ok()) {
       PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << "RELEASE SAVEPOINT " + name; }));
@@ -1232,6 +1348,7 @@ class SqlTransaction : public WriteTransaction {
         sql_ << "RELEASE SAVEPOINT " + name;
       });
       if (!undo.ok()) return undo;
+      reference_bumped_ = bumped_before;  // the bump was undone with the rest
     }
     return status;
   }
@@ -1479,6 +1596,7 @@ class SqlTransaction : public WriteTransaction {
   const bool anonymous_;
   StatementCache* cache_;  // the SQLite writer's; null otherwise
   int savepoints_ = 0;
+  bool reference_bumped_ = false;  // this transaction moved the reference version
 };
 
 // A fixed set of sessions handed out one at a time.

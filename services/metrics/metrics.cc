@@ -131,26 +131,32 @@ absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(ReadTransaction& tx, con
   scope.paths = {root.path};
   if (view == TreeView::kAsFiled) return scope;
   // Today's tree: former agencies outside the subtree whose successor (as of
-  // today) lies inside it count under it.
-  AgencyQuery q;
-  q.ended_only = true;
-  q.limit = 1000000;
-  PSTRACK_ASSIGN_OR_RETURN(std::vector<Agency> ended, tx.ListAgencies(q));
+  // today) lies inside it count under it. The agencies come from the
+  // in-memory reference copy.
+  PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceSnapshot> reference, Reference(tx));
+  std::vector<const Agency*> ended_agencies;
+  absl::flat_hash_map<std::string, const Agency*> all_by_code;
+  for (const Agency& a : reference->agencies) {
+    all_by_code[a.code] = &a;
+    if (a.valid_until) ended_agencies.push_back(&a);
+  }
   absl::flat_hash_map<std::string, const Agency*> by_code;
-  for (const Agency& a : ended) by_code[a.code] = &a;
+  for (const Agency* a : ended_agencies) by_code[a->code] = a;
   const Date today = Today();
   std::vector<const Agency*> candidates;
-  for (const Agency& a : ended) {
+  for (const Agency* ended : ended_agencies) {
+    const Agency& a = *ended;
     if (InSubtree(a.path, root.path)) continue;
     std::string code = a.successor_code;
-    std::optional<Agency> final_agency;
+    const Agency* final_agency = nullptr;
     for (int hops = 0; !code.empty() && hops < 64; ++hops) {
       auto it = by_code.find(code);
       if (it != by_code.end() && !it->second->InForceOn(today)) {
         code = it->second->successor_code;
         continue;
       }
-      PSTRACK_ASSIGN_OR_RETURN(final_agency, tx.FindAgency(code));
+      auto found = all_by_code.find(code);
+      if (found != all_by_code.end()) final_agency = found->second;
       break;
     }
     if (final_agency && InSubtree(final_agency->path, root.path)) candidates.push_back(&a);
@@ -265,8 +271,14 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   by_procedure.by_dim_value = true;
   by_procedure.only = {Counter::kPaidOnline, Counter::kReceivedOnline};
   PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(by_procedure));
-  absl::flat_hash_map<std::string, Counts> per_procedure;
-  for (const auto& row : rows) AddCounts(per_procedure[row.key.dim_value], row.counts);
+  // Procedure -> (paid online, received online) in the period.
+  absl::flat_hash_map<std::string, std::pair<int64_t, int64_t>> per_procedure;
+  per_procedure.reserve(rows.size());
+  for (const auto& row : rows) {
+    auto& [paid, online] = per_procedure[row.key.dim_value];
+    paid += Get(row.counts, Counter::kPaidOnline);
+    online += Get(row.counts, Counter::kReceivedOnline);
+  }
   CatalogTotals& c = t.catalog;
   for (const Procedure* procedure : procedures) {
     const Procedure& p = *procedure;
@@ -281,8 +293,8 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
     c.population_db_connected += p.population_db_connected;
     auto it = per_procedure.find(p.code);
     if (it != per_procedure.end()) {
-      c.fee_with_online_paid += p.fee_bearing && Get(it->second, Counter::kPaidOnline) > 0;
-      c.online_with_online_dossier += online && Get(it->second, Counter::kReceivedOnline) > 0;
+      c.fee_with_online_paid += p.fee_bearing && it->second.first > 0;
+      c.online_with_online_dossier += online && it->second.second > 0;
     }
   }
   t.has_catalog = true;

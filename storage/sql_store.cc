@@ -765,9 +765,47 @@ class SqlTransaction : public WriteTransaction {
     return Guard([&] { sql_ << "DELETE FROM aggregates"; });
   }
 
+  absl::Status SaveAggregatesAside() override {
+    return Guard([&] {
+      sql_ << "DROP TABLE IF EXISTS aggregates_saved";
+      sql_ << absl::StrCat("CREATE TEMPORARY TABLE aggregates_saved AS SELECT * FROM aggregates WHERE basis < ",
+                           kMonthGrain, " AND (", NonZeroCondition(""), ")");
+    });
+  }
+
+  absl::StatusOr<AggregateDifference> CompareWithSavedAggregates() override {
+    const auto& names = CounterNames();
+    std::string same;
+    for (int i = 0; i < kCounterCount; ++i) {
+      absl::StrAppend(&same, i ? " AND " : "", "COALESCE(a.", names[i], ", 0) = COALESCE(s.", names[i], ", 0)");
+    }
+    const std::string now = absl::StrCat("(SELECT * FROM aggregates WHERE basis < ", kMonthGrain, " AND (",
+                                         NonZeroCondition(""), "))");
+    long long compared = 0, differing = 0;
+    soci::indicator ind = soci::i_ok;
+    PSTRACK_RETURN_IF_ERROR(Guard([&] {
+      sql_ << absl::StrCat("SELECT COUNT(*), SUM(CASE WHEN ", same, " THEN 0 ELSE 1 END) FROM ", now,
+                           " a FULL OUTER JOIN aggregates_saved s ON a.node_code = s.node_code AND "
+                           "a.basis = s.basis AND a.dim = s.dim AND a.dim_value = s.dim_value AND a.day = s.day"),
+          soci::into(compared), soci::into(differing, ind);
+      sql_ << "DROP TABLE aggregates_saved";
+    }));
+    return AggregateDifference{compared, ind == soci::i_ok ? differing : 0};
+  }
+
+  // "c1 <> 0 OR c2 <> 0 ..." over every counter, columns prefixed.
+  static std::string NonZeroCondition(absl::string_view prefix) {
+    std::string out;
+    const auto& names = CounterNames();
+    for (int i = 0; i < kCounterCount; ++i) absl::StrAppend(&out, i ? " OR " : "", prefix, names[i], " <> 0");
+    return out;
+  }
+
   absl::StatusOr<std::vector<AggregateRow>> SumAggregates(const AggregateQuery& query) override {
     std::vector<AggregateRow> out;
     if (query.nodes.empty()) return out;
+    // Rows are copied out one by one; breakdowns return thousands.
+    if (query.by_dim_value || query.by_node || query.by_month || query.by_day) out.reserve(1024);
     const auto& names = CounterNames();
     const std::vector<GrainRange> ranges = TileRange(query.from_day, query.until_day, query.by_month, query.by_day);
     const size_t per_statement = kMaxParamsPerStatement / ranges.size();

@@ -310,6 +310,16 @@ class WriteTransaction : public ReadTransaction {
   // multi-row statements. Negative counts retract.
   virtual absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) = 0;
   virtual absl::Status ClearAggregates() = 0;
+  // For a rebuild that compares: keeps a copy of the current aggregates in
+  // the transaction (a temporary table), then counts the keys whose counters
+  // differ between that copy and the aggregates now (non-zero rows, day
+  // grain) and drops the copy. Memory stays bounded whatever the size.
+  virtual absl::Status SaveAggregatesAside() = 0;
+  struct AggregateDifference {
+    int64_t rows_compared = 0;
+    int64_t rows_differing = 0;
+  };
+  virtual absl::StatusOr<AggregateDifference> CompareWithSavedAggregates() = 0;
   virtual absl::Status PutExternalInput(const ExternalInputRow& row) = 0;
   // Inserts a new key (ALREADY_EXISTS if its id is taken).
   virtual absl::Status InsertApiKey(const ApiKeyRecord& key) = 0;

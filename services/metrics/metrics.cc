@@ -134,14 +134,8 @@ absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(ReadTransaction& tx, con
   // today) lies inside it count under it. The agencies come from the
   // in-memory reference copy.
   PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceSnapshot> reference, Reference(tx));
-  std::vector<const Agency*> ended_agencies;
-  absl::flat_hash_map<std::string, const Agency*> all_by_code;
-  for (const Agency& a : reference->agencies) {
-    all_by_code[a.code] = &a;
-    if (a.valid_until) ended_agencies.push_back(&a);
-  }
-  absl::flat_hash_map<std::string, const Agency*> by_code;
-  for (const Agency* a : ended_agencies) by_code[a->code] = a;
+  const std::vector<const Agency*>& ended_agencies = reference->ended;
+  const absl::flat_hash_map<std::string, const Agency*>& all_by_code = reference->by_code;
   const Date today = Today();
   std::vector<const Agency*> candidates;
   for (const Agency* ended : ended_agencies) {
@@ -150,8 +144,8 @@ absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(ReadTransaction& tx, con
     std::string code = a.successor_code;
     const Agency* final_agency = nullptr;
     for (int hops = 0; !code.empty() && hops < 64; ++hops) {
-      auto it = by_code.find(code);
-      if (it != by_code.end() && !it->second->InForceOn(today)) {
+      auto it = all_by_code.find(code);
+      if (it != all_by_code.end() && it->second->valid_until && !it->second->InForceOn(today)) {
         code = it->second->successor_code;
         continue;
       }
@@ -207,7 +201,7 @@ absl::Status Metrics::RunPendingMaintenance() {
   for (const std::string& task : tasks) {
     if (task != "rebuild_aggregates") continue;
     LogInfo("maintenance: rebuilding the aggregates after a schema migration");
-    PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, RebuildAggregates(true));
+    PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, RebuildAggregates(/*repair=*/true, /*compare=*/false));
     LogInfo("maintenance: aggregates rebuilt from ", check.dossiers, " dossiers");
     PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) { return tx.CompleteMaintenance(task); }));
   }
@@ -228,6 +222,11 @@ absl::StatusOr<std::shared_ptr<const Metrics::ReferenceSnapshot>> Metrics::Refer
   ProcedureQuery pq;
   pq.limit = 100000000;
   PSTRACK_ASSIGN_OR_RETURN(snapshot->procedures, tx.ListProcedures(pq));
+  snapshot->by_code.reserve(snapshot->agencies.size());
+  for (const Agency& a : snapshot->agencies) {
+    snapshot->by_code[a.code] = &a;
+    if (a.valid_until) snapshot->ended.push_back(&a);
+  }
   std::lock_guard lock(reference_mu_);
   reference_ = std::move(snapshot);
   return reference_;
@@ -710,14 +709,19 @@ absl::StatusOr<std::vector<ExternalInput>> Metrics::ListExternalInputs(const std
   return out;
 }
 
-absl::StatusOr<AggregateCheck> Metrics::RebuildAggregates(bool repair) {
+absl::StatusOr<AggregateCheck> Metrics::RebuildAggregates(bool repair, bool compare) {
   AggregateCheck check;
-  PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) -> absl::Status {
-    AggregateDeltas expected;
+  // A check that does not repair rebuilds in the transaction too, and then
+  // rolls it back.
+  const absl::Status kDryRun = absl::AbortedError("aggregate check: rolled back");
+  absl::Status written = store_.Write([&](WriteTransaction& tx) -> absl::Status {
+    if (compare) PSTRACK_RETURN_IF_ERROR(tx.SaveAggregatesAside());
+    PSTRACK_RETURN_IF_ERROR(tx.ClearAggregates());
     absl::flat_hash_map<std::string, std::optional<Agency>> agencies;
     absl::flat_hash_map<std::string, std::optional<Procedure>> procedures;
     DossierQuery q;
     q.limit = 1000;
+    // A page of dossiers at a time: memory stays bounded at any size.
     while (true) {
       // A rebuild holds the writer: stop (and roll back) at the deadline.
       PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
@@ -731,6 +735,7 @@ absl::StatusOr<AggregateCheck> Metrics::RebuildAggregates(bool repair) {
         PSTRACK_ASSIGN_OR_RETURN(FilingEvent e, DecodeEvent(s.content));
         by_dossier[s.dossier_code].push_back(std::move(e));
       }
+      AggregateDeltas page;
       for (const auto& r : rows) {
         std::vector<FilingEvent>& events = by_dossier[r.code];
         const Procedure* procedure = nullptr;
@@ -749,34 +754,22 @@ absl::StatusOr<AggregateCheck> Metrics::RebuildAggregates(bool repair) {
         const auto& agency = agencies[r.agency_code];
         if (!agency) return absl::DataLossError(absl::StrCat("dossier '", r.code, "' names a missing agency"));
         PSTRACK_ASSIGN_OR_RETURN(DossierState state, Replay(events, *calendar_, procedure));
-        AccumulateDossier(state, procedure, agency->path, +1, &expected);
+        AccumulateDossier(state, procedure, agency->path, +1, &page);
         ++check.dossiers;
       }
+      PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(page)));
       q.after_code = rows.back().code;
     }
-    std::vector<AggregateRow> want = NonZeroRows(expected);
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<AggregateRow> have, tx.AllAggregates());
-    std::map<AggregateKey, Counts> have_map;
-    for (const auto& r : have) have_map[r.key] = r.counts;
-    std::set<AggregateKey> keys;
-    for (const auto& r : want) keys.insert(r.key);
-    for (const auto& r : have) keys.insert(r.key);
-    check.rows_compared = static_cast<int64_t>(keys.size());
-    for (const auto& key : keys) {
-      auto w = expected.find(key);
-      auto h = have_map.find(key);
-      Counts zero{};
-      const Counts& wc = w == expected.end() ? zero : w->second;
-      const Counts& hc = h == have_map.end() ? zero : h->second;
-      if (wc != hc) ++check.rows_differing;
+    if (compare) {
+      PSTRACK_ASSIGN_OR_RETURN(WriteTransaction::AggregateDifference diff, tx.CompareWithSavedAggregates());
+      check.rows_compared = diff.rows_compared;
+      check.rows_differing = diff.rows_differing;
     }
-    if (repair) {
-      PSTRACK_RETURN_IF_ERROR(tx.ClearAggregates());
-      PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(want));
-      check.repaired = true;
-    }
+    if (!repair) return kDryRun;
+    check.repaired = true;
     return absl::OkStatus();
-  }));
+  });
+  if (!written.ok() && !(written.code() == kDryRun.code() && written.message() == kDryRun.message())) return written;
   return check;
 }
 

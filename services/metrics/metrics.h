@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/calendar/working_calendar.h"
@@ -117,9 +118,10 @@ class Metrics {
   absl::StatusOr<std::vector<ExternalInput>> ListExternalInputs(const std::string& agency_code,
                                                                 const std::string& indicator_id);
 
-  // Recomputes every aggregate from the raw events; compares with the stored
-  // rows and, with `repair`, replaces them.
-  absl::StatusOr<AggregateCheck> RebuildAggregates(bool repair);
+  // Recomputes every aggregate from the raw events, a page of dossiers at a
+  // time; with `compare`, counts the stored rows that differ; with
+  // `repair`, keeps the recomputed ones (otherwise rolls back).
+  absl::StatusOr<AggregateCheck> RebuildAggregates(bool repair, bool compare = true);
   // Runs what a migration left to do (a rebuild of the aggregates after new
   // counters); called by the server before it serves.
   absl::Status RunPendingMaintenance();
@@ -161,6 +163,8 @@ class Metrics {
     std::string version;
     std::vector<Agency> agencies;
     std::vector<Procedure> procedures;  // with their agency lists
+    absl::flat_hash_map<std::string, const Agency*> by_code;  // into `agencies`
+    std::vector<const Agency*> ended;                          // agencies with a valid_until
   };
   absl::StatusOr<std::shared_ptr<const ReferenceSnapshot>> Reference(ReadTransaction& tx);
   std::mutex reference_mu_;

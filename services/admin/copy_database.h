@@ -1,8 +1,9 @@
 // Copying a whole pstrack database into another (typically an embedded
-// SQLite file into PostgreSQL when a deployment moves up). Reference data is
-// copied as is (with periodic reports and the feed log); dossier events are re-ingested through Filings so that the
-// target's dossier index and aggregates are derived there, exactly as live
-// ingestion would. Not safe against concurrent writers of the source.
+// SQLite file into PostgreSQL when a deployment moves up). Reference data,
+// periodic reports (every revision) and the feed log are copied as they are;
+// dossier events are re-ingested through Filings so that the target's
+// dossier index and aggregates are derived there, exactly as live ingestion
+// would. Not safe against concurrent writers of the source.
 #ifndef PSTRACK_SERVICES_ADMIN_COPY_DATABASE_H_
 #define PSTRACK_SERVICES_ADMIN_COPY_DATABASE_H_
 

@@ -32,9 +32,7 @@ void ForEachFigure(Fn&& fn) {
   fn(Figure::kDigitised, &R::has_digitised, &R::digitised, &R::set_digitised);
 }
 
-void FiguresToProto(const ReconcileRow& row, const std::array<int64_t, kComparedCount>& f,
-                    v1::ReconciledFigures* out) {
-  (void)row;
+void FiguresToProto(const std::array<int64_t, kComparedCount>& f, v1::ReconciledFigures* out) {
   out->set_received(f[0]);
   out->set_received_online(f[1]);
   out->set_received_in_person(f[2]);
@@ -201,9 +199,9 @@ grpc::Status ReportingServiceImpl::Reconcile(grpc::ServerContext* context, const
       out->set_revision(rep.revision);
       out->set_subject(rep.subject());
       PeriodToProto(Period{rep.start, rep.end}, out->mutable_period());
-      FiguresToProto(row, row.reported, out->mutable_reported());
-      FiguresToProto(row, row.events, out->mutable_events());
-      FiguresToProto(row, row.missing, out->mutable_missing());
+      FiguresToProto(row.reported, out->mutable_reported());
+      FiguresToProto(row.events, out->mutable_events());
+      FiguresToProto(row.missing, out->mutable_missing());
       for (int i = 0; i < kComparedCount; ++i) {
         if (row.compared[i]) out->add_reported_parts(ComparedNames()[i]);
       }

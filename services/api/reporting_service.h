@@ -31,7 +31,8 @@ class ReportingServiceImpl final : public v1::ReportingService::Service {
   RpcGuard& guard_;
 };
 
-// Translation of a report, shared with the CLI.
+// Translation of a report (received and finished always; the other figures
+// only when present).
 PeriodicReport ReportFromProto(const v1::PeriodicReport& in);
 void ReportToProto(const PeriodicReport& in, v1::PeriodicReport* out);
 

@@ -345,10 +345,7 @@ constexpr int kMonthGrain = 10, kYearGrain = 20;
 std::vector<AggregateRow> WithRollups(const std::vector<AggregateRow>& deltas) {
   // Keys merged too: one statement may not touch a row twice (PostgreSQL).
   std::map<AggregateKey, Counts> rows;
-  auto add = [&](const AggregateKey& key, const Counts& counts) {
-    Counts& c = rows[key];
-    for (int i = 0; i < kCounterCount; ++i) c[i] += counts[i];
-  };
+  auto add = [&](const AggregateKey& key, const Counts& counts) { AddCounts(rows[key], counts); };
   for (const AggregateRow& r : deltas) {
     add(r.key, r.counts);
     const int basis = static_cast<int>(r.key.basis);

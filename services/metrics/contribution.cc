@@ -32,6 +32,10 @@ bool FullyElectronic(const DossierState& s, const Procedure* p) {
   return submitted && s.processed_electronically && s.signed_electronically && s.electronic_result && paid;
 }
 
+void AddCounts(Counts& into, const Counts& from) {
+  for (int i = 0; i < kCounterCount; ++i) into[i] += from[i];
+}
+
 Date ClockBucket(absl::Time t) { return LocalDay(t - absl::Microseconds(1)); }
 
 namespace {

@@ -75,6 +75,9 @@ Date ClockBucket(absl::Time t);
 
 using Counts = std::array<int64_t, kCounterCount>;
 
+// into += from, counter by counter.
+void AddCounts(Counts& into, const Counts& from);
+
 struct Contribution {
   Basis basis = Basis::kReceipt;
   Date day;

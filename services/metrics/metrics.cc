@@ -30,10 +30,6 @@ bool InSubtree(absl::string_view path, absl::string_view root_path) {
 absl::Time StartOfDay(Date d) { return absl::FromCivil(absl::CivilSecond(d), VietnamTimeZone()); }
 Date Today() { return Date(absl::ToCivilDay(absl::Now(), VietnamTimeZone())); }
 
-void AddCounts(Counts& into, const Counts& from) {
-  for (int i = 0; i < kCounterCount; ++i) into[i] += from[i];
-}
-
 // Procedures and their carriers, loaded once per request.
 struct CatalogSnapshot {
   std::vector<Procedure> procedures;  // in force at the date

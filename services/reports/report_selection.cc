@@ -20,10 +20,6 @@ int MonthIndex(Date d) {
 
 std::string MonthText(int index) { return absl::StrFormat("%04d-%02d", index / 12, index % 12 + 1); }
 
-void AddCounts(Counts& into, const Counts& from) {
-  for (int i = 0; i < kCounterCount; ++i) into[i] += from[i];
-}
-
 }  // namespace
 
 const char* ReportRoleName(ReportRole role) {

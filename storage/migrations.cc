@@ -19,6 +19,32 @@ std::string RollupFromDays(int grain, const char* day_expression) {
                       " FROM aggregates WHERE basis < 10 GROUP BY node_code, basis, dim, dim_value, ", day_expression);
 }
 
+// Migration 8 on SQLite: the aggregates again, as a WITHOUT ROWID table
+// clustered by its key. A rowid table keeps the key in a separate index, so
+// every upsert wrote two B-trees and every range sum looked each row up
+// in the table; clustered, both touch one.
+std::vector<std::string> ClusterAggregates() {
+  std::string definitions, columns;
+  for (const char* name : CounterNames()) {
+    absl::StrAppend(&definitions, name, " BIGINT NOT NULL DEFAULT 0, ");
+    absl::StrAppend(&columns, ", ", name);
+  }
+  const std::string key = "node_code, basis, dim, dim_value, day";
+  return {
+      // Roll-ups stay only where the aggregation writes them now (the first
+      // two levels of the tree: kRolledUpDepth in services/metrics).
+      absl::StrCat("DELETE FROM aggregates WHERE basis >= 10 AND node_code NOT IN "
+                   "(SELECT code FROM agencies WHERE path NOT LIKE '%/%/%')"),
+      absl::StrCat(kSqliteOnly, "CREATE TABLE aggregates_clustered (node_code TEXT NOT NULL, basis INTEGER NOT NULL, "
+                                "dim INTEGER NOT NULL, dim_value TEXT NOT NULL, day TEXT NOT NULL, ",
+                   definitions, "PRIMARY KEY (", key, ")) WITHOUT ROWID"),
+      absl::StrCat(kSqliteOnly, "INSERT INTO aggregates_clustered (", key, columns, ") SELECT ", key, columns,
+                   " FROM aggregates ORDER BY ", key),
+      absl::StrCat(kSqliteOnly, "DROP TABLE aggregates"),
+      absl::StrCat(kSqliteOnly, "ALTER TABLE aggregates_clustered RENAME TO aggregates"),
+  };
+}
+
 }  // namespace
 
 const std::vector<Migration>& AllMigrations() {
@@ -256,6 +282,10 @@ const std::vector<Migration>& AllMigrations() {
            "INSERT INTO reference_version (id, version) VALUES (1, 1)",
            "CREATE INDEX agencies_by_path ON agencies(path)",
        }},
+      {8,
+       "time roll-ups for the nation and the provinces only; aggregates clustered by their key on SQLite (one "
+       "B-tree per upsert and per range sum)",
+       ClusterAggregates()},
   };
   return kMigrations;
 }

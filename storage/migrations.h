@@ -9,6 +9,10 @@
 
 namespace pstrack {
 
+// A statement that starts with this runs on SQLite only (the prefix is
+// dropped); PostgreSQL skips it.
+inline constexpr char kSqliteOnly[] = "{sqlite only}";
+
 struct Migration {
   int version;
   std::string description;

@@ -1,6 +1,7 @@
 // SOCI implementation of Store for SQLite and PostgreSQL. Everything SOCI
 // touches stays in this file.
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -334,39 +336,23 @@ int LevelsMask(const std::vector<AgencyLevel>& levels) {
 // "path/..." and '0' is the byte after '/'.
 std::string SubtreeEnd(absl::string_view path) { return absl::StrCat(path, "0"); }
 
-// Time roll-ups of the aggregates. Every day-grain row (basis 1..3) is
-// mirrored, in the same statement batch, by a month row (basis + 10, day
-// "YYYY-MM-01") and a year row (basis + 20, day "YYYY-01-01"), so that a
-// sum over a long period reads a few month and year rows instead of every
-// day. Callers never see them: AddAggregates writes them, SumAggregates
-// reads the coarsest rows that tile the range, AllAggregates hides them.
-constexpr int kMonthGrain = 10, kYearGrain = 20;
+}  // namespace
 
-std::vector<AggregateRow> WithRollups(const std::vector<AggregateRow>& deltas) {
-  // Keys merged too: one statement may not touch a row twice (PostgreSQL).
-  std::map<AggregateKey, Counts> rows;
-  auto add = [&](const AggregateKey& key, const Counts& counts) { AddCounts(rows[key], counts); };
-  for (const AggregateRow& r : deltas) {
-    add(r.key, r.counts);
-    const int basis = static_cast<int>(r.key.basis);
-    if (basis >= kMonthGrain || r.key.day.size() != 10) continue;
-    AggregateKey month = r.key, year = r.key;
-    month.basis = static_cast<Basis>(basis + kMonthGrain);
-    month.day = r.key.day.substr(0, 7) + "-01";
-    year.basis = static_cast<Basis>(basis + kYearGrain);
-    year.day = r.key.day.substr(0, 4) + "-01-01";
-    add(month, r.counts);
-    add(year, r.counts);
-  }
-  std::vector<AggregateRow> out;
-  out.reserve(rows.size());
-  for (auto& [key, counts] : rows) {
-    bool any = false;
-    for (int64_t c : counts) any |= c != 0;
-    if (any) out.push_back(AggregateRow{key, counts});
-  }
-  return out;
+AggregateKey MonthRollup(const AggregateKey& day_key) {
+  AggregateKey k = day_key;
+  k.basis = static_cast<Basis>(static_cast<int>(day_key.basis) + kMonthGrain);
+  k.day = day_key.day.substr(0, 7) + "-01";
+  return k;
 }
+
+AggregateKey YearRollup(const AggregateKey& day_key) {
+  AggregateKey k = day_key;
+  k.basis = static_cast<Basis>(static_cast<int>(day_key.basis) + kYearGrain);
+  k.day = day_key.day.substr(0, 4) + "-01-01";
+  return k;
+}
+
+namespace {
 
 // The [lo, hi) day ranges, per grain, whose rows add up to [from, until)
 // ("" = from the beginning): whole years as year rows, whole months as
@@ -730,30 +716,69 @@ class SqlTransaction : public WriteTransaction {
     return absl::OkStatus();
   }
 
-  absl::Status AddAggregates(const std::vector<AggregateRow>& day_deltas) override {
-    const std::vector<AggregateRow> deltas = WithRollups(day_deltas);
-    const auto& names = CounterNames();
-    constexpr size_t kColumns = 5 + kCounterCount;
-    std::string columns = "node_code, basis, dim, dim_value, day";
-    std::string updates;
-    for (int i = 0; i < kCounterCount; ++i) {
-      absl::StrAppend(&columns, ", ", names[i]);
-      absl::StrAppend(&updates, i ? ", " : "", names[i], " = aggregates.", names[i], " + excluded.", names[i]);
-    }
-    for (size_t begin = 0; begin < deltas.size(); begin += kMaxParamsPerStatement / kColumns) {
-      size_t end = std::min(deltas.size(), begin + kMaxParamsPerStatement / kColumns);
-      DynamicQuery q;
-      q.sql = absl::StrCat("INSERT INTO aggregates (", columns, ") VALUES ");
-      for (size_t i = begin; i < end; ++i) {
-        const AggregateRow& r = deltas[i];
-        absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(r.key.node_code), ", ",
-                        q.Bind(static_cast<int>(r.key.basis)), ", ", q.Bind(static_cast<int>(r.key.dim)), ", ",
-                        q.Bind(r.key.dim_value), ", ", q.Bind(r.key.day));
-        for (int64_t c : r.counts) absl::StrAppend(&q.sql, ", ", q.BindInt64(c));
-        absl::StrAppend(&q.sql, ")");
+  absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) override {
+    // One statement may not touch a row twice (PostgreSQL): equal keys are
+    // merged first. Rows from an AggregateDeltas map come sorted and unique.
+    const std::vector<AggregateRow>* rows = &deltas;
+    std::vector<AggregateRow> merged;
+    auto less = [](const AggregateRow& a, const AggregateRow& b) { return a.key < b.key; };
+    if (!std::is_sorted(deltas.begin(), deltas.end(), less) ||
+        std::adjacent_find(deltas.begin(), deltas.end(), [](const AggregateRow& a, const AggregateRow& b) {
+          return a.key == b.key;
+        }) != deltas.end()) {
+      merged = deltas;
+      std::stable_sort(merged.begin(), merged.end(), less);
+      size_t out = 0;
+      for (size_t i = 0; i < merged.size(); ++i) {
+        if (out > 0 && merged[out - 1].key == merged[i].key) {
+          AddCounts(merged[out - 1].counts, merged[i].counts);
+        } else {
+          if (out != i) merged[out] = std::move(merged[i]);
+          ++out;
+        }
       }
-      absl::StrAppend(&q.sql, " ON CONFLICT (node_code, basis, dim, dim_value, day) DO UPDATE SET ", updates);
-      PSTRACK_RETURN_IF_ERROR(Execute(q));
+      merged.resize(out);
+      rows = &merged;
+    }
+    // Per basis, only the counters some row moves are written: a receipt row
+    // never moves an outcome counter, so most of the 40 columns would be
+    // bound, parsed and added as zeros.
+    std::map<int, std::vector<const AggregateRow*>> by_basis;
+    for (const AggregateRow& r : *rows) by_basis[static_cast<int>(r.key.basis)].push_back(&r);
+    const auto& names = CounterNames();
+    for (const auto& [basis, group] : by_basis) {
+      std::vector<int> moved;
+      for (int i = 0; i < kCounterCount; ++i) {
+        for (const AggregateRow* r : group) {
+          if (r->counts[i] != 0) {
+            moved.push_back(i);
+            break;
+          }
+        }
+      }
+      if (moved.empty()) continue;
+      std::string columns = "node_code, basis, dim, dim_value, day";
+      std::string updates;
+      for (int i : moved) {
+        absl::StrAppend(&columns, ", ", names[i]);
+        absl::StrAppend(&updates, updates.empty() ? "" : ", ", names[i], " = aggregates.", names[i], " + excluded.",
+                        names[i]);
+      }
+      const size_t per_statement = kMaxParamsPerStatement / (5 + moved.size());
+      for (size_t begin = 0; begin < group.size(); begin += per_statement) {
+        const size_t end = std::min(group.size(), begin + per_statement);
+        DynamicQuery q;
+        q.sql = absl::StrCat("INSERT INTO aggregates (", columns, ") VALUES ");
+        for (size_t i = begin; i < end; ++i) {
+          const AggregateRow& r = *group[i];
+          absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(r.key.node_code), ", ", q.Bind(basis), ", ",
+                          q.Bind(static_cast<int>(r.key.dim)), ", ", q.Bind(r.key.dim_value), ", ", q.Bind(r.key.day));
+          for (int c : moved) absl::StrAppend(&q.sql, ", ", q.BindInt64(r.counts[c]));
+          absl::StrAppend(&q.sql, ")");
+        }
+        absl::StrAppend(&q.sql, " ON CONFLICT (node_code, basis, dim, dim_value, day) DO UPDATE SET ", updates);
+        PSTRACK_RETURN_IF_ERROR(Execute(q));
+      }
     }
     return absl::OkStatus();
   }
@@ -765,8 +790,9 @@ class SqlTransaction : public WriteTransaction {
   absl::Status SaveAggregatesAside() override {
     return Guard([&] {
       sql_ << "DROP TABLE IF EXISTS aggregates_saved";
-      sql_ << absl::StrCat("CREATE TEMPORARY TABLE aggregates_saved AS SELECT * FROM aggregates WHERE basis < ",
-                           kMonthGrain, " AND (", NonZeroCondition(""), ")");
+      // Roll-ups included: the rebuild writes them again too.
+      sql_ << absl::StrCat("CREATE TEMPORARY TABLE aggregates_saved AS SELECT * FROM aggregates WHERE ",
+                           NonZeroCondition(""));
     });
   }
 
@@ -776,8 +802,7 @@ class SqlTransaction : public WriteTransaction {
     for (int i = 0; i < kCounterCount; ++i) {
       absl::StrAppend(&same, i ? " AND " : "", "COALESCE(a.", names[i], ", 0) = COALESCE(s.", names[i], ", 0)");
     }
-    const std::string now = absl::StrCat("(SELECT * FROM aggregates WHERE basis < ", kMonthGrain, " AND (",
-                                         NonZeroCondition(""), "))");
+    const std::string now = absl::StrCat("(SELECT * FROM aggregates WHERE ", NonZeroCondition(""), ")");
     long long compared = 0, differing = 0;
     soci::indicator ind = soci::i_ok;
     PSTRACK_RETURN_IF_ERROR(Guard([&] {
@@ -802,9 +827,11 @@ class SqlTransaction : public WriteTransaction {
     std::vector<AggregateRow> out;
     if (query.nodes.empty()) return out;
     // Rows are copied out one by one; breakdowns return thousands.
-    if (query.by_dim_value || query.by_node || query.by_month || query.by_day) out.reserve(1024);
+    if (query.by_dim_value || query.by_node || query.by_month || query.by_day) out.reserve(4096);
     const auto& names = CounterNames();
-    const std::vector<GrainRange> ranges = TileRange(query.from_day, query.until_day, query.by_month, query.by_day);
+    const std::vector<GrainRange> ranges =
+        query.rolled_up ? TileRange(query.from_day, query.until_day, query.by_month, query.by_day)
+                        : std::vector<GrainRange>{{0, query.from_day, query.until_day}};
     const size_t per_statement = kMaxParamsPerStatement / ranges.size();
     for (size_t begin = 0; begin < query.nodes.size(); begin += per_statement) {
       size_t end = std::min(query.nodes.size(), begin + per_statement);
@@ -835,6 +862,23 @@ class SqlTransaction : public WriteTransaction {
       }
       absl::StrAppend(&q.sql, ") AS tiles GROUP BY 1, 2, 3");
       AggregateRow row;
+      row.key.basis = query.basis;
+      row.key.dim = query.dim;
+      if (cache_ != nullptr) {
+        auto text = [](sqlite3_stmt* st, int column) {
+          const unsigned char* t = sqlite3_column_text(st, column);
+          return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(st, column)) : std::string();
+        };
+        PSTRACK_RETURN_IF_ERROR(FetchCached(q, [&](sqlite3_stmt* st) {
+          row.key.node_code = text(st, 0);
+          row.key.dim_value = text(st, 1);
+          row.key.day = text(st, 2);
+          int column = 3;
+          for (int i = 0; i < kCounterCount; ++i) row.counts[i] = summed[i] ? sqlite3_column_int64(st, column++) : 0;
+          out.push_back(row);
+        }));
+        continue;
+      }
       std::array<long long, kCounterCount> sums{};
       std::array<soci::indicator, kCounterCount> inds{};
       PSTRACK_RETURN_IF_ERROR(Fetch(
@@ -849,8 +893,6 @@ class SqlTransaction : public WriteTransaction {
           },
           [&] {
             for (int i = 0; i < kCounterCount; ++i) row.counts[i] = summed[i] && inds[i] == soci::i_ok ? sums[i] : 0;
-            row.key.basis = query.basis;
-            row.key.dim = query.dim;
             out.push_back(row);
           }));
     }
@@ -1457,6 +1499,13 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::Status ExecuteCached(const DynamicQuery& q) {
+    return FetchCached(q, [](sqlite3_stmt*) {});
+  }
+
+  // Runs `q` as a statement prepared once per connection (SQLite, with a
+  // cache_) and calls on_row for each row, reading columns straight from
+  // SQLite: soci's per-column conversions were a third of a wide sum.
+  absl::Status FetchCached(const DynamicQuery& q, absl::FunctionRef<void(sqlite3_stmt*)> on_row) {
     std::vector<size_t> in_text;
     const std::string text = q.Text(/*anonymous=*/true, &in_text);
     sqlite3_stmt* st = cache_->Get(text);
@@ -1473,7 +1522,10 @@ class SqlTransaction : public WriteTransaction {
       if (q.BindNative(st, static_cast<int>(p + 1), in_text[p]) != SQLITE_OK) return failure();
     }
     int rc = sqlite3_step(st);
-    while (rc == SQLITE_ROW) rc = sqlite3_step(st);
+    while (rc == SQLITE_ROW) {
+      on_row(st);
+      rc = sqlite3_step(st);
+    }
     if (rc != SQLITE_DONE) return failure();
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -1629,7 +1681,7 @@ class SqlTransaction : public WriteTransaction {
   soci::session& sql_;
   // SQLite: positional "?" placeholders (named ones cost O(n) each to bind).
   const bool anonymous_;
-  StatementCache* cache_;  // the SQLite writer's; null otherwise
+  StatementCache* cache_;  // the SQLite connection's; null on PostgreSQL
   int savepoints_ = 0;
   bool reference_bumped_ = false;  // this transaction moved the reference version
 };
@@ -1657,12 +1709,14 @@ class SessionPool {
     }
     cv_.notify_one();
   }
-  // Waits for every session to come back, then closes them.
-  void Close() {
+  // Waits for every session to come back, runs `before_close`, then closes
+  // them.
+  void Close(absl::FunctionRef<void()> before_close) {
     std::unique_lock lock(mu_);
     closed_ = true;
     cv_.notify_all();
     drained_.wait(lock, [&] { return free_.size() == all_.size(); });
+    before_close();
     for (auto& s : all_) s->close();
   }
   void NotifyReturned() { drained_.notify_all(); }
@@ -1685,13 +1739,24 @@ class SqlStore : public Store {
       writer_ = Connect();
       bool shared = url_.backend == Backend::kSqlite && url_.target == ":memory:";
       int readers = shared ? 0 : std::max(1, options_.read_connections);
-      for (int i = 0; i < readers; ++i) readers_.Add(Connect());
+      for (int i = 0; i < readers; ++i) {
+        std::unique_ptr<soci::session> reader = Connect();
+        if (url_.backend == Backend::kSqlite) {
+          reader_statements_[reader.get()] = std::make_unique<StatementCache>(
+              static_cast<soci::sqlite3_session_backend*>(reader->get_backend())->conn_);
+        }
+        readers_.Add(std::move(reader));
+      }
       share_writer_for_reads_ = readers == 0;
       if (url_.backend == Backend::kSqlite && !shared) {
         // Checkpoints move the WAL into the database file. SQLite runs them
         // inside the commit that crosses 1,000 pages, which made every
         // thirtieth commit slow; a thread of its own does it instead.
         *writer_ << "PRAGMA wal_autocheckpoint = 0";
+        // A batch touches thousands of aggregate pages; with SQLite's 2 MiB
+        // default cache they spill to the WAL mid-transaction and are read
+        // back (a third of ingestion time was pread/pwrite).
+        *writer_ << "PRAGMA cache_size = " << -int64_t{options_.writer_cache_mib} * 1024;
         writer_statements_ = std::make_unique<StatementCache>(
             static_cast<soci::sqlite3_session_backend*>(writer_->get_backend())->conn_);
         checkpointer_session_ = Connect();
@@ -1711,7 +1776,9 @@ class SqlStore : public Store {
     }
     soci::session* s = readers_.Acquire();
     if (s == nullptr) return Closed();
-    absl::Status status = RunInTransaction(*s, /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
+    auto cache = reader_statements_.find(s);
+    absl::Status status = RunInTransaction(*s, /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); },
+                                           cache == reader_statements_.end() ? nullptr : cache->second.get());
     readers_.Release(s);
     readers_.NotifyReturned();
     return status;
@@ -1753,7 +1820,8 @@ class SqlStore : public Store {
         writer_->close();
       }
     }
-    if (!share_writer_for_reads_) readers_.Close();
+    // Prepared statements are finalized before their connections close.
+    if (!share_writer_for_reads_) readers_.Close([&] { reader_statements_.clear(); });
   }
 
  private:
@@ -1878,7 +1946,11 @@ class SqlStore : public Store {
       for (const Migration& m : migrations) {
         if (m.version <= current) continue;
         absl::Status applied = RunInTransaction(*writer_, true, [&](SqlTransaction&) {
-          for (const std::string& stmt : m.statements) {
+          for (std::string stmt : m.statements) {
+            if (absl::StartsWith(stmt, kSqliteOnly)) {
+              if (url_.backend != Backend::kSqlite) continue;
+              stmt.erase(0, std::strlen(kSqliteOnly));
+            }
             *writer_ << absl::StrReplaceAll(stmt, {{"{text_key}", text_key}, {"{auto_id}", auto_id}});
           }
           long long now = ToMicros(absl::Now());
@@ -1912,6 +1984,8 @@ class SqlStore : public Store {
   bool closed_ = false;
   int schema_version_ = 0;
   std::unique_ptr<StatementCache> writer_statements_;
+  // Per reader connection (SQLite); filled in Open, read-only afterwards.
+  absl::flat_hash_map<soci::session*, std::unique_ptr<StatementCache>> reader_statements_;
   std::unique_ptr<soci::session> checkpointer_session_;
   std::thread checkpointer_;
   std::mutex checkpoint_mu_;

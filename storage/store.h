@@ -119,6 +119,15 @@ struct AggregateRow {
   Counts counts{};
 };
 
+// Time roll-ups. Besides its day rows (basis 1..3), a node may have month
+// rows (basis + kMonthGrain, day "YYYY-MM-01") and year rows (basis +
+// kYearGrain, day "YYYY-01-01"), each the sum of its days. Which nodes have
+// them is the writer's choice (services/metrics/aggregation.h); a query
+// says whether its nodes do (AggregateQuery::rolled_up).
+inline constexpr int kMonthGrain = 10, kYearGrain = 20;
+AggregateKey MonthRollup(const AggregateKey& day_key);
+AggregateKey YearRollup(const AggregateKey& day_key);
+
 // Sums of aggregate rows for some nodes, one basis and one dimension, over
 // [from_day, until_day), grouped as asked.
 struct AggregateQuery {
@@ -133,6 +142,9 @@ struct AggregateQuery {
   // Only these counters are summed (the others come back 0); empty = all.
   // Fewer sums make wide scans (a year of every procedure) much cheaper.
   std::vector<Counter> only = {};
+  // Every node has month and year roll-ups: long ranges read those. False
+  // reads the day rows, which every node has.
+  bool rolled_up = false;
 };
 
 // Open dossiers of a subtree at an instant: received at or before it and
@@ -350,6 +362,8 @@ class WriteTransaction : public ReadTransaction {
 struct StoreOptions {
   // Readers that may run at once (SQLite: separate connections in WAL mode).
   int read_connections = 4;
+  // SQLite page cache of the writing connection (MiB).
+  int writer_cache_mib = 64;
   // How long a connection waits for a lock before failing (SQLite busy timeout).
   int busy_timeout_ms = 5000;
 };

@@ -1,5 +1,7 @@
 #include "services/metrics/aggregation.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/filings/event.h"
@@ -17,15 +19,23 @@ void AccumulateDossier(const DossierState& state, const Procedure* procedure, co
       {AggregateDim::kField, procedure ? procedure->field : ""},
       {AggregateDim::kProcedure, state.procedure_code},
   };
+  auto add = [&](const AggregateKey& key, const Counts& counts) {
+    Counts& target = (*deltas)[key];
+    for (int i = 0; i < kCounterCount; ++i) target[i] += sign * counts[i];
+  };
   for (const Contribution& c : contributions) {
     const std::string day = FormatDate(c.day);
     // Open and overdue counts are asked of scopes, not of breakdowns.
     const size_t dim_count = c.basis == Basis::kClock ? 1 : std::size(dims);
-    for (const std::string& node : nodes) {
+    for (size_t n = 0; n < nodes.size(); ++n) {
       for (size_t d = 0; d < dim_count; ++d) {
         const auto& [dim, value] = dims[d];
-        Counts& target = (*deltas)[AggregateKey{node, c.basis, dim, value, day}];
-        for (int i = 0; i < kCounterCount; ++i) target[i] += sign * c.counts[i];
+        const AggregateKey key{nodes[n], c.basis, dim, value, day};
+        add(key, c.counts);
+        if (n < kRolledUpDepth) {
+          add(MonthRollup(key), c.counts);
+          add(YearRollup(key), c.counts);
+        }
       }
     }
     // The filing agency's own dossiers (without its subtree), in total and
@@ -34,16 +44,20 @@ void AccumulateDossier(const DossierState& state, const Procedure* procedure, co
     const std::string own = OwnNode(nodes.back());
     for (size_t d = 0; d < 2; ++d) {
       const auto& [dim, value] = dims[d];
-      Counts& target = (*deltas)[AggregateKey{own, c.basis, dim, value, day}];
-      for (int i = 0; i < kCounterCount; ++i) target[i] += sign * c.counts[i];
+      add(AggregateKey{own, c.basis, dim, value, day}, c.counts);
     }
   }
+}
+
+bool HasRollups(absl::string_view agency_path) {
+  return static_cast<size_t>(std::count(agency_path.begin(), agency_path.end(), '/')) < kRolledUpDepth;
 }
 
 std::string OwnNode(absl::string_view agency_code) { return absl::StrCat("=", agency_code); }
 
 std::vector<AggregateRow> NonZeroRows(const AggregateDeltas& deltas) {
   std::vector<AggregateRow> out;
+  out.reserve(deltas.size());
   for (const auto& [key, counts] : deltas) {
     bool any = false;
     for (int64_t c : counts) any |= c != 0;

@@ -1,7 +1,8 @@
 // Turning dossier contributions into aggregate rows: each contribution goes
 // to the filing agency and every ancestor (so a subtree's figure is the rows
 // of its root), in total and by channel, procedure field and procedure; and
-// to the filing agency's own node (OwnNode).
+// to the filing agency's own node (OwnNode). The top levels also get time
+// roll-ups (kRolledUpDepth).
 // Used by ingestion (retract old, add new, same transaction) and by the
 // rebuild from raw events. Pure; thread-compatible.
 #ifndef PSTRACK_SERVICES_METRICS_AGGREGATION_H_
@@ -22,6 +23,14 @@ using AggregateDeltas = std::map<AggregateKey, Counts>;
 // ("=" + code; agency codes never start with "="). Receipt and finish
 // basis, total and channel dimensions only.
 std::string OwnNode(absl::string_view agency_code);
+
+// The nation and the provinces (the first two levels of the tree) also get
+// month and year roll-up rows (MonthRollup, YearRollup): their long periods
+// then read a few rows. Below, a commune's year is a few hundred day rows
+// anyway, and roll-ups there would add a row per dossier for nothing.
+inline constexpr size_t kRolledUpDepth = 2;
+// True if the node of the agency at `agency_path` has roll-ups.
+bool HasRollups(absl::string_view agency_path);
 
 // Adds sign * the dossier's contributions (sign is +1 or -1).
 void AccumulateDossier(const DossierState& state, const Procedure* procedure, const std::string& agency_path,

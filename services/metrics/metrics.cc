@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -42,13 +43,14 @@ bool Listed(const Agency& a, TreeView view, const Period& period) {
   return (!a.valid_from || *a.valid_from < period.end) && (!a.valid_until || *a.valid_until > period.start);
 }
 
+// `in_scope(code)`: the agency is in force and in the scope.
 bool CarriedOutIn(const Procedure& p, const absl::flat_hash_set<int>& levels,
-                  const absl::flat_hash_set<std::string>& codes) {
+                  absl::FunctionRef<bool(const std::string&)> in_scope) {
   for (AgencyLevel l : p.levels) {
     if (levels.contains(static_cast<int>(l))) return true;
   }
   for (const auto& c : p.agency_codes) {
-    if (codes.contains(c)) return true;
+    if (in_scope(c)) return true;
   }
   return false;
 }
@@ -125,6 +127,7 @@ absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(ReadTransaction& tx, con
   scope.root = root;
   scope.nodes = {root.code};
   scope.paths = {root.path};
+  scope.rolled_up = HasRollups(root.path);
   if (view == TreeView::kAsFiled) return scope;
   // Today's tree: former agencies outside the subtree whose successor (as of
   // today) lies inside it count under it. The agencies come from the
@@ -159,6 +162,7 @@ absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(ReadTransaction& tx, con
     if (covered) continue;
     scope.nodes.push_back(a->code);
     scope.paths.push_back(a->path);
+    scope.rolled_up = scope.rolled_up && HasRollups(a->path);
   }
   return scope;
 }
@@ -178,6 +182,7 @@ absl::StatusOr<OpenCounts> Metrics::OpenAt(ReadTransaction& tx, const ResolvedSc
   // At a midnight: the clock-basis buckets before that day hold exactly the
   // instants at or before it (ClockBucket), so open = opened - closed.
   AggregateQuery q{scope.nodes, Basis::kClock, AggregateDim::kTotal, "", FormatDate(Date(absl::CivilDay(local)))};
+  q.rolled_up = scope.rolled_up;
   PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
   Counts c{};
   for (const auto& row : rows) AddCounts(c, row.counts);
@@ -223,6 +228,10 @@ absl::StatusOr<std::shared_ptr<const Metrics::ReferenceSnapshot>> Metrics::Refer
     snapshot->by_code[a.code] = &a;
     if (a.valid_until) snapshot->ended.push_back(&a);
   }
+  for (const Procedure& p : snapshot->procedures) snapshot->procedure_agency_links += p.agency_codes.size();
+  for (const Agency& a : snapshot->agencies) snapshot->by_path.push_back(&a);
+  std::sort(snapshot->by_path.begin(), snapshot->by_path.end(),
+            [](const Agency* a, const Agency* b) { return a->path < b->path; });
   std::lock_guard lock(reference_mu_);
   reference_ = std::move(snapshot);
   return reference_;
@@ -234,6 +243,7 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   const std::string from = FormatDate(period.start), until = FormatDate(period.end);
   for (Basis basis : {Basis::kReceipt, Basis::kFinish}) {
     AggregateQuery q{scope.nodes, basis, AggregateDim::kTotal, from, until};
+    q.rolled_up = scope.rolled_up;
     PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
     for (const auto& row : rows) AddCounts(basis == Basis::kReceipt ? t.receipt : t.finish, row.counts);
   }
@@ -246,23 +256,54 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   // Procedures carried out in the scope and in force on the period's last day.
   const Date day = period.end - 1;
   PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceSnapshot> reference, Reference(tx));
-  absl::flat_hash_set<int> levels;
-  absl::flat_hash_set<std::string> codes;
-  for (const Agency& a : reference->agencies) {
-    if (!a.InForceOn(day)) continue;
+  auto in_scope = [&](const Agency& a) {
+    if (!a.InForceOn(day)) return false;
     for (const std::string& path : scope.paths) {
-      if (InSubtree(a.path, path)) {
-        levels.insert(static_cast<int>(a.level));
-        codes.insert(a.code);
-        break;
+      if (InSubtree(a.path, path)) return true;
+    }
+    return false;
+  };
+  absl::flat_hash_set<int> levels;
+  std::vector<const Agency*> scope_agencies;
+  for (const std::string& path : scope.paths) {
+    // A subtree lies between its path and its path + "0" ('0' follows '/').
+    auto by_path = [](const Agency* a, const std::string& p) { return a->path < p; };
+    auto it = std::lower_bound(reference->by_path.begin(), reference->by_path.end(), path, by_path);
+    auto end = std::lower_bound(it, reference->by_path.end(), path + "0", by_path);
+    for (; it != end; ++it) {
+      const Agency& a = **it;
+      // Once per agency when subtrees nest (in_scope tests every path).
+      if (!in_scope(a) || !InSubtree(a.path, path)) continue;
+      bool counted = false;
+      for (const std::string& other : scope.paths) {
+        if (&other == &path) break;
+        counted |= InSubtree(a.path, other);
       }
+      if (counted) continue;
+      levels.insert(static_cast<int>(a.level));
+      scope_agencies.push_back(&a);
     }
   }
+  // Whether a procedure's listed agency is in scope: from a set of the
+  // scope's codes when the scope is small (a commune), else by looking the
+  // listed codes up (the whole country: a set of every code cost more than
+  // the rest of the query).
+  absl::flat_hash_set<absl::string_view> scope_codes;
+  const bool small_scope = scope_agencies.size() < reference->procedure_agency_links;
+  if (small_scope) {
+    for (const Agency* a : scope_agencies) scope_codes.insert(a->code);
+  }
+  auto code_in_scope = [&](const std::string& code) {
+    if (small_scope) return scope_codes.contains(code);
+    auto it = reference->by_code.find(code);
+    return it != reference->by_code.end() && in_scope(*it->second);
+  };
   std::vector<const Procedure*> procedures;
   for (const Procedure& p : reference->procedures) {
     if (p.InForceOn(day)) procedures.push_back(&p);
   }
   AggregateQuery by_procedure{scope.nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
+  by_procedure.rolled_up = scope.rolled_up;
   by_procedure.by_dim_value = true;
   by_procedure.only = {Counter::kPaidOnline, Counter::kReceivedOnline};
   PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(by_procedure));
@@ -277,7 +318,7 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   CatalogTotals& c = t.catalog;
   for (const Procedure* procedure : procedures) {
     const Procedure& p = *procedure;
-    if (!CarriedOutIn(p, levels, codes)) continue;
+    if (!CarriedOutIn(p, levels, code_in_scope)) continue;
     ++c.procedures;
     const bool online = p.online_mode == OnlineMode::kPartial || p.online_mode == OnlineMode::kFull;
     c.online += online;
@@ -443,6 +484,7 @@ absl::StatusOr<std::vector<BreakdownRow>> Metrics::Breakdown(const ScopeRequest&
     std::map<std::string, ScopeTotals> per_value;
     for (Basis basis : {Basis::kReceipt, Basis::kFinish}) {
       AggregateQuery q{resolved.nodes, basis, dim, FormatDate(period.start), FormatDate(period.end)};
+      q.rolled_up = resolved.rolled_up;
       q.by_dim_value = true;
       PSTRACK_ASSIGN_OR_RETURN(auto sums, tx.SumAggregates(q));
       for (const auto& s : sums) {
@@ -505,13 +547,14 @@ absl::StatusOr<IndexScore> Metrics::ScoreIn(ReadTransaction& tx, const ResolvedS
   builtin.erase(std::unique(builtin.begin(), builtin.end()), builtin.end());
   PSTRACK_ASSIGN_OR_RETURN(auto computed, Values(tx, scope, period, builtin, DefaultAsOf(period, std::nullopt)));
   for (auto& v : computed) values["builtin:" + v.id] = v;
+  // Every external input of the agency in one query (a ranking scores many).
+  PSTRACK_ASSIGN_OR_RETURN(auto inputs, tx.ListExternalInputs(scope.root.code, ""));
   for (const std::string& id : methodology.ExternalInputs()) {
-    PSTRACK_ASSIGN_OR_RETURN(auto inputs, tx.ListExternalInputs(scope.root.code, id));
     // The input for exactly this period, else the narrowest one covering it
     // (the latest recorded on ties).
     const ExternalInputRow* best = nullptr;
     for (const auto& in : inputs) {
-      if (in.start > period.start || in.end < period.end) continue;
+      if (in.indicator_id != id || in.start > period.start || in.end < period.end) continue;
       if (!best || (in.end - in.start) < (best->end - best->start) ||
           ((in.end - in.start) == (best->end - best->start) && in.recorded_us > best->recorded_us)) {
         best = &in;

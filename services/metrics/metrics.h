@@ -132,6 +132,7 @@ class Metrics {
     Agency root;
     std::vector<std::string> nodes;  // aggregate nodes summed for the scope
     std::vector<std::string> paths;  // agency subtrees (for open dossiers and the catalog)
+    bool rolled_up = false;          // every node has time roll-ups (HasRollups)
   };
   // NOT_FOUND naming `field` for an unknown agency.
   absl::StatusOr<ResolvedScope> ResolveScope(ReadTransaction& tx, const ScopeRequest& scope, absl::string_view field);
@@ -165,6 +166,8 @@ class Metrics {
     std::vector<Procedure> procedures;  // with their agency lists
     absl::flat_hash_map<std::string, const Agency*> by_code;  // into `agencies`
     std::vector<const Agency*> ended;                          // agencies with a valid_until
+    size_t procedure_agency_links = 0;                         // sum of the procedures' agency lists
+    std::vector<const Agency*> by_path;                        // `agencies` sorted by path
   };
   absl::StatusOr<std::shared_ptr<const ReferenceSnapshot>> Reference(ReadTransaction& tx);
   std::mutex reference_mu_;

@@ -470,6 +470,82 @@ TEST_F(MetricsTest, MaintenanceAfterAMigrationRebuildsTheClockCountersSqlite) {
   (*store)->Close();
 }
 
+// A schema-7 database has month and year roll-ups at every node; migration 8
+// keeps them at the nation and the provinces only (where the aggregation
+// writes them now) and clusters the table, without changing any figure.
+TEST_F(MetricsTest, Migration8KeepsRollupsAtTheTopAndEveryFigureSqlite) {
+  const std::pair<const char*, TreeView> scopes[] = {
+      {"VN", TreeView::kCurrent}, {"P1", TreeView::kCurrent}, {"P2", TreeView::kCurrent}, {"P1.C1", TreeView::kCurrent}};
+  std::vector<IndicatorSetResult> before;
+  for (const auto& [root, view] : scopes) {
+    for (const Period& period : kPeriods) {
+      auto got = metrics_->Indicators({root, view}, period, {}, std::nullopt);
+      ASSERT_TRUE(got.ok()) << got.status();
+      before.push_back(*got);
+    }
+  }
+  store_->Close();
+  auto count = [&](sqlite3* db, const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &st, nullptr), SQLITE_OK) << sql;
+    int64_t n = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+  };
+  const char* kDeepRollups =
+      "SELECT COUNT(*) FROM aggregates WHERE basis >= 10 AND (node_code LIKE '=%' OR node_code LIKE '%.%')";
+  {
+    // Back to what schema 7 left: roll-ups at every node (as migration 7
+    // built them from the days).
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.File("m.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(count(db, kDeepRollups), 0);
+    std::string columns, sums;
+    for (const char* name : CounterNames()) {
+      absl::StrAppend(&columns, ", ", name);
+      absl::StrAppend(&sums, ", SUM(", name, ")");
+    }
+    for (const auto& [grain, day] : {std::pair{10, "substr(day, 1, 7) || '-01'"}, {20, "substr(day, 1, 4) || '-01-01'"}}) {
+      const std::string sql = absl::StrCat(
+          "INSERT INTO aggregates (node_code, basis, dim, dim_value, day", columns, ") SELECT node_code, basis + ", grain,
+          ", dim, dim_value, ", day, sums, " FROM aggregates WHERE basis < 10 AND (node_code LIKE '=%' OR node_code "
+          "LIKE '%.%') GROUP BY node_code, basis, dim, dim_value, ", day);
+      ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    }
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM schema_migrations WHERE version = 8", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    ASSERT_GT(count(db, kDeepRollups), 100);
+    sqlite3_close(db);
+  }
+  auto store = OpenStore(testing::TestDatabaseUrl(dir_, "m.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  Metrics reopened(**store, calendar_, methodologies_);
+  size_t i = 0;
+  for (const auto& [root, view] : scopes) {
+    for (const Period& period : kPeriods) {
+      auto got = reopened.Indicators({root, view}, period, {}, std::nullopt);
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_EQ(got->values.size(), before[i].values.size());
+      for (size_t v = 0; v < got->values.size(); ++v) {
+        ExpectSame(got->values[v], before[i].values[v], absl::StrCat(root, " ", FormatDate(period.start)));
+      }
+      ++i;
+    }
+  }
+  // The rebuild from the dossiers (roll-ups included) finds every row as is.
+  auto check = reopened.RebuildAggregates(false);
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(check->rows_differing, 0);
+  (*store)->Close();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.File("m.db").c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(count(db, kDeepRollups), 0);
+  EXPECT_GT(count(db, "SELECT COUNT(*) FROM aggregates WHERE basis >= 20 AND node_code IN ('VN', 'P1', 'P2')"), 0);
+  EXPECT_EQ(count(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'aggregates' AND sql LIKE '%WITHOUT ROWID'"), 1);
+  sqlite3_close(db);
+}
+
 TEST_F(MetricsTest, EveryIndicatorEqualsABruteForceRecomputation) {
   const std::pair<const char*, TreeView> scopes[] = {
       {"VN", TreeView::kCurrent}, {"P1", TreeView::kCurrent}, {"P2", TreeView::kCurrent},

@@ -447,6 +447,10 @@ TEST(SqlStoreTest, RollupsSumExactlyTheirDays) {
       r.counts[static_cast<int>(Counter::kReceived)] = n;
       truth[{r.key.node_code, r.key.dim_value, r.key.day}] += n;
       rows.push_back(r);
+      // The roll-ups the aggregation writes beside a day row (unsorted,
+      // repeated keys: AddAggregates merges them).
+      rows.push_back(AggregateRow{MonthRollup(r.key), r.counts});
+      rows.push_back(AggregateRow{YearRollup(r.key), r.counts});
     }
     ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.AddAggregates(rows); }).ok());
   }
@@ -455,13 +459,15 @@ TEST(SqlStoreTest, RollupsSumExactlyTheirDays) {
       {"2023-12-31", "2026-01-02"}, {"2024-03-01", "2024-04-01"}, {"2024-03-05", "2024-03-06"},
       {"2025-06-30", "2025-08-01"}, {"", "2024-01-01"},           {"2023-11-15", "2024-11-15"}};
   for (const auto& [from, until] : ranges) {
-    for (int mode = 0; mode < 3; ++mode) {
+    for (int mode = 0; mode < 6; ++mode) {
       SCOPED_TRACE(from + ".." + until + " mode " + std::to_string(mode));
       AggregateQuery q{{"VN", "P1"}, Basis::kReceipt, AggregateDim::kChannel, from, until};
+      // Modes 0-2 read the roll-ups where they tile the range, 3-5 the days.
+      q.rolled_up = mode < 3;
       q.by_node = true;
       q.by_dim_value = true;
-      q.by_month = mode == 1;
-      q.by_day = mode == 2;
+      q.by_month = mode % 3 == 1;
+      q.by_day = mode % 3 == 2;
       std::vector<AggregateRow> got;
       ASSERT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
         PSTRACK_ASSIGN_OR_RETURN(got, tx.SumAggregates(q));
@@ -471,7 +477,7 @@ TEST(SqlStoreTest, RollupsSumExactlyTheirDays) {
       for (const auto& [key, n] : truth) {
         const auto& [node, value, day] = key;
         if ((!from.empty() && day < from) || day >= until) continue;
-        const std::string group = mode == 2 ? day : mode == 1 ? day.substr(0, 7) : "";
+        const std::string group = mode % 3 == 2 ? day : mode % 3 == 1 ? day.substr(0, 7) : "";
         want[{node, value, group}] += n;
       }
       for (const auto& r : got) {

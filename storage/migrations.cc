@@ -22,14 +22,16 @@ std::string RollupFromDays(int grain, const char* day_expression) {
 // Migration 8 on SQLite: the aggregates again, as a WITHOUT ROWID table
 // clustered by its key. A rowid table keeps the key in a separate index, so
 // every upsert wrote two B-trees and every range sum looked each row up
-// in the table; clustered, both touch one.
+// in the table; clustered, both touch one. The day now comes before the
+// dimension value in the key, so a month of a breakdown reads that month's
+// rows, not every month's.
 std::vector<std::string> ClusterAggregates() {
   std::string definitions, columns;
   for (const char* name : CounterNames()) {
     absl::StrAppend(&definitions, name, " BIGINT NOT NULL DEFAULT 0, ");
     absl::StrAppend(&columns, ", ", name);
   }
-  const std::string key = "node_code, basis, dim, dim_value, day";
+  const std::string columns_in_key_order = "node_code, basis, dim, day, dim_value";
   return {
       // Roll-ups stay only where the aggregation writes them now (the first
       // two levels of the tree: kRolledUpDepth in services/metrics).
@@ -37,9 +39,9 @@ std::vector<std::string> ClusterAggregates() {
                    "(SELECT code FROM agencies WHERE path NOT LIKE '%/%/%')"),
       absl::StrCat(kSqliteOnly, "CREATE TABLE aggregates_clustered (node_code TEXT NOT NULL, basis INTEGER NOT NULL, "
                                 "dim INTEGER NOT NULL, dim_value TEXT NOT NULL, day TEXT NOT NULL, ",
-                   definitions, "PRIMARY KEY (", key, ")) WITHOUT ROWID"),
-      absl::StrCat(kSqliteOnly, "INSERT INTO aggregates_clustered (", key, columns, ") SELECT ", key, columns,
-                   " FROM aggregates ORDER BY ", key),
+                   definitions, "PRIMARY KEY (", columns_in_key_order, ")) WITHOUT ROWID"),
+      absl::StrCat(kSqliteOnly, "INSERT INTO aggregates_clustered (", columns_in_key_order, columns, ") SELECT ",
+                   columns_in_key_order, columns, " FROM aggregates ORDER BY ", columns_in_key_order),
       absl::StrCat(kSqliteOnly, "DROP TABLE aggregates"),
       absl::StrCat(kSqliteOnly, "ALTER TABLE aggregates_clustered RENAME TO aggregates"),
   };

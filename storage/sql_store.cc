@@ -899,6 +899,65 @@ class SqlTransaction : public WriteTransaction {
     return out;
   }
 
+  absl::StatusOr<std::vector<std::vector<std::string>>> PositiveValues(
+      const AggregateQuery& query, const std::vector<Counter>& counters) override {
+    std::vector<std::vector<std::string>> out(counters.size());
+    if (query.nodes.empty() || counters.empty()) return out;
+    const std::vector<GrainRange> ranges =
+        query.rolled_up ? TileRange(query.from_day, query.until_day, /*by_month=*/false, /*by_day=*/false)
+                        : std::vector<GrainRange>{{0, query.from_day, query.until_day}};
+    const size_t per_statement = kMaxParamsPerStatement / ranges.size();
+    // "c1 > 0, c2 > 0" and "(c1 > 0 OR c2 > 0)".
+    std::string flags, any;
+    for (size_t c = 0; c < counters.size(); ++c) {
+      const char* column = CounterNames()[static_cast<int>(counters[c])];
+      absl::StrAppend(&flags, ", ", column, " > 0");
+      absl::StrAppend(&any, c ? " OR " : "", column, " > 0");
+    }
+    std::string value;
+    std::vector<int> positive(counters.size());
+    auto add = [&] {
+      for (size_t c = 0; c < counters.size(); ++c) {
+        if (positive[c]) out[c].push_back(value);
+      }
+    };
+    for (size_t begin = 0; begin < query.nodes.size(); begin += per_statement) {
+      const size_t end = std::min(query.nodes.size(), begin + per_statement);
+      DynamicQuery q;
+      // UNION drops the rows repeated across grains, ranges and nodes.
+      for (size_t r = 0; r < ranges.size(); ++r) {
+        absl::StrAppend(&q.sql, r ? " UNION " : "", "SELECT DISTINCT dim_value", flags,
+                        " FROM aggregates WHERE basis = ", q.Bind(static_cast<int>(query.basis) + ranges[r].grain),
+                        " AND dim = ", q.Bind(static_cast<int>(query.dim)), " AND day >= ", q.Bind(ranges[r].lo),
+                        " AND day < ", q.Bind(ranges[r].hi), " AND (", any, ") AND node_code IN (");
+        for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(query.nodes[i]));
+        absl::StrAppend(&q.sql, ")");
+      }
+      if (cache_ != nullptr) {
+        PSTRACK_RETURN_IF_ERROR(FetchCached(q, [&](sqlite3_stmt* st) {
+          const unsigned char* t = sqlite3_column_text(st, 0);
+          value.assign(t ? reinterpret_cast<const char*>(t) : "", t ? sqlite3_column_bytes(st, 0) : 0);
+          for (size_t c = 0; c < counters.size(); ++c) positive[c] = sqlite3_column_int(st, static_cast<int>(c) + 1);
+          add();
+        }));
+        continue;
+      }
+      PSTRACK_RETURN_IF_ERROR(Fetch(
+          q,
+          [&](soci::statement& st) {
+            st.exchange(soci::into(value));
+            for (size_t c = 0; c < counters.size(); ++c) st.exchange(soci::into(positive[c]));
+          },
+          add));
+    }
+    // A value may come once per flag combination (and per statement).
+    for (auto& values : out) {
+      std::sort(values.begin(), values.end());
+      values.erase(std::unique(values.begin(), values.end()), values.end());
+    }
+    return out;
+  }
+
   absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& paths, int64_t at_us) override {
     OpenCounts out;
     for (const std::string& path : paths) {

@@ -260,6 +260,14 @@ class ReadTransaction {
   virtual absl::StatusOr<int64_t> CountEvents() = 0;
 
   virtual absl::StatusOr<std::vector<AggregateRow>> SumAggregates(const AggregateQuery& query) = 0;
+  // For each of `counters`, the distinct dim values (sorted) of the query's
+  // nodes and range where it is positive in some row (the query's grouping
+  // and `only` are ignored). Stored counts are sums of dossiers'
+  // contributions and never negative, so these are exactly the values whose
+  // sum is positive, found in one scan without summing (which costs several
+  // times more on wide breakdowns).
+  virtual absl::StatusOr<std::vector<std::vector<std::string>>> PositiveValues(
+      const AggregateQuery& query, const std::vector<Counter>& counters) = 0;
   // Every stored aggregate row with a non-zero counter (for checks).
   virtual absl::StatusOr<std::vector<AggregateRow>> AllAggregates() = 0;
   virtual absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& agency_paths, int64_t at_us) = 0;

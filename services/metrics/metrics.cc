@@ -302,19 +302,14 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   for (const Procedure& p : reference->procedures) {
     if (p.InForceOn(day)) procedures.push_back(&p);
   }
+  // The procedures with a dossier paid online, and with one received online,
+  // in the scope and period.
   AggregateQuery by_procedure{scope.nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
   by_procedure.rolled_up = scope.rolled_up;
-  by_procedure.by_dim_value = true;
-  by_procedure.only = {Counter::kPaidOnline, Counter::kReceivedOnline};
-  PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(by_procedure));
-  // Procedure -> (paid online, received online) in the period.
-  absl::flat_hash_map<std::string, std::pair<int64_t, int64_t>> per_procedure;
-  per_procedure.reserve(rows.size());
-  for (const auto& row : rows) {
-    auto& [paid, online] = per_procedure[row.key.dim_value];
-    paid += Get(row.counts, Counter::kPaidOnline);
-    online += Get(row.counts, Counter::kReceivedOnline);
-  }
+  PSTRACK_ASSIGN_OR_RETURN(auto positive,
+                           tx.PositiveValues(by_procedure, {Counter::kPaidOnline, Counter::kReceivedOnline}));
+  const absl::flat_hash_set<absl::string_view> paid_online(positive[0].begin(), positive[0].end());
+  const absl::flat_hash_set<absl::string_view> received_online(positive[1].begin(), positive[1].end());
   CatalogTotals& c = t.catalog;
   for (const Procedure* procedure : procedures) {
     const Procedure& p = *procedure;
@@ -327,11 +322,8 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
     c.fee_bearing += p.fee_bearing;
     c.fee_online_payment += p.fee_bearing && p.online_payment_integrated;
     c.population_db_connected += p.population_db_connected;
-    auto it = per_procedure.find(p.code);
-    if (it != per_procedure.end()) {
-      c.fee_with_online_paid += p.fee_bearing && it->second.first > 0;
-      c.online_with_online_dossier += online && it->second.second > 0;
-    }
+    c.fee_with_online_paid += p.fee_bearing && paid_online.contains(p.code);
+    c.online_with_online_dossier += online && received_online.contains(p.code);
   }
   t.has_catalog = true;
   return t;

@@ -359,6 +359,10 @@ class FailingStore : public Store {
     absl::StatusOr<std::vector<AggregateRow>> SumAggregates(const AggregateQuery& q) override {
       return tx_.SumAggregates(q);
     }
+    absl::StatusOr<std::vector<std::vector<std::string>>> PositiveValues(const AggregateQuery& q,
+                                                                         const std::vector<Counter>& c) override {
+      return tx_.PositiveValues(q, c);
+    }
     absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override { return tx_.AllAggregates(); }
     absl::Status AddAggregates(const std::vector<AggregateRow>& rows) override { return tx_.AddAggregates(rows); }
     absl::Status ClearAggregates() override { return tx_.ClearAggregates(); }

@@ -5,12 +5,14 @@
 #include "services/security/access_control.h"
 #include "services/metrics/indicators.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 #include <sqlite3.h>
 
 #include <atomic>
 #include <map>
 #include <random>
+#include <set>
 #include <tuple>
 #include <thread>
 
@@ -428,6 +430,62 @@ namespace {
 // Sums over any range read month and year roll-ups where they tile it: the
 // answer must equal the sum of the day rows, for every range and grouping,
 // after additions and retractions (here written straight to the store).
+// PositiveValues finds exactly the values whose sum over the range is
+// positive, with and without roll-ups, over several nodes.
+TEST(SqlStoreTest, PositiveValuesAreThoseWithAPositiveSum) {
+  TempDir dir;
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "positive.db"));
+  ASSERT_NE(store, nullptr);
+  std::mt19937 rng(11);
+  std::vector<AggregateRow> rows;
+  for (int i = 0; i < 3000; ++i) {
+    AggregateRow r;
+    r.key.node_code = rng() % 3 == 0 ? "P1" : "P2";
+    r.key.basis = Basis::kReceipt;
+    r.key.dim = AggregateDim::kProcedure;
+    r.key.dim_value = "T" + std::to_string(rng() % 400);
+    r.key.day = FormatDate(Date(2024, 6, 1) + static_cast<int>(rng() % 700));
+    // Mostly zero: a procedure with dossiers but none paid online.
+    r.counts[static_cast<int>(Counter::kReceived)] = 1;
+    r.counts[static_cast<int>(Counter::kPaidOnline)] = rng() % 9 == 0 ? 1 : 0;
+    rows.push_back(r);
+    rows.push_back(AggregateRow{MonthRollup(r.key), r.counts});
+    rows.push_back(AggregateRow{YearRollup(r.key), r.counts});
+  }
+  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.AddAggregates(rows); }).ok());
+  const std::vector<std::pair<std::string, std::string>> ranges = {
+      {"2025-01-01", "2026-01-01"}, {"2024-07-15", "2025-02-03"}, {"2025-03-01", "2025-04-01"}, {"", "2026-05-01"},
+      {"2025-03-05", "2025-03-09"}};
+  for (const auto& [from, until] : ranges) {
+    for (const std::vector<std::string>& nodes : {std::vector<std::string>{"P1"}, {"P1", "P2"}}) {
+      for (bool rolled_up : {true, false}) {
+        SCOPED_TRACE(absl::StrCat(from, "..", until, " nodes ", nodes.size(), " rolled up ", rolled_up));
+        AggregateQuery q{nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
+        q.rolled_up = rolled_up;
+        q.by_dim_value = true;
+        std::vector<AggregateRow> sums;
+        std::vector<std::vector<std::string>> positive;
+        ASSERT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
+          PSTRACK_ASSIGN_OR_RETURN(sums, tx.SumAggregates(q));
+          PSTRACK_ASSIGN_OR_RETURN(positive, tx.PositiveValues(q, {Counter::kPaidOnline, Counter::kReceived}));
+          return absl::OkStatus();
+        }).ok());
+        std::set<std::string> want, want_received;
+        for (const auto& r : sums) {
+          if (Get(r.counts, Counter::kPaidOnline) > 0) want.insert(r.key.dim_value);
+          if (Get(r.counts, Counter::kReceived) > 0) want_received.insert(r.key.dim_value);
+        }
+        ASSERT_EQ(positive.size(), 2u);
+        EXPECT_EQ(positive[0], std::vector<std::string>(want.begin(), want.end()));
+        EXPECT_EQ(positive[1], std::vector<std::string>(want_received.begin(), want_received.end()));
+        if (from.empty()) {
+          EXPECT_GT(want.size(), 100u);
+        }
+      }
+    }
+  }
+}
+
 TEST(SqlStoreTest, RollupsSumExactlyTheirDays) {
   TempDir dir;
   auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "rollup.db"));

@@ -907,11 +907,12 @@ class SqlTransaction : public WriteTransaction {
         query.rolled_up ? TileRange(query.from_day, query.until_day, /*by_month=*/false, /*by_day=*/false)
                         : std::vector<GrainRange>{{0, query.from_day, query.until_day}};
     const size_t per_statement = kMaxParamsPerStatement / ranges.size();
-    // "c1 > 0, c2 > 0" and "(c1 > 0 OR c2 > 0)".
+    // ", CASE WHEN c1 > 0 THEN 1 ELSE 0 END, ..." (integers on both
+    // backends: PostgreSQL's "c1 > 0" is a boolean) and "(c1 > 0 OR ...)".
     std::string flags, any;
     for (size_t c = 0; c < counters.size(); ++c) {
       const char* column = CounterNames()[static_cast<int>(counters[c])];
-      absl::StrAppend(&flags, ", ", column, " > 0");
+      absl::StrAppend(&flags, ", CASE WHEN ", column, " > 0 THEN 1 ELSE 0 END");
       absl::StrAppend(&any, c ? " OR " : "", column, " > 0");
     }
     std::string value;

@@ -272,8 +272,8 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
     auto end = std::lower_bound(it, reference->by_path.end(), path + "0", by_path);
     for (; it != end; ++it) {
       const Agency& a = **it;
-      // Once per agency when subtrees nest (in_scope tests every path).
-      if (!in_scope(a) || !InSubtree(a.path, path)) continue;
+      if (!a.InForceOn(day) || !InSubtree(a.path, path)) continue;
+      // Once per agency when subtrees nest.
       bool counted = false;
       for (const std::string& other : scope.paths) {
         if (&other == &path) break;

@@ -902,7 +902,52 @@ class SqlTransaction : public WriteTransaction {
   absl::StatusOr<std::vector<std::vector<std::string>>> PositiveValues(
       const AggregateQuery& query, const std::vector<Counter>& counters) override {
     std::vector<std::vector<std::string>> out(counters.size());
-    if (query.nodes.empty() || counters.empty()) return out;
+    PSTRACK_RETURN_IF_ERROR(PositiveRows(query, counters, /*by_node=*/false,
+                                         [&](const std::string&, const std::string& value, const std::vector<int>& flags) {
+                                           for (size_t c = 0; c < counters.size(); ++c) {
+                                             if (flags[c]) out[c].push_back(value);
+                                           }
+                                         }));
+    for (auto& values : out) SortUnique(values);
+    return out;
+  }
+
+  absl::StatusOr<std::map<std::string, std::vector<std::vector<std::string>>>> PositiveValuesByNode(
+      const AggregateQuery& query, const std::vector<Counter>& counters) override {
+    std::map<std::string, std::vector<std::vector<std::string>>> out;
+    std::vector<std::vector<std::string>>* lists = nullptr;
+    std::string last_node;
+    PSTRACK_RETURN_IF_ERROR(PositiveRows(
+        query, counters, /*by_node=*/true,
+        [&](const std::string& node, const std::string& value, const std::vector<int>& flags) {
+          // Rows come a node at a time (the key leads with it).
+          if (lists == nullptr || node != last_node) {
+            lists = &out[node];
+            lists->resize(counters.size());
+            last_node = node;
+          }
+          for (size_t c = 0; c < counters.size(); ++c) {
+            if (flags[c]) (*lists)[c].push_back(value);
+          }
+        }));
+    for (auto& [node, lists] : out) {
+      for (auto& values : lists) SortUnique(values);
+    }
+    return out;
+  }
+
+  static void SortUnique(std::vector<std::string>& values) {
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+  }
+
+  // Rows (node or "", dim value, one 0/1 flag per counter) with a positive
+  // counter, repeated at most once per statement, grain and flag
+  // combination.
+  absl::Status PositiveRows(
+      const AggregateQuery& query, const std::vector<Counter>& counters, bool by_node,
+      absl::FunctionRef<void(const std::string&, const std::string&, const std::vector<int>&)> on_row) {
+    if (query.nodes.empty() || counters.empty()) return absl::OkStatus();
     const std::vector<GrainRange> ranges =
         query.rolled_up ? TileRange(query.from_day, query.until_day, /*by_month=*/false, /*by_day=*/false)
                         : std::vector<GrainRange>{{0, query.from_day, query.until_day}};
@@ -915,48 +960,48 @@ class SqlTransaction : public WriteTransaction {
       absl::StrAppend(&flags, ", CASE WHEN ", column, " > 0 THEN 1 ELSE 0 END");
       absl::StrAppend(&any, c ? " OR " : "", column, " > 0");
     }
-    std::string value;
+    std::string node, value;
     std::vector<int> positive(counters.size());
-    auto add = [&] {
-      for (size_t c = 0; c < counters.size(); ++c) {
-        if (positive[c]) out[c].push_back(value);
-      }
-    };
     for (size_t begin = 0; begin < query.nodes.size(); begin += per_statement) {
       const size_t end = std::min(query.nodes.size(), begin + per_statement);
       DynamicQuery q;
-      // UNION drops the rows repeated across grains, ranges and nodes.
+      // Without nodes, UNION and DISTINCT drop the repeats in SQL (cheaper
+      // than in C++ for one node's few thousand rows); per node, a
+      // ranking's tens of thousands of rows made that temporary B-tree the
+      // larger cost, so the callers drop the repeats.
       for (size_t r = 0; r < ranges.size(); ++r) {
-        absl::StrAppend(&q.sql, r ? " UNION " : "", "SELECT DISTINCT dim_value", flags,
-                        " FROM aggregates WHERE basis = ", q.Bind(static_cast<int>(query.basis) + ranges[r].grain),
-                        " AND dim = ", q.Bind(static_cast<int>(query.dim)), " AND day >= ", q.Bind(ranges[r].lo),
-                        " AND day < ", q.Bind(ranges[r].hi), " AND (", any, ") AND node_code IN (");
+        absl::StrAppend(&q.sql, r ? (by_node ? " UNION ALL " : " UNION ") : "",
+                        by_node ? "SELECT node_code" : "SELECT DISTINCT ''",
+                        ", dim_value", flags, " FROM aggregates WHERE basis = ",
+                        q.Bind(static_cast<int>(query.basis) + ranges[r].grain), " AND dim = ",
+                        q.Bind(static_cast<int>(query.dim)), " AND day >= ", q.Bind(ranges[r].lo), " AND day < ",
+                        q.Bind(ranges[r].hi), " AND (", any, ") AND node_code IN (");
         for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(query.nodes[i]));
         absl::StrAppend(&q.sql, ")");
       }
       if (cache_ != nullptr) {
+        auto text = [](sqlite3_stmt* st, int column, std::string& into) {
+          const unsigned char* t = sqlite3_column_text(st, column);
+          into.assign(t ? reinterpret_cast<const char*>(t) : "", t ? sqlite3_column_bytes(st, column) : 0);
+        };
         PSTRACK_RETURN_IF_ERROR(FetchCached(q, [&](sqlite3_stmt* st) {
-          const unsigned char* t = sqlite3_column_text(st, 0);
-          value.assign(t ? reinterpret_cast<const char*>(t) : "", t ? sqlite3_column_bytes(st, 0) : 0);
-          for (size_t c = 0; c < counters.size(); ++c) positive[c] = sqlite3_column_int(st, static_cast<int>(c) + 1);
-          add();
+          text(st, 0, node);
+          text(st, 1, value);
+          for (size_t c = 0; c < counters.size(); ++c) positive[c] = sqlite3_column_int(st, static_cast<int>(c) + 2);
+          on_row(node, value, positive);
         }));
         continue;
       }
       PSTRACK_RETURN_IF_ERROR(Fetch(
           q,
           [&](soci::statement& st) {
+            st.exchange(soci::into(node));
             st.exchange(soci::into(value));
             for (size_t c = 0; c < counters.size(); ++c) st.exchange(soci::into(positive[c]));
           },
-          add));
+          [&] { on_row(node, value, positive); }));
     }
-    // A value may come once per flag combination (and per statement).
-    for (auto& values : out) {
-      std::sort(values.begin(), values.end());
-      values.erase(std::unique(values.begin(), values.end()), values.end());
-    }
-    return out;
+    return absl::OkStatus();
   }
 
   absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& paths, int64_t at_us) override {

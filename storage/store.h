@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <tuple>
 #include <string>
@@ -267,6 +268,10 @@ class ReadTransaction {
   // sum is positive, found in one scan without summing (which costs several
   // times more on wide breakdowns).
   virtual absl::StatusOr<std::vector<std::vector<std::string>>> PositiveValues(
+      const AggregateQuery& query, const std::vector<Counter>& counters) = 0;
+  // The same for each of the query's nodes on its own (nodes without any
+  // positive value are absent): what a ranking reads in one statement.
+  virtual absl::StatusOr<std::map<std::string, std::vector<std::vector<std::string>>>> PositiveValuesByNode(
       const AggregateQuery& query, const std::vector<Counter>& counters) = 0;
   // Every stored aggregate row with a non-zero counter (for checks).
   virtual absl::StatusOr<std::vector<AggregateRow>> AllAggregates() = 0;

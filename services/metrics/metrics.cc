@@ -173,25 +173,81 @@ absl::StatusOr<Metrics::ResolvedScope> Metrics::ResolveScope(ReadTransaction& tx
   return Resolve(tx, root, scope.view);
 }
 
-absl::StatusOr<OpenCounts> Metrics::OpenAt(ReadTransaction& tx, const ResolvedScope& scope, absl::Time at) {
+namespace {
+
+// The day whose start is `at`, if `at` is a local midnight.
+std::optional<Date> MidnightDay(absl::Time at) {
   const absl::CivilSecond local = absl::ToCivilSecond(at, VietnamTimeZone());
   if (local != absl::CivilSecond(absl::CivilDay(local)) || at != absl::FromCivil(local, VietnamTimeZone())) {
-    // Within a day (a live query): counted from the dossier index.
-    return tx.CountOpen(scope.paths, absl::ToUnixMicros(at));
+    return std::nullopt;
   }
-  // At a midnight: the clock-basis buckets before that day hold exactly the
-  // instants at or before it (ClockBucket), so open = opened - closed.
-  AggregateQuery q{scope.nodes, Basis::kClock, AggregateDim::kTotal, "", FormatDate(Date(absl::CivilDay(local)))};
-  q.rolled_up = scope.rolled_up;
-  PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
-  Counts c{};
-  for (const auto& row : rows) AddCounts(c, row.counts);
+  return Date(absl::CivilDay(local));
+}
+
+// Open and overdue at a midnight from the clock-basis sums before it.
+OpenCounts OpenFromClock(const Counts& c) {
   OpenCounts out;
   out.open = Get(c, Counter::kOpened) - Get(c, Counter::kClosed);
   out.overdue = Get(c, Counter::kOverdueStarted) - Get(c, Counter::kOverdueEnded);
   out.portal_overdue = Get(c, Counter::kPortalOverdueStarted) - Get(c, Counter::kPortalOverdueEnded);
   return out;
 }
+
+}  // namespace
+
+absl::StatusOr<OpenCounts> Metrics::OpenAt(ReadTransaction& tx, const ResolvedScope& scope, absl::Time at) {
+  const std::optional<Date> midnight = MidnightDay(at);
+  // Within a day (a live query): counted from the dossier index.
+  if (!midnight) return tx.CountOpen(scope.paths, absl::ToUnixMicros(at));
+  // At a midnight: the clock-basis buckets before that day hold exactly the
+  // instants at or before it (ClockBucket), so open = opened - closed.
+  AggregateQuery q{scope.nodes, Basis::kClock, AggregateDim::kTotal, "", FormatDate(*midnight)};
+  q.rolled_up = scope.rolled_up;
+  PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
+  Counts c{};
+  for (const auto& row : rows) AddCounts(c, row.counts);
+  return OpenFromClock(c);
+}
+
+absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(ReadTransaction& tx, const std::vector<ResolvedScope>& scopes,
+                                                      const Period& period, absl::Time as_of, bool with_catalog) {
+  Prefetched out;
+  const std::string from = FormatDate(period.start), until = FormatDate(period.end);
+  const std::optional<Date> midnight = MidnightDay(as_of);
+  if (midnight) out.clock.emplace();
+  if (with_catalog) out.positive.emplace();
+  // Scopes whose nodes have roll-ups read them; the others read days. The
+  // sums are the same either way, so a node in both lists is harmless.
+  for (bool rolled_up : {true, false}) {
+    std::set<std::string> node_set;
+    for (const ResolvedScope& scope : scopes) {
+      if (scope.rolled_up == rolled_up) node_set.insert(scope.nodes.begin(), scope.nodes.end());
+    }
+    if (node_set.empty()) continue;
+    const std::vector<std::string> nodes(node_set.begin(), node_set.end());
+    auto sum_by_node = [&](Basis basis, const std::string& lo, const std::string& hi,
+                           absl::flat_hash_map<std::string, Counts>& into) -> absl::Status {
+      AggregateQuery q{nodes, basis, AggregateDim::kTotal, lo, hi};
+      q.rolled_up = rolled_up;
+      q.by_node = true;
+      PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
+      for (const auto& row : rows) AddCounts(into[row.key.node_code], row.counts);
+      return absl::OkStatus();
+    };
+    PSTRACK_RETURN_IF_ERROR(sum_by_node(Basis::kReceipt, from, until, out.receipt));
+    PSTRACK_RETURN_IF_ERROR(sum_by_node(Basis::kFinish, from, until, out.finish));
+    if (midnight) PSTRACK_RETURN_IF_ERROR(sum_by_node(Basis::kClock, "", FormatDate(*midnight), *out.clock));
+    if (with_catalog) {
+      AggregateQuery q{nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
+      q.rolled_up = rolled_up;
+      PSTRACK_ASSIGN_OR_RETURN(auto positive,
+                               tx.PositiveValuesByNode(q, {Counter::kPaidOnline, Counter::kReceivedOnline}));
+      for (auto& [node, lists] : positive) (*out.positive)[node] = std::move(lists);
+    }
+  }
+  return out;
+}
+
 
 absl::Status Metrics::RunPendingMaintenance() {
   std::vector<std::string> tasks;
@@ -229,6 +285,7 @@ absl::StatusOr<std::shared_ptr<const Metrics::ReferenceSnapshot>> Metrics::Refer
     if (a.valid_until) snapshot->ended.push_back(&a);
   }
   for (const Procedure& p : snapshot->procedures) snapshot->procedure_agency_links += p.agency_codes.size();
+  for (size_t i = 0; i < snapshot->procedures.size(); ++i) snapshot->procedure_index[snapshot->procedures[i].code] = i;
   for (const Agency& a : snapshot->agencies) snapshot->by_path.push_back(&a);
   std::sort(snapshot->by_path.begin(), snapshot->by_path.end(),
             [](const Agency* a, const Agency* b) { return a->path < b->path; });
@@ -238,16 +295,34 @@ absl::StatusOr<std::shared_ptr<const Metrics::ReferenceSnapshot>> Metrics::Refer
 }
 
 absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
-                                            absl::Time as_of, bool with_catalog) {
+                                            absl::Time as_of, bool with_catalog, const Prefetched* prefetched) {
   ScopeTotals t;
   const std::string from = FormatDate(period.start), until = FormatDate(period.end);
-  for (Basis basis : {Basis::kReceipt, Basis::kFinish}) {
-    AggregateQuery q{scope.nodes, basis, AggregateDim::kTotal, from, until};
-    q.rolled_up = scope.rolled_up;
-    PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
-    for (const auto& row : rows) AddCounts(basis == Basis::kReceipt ? t.receipt : t.finish, row.counts);
+  auto add_prefetched = [&](const absl::flat_hash_map<std::string, Counts>& sums, Counts& into) {
+    for (const std::string& node : scope.nodes) {
+      auto it = sums.find(node);
+      if (it != sums.end()) AddCounts(into, it->second);
+    }
+  };
+  if (prefetched) {
+    add_prefetched(prefetched->receipt, t.receipt);
+    add_prefetched(prefetched->finish, t.finish);
+  } else {
+    for (Basis basis : {Basis::kReceipt, Basis::kFinish}) {
+      AggregateQuery q{scope.nodes, basis, AggregateDim::kTotal, from, until};
+      q.rolled_up = scope.rolled_up;
+      PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
+      for (const auto& row : rows) AddCounts(basis == Basis::kReceipt ? t.receipt : t.finish, row.counts);
+    }
   }
-  PSTRACK_ASSIGN_OR_RETURN(OpenCounts open, OpenAt(tx, scope, as_of));
+  OpenCounts open;
+  if (prefetched && prefetched->clock) {
+    Counts clock{};
+    add_prefetched(*prefetched->clock, clock);
+    open = OpenFromClock(clock);
+  } else {
+    PSTRACK_ASSIGN_OR_RETURN(open, OpenAt(tx, scope, as_of));
+  }
   t.open = open.open;
   t.open_overdue = open.overdue;
   t.open_portal_overdue = open.portal_overdue;
@@ -298,22 +373,37 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
     auto it = reference->by_code.find(code);
     return it != reference->by_code.end() && in_scope(*it->second);
   };
-  std::vector<const Procedure*> procedures;
-  for (const Procedure& p : reference->procedures) {
-    if (p.InForceOn(day)) procedures.push_back(&p);
-  }
   // The procedures with a dossier paid online, and with one received online,
-  // in the scope and period.
-  AggregateQuery by_procedure{scope.nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
-  by_procedure.rolled_up = scope.rolled_up;
-  PSTRACK_ASSIGN_OR_RETURN(auto positive,
-                           tx.PositiveValues(by_procedure, {Counter::kPaidOnline, Counter::kReceivedOnline}));
-  const absl::flat_hash_set<absl::string_view> paid_online(positive[0].begin(), positive[0].end());
-  const absl::flat_hash_set<absl::string_view> received_online(positive[1].begin(), positive[1].end());
+  // in the scope and period: {codes paid online, codes received online},
+  // each sorted and unique.
+  std::vector<std::vector<std::string>> positive(2);
+  const std::vector<std::vector<std::string>>* lists = &positive;
+  if (prefetched && prefetched->positive && scope.nodes.size() == 1) {
+    auto it = prefetched->positive->find(scope.nodes.front());
+    if (it != prefetched->positive->end()) lists = &it->second;
+  } else if (prefetched && prefetched->positive) {
+    for (const std::string& node : scope.nodes) {
+      auto it = prefetched->positive->find(node);
+      if (it == prefetched->positive->end()) continue;
+      for (int k = 0; k < 2; ++k) positive[k].insert(positive[k].end(), it->second[k].begin(), it->second[k].end());
+    }
+    for (auto& codes : positive) {
+      std::sort(codes.begin(), codes.end());
+      codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+    }
+  } else {
+    AggregateQuery by_procedure{scope.nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
+    by_procedure.rolled_up = scope.rolled_up;
+    PSTRACK_ASSIGN_OR_RETURN(positive,
+                             tx.PositiveValues(by_procedure, {Counter::kPaidOnline, Counter::kReceivedOnline}));
+  }
   CatalogTotals& c = t.catalog;
-  for (const Procedure* procedure : procedures) {
-    const Procedure& p = *procedure;
-    if (!CarriedOutIn(p, levels, code_in_scope)) continue;
+  const std::vector<Procedure>& procedures = reference->procedures;
+  std::vector<char> carried_out(procedures.size());  // in force and carried out in the scope
+  for (size_t i = 0; i < procedures.size(); ++i) {
+    const Procedure& p = procedures[i];
+    if (!p.InForceOn(day) || !CarriedOutIn(p, levels, code_in_scope)) continue;
+    carried_out[i] = 1;
     ++c.procedures;
     const bool online = p.online_mode == OnlineMode::kPartial || p.online_mode == OnlineMode::kFull;
     c.online += online;
@@ -322,8 +412,20 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
     c.fee_bearing += p.fee_bearing;
     c.fee_online_payment += p.fee_bearing && p.online_payment_integrated;
     c.population_db_connected += p.population_db_connected;
-    c.fee_with_online_paid += p.fee_bearing && paid_online.contains(p.code);
-    c.online_with_online_dossier += online && received_online.contains(p.code);
+  }
+  // Looked up from the (shorter, unique) positive lists: no set to build.
+  auto counted = [&](const std::string& code) -> const Procedure* {
+    auto it = reference->procedure_index.find(code);
+    return it != reference->procedure_index.end() && carried_out[it->second] ? &procedures[it->second] : nullptr;
+  };
+  for (const std::string& code : (*lists)[0]) {
+    const Procedure* p = counted(code);
+    c.fee_with_online_paid += p && p->fee_bearing;
+  }
+  for (const std::string& code : (*lists)[1]) {
+    const Procedure* p = counted(code);
+    c.online_with_online_dossier +=
+        p && (p->online_mode == OnlineMode::kPartial || p->online_mode == OnlineMode::kFull);
   }
   t.has_catalog = true;
   return t;
@@ -401,14 +503,25 @@ void AddReports(const std::vector<ReportUse>& uses, int64_t events_received, std
   v = std::move(merged);
 }
 
+bool NeedsCatalog(const std::vector<std::string>& ids) {
+  for (const auto& id : ids) {
+    if (FindIndicator(id)->period_basis == "catalog") return true;
+  }
+  return false;
+}
+
+absl::Time DefaultAsOf(const Period& period, std::optional<absl::Time> as_of) {
+  if (as_of) return *as_of;
+  return std::min(StartOfDay(period.end), absl::Now());
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<IndicatorValue>> Metrics::Values(ReadTransaction& tx, const ResolvedScope& scope,
                                                             const Period& period, const std::vector<std::string>& ids,
-                                                            absl::Time as_of, std::vector<ReportUse>* parts) {
-  bool needs_catalog = false;
-  for (const auto& id : ids) needs_catalog |= FindIndicator(id)->period_basis == "catalog";
-  PSTRACK_ASSIGN_OR_RETURN(ScopeTotals totals, Totals(tx, scope, period, as_of, needs_catalog));
+                                                            absl::Time as_of, std::vector<ReportUse>* parts,
+                                                            const Prefetched* prefetched) {
+  PSTRACK_ASSIGN_OR_RETURN(ScopeTotals totals, Totals(tx, scope, period, as_of, NeedsCatalog(ids), prefetched));
   std::vector<IndicatorValue> out;
   for (const auto& id : ids) out.push_back(ComputeIndicator(*FindIndicator(id), totals));
   PSTRACK_ASSIGN_OR_RETURN(std::vector<ReportUse> uses, SelectReports(tx, scope.paths, period.start, period.end));
@@ -418,15 +531,6 @@ absl::StatusOr<std::vector<IndicatorValue>> Metrics::Values(ReadTransaction& tx,
   if (parts) *parts = std::move(uses);
   return out;
 }
-
-namespace {
-
-absl::Time DefaultAsOf(const Period& period, std::optional<absl::Time> as_of) {
-  if (as_of) return *as_of;
-  return std::min(StartOfDay(period.end), absl::Now());
-}
-
-}  // namespace
 
 absl::StatusOr<IndicatorSetResult> Metrics::Indicators(const ScopeRequest& scope, const Period& period,
                                                        const std::vector<std::string>& requested,
@@ -460,11 +564,18 @@ absl::StatusOr<std::vector<BreakdownRow>> Metrics::Breakdown(const ScopeRequest&
       q.max_depth = root.depth + 1;
       q.limit = 1000000;
       PSTRACK_ASSIGN_OR_RETURN(auto children, tx.ListAgencies(q));
+      std::vector<const Agency*> listed;
+      std::vector<ResolvedScope> scopes;
       for (const Agency& child : children) {
         if (child.code == root.code || !Listed(child, scope.view, period)) continue;
         PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, child, scope.view));
-        BreakdownRow row{child.code, child.name, {}};
-        PSTRACK_ASSIGN_OR_RETURN(row.values, Values(tx, resolved, period, ids, instant));
+        listed.push_back(&child);
+        scopes.push_back(std::move(resolved));
+      }
+      PSTRACK_ASSIGN_OR_RETURN(Prefetched prefetched, Prefetch(tx, scopes, period, instant, NeedsCatalog(ids)));
+      for (size_t i = 0; i < listed.size(); ++i) {
+        BreakdownRow row{listed[i]->code, listed[i]->name, {}};
+        PSTRACK_ASSIGN_OR_RETURN(row.values, Values(tx, scopes[i], period, ids, instant, nullptr, &prefetched));
         rows.push_back(std::move(row));
       }
       return absl::OkStatus();
@@ -532,12 +643,13 @@ absl::StatusOr<std::vector<SeriesPoint>> Metrics::TimeSeries(const ScopeRequest&
 }
 
 absl::StatusOr<IndexScore> Metrics::ScoreIn(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
-                                            const Methodology& methodology) {
+                                            const Methodology& methodology, const Prefetched* prefetched) {
   std::map<std::string, IndicatorValue> values;
   std::vector<std::string> builtin = methodology.BuiltinInputs();
   std::sort(builtin.begin(), builtin.end());
   builtin.erase(std::unique(builtin.begin(), builtin.end()), builtin.end());
-  PSTRACK_ASSIGN_OR_RETURN(auto computed, Values(tx, scope, period, builtin, DefaultAsOf(period, std::nullopt)));
+  PSTRACK_ASSIGN_OR_RETURN(auto computed, Values(tx, scope, period, builtin, DefaultAsOf(period, std::nullopt),
+                                                 /*parts=*/nullptr, prefetched));
   for (auto& v : computed) values["builtin:" + v.id] = v;
   // Every external input of the agency in one query (a ranking scores many).
   PSTRACK_ASSIGN_OR_RETURN(auto inputs, tx.ListExternalInputs(scope.root.code, ""));
@@ -617,18 +729,30 @@ absl::StatusOr<std::vector<RankEntry>> Metrics::Rank(const ScopeRequest& parent,
     }
     q.limit = 1000000;
     PSTRACK_ASSIGN_OR_RETURN(auto agencies, tx.ListAgencies(q));
+    std::vector<const Agency*> ranked;
+    std::vector<ResolvedScope> scopes;
     for (const Agency& a : agencies) {
       if (a.code == root.code || !Listed(a, parent.view, period)) continue;
       PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, a, parent.view));
+      ranked.push_back(&a);
+      scopes.push_back(std::move(resolved));
+    }
+    // Every ranked agency's sums in a few statements.
+    const absl::Time as_of = DefaultAsOf(period, std::nullopt);
+    const bool catalog = NeedsCatalog(definition ? std::vector<std::string>{indicator_id} : methodology->BuiltinInputs());
+    PSTRACK_ASSIGN_OR_RETURN(Prefetched prefetched, Prefetch(tx, scopes, period, as_of, catalog));
+    for (size_t i = 0; i < ranked.size(); ++i) {
+      const Agency& a = *ranked[i];
+      const ResolvedScope& resolved = scopes[i];
       RankEntry e;
       e.agency_code = a.code;
       e.agency_name = a.name;
       if (definition) {
-        PSTRACK_ASSIGN_OR_RETURN(auto values, Values(tx, resolved, period, {indicator_id}, DefaultAsOf(period, std::nullopt)));
+        PSTRACK_ASSIGN_OR_RETURN(auto values, Values(tx, resolved, period, {indicator_id}, as_of, nullptr, &prefetched));
         e.value = values.front();
         e.score = e.value.value;
       } else {
-        PSTRACK_ASSIGN_OR_RETURN(IndexScore s, ScoreIn(tx, resolved, period, *methodology));
+        PSTRACK_ASSIGN_OR_RETURN(IndexScore s, ScoreIn(tx, resolved, period, *methodology, &prefetched));
         e.score = s.total_points;
         e.value.id = methodology->id;
         e.value.value = s.total_points;

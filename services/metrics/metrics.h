@@ -145,15 +145,32 @@ class Metrics {
   // Open and overdue dossiers of the scope at `at`: a sum of clock-basis
   // buckets at a local midnight, the dossier index otherwise.
   absl::StatusOr<OpenCounts> OpenAt(ReadTransaction& tx, const ResolvedScope& scope, absl::Time at);
+  // Aggregate sums fetched at once for many scopes (a ranking, a breakdown
+  // by child): one statement per kind for all their nodes instead of one
+  // per scope. Keyed by node; a scope's figure is the sum over its nodes.
+  struct Prefetched {
+    absl::flat_hash_map<std::string, Counts> receipt, finish;
+    // Clock-basis sums before the instant's day, when the instant is a
+    // midnight (OpenAt counts from the dossier index otherwise).
+    std::optional<absl::flat_hash_map<std::string, Counts>> clock;
+    // Node -> {procedures paid online, procedures received online}, when
+    // the catalog is asked for.
+    std::optional<std::map<std::string, std::vector<std::vector<std::string>>>> positive;
+  };
+  absl::StatusOr<Prefetched> Prefetch(ReadTransaction& tx, const std::vector<ResolvedScope>& scopes,
+                                      const Period& period, absl::Time as_of, bool with_catalog);
+  // `prefetched`, when given, was fetched for a set of scopes including
+  // this one, with the same period and instant.
   absl::StatusOr<ScopeTotals> Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
-                                     absl::Time as_of, bool with_catalog);
+                                     absl::Time as_of, bool with_catalog, const Prefetched* prefetched = nullptr);
   // Events first, then the reports of agencies without events for their
   // period (report_selection.h); `parts` (optional) gets every report seen.
   absl::StatusOr<std::vector<IndicatorValue>> Values(ReadTransaction& tx, const ResolvedScope& scope,
                                                      const Period& period, const std::vector<std::string>& ids,
-                                                     absl::Time as_of, std::vector<ReportUse>* parts = nullptr);
+                                                     absl::Time as_of, std::vector<ReportUse>* parts = nullptr,
+                                                     const Prefetched* prefetched = nullptr);
   absl::StatusOr<IndexScore> ScoreIn(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
-                                     const Methodology& methodology);
+                                     const Methodology& methodology, const Prefetched* prefetched = nullptr);
 
   Store& store_;
   std::shared_ptr<const WorkingCalendar> calendar_;
@@ -168,6 +185,7 @@ class Metrics {
     std::vector<const Agency*> ended;                          // agencies with a valid_until
     size_t procedure_agency_links = 0;                         // sum of the procedures' agency lists
     std::vector<const Agency*> by_path;                        // `agencies` sorted by path
+    absl::flat_hash_map<std::string, size_t> procedure_index;  // code -> position in `procedures`
   };
   absl::StatusOr<std::shared_ptr<const ReferenceSnapshot>> Reference(ReadTransaction& tx);
   std::mutex reference_mu_;

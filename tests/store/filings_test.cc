@@ -363,6 +363,10 @@ class FailingStore : public Store {
                                                                          const std::vector<Counter>& c) override {
       return tx_.PositiveValues(q, c);
     }
+    absl::StatusOr<std::map<std::string, std::vector<std::vector<std::string>>>> PositiveValuesByNode(
+        const AggregateQuery& q, const std::vector<Counter>& c) override {
+      return tx_.PositiveValuesByNode(q, c);
+    }
     absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override { return tx_.AllAggregates(); }
     absl::Status AddAggregates(const std::vector<AggregateRow>& rows) override { return tx_.AddAggregates(rows); }
     absl::Status ClearAggregates() override { return tx_.ClearAggregates(); }

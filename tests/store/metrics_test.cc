@@ -590,6 +590,17 @@ TEST_F(MetricsTest, BreakdownsAndSeriesEqualTheSumOfTheirParts) {
   }
   // Today's tree: the former province is folded into its successor.
   EXPECT_EQ(keys, (std::vector<std::string>{"P1", "P2"}));
+  // Below the provinces (day rows, no roll-ups), every indicator of every
+  // child too.
+  auto communes = metrics_->Breakdown({"P1", TreeView::kCurrent}, year, {}, Dimension::kChildAgency, std::nullopt);
+  ASSERT_TRUE(communes.ok()) << communes.status();
+  ASSERT_EQ(communes->size(), 3u);
+  for (const auto& row : *communes) {
+    auto want = BruteForce(row.key, TreeView::kCurrent, year);
+    for (const auto& v : row.values) {
+      if (v.id != "sync_completeness") ExpectSame(v, want[v.id], "commune " + row.key);
+    }
+  }
   auto as_filed = metrics_->Breakdown({"VN", TreeView::kAsFiled}, year, {"received"}, Dimension::kChildAgency, std::nullopt);
   double total = 0;
   for (const auto& row : *as_filed) total += row.values[0].numerator;
@@ -663,8 +674,23 @@ TEST_F(MetricsTest, RankingsAndScoresFollowTheRecomputation) {
   }
   std::sort(want.begin(), want.end());
   ASSERT_EQ(ranked->size(), 3u);
-  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ((*ranked)[i].agency_code, want[i].second);
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ((*ranked)[i].agency_code, want[i].second);
+    EXPECT_NEAR((*ranked)[i].value.value, -want[i].first, 1e-12);
+  }
   EXPECT_EQ((*ranked)[0].rank, 1);
+  // A ranking by score (its sums fetched for every province at once) gives
+  // each province the points of scoring it alone.
+  auto by_score = metrics_->Rank({"VN", TreeView::kCurrent}, AgencyLevel::kUnspecified, year, "", "qd766@2026",
+                                 std::nullopt);
+  ASSERT_TRUE(by_score.ok()) << by_score.status();
+  ASSERT_EQ(by_score->size(), 2u);
+  for (const RankEntry& e : *by_score) {
+    auto alone = metrics_->Score({e.agency_code, TreeView::kCurrent}, year, "qd766@2026");
+    ASSERT_TRUE(alone.ok()) << alone.status();
+    EXPECT_NEAR(e.score, alone->score.total_points, 1e-9) << e.agency_code;
+    EXPECT_GT(e.score, 0) << e.agency_code;
+  }
   // Lower is better for the late rate: ascending by default.
   auto late = metrics_->Rank({"VN", TreeView::kCurrent}, AgencyLevel::kUnspecified, year, "late_rate", "", std::nullopt);
   ASSERT_TRUE(late.ok());

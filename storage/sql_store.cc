@@ -920,7 +920,8 @@ class SqlTransaction : public WriteTransaction {
     PSTRACK_RETURN_IF_ERROR(PositiveRows(
         query, counters, /*by_node=*/true,
         [&](const std::string& node, const std::string& value, const std::vector<int>& flags) {
-          // Rows come a node at a time (the key leads with it).
+          // Rows mostly come a node at a time (the key leads with it): the
+          // node is looked up again only when it changes.
           if (lists == nullptr || node != last_node) {
             lists = &out[node];
             lists->resize(counters.size());
@@ -942,8 +943,8 @@ class SqlTransaction : public WriteTransaction {
   }
 
   // Rows (node or "", dim value, one 0/1 flag per counter) with a positive
-  // counter, repeated at most once per statement, grain and flag
-  // combination.
+  // counter. A value may come more than once (per flag combination, and per
+  // node, day and grain when asked by node): callers drop the repeats.
   absl::Status PositiveRows(
       const AggregateQuery& query, const std::vector<Counter>& counters, bool by_node,
       absl::FunctionRef<void(const std::string&, const std::string&, const std::vector<int>&)> on_row) {

@@ -49,6 +49,9 @@ struct Procedure {
   void Normalize();
   bool SameContent(const Procedure& other) const;
   bool InForceOn(Date d) const;
+  // Offered as an online public service (partial or full process): what
+  // online-service coverage counts.
+  bool OffersOnline() const { return online_mode == OnlineMode::kPartial || online_mode == OnlineMode::kFull; }
 };
 
 absl::string_view OnlineModeName(OnlineMode mode);  // "none", "partial", "full"

@@ -405,7 +405,7 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
     if (!p.InForceOn(day) || !CarriedOutIn(p, levels, code_in_scope)) continue;
     carried_out[i] = 1;
     ++c.procedures;
-    const bool online = p.online_mode == OnlineMode::kPartial || p.online_mode == OnlineMode::kFull;
+    const bool online = p.OffersOnline();
     c.online += online;
     c.full += p.online_mode == OnlineMode::kFull;
     c.eligible += p.full_online_eligible;
@@ -424,8 +424,7 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   }
   for (const std::string& code : (*lists)[1]) {
     const Procedure* p = counted(code);
-    c.online_with_online_dossier +=
-        p && (p->online_mode == OnlineMode::kPartial || p->online_mode == OnlineMode::kFull);
+    c.online_with_online_dossier += p && p->OffersOnline();
   }
   t.has_catalog = true;
   return t;

@@ -1,5 +1,6 @@
 // SOCI implementation of Store for SQLite and PostgreSQL. Everything SOCI
 // touches stays in this file.
+#include <bit>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -86,6 +88,13 @@ class DynamicQuery {
     order_.push_back({2, int64s_.size() - 1});
     return absl::StrCat(":p", order_.size());
   }
+  // A NULL as a parameter, so that the text does not depend on which
+  // values are missing (SQLite's prepared statements; PostgreSQL infers no
+  // type for it in a VALUES list, so it gets the literal NULL instead).
+  std::string BindNull() {
+    order_.push_back({4, 0});
+    return absl::StrCat(":p", order_.size());
+  }
   // The text to prepare and, in placeholder order, which value each
   // placeholder takes (a Bind() number, from 0). With `anonymous` every
   // ":pN" becomes "?" (SQLite then keeps no parameter names at all).
@@ -114,6 +123,7 @@ class DynamicQuery {
     if (type == 0) return sqlite3_bind_text(st, position, strings_[i].data(), strings_[i].size(), SQLITE_STATIC);
     if (type == 1) return sqlite3_bind_int(st, position, ints_[i]);
     if (type == 2) return sqlite3_bind_int64(st, position, int64s_[i]);
+    if (type == 4) return sqlite3_bind_null(st, position);
     return sqlite3_bind_double(st, position, doubles_[i]);
   }
 
@@ -134,6 +144,8 @@ class DynamicQuery {
         st.exchange(soci::use(ints_[i]));
       } else if (type == 2) {
         st.exchange(soci::use(int64s_[i]));
+      } else if (type == 4) {
+        st.exchange(soci::use(null_text_, null_ind_));
       } else {
         st.exchange(soci::use(doubles_[i]));
       }
@@ -146,7 +158,9 @@ class DynamicQuery {
   std::deque<int> ints_;
   std::deque<long long> int64s_;
   std::deque<double> doubles_;
-  std::vector<std::pair<int, size_t>> order_;  // (0 string | 1 int | 2 int64 | 3 double, index)
+  std::vector<std::pair<int, size_t>> order_;  // (0 string | 1 int | 2 int64 | 3 double | 4 null, index)
+  std::string null_text_;
+  soci::indicator null_ind_ = soci::i_null;
 };
 
 // A nullable text column read through an indicator.
@@ -156,6 +170,75 @@ struct NullableText {
   bool null() const { return ind != soci::i_ok; }
   std::string get() const { return null() ? std::string() : value; }
 };
+
+// Where a fetched row's columns go, the same code for both ways of reading:
+// through soci (PostgreSQL, and SQLite without a statement cache) or
+// straight from a cached SQLite statement. Row readers call
+// st.exchange(Into(variable[, indicator])) once per column, in order.
+class Columns {
+ public:
+  struct Target {
+    std::variant<std::string*, int*, long long*, double*> value;
+    soci::indicator* ind = nullptr;
+  };
+
+  Columns() = default;                                   // read from SQLite by Read()
+  explicit Columns(soci::statement* soci) : soci_(soci) {}  // read by soci
+
+  void exchange(Target t) {
+    if (soci_ == nullptr) {
+      targets_.push_back(t);
+      return;
+    }
+    std::visit(
+        [&](auto* v) {
+          if (t.ind != nullptr) {
+            soci_->exchange(soci::into(*v, *t.ind));
+          } else {
+            soci_->exchange(soci::into(*v));
+          }
+        },
+        t.value);
+  }
+
+  // Copies the current row of `st` into the targets; like soci, a NULL
+  // without an indicator is an error.
+  void Read(sqlite3_stmt* st) const {
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      const Target& t = targets_[i];
+      const int c = static_cast<int>(i);
+      const bool null = sqlite3_column_type(st, c) == SQLITE_NULL;
+      if (t.ind != nullptr) *t.ind = null ? soci::i_null : soci::i_ok;
+      if (null) {
+        if (t.ind == nullptr) throw std::runtime_error("Null value fetched and no indicator defined.");
+        continue;
+      }
+      if (auto* s = std::get_if<std::string*>(&t.value)) {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+        (*s)->assign(text, static_cast<size_t>(sqlite3_column_bytes(st, c)));
+      } else if (auto* n = std::get_if<int*>(&t.value)) {
+        **n = sqlite3_column_int(st, c);
+      } else if (auto* l = std::get_if<long long*>(&t.value)) {
+        **l = sqlite3_column_int64(st, c);
+      } else {
+        *std::get<double*>(t.value) = sqlite3_column_double(st, c);
+      }
+    }
+  }
+
+ private:
+  soci::statement* soci_ = nullptr;
+  std::vector<Target> targets_;
+};
+
+template <typename T>
+Columns::Target Into(T& value) {
+  return Columns::Target{&value, nullptr};
+}
+template <typename T>
+Columns::Target Into(T& value, soci::indicator& ind) {
+  return Columns::Target{&value, &ind};
+}
 
 OptionalDate ReadDate(const NullableText& t) {
   if (t.null() || t.value.empty()) return std::nullopt;
@@ -175,20 +258,20 @@ struct AgencyRow {
       "code, name, level, parent_code, admin_code, valid_from, valid_until, successor_code, path, "
       "depth, revision, create_time_us, update_time_us";
 
-  void Exchange(soci::statement& st) {
-    st.exchange(soci::into(code));
-    st.exchange(soci::into(name));
-    st.exchange(soci::into(level));
-    st.exchange(soci::into(parent_code.value, parent_code.ind));
-    st.exchange(soci::into(admin_code));
-    st.exchange(soci::into(valid_from.value, valid_from.ind));
-    st.exchange(soci::into(valid_until.value, valid_until.ind));
-    st.exchange(soci::into(successor_code.value, successor_code.ind));
-    st.exchange(soci::into(path));
-    st.exchange(soci::into(depth));
-    st.exchange(soci::into(revision));
-    st.exchange(soci::into(create_us));
-    st.exchange(soci::into(update_us));
+  void Exchange(Columns& st) {
+    st.exchange(Into(code));
+    st.exchange(Into(name));
+    st.exchange(Into(level));
+    st.exchange(Into(parent_code.value, parent_code.ind));
+    st.exchange(Into(admin_code));
+    st.exchange(Into(valid_from.value, valid_from.ind));
+    st.exchange(Into(valid_until.value, valid_until.ind));
+    st.exchange(Into(successor_code.value, successor_code.ind));
+    st.exchange(Into(path));
+    st.exchange(Into(depth));
+    st.exchange(Into(revision));
+    st.exchange(Into(create_us));
+    st.exchange(Into(update_us));
   }
 
   Agency ToAgency() const {
@@ -221,23 +304,23 @@ struct ProcedureRow {
       "resolution_unit, fee_bearing, online_payment_integrated, population_db_connected, "
       "valid_from, valid_until, revision, create_time_us, update_time_us";
 
-  void Exchange(soci::statement& st) {
-    st.exchange(soci::into(code));
-    st.exchange(soci::into(name));
-    st.exchange(soci::into(field));
-    st.exchange(soci::into(levels_mask));
-    st.exchange(soci::into(online_mode));
-    st.exchange(soci::into(eligible));
-    st.exchange(soci::into(amount));
-    st.exchange(soci::into(unit));
-    st.exchange(soci::into(fee));
-    st.exchange(soci::into(pay));
-    st.exchange(soci::into(popdb));
-    st.exchange(soci::into(valid_from.value, valid_from.ind));
-    st.exchange(soci::into(valid_until.value, valid_until.ind));
-    st.exchange(soci::into(revision));
-    st.exchange(soci::into(create_us));
-    st.exchange(soci::into(update_us));
+  void Exchange(Columns& st) {
+    st.exchange(Into(code));
+    st.exchange(Into(name));
+    st.exchange(Into(field));
+    st.exchange(Into(levels_mask));
+    st.exchange(Into(online_mode));
+    st.exchange(Into(eligible));
+    st.exchange(Into(amount));
+    st.exchange(Into(unit));
+    st.exchange(Into(fee));
+    st.exchange(Into(pay));
+    st.exchange(Into(popdb));
+    st.exchange(Into(valid_from.value, valid_from.ind));
+    st.exchange(Into(valid_until.value, valid_until.ind));
+    st.exchange(Into(revision));
+    st.exchange(Into(create_us));
+    st.exchange(Into(update_us));
   }
 
   Procedure ToProcedure() const {
@@ -281,23 +364,23 @@ struct DossierDbRow {
       "code, agency_code, agency_path, procedure_code, status, channel, received_us, received_day, due_us, "
       "finish_us, finish_day, wait_since_us, event_count, updated_us, overdue_from_us, portal_overdue_from_us";
 
-  void Exchange(soci::statement& st) {
-    st.exchange(soci::into(code));
-    st.exchange(soci::into(agency_code));
-    st.exchange(soci::into(agency_path));
-    st.exchange(soci::into(procedure_code.value, procedure_code.ind));
-    st.exchange(soci::into(status));
-    st.exchange(soci::into(channel));
-    st.exchange(soci::into(received_us.value, received_us.ind));
-    st.exchange(soci::into(received_day.value, received_day.ind));
-    st.exchange(soci::into(due_us.value, due_us.ind));
-    st.exchange(soci::into(finish_us.value, finish_us.ind));
-    st.exchange(soci::into(finish_day.value, finish_day.ind));
-    st.exchange(soci::into(wait_since_us.value, wait_since_us.ind));
-    st.exchange(soci::into(event_count));
-    st.exchange(soci::into(updated_us));
-    st.exchange(soci::into(overdue_from_us.value, overdue_from_us.ind));
-    st.exchange(soci::into(portal_overdue_from_us.value, portal_overdue_from_us.ind));
+  void Exchange(Columns& st) {
+    st.exchange(Into(code));
+    st.exchange(Into(agency_code));
+    st.exchange(Into(agency_path));
+    st.exchange(Into(procedure_code.value, procedure_code.ind));
+    st.exchange(Into(status));
+    st.exchange(Into(channel));
+    st.exchange(Into(received_us.value, received_us.ind));
+    st.exchange(Into(received_day.value, received_day.ind));
+    st.exchange(Into(due_us.value, due_us.ind));
+    st.exchange(Into(finish_us.value, finish_us.ind));
+    st.exchange(Into(finish_day.value, finish_day.ind));
+    st.exchange(Into(wait_since_us.value, wait_since_us.ind));
+    st.exchange(Into(event_count));
+    st.exchange(Into(updated_us));
+    st.exchange(Into(overdue_from_us.value, overdue_from_us.ind));
+    st.exchange(Into(portal_overdue_from_us.value, portal_overdue_from_us.ind));
   }
 
   DossierRow ToRow() const {
@@ -667,8 +750,8 @@ class SqlTransaction : public WriteTransaction {
 
   absl::Status InsertEvents(const std::vector<StoredEvent>& events) override {
     constexpr size_t kColumns = 6;
-    for (size_t begin = 0; begin < events.size(); begin += kMaxParamsPerStatement / kColumns) {
-      size_t end = std::min(events.size(), begin + kMaxParamsPerStatement / kColumns);
+    for (size_t begin = 0, end = 0; begin < events.size(); begin = end) {
+      end = ChunkEnd(begin, events.size(), kMaxParamsPerStatement / kColumns);
       DynamicQuery q;
       q.sql = "INSERT INTO filing_events (event_id, dossier_code, occurred_us, kind, content, recorded_us) VALUES ";
       for (size_t i = begin; i < end; ++i) {
@@ -683,12 +766,13 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::Status PutDossiers(const std::vector<DossierRow>& rows) override {
-    constexpr size_t kColumns = 15;
-    for (size_t begin = 0; begin < rows.size(); begin += kMaxParamsPerStatement / kColumns) {
-      size_t end = std::min(rows.size(), begin + kMaxParamsPerStatement / kColumns);
+    constexpr size_t kColumns = 16;
+    for (size_t begin = 0, end = 0; begin < rows.size(); begin = end) {
+      end = ChunkEnd(begin, rows.size(), kMaxParamsPerStatement / kColumns);
       DynamicQuery q;
-      auto opt = [&](const std::optional<int64_t>& v) { return v ? q.BindInt64(*v) : std::string("NULL"); };
-      auto text = [&](const std::string& v) { return v.empty() ? std::string("NULL") : q.Bind(v); };
+      auto null = [&] { return cache_ != nullptr ? q.BindNull() : std::string("NULL"); };
+      auto opt = [&](const std::optional<int64_t>& v) { return v ? q.BindInt64(*v) : null(); };
+      auto text = [&](const std::string& v) { return v.empty() ? null() : q.Bind(v); };
       q.sql =
           "INSERT INTO dossiers (code, agency_code, agency_path, procedure_code, status, channel, received_us, "
           "received_day, due_us, finish_us, finish_day, wait_since_us, event_count, updated_us, overdue_from_us, "
@@ -757,6 +841,14 @@ class SqlTransaction : public WriteTransaction {
         }
       }
       if (moved.empty()) continue;
+      // SQLite prepares each text once per connection: every counter is
+      // bound, so that one text per chunk size serves every batch (a zero
+      // costs a few instructions; parsing a new text was a tenth of a small
+      // batch). PostgreSQL parses every statement anyway: only moved ones.
+      if (cache_ != nullptr) {
+        moved.resize(kCounterCount);
+        for (int i = 0; i < kCounterCount; ++i) moved[i] = i;
+      }
       std::string columns = "node_code, basis, dim, dim_value, day";
       std::string updates;
       for (int i : moved) {
@@ -765,8 +857,8 @@ class SqlTransaction : public WriteTransaction {
                         names[i]);
       }
       const size_t per_statement = kMaxParamsPerStatement / (5 + moved.size());
-      for (size_t begin = 0; begin < group.size(); begin += per_statement) {
-        const size_t end = std::min(group.size(), begin + per_statement);
+      for (size_t begin = 0, end = 0; begin < group.size(); begin = end) {
+        end = ChunkEnd(begin, group.size(), per_statement);
         DynamicQuery q;
         q.sql = absl::StrCat("INSERT INTO aggregates (", columns, ") VALUES ");
         for (size_t i = begin; i < end; ++i) {
@@ -883,12 +975,12 @@ class SqlTransaction : public WriteTransaction {
       std::array<soci::indicator, kCounterCount> inds{};
       PSTRACK_RETURN_IF_ERROR(Fetch(
           q,
-          [&](soci::statement& st) {
-            st.exchange(soci::into(row.key.node_code));
-            st.exchange(soci::into(row.key.dim_value));
-            st.exchange(soci::into(row.key.day));
+          [&](Columns& st) {
+            st.exchange(Into(row.key.node_code));
+            st.exchange(Into(row.key.dim_value));
+            st.exchange(Into(row.key.day));
             for (int i = 0; i < kCounterCount; ++i) {
-              if (summed[i]) st.exchange(soci::into(sums[i], inds[i]));
+              if (summed[i]) st.exchange(Into(sums[i], inds[i]));
             }
           },
           [&] {
@@ -995,10 +1087,10 @@ class SqlTransaction : public WriteTransaction {
       }
       PSTRACK_RETURN_IF_ERROR(Fetch(
           q,
-          [&](soci::statement& st) {
-            st.exchange(soci::into(node));
-            st.exchange(soci::into(value));
-            for (size_t c = 0; c < counters.size(); ++c) st.exchange(soci::into(positive[c]));
+          [&](Columns& st) {
+            st.exchange(Into(node));
+            st.exchange(Into(value));
+            for (size_t c = 0; c < counters.size(); ++c) st.exchange(Into(positive[c]));
           },
           [&] { on_row(node, value, positive); }));
     }
@@ -1021,10 +1113,10 @@ class SqlTransaction : public WriteTransaction {
       soci::indicator i1 = soci::i_ok, i2 = soci::i_ok, i3 = soci::i_ok;
       PSTRACK_RETURN_IF_ERROR(Fetch(
           q,
-          [&](soci::statement& st) {
-            st.exchange(soci::into(open, i1));
-            st.exchange(soci::into(overdue, i2));
-            st.exchange(soci::into(portal, i3));
+          [&](Columns& st) {
+            st.exchange(Into(open, i1));
+            st.exchange(Into(overdue, i2));
+            st.exchange(Into(portal, i3));
           },
           [&] {
             out.open += i1 == soci::i_ok ? open : 0;
@@ -1141,20 +1233,20 @@ class SqlTransaction : public WriteTransaction {
     long long id = 0, at = 0, duration = 0;
     PSTRACK_RETURN_IF_ERROR(Fetch(
         q,
-        [&](soci::statement& st) {
-          st.exchange(soci::into(id));
-          st.exchange(soci::into(at));
-          st.exchange(soci::into(r.principal));
-          st.exchange(soci::into(r.role));
-          st.exchange(soci::into(r.method));
-          st.exchange(soci::into(r.target));
-          st.exchange(soci::into(r.code));
-          st.exchange(soci::into(r.message));
-          st.exchange(soci::into(r.applied));
-          st.exchange(soci::into(r.unchanged));
-          st.exchange(soci::into(r.rejected));
-          st.exchange(soci::into(r.peer));
-          st.exchange(soci::into(duration));
+        [&](Columns& st) {
+          st.exchange(Into(id));
+          st.exchange(Into(at));
+          st.exchange(Into(r.principal));
+          st.exchange(Into(r.role));
+          st.exchange(Into(r.method));
+          st.exchange(Into(r.target));
+          st.exchange(Into(r.code));
+          st.exchange(Into(r.message));
+          st.exchange(Into(r.applied));
+          st.exchange(Into(r.unchanged));
+          st.exchange(Into(r.rejected));
+          st.exchange(Into(r.peer));
+          st.exchange(Into(duration));
         },
         [&] {
           r.id = id;
@@ -1166,11 +1258,12 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::Status InsertAudit(const std::vector<AuditRow>& rows) override {
-    for (size_t begin = 0; begin < rows.size(); begin += 50) {
+    for (size_t begin = 0, end = 0; begin < rows.size(); begin = end) {
+      end = ChunkEnd(begin, rows.size(), 64);
       DynamicQuery q;
       q.sql = "INSERT INTO audit_log (at_us, principal, role, method, target, code, message, applied, unchanged, "
               "rejected, peer, duration_us) VALUES ";
-      for (size_t i = begin; i < std::min(rows.size(), begin + 50); ++i) {
+      for (size_t i = begin; i < end; ++i) {
         const AuditRow& r = rows[i];
         absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.BindInt64(r.at_us), ", ", q.Bind(r.principal), ", ");
         absl::StrAppend(&q.sql, q.Bind(r.role), ", ", q.Bind(r.method), ", ", q.Bind(r.target), ", ");
@@ -1223,18 +1316,18 @@ class SqlTransaction : public WriteTransaction {
     absl::Status decode = absl::OkStatus();
     PSTRACK_RETURN_IF_ERROR(Fetch(
         q,
-        [&](soci::statement& st) {
-          st.exchange(soci::into(r.report_id));
-          st.exchange(soci::into(r.revision));
-          st.exchange(soci::into(current));
-          st.exchange(soci::into(r.agency_code));
-          st.exchange(soci::into(kind));
-          st.exchange(soci::into(subject));
-          st.exchange(soci::into(r.period_label));
-          st.exchange(soci::into(figures));
-          st.exchange(soci::into(r.source));
-          st.exchange(soci::into(recorded));
-          st.exchange(soci::into(r.recorded_by));
+        [&](Columns& st) {
+          st.exchange(Into(r.report_id));
+          st.exchange(Into(r.revision));
+          st.exchange(Into(current));
+          st.exchange(Into(r.agency_code));
+          st.exchange(Into(kind));
+          st.exchange(Into(subject));
+          st.exchange(Into(r.period_label));
+          st.exchange(Into(figures));
+          st.exchange(Into(r.source));
+          st.exchange(Into(recorded));
+          st.exchange(Into(r.recorded_by));
         },
         [&] {
           PeriodicReport row = r;
@@ -1323,9 +1416,9 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::Status AddFeedLog(const std::vector<FeedLogRow>& rows) override {
-    constexpr size_t kPerStatement = 500;
-    for (size_t begin = 0; begin < rows.size(); begin += kPerStatement) {
-      const size_t end = std::min(rows.size(), begin + kPerStatement);
+    constexpr size_t kPerStatement = 512;
+    for (size_t begin = 0, end = 0; begin < rows.size(); begin = end) {
+      end = ChunkEnd(begin, rows.size(), kPerStatement);
       DynamicQuery q;
       q.sql = "INSERT INTO feed_log (agency_code, day, metric, count, last_us) VALUES ";
       for (size_t i = begin; i < end; ++i) {
@@ -1373,12 +1466,12 @@ class SqlTransaction : public WriteTransaction {
     long long count = 0, last = 0;
     PSTRACK_RETURN_IF_ERROR(Fetch(
         q,
-        [&](soci::statement& st) {
-          st.exchange(soci::into(r.agency_code));
-          if (with_day) st.exchange(soci::into(r.day));
-          st.exchange(soci::into(r.metric));
-          st.exchange(soci::into(count));
-          st.exchange(soci::into(last));
+        [&](Columns& st) {
+          st.exchange(Into(r.agency_code));
+          if (with_day) st.exchange(Into(r.day));
+          st.exchange(Into(r.metric));
+          st.exchange(Into(count));
+          st.exchange(Into(last));
         },
         [&] {
           r.count = count;
@@ -1413,10 +1506,10 @@ class SqlTransaction : public WriteTransaction {
     long long first = 0, last = 0;
     PSTRACK_RETURN_IF_ERROR(Fetch(
         q,
-        [&](soci::statement& st) {
-          st.exchange(soci::into(r.agency_code));
-          st.exchange(soci::into(first));
-          st.exchange(soci::into(last));
+        [&](Columns& st) {
+          st.exchange(Into(r.agency_code));
+          st.exchange(Into(first));
+          st.exchange(Into(last));
         },
         [&] {
           r.first_us = first;
@@ -1440,10 +1533,10 @@ class SqlTransaction : public WriteTransaction {
     long long count = 0, oldest = 0;
     PSTRACK_RETURN_IF_ERROR(Fetch(
         q,
-        [&](soci::statement& st) {
-          st.exchange(soci::into(r.agency_code));
-          st.exchange(soci::into(count));
-          st.exchange(soci::into(oldest));
+        [&](Columns& st) {
+          st.exchange(Into(r.agency_code));
+          st.exchange(Into(count));
+          st.exchange(Into(oldest));
         },
         [&] {
           r.count = count;
@@ -1458,7 +1551,7 @@ class SqlTransaction : public WriteTransaction {
     q.sql = "SELECT task FROM maintenance ORDER BY task";
     std::vector<std::string> out;
     std::string task;
-    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](soci::statement& st) { st.exchange(soci::into(task)); },
+    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](Columns& st) { st.exchange(Into(task)); },
                                   [&] { out.push_back(task); }));
     return out;
   }
@@ -1487,13 +1580,13 @@ class SqlTransaction : public WriteTransaction {
     std::array<long long, kCounterCount> counts{};
     PSTRACK_RETURN_IF_ERROR(Fetch(
         q,
-        [&](soci::statement& st) {
-          st.exchange(soci::into(row.key.node_code));
-          st.exchange(soci::into(basis));
-          st.exchange(soci::into(dim));
-          st.exchange(soci::into(row.key.dim_value));
-          st.exchange(soci::into(row.key.day));
-          for (int i = 0; i < kCounterCount; ++i) st.exchange(soci::into(counts[i]));
+        [&](Columns& st) {
+          st.exchange(Into(row.key.node_code));
+          st.exchange(Into(basis));
+          st.exchange(Into(dim));
+          st.exchange(Into(row.key.dim_value));
+          st.exchange(Into(row.key.day));
+          for (int i = 0; i < kCounterCount; ++i) st.exchange(Into(counts[i]));
         },
         [&] {
           row.key.basis = static_cast<Basis>(basis);
@@ -1513,7 +1606,7 @@ class SqlTransaction : public WriteTransaction {
       for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(keys[i]), ")");
       absl::StrAppend(&q.sql, ") AS v(k) ORDER BY h) AS ordered");
       long long n = 0;
-      PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](soci::statement& st) { st.exchange(soci::into(n)); }, [] {}));
+      PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](Columns& st) { st.exchange(Into(n)); }, [] {}));
     }
     return absl::OkStatus();
   }
@@ -1560,6 +1653,16 @@ class SqlTransaction : public WriteTransaction {
     return absl::StrCat("%", escaped, "%");
   }
 
+  // Where the multi-row statement that starts at row `begin` of `n` ends:
+  // at most `max` rows, and with a statement cache (SQLite) a power of two,
+  // so that batches of any size reuse a few prepared texts instead of
+  // parsing a new one each.
+  size_t ChunkEnd(size_t begin, size_t n, size_t max) const {
+    size_t take = std::min(n - begin, max);
+    if (cache_ != nullptr) take = std::bit_floor(take);
+    return begin + take;
+  }
+
   template <typename Fn>
   absl::Status Guard(Fn&& fn) {
     try {
@@ -1580,9 +1683,25 @@ class SqlTransaction : public WriteTransaction {
   // variables, `on_row` runs after each fetched row.
   template <typename BindInto, typename OnRow>
   absl::Status Fetch(DynamicQuery& q, BindInto&& bind_into, OnRow&& on_row) {
+    if (cache_ != nullptr) {
+      // A prepared statement of the connection: parsing was most of a small
+      // query (an API key, a procedure) and of a BEGIN ... COMMIT.
+      Columns columns;
+      bind_into(columns);
+      absl::Status failed;
+      absl::Status status = FetchCached(q, [&](sqlite3_stmt* st) {
+        if (!failed.ok()) return;
+        failed = Guard([&] {
+          columns.Read(st);
+          on_row();
+        });
+      });
+      return status.ok() ? failed : status;
+    }
     return Guard([&] {
       soci::statement st(sql_);
-      bind_into(st);
+      Columns columns(&st);
+      bind_into(columns);
       const std::string text = q.BindAll(st, anonymous_);
       st.alloc();
       st.prepare(text);
@@ -1646,18 +1765,23 @@ class SqlTransaction : public WriteTransaction {
       q.sql = absl::StrCat("SELECT event_id, dossier_code, occurred_us, kind, content, recorded_us FROM filing_events "
                            "WHERE ", column, " IN (");
       for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(keys[i]));
+      // Prepared once per list length (SQLite): the list is padded to a
+      // power of two by repeating its last key, which selects nothing more.
+      if (cache_ != nullptr) {
+        for (size_t i = end - begin; i < std::bit_ceil(end - begin); ++i) absl::StrAppend(&q.sql, ", ", q.Bind(keys[end - 1]));
+      }
       absl::StrAppend(&q.sql, ") ORDER BY dossier_code, occurred_us, event_id");
       StoredEvent e;
       long long occurred = 0, recorded = 0;
       PSTRACK_RETURN_IF_ERROR(Fetch(
           q,
-          [&](soci::statement& st) {
-            st.exchange(soci::into(e.event_id));
-            st.exchange(soci::into(e.dossier_code));
-            st.exchange(soci::into(occurred));
-            st.exchange(soci::into(e.kind));
-            st.exchange(soci::into(e.content));
-            st.exchange(soci::into(recorded));
+          [&](Columns& st) {
+            st.exchange(Into(e.event_id));
+            st.exchange(Into(e.dossier_code));
+            st.exchange(Into(occurred));
+            st.exchange(Into(e.kind));
+            st.exchange(Into(e.content));
+            st.exchange(Into(recorded));
           },
           [&] {
             e.occurred_us = occurred;
@@ -1681,20 +1805,20 @@ class SqlTransaction : public WriteTransaction {
     soci::indicator revoked_ind = soci::i_null;
     PSTRACK_RETURN_IF_ERROR(Fetch(
         q,
-        [&](soci::statement& st) {
-          st.exchange(soci::into(k.key_id));
-          st.exchange(soci::into(k.name));
-          st.exchange(soci::into(role));
-          st.exchange(soci::into(scope.value, scope.ind));
-          st.exchange(soci::into(subject.value, subject.ind));
-          st.exchange(soci::into(cert_only));
-          st.exchange(soci::into(k.salt));
-          st.exchange(soci::into(k.secret_hash));
-          st.exchange(soci::into(k.rate_limit_per_second));
-          st.exchange(soci::into(created));
-          st.exchange(soci::into(k.created_by));
-          st.exchange(soci::into(revoked, revoked_ind));
-          st.exchange(soci::into(revoked_by.value, revoked_by.ind));
+        [&](Columns& st) {
+          st.exchange(Into(k.key_id));
+          st.exchange(Into(k.name));
+          st.exchange(Into(role));
+          st.exchange(Into(scope.value, scope.ind));
+          st.exchange(Into(subject.value, subject.ind));
+          st.exchange(Into(cert_only));
+          st.exchange(Into(k.salt));
+          st.exchange(Into(k.secret_hash));
+          st.exchange(Into(k.rate_limit_per_second));
+          st.exchange(Into(created));
+          st.exchange(Into(k.created_by));
+          st.exchange(Into(revoked, revoked_ind));
+          st.exchange(Into(revoked_by.value, revoked_by.ind));
         },
         [&] {
           ApiKeyRecord r = k;
@@ -1721,17 +1845,17 @@ class SqlTransaction : public WriteTransaction {
     long long recorded = 0;
     PSTRACK_RETURN_IF_ERROR(Fetch(
         q,
-        [&](soci::statement& st) {
-          st.exchange(soci::into(r.input_id));
-          st.exchange(soci::into(r.agency_code));
-          st.exchange(soci::into(r.indicator_id));
-          st.exchange(soci::into(start));
-          st.exchange(soci::into(end));
-          st.exchange(soci::into(r.numerator));
-          st.exchange(soci::into(r.denominator));
-          st.exchange(soci::into(r.value));
-          st.exchange(soci::into(r.source));
-          st.exchange(soci::into(recorded));
+        [&](Columns& st) {
+          st.exchange(Into(r.input_id));
+          st.exchange(Into(r.agency_code));
+          st.exchange(Into(r.indicator_id));
+          st.exchange(Into(start));
+          st.exchange(Into(end));
+          st.exchange(Into(r.numerator));
+          st.exchange(Into(r.denominator));
+          st.exchange(Into(r.value));
+          st.exchange(Into(r.source));
+          st.exchange(Into(recorded));
         },
         [&] {
           auto s = ParseDate(start, "start_day");
@@ -1747,7 +1871,7 @@ class SqlTransaction : public WriteTransaction {
   absl::StatusOr<std::vector<DossierRow>> QueryDossiers(DynamicQuery& q) {
     std::vector<DossierRow> out;
     DossierDbRow row;
-    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](soci::statement& st) { row.Exchange(st); },
+    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](Columns& st) { row.Exchange(st); },
                                   [&] { out.push_back(row.ToRow()); }));
     return out;
   }
@@ -1755,7 +1879,7 @@ class SqlTransaction : public WriteTransaction {
   absl::StatusOr<std::vector<Agency>> QueryAgencies(DynamicQuery& q) {
     std::vector<Agency> out;
     AgencyRow row;
-    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](soci::statement& st) { row.Exchange(st); },
+    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](Columns& st) { row.Exchange(st); },
                                   [&] { out.push_back(row.ToAgency()); }));
     return out;
   }
@@ -1763,7 +1887,7 @@ class SqlTransaction : public WriteTransaction {
   absl::StatusOr<std::vector<Procedure>> QueryProcedures(DynamicQuery& q) {
     std::vector<Procedure> out;
     ProcedureRow row;
-    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](soci::statement& st) { row.Exchange(st); },
+    PSTRACK_RETURN_IF_ERROR(Fetch(q, [&](Columns& st) { row.Exchange(st); },
                                   [&] { out.push_back(row.ToProcedure()); }));
     if (out.empty()) return out;
     // Agency lists in one query for the whole page.
@@ -1776,9 +1900,9 @@ class SqlTransaction : public WriteTransaction {
     std::string pcode, acode;
     PSTRACK_RETURN_IF_ERROR(Fetch(
         aq,
-        [&](soci::statement& st) {
-          st.exchange(soci::into(pcode));
-          st.exchange(soci::into(acode));
+        [&](Columns& st) {
+          st.exchange(Into(pcode));
+          st.exchange(Into(acode));
         },
         [&] { out[index[pcode]].agency_codes.push_back(acode); }));
     return out;
@@ -1985,8 +2109,26 @@ class SqlStore : public Store {
     const char* begin = write ? (url_.backend == Backend::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN")
                               : (url_.backend == Backend::kSqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+    // BEGIN, COMMIT and ROLLBACK are prepared once per connection when it
+    // has a statement cache (SQLite); parsing them was a tenth of a
+    // one-row read such as an API key lookup.
+    auto exec = [&](const char* text) {
+      if (cache == nullptr) {
+        s << text;
+        return;
+      }
+      sqlite3_stmt* st = cache->Get(text);
+      if (st == nullptr) throw std::runtime_error(sqlite3_errmsg(cache->db()));
+      const int rc = sqlite3_step(st);
+      if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        const std::string message = sqlite3_errmsg(cache->db());
+        sqlite3_reset(st);
+        throw std::runtime_error(message);
+      }
+      sqlite3_reset(st);
+    };
     try {
-      s << begin;
+      exec(begin);
       const absl::Time deadline = CurrentCallDeadline();
       // The server stops the statement when the call's deadline passes
       // (statement_timeout takes at most INT_MAX ms; a farther deadline is
@@ -1998,7 +2140,7 @@ class SqlStore : public Store {
     } catch (const std::exception& e) {
       absl::Status failed = DatabaseError(e);
       try {
-        s << "ROLLBACK";
+        exec("ROLLBACK");
       } catch (const std::exception&) {
       }
       return failed;
@@ -2012,14 +2154,14 @@ class SqlStore : public Store {
     }
     try {
       if (status.ok() && write) {
-        s << "COMMIT";
+        exec("COMMIT");
       } else {
-        s << "ROLLBACK";
+        exec("ROLLBACK");
       }
     } catch (const std::exception& e) {
       absl::Status commit = DatabaseError(e);
       try {
-        s << "ROLLBACK";
+        exec("ROLLBACK");
       } catch (const std::exception&) {
       }
       return status.ok() ? commit : status;

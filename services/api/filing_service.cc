@@ -96,7 +96,23 @@ grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const 
       return early;
     }
     const FilingEvent& event = *translated;
-    RecordResult result = filings_.RecordTogether({event});
+    // The audit row goes in the events' transaction: one commit per group.
+    AuditBuilder audit = [&](const std::vector<ItemOutcome>& outcomes) {
+      AuditRow row = call.AuditDraft();
+      const ItemOutcome& o = outcomes.front();
+      const absl::Status status = o.outcome == WriteOutcome::kRejected ? o.status : absl::OkStatus();
+      row.code = static_cast<int>(status.code());
+      row.message = std::string(status.message().substr(0, 1000));
+      row.target = call.target();
+      const BatchCounts counts = CountOutcomes(outcomes);
+      row.applied = counts.applied;
+      row.unchanged = counts.unchanged;
+      row.rejected = counts.rejected;
+      row.duration_us = absl::ToInt64Microseconds(absl::Now() - call.start());
+      return row;
+    };
+    RecordResult result = filings_.RecordTogether({event}, {}, call.AuditDraft().method.empty() ? nullptr : &audit);
+    if (result.audited) call.MarkAudited();
     const ItemOutcome& o = result.outcomes.front();
     if (o.outcome == WriteOutcome::kRejected) return o.status;
     call.SetCounts(CountOutcomes(result.outcomes));

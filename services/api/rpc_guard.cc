@@ -59,7 +59,7 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
         status.code() == absl::StatusCode::kDataLoss) {
       LogError(audit.method, " from ", audit.peer, " (", audit.principal, ") failed: ", status.ToString());
     }
-    if (policy->audited) {
+    if (policy->audited && !(call != nullptr && call->audited())) {
       audit.at_us = absl::ToUnixMicros(start);
       audit.code = static_cast<int>(status.code());
       audit.message = std::string(status.message().substr(0, 1000));
@@ -104,6 +104,11 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
   }
 
   Call call(access_, *std::move(caller));
+  if (policy->audited) {
+    AuditRow draft = audit;
+    draft.at_us = absl::ToUnixMicros(start);
+    call.SetAuditDraft(std::move(draft), start);
+  }
   absl::Status status;
   {
     ScopedCallLimits limits(deadline, [context] { return context->IsCancelled(); });

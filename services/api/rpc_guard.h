@@ -58,11 +58,27 @@ class Call {
   const std::string& target() const { return target_; }
   const BatchCounts& counts() const { return counts_; }
 
+  // For a handler that writes the call's audit row itself, in the
+  // transaction of its write (unary event recording: one commit instead of
+  // two): the row as the guard has it (method, caller, peer, start time),
+  // to complete with the outcome. After MarkAudited the guard writes none.
+  AuditRow AuditDraft() const { return draft_; }
+  absl::Time start() const { return start_; }
+  void MarkAudited() { audited_ = true; }
+  bool audited() const { return audited_; }
+  void SetAuditDraft(AuditRow draft, absl::Time start) {
+    draft_ = std::move(draft);
+    start_ = start;
+  }
+
  private:
   AccessControl& access_;
   Caller caller_;
   std::string target_;
   BatchCounts counts_;
+  AuditRow draft_;
+  absl::Time start_;
+  bool audited_ = false;
 };
 
 struct GuardOptions {

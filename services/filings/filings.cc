@@ -179,9 +179,9 @@ Filings::Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar, 
       changes_(changes),
       group_commit_([this](std::vector<Pending*>& group) { RecordGroup(group); }) {}
 
-RecordResult Filings::RecordTogether(const std::vector<FilingEvent>& events,
-                                     const std::vector<EarlyRejection>& early) {
-  Pending pending{&events, &early, {}};
+RecordResult Filings::RecordTogether(const std::vector<FilingEvent>& events, const std::vector<EarlyRejection>& early,
+                                     const AuditBuilder* audit) {
+  Pending pending{&events, &early, audit, {}};
   group_commit_.Submit(&pending);
   return std::move(pending.result);
 }
@@ -195,12 +195,27 @@ void Filings::RecordGroup(std::vector<Pending*>& group) {
   }
   // The group is everyone's: the leader's own deadline must not cut it short.
   ScopedCallLimits no_limits(absl::InfiniteFuture());
-  RecordResult merged = Record(all, {}, early);
+  // Each caller's outcomes: its slice of the group's, indexed from 0.
+  auto slice = [&](const std::vector<ItemOutcome>& outcomes, size_t offset, size_t n) {
+    std::vector<ItemOutcome> mine(outcomes.begin() + offset, outcomes.begin() + offset + n);
+    for (size_t i = 0; i < n; ++i) mine[i].index = static_cast<int>(i);
+    return mine;
+  };
+  const AuditRows audits = [&](const std::vector<ItemOutcome>& outcomes) {
+    std::vector<AuditRow> rows;
+    size_t offset = 0;
+    for (const Pending* p : group) {
+      if (p->audit != nullptr) rows.push_back((*p->audit)(slice(outcomes, offset, p->events->size())));
+      offset += p->events->size();
+    }
+    return rows;
+  };
+  RecordResult merged = RecordWithAudit(all, {}, early, &audits);
   size_t offset = 0;
   for (Pending* p : group) {
     const size_t n = p->events->size();
-    p->result.outcomes.assign(merged.outcomes.begin() + offset, merged.outcomes.begin() + offset + n);
-    for (size_t i = 0; i < n; ++i) p->result.outcomes[i].index = static_cast<int>(i);
+    p->result.outcomes = slice(merged.outcomes, offset, n);
+    p->result.audited = p->audit != nullptr && merged.audited;
     for (const FilingEvent& e : *p->events) {
       auto it = merged.dossiers.find(e.dossier_code);
       if (it != merged.dossiers.end()) p->result.dossiers.insert(*it);
@@ -211,6 +226,11 @@ void Filings::RecordGroup(std::vector<Pending*>& group) {
 
 RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
                              const std::vector<EarlyRejection>& early) {
+  return RecordWithAudit(events, source_lines, early, nullptr);
+}
+
+RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
+                                      const std::vector<EarlyRejection>& early, const AuditRows* audits) {
   RecordResult result;
   if (events.empty() && early.empty()) return result;
   std::vector<ItemOutcome>& out = result.outcomes;
@@ -253,6 +273,14 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
     }
   }
 
+  // A copy of an event in the same batch ends as its original did.
+  auto follow_originals = [&](std::vector<ItemOutcome>& outcomes) {
+    for (auto [copy, original] : copies) {
+      outcomes[copy].outcome = outcomes[original].outcome == WriteOutcome::kRejected ? WriteOutcome::kRejected
+                                                                                     : WriteOutcome::kUnchanged;
+      outcomes[copy].status = outcomes[original].status;
+    }
+  };
   const absl::Time now = NowForStorage();
   absl::Status batch = store_.Write([&](WriteTransaction& tx) -> absl::Status {
     // Another server process may be writing the same dossiers: wait for it
@@ -373,6 +401,11 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
     PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(dossier_rows));
     PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(deltas)));
     for (size_t i : applied) decide(i, WriteOutcome::kApplied);
+    if (audits != nullptr) {
+      std::vector<ItemOutcome> final_outcomes = out;
+      follow_originals(final_outcomes);
+      PSTRACK_RETURN_IF_ERROR(tx.InsertAudit((*audits)(final_outcomes)));
+    }
     if (!feed_log_) return absl::OkStatus();
     return tx.AddFeedLog(FeedLog(events, out, early, *calendar_, now));
   });
@@ -389,11 +422,8 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
     return result;
   }
   if (changes_ && !result.dossiers.empty()) changes_->Bump();
-  for (auto [copy, original] : copies) {
-    out[copy].outcome = out[original].outcome == WriteOutcome::kRejected ? WriteOutcome::kRejected
-                                                                         : WriteOutcome::kUnchanged;
-    out[copy].status = out[original].status;
-  }
+  follow_originals(out);
+  result.audited = audits != nullptr;
   return result;
 }
 

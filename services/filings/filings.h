@@ -7,6 +7,7 @@
 #ifndef PSTRACK_SERVICES_FILINGS_FILINGS_H_
 #define PSTRACK_SERVICES_FILINGS_FILINGS_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,7 +29,14 @@ struct RecordResult {
   std::vector<ItemOutcome> outcomes;  // one per event, in request order
   // The state of each dossier the batch touched, after the batch.
   std::map<std::string, DossierState> dossiers;
+  // RecordTogether with an audit builder: whether its row was committed
+  // with the events (false when the transaction failed).
+  bool audited = false;
 };
+
+// Builds a call's audit row from its outcomes, inside the transaction that
+// writes them, so that a unary write and its audit row share one commit.
+using AuditBuilder = std::function<AuditRow(const std::vector<ItemOutcome>& outcomes)>;
 
 struct DossierView {
   DossierState state;
@@ -85,7 +93,10 @@ class Filings {
   // batches that arrive together are recorded in one transaction, so they
   // share one commit (group commit). Each caller gets its own outcomes, and
   // returns once they are durable. A database failure rejects the group.
-  RecordResult RecordTogether(const std::vector<FilingEvent>& events, const std::vector<EarlyRejection>& early = {});
+  // With `audit`, the caller's audit row is written in the same transaction
+  // (RecordResult::audited).
+  RecordResult RecordTogether(const std::vector<FilingEvent>& events, const std::vector<EarlyRejection>& early = {},
+                              const AuditBuilder* audit = nullptr);
 
   // Without a feed log (copies of a database, which carry the source's).
   void set_feed_log(bool on) { feed_log_ = on; }
@@ -99,9 +110,15 @@ class Filings {
   struct Pending {
     const std::vector<FilingEvent>* events;
     const std::vector<EarlyRejection>* early;
+    const AuditBuilder* audit;
     RecordResult result;
   };
   void RecordGroup(std::vector<Pending*>& group);
+  // Record, and in the same transaction the audit rows `audits` makes from
+  // the final outcomes (result.audited tells whether they were committed).
+  using AuditRows = std::function<std::vector<AuditRow>(const std::vector<ItemOutcome>&)>;
+  RecordResult RecordWithAudit(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
+                               const std::vector<EarlyRejection>& early, const AuditRows* audits);
 
   Store& store_;
   std::shared_ptr<const WorkingCalendar> calendar_;

@@ -3,12 +3,14 @@
 // administration, rate limits, deadlines, the audit log, and TLS / mutual TLS
 // with certificates made by openssl at test time.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -599,6 +601,59 @@ TEST_F(SecurityTest, EveryWriteAndAdminActionIsAudited) {
   // Only admins read the audit log.
   EXPECT_EQ(admin_stub_->ListAuditRecords(As(national_).get(), page_req, &next).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// A unary event write carries its audit record in its own transaction
+// (group commit): each call, applied, repeated or refused, concurrent or
+// not, leaves exactly one record with its outcome, and no second one.
+TEST_F(SecurityTest, UnaryEventWritesAreAuditedOnceWithTheirOutcome) {
+  constexpr int kThreads = 8, kPerThread = 6;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto stub = v1::FilingService::NewStub(channel_);
+      for (int i = 0; i < kPerThread; ++i) {
+        v1::RecordEventRequest req;
+        *req.mutable_event() = Receipt(absl::StrCat("u", t, "-", i),
+                                       absl::StrCat("P22.X1-250602-", absl::Dec(t * 100 + i, absl::kZeroPad4)), "P22.X1");
+        v1::RecordEventResponse out;
+        if (!stub->RecordEvent(As(centre_).get(), req, &out).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_EQ(failures.load(), 0);
+  v1::RecordEventRequest again;
+  *again.mutable_event() = Receipt("u0-0", "P22.X1-250602-0000", "P22.X1");
+  v1::RecordEventResponse out;
+  ASSERT_TRUE(filings_->RecordEvent(As(centre_).get(), again, &out).ok());  // a repeat: unchanged
+  v1::RecordEventRequest unknown;
+  *unknown.mutable_event() = Receipt("u-bad", "P22.X1-250602-0999", "P22.X1");
+  unknown.mutable_event()->set_procedure_code("9.999999");
+  EXPECT_RPC_ERROR(filings_->RecordEvent(As(centre_).get(), unknown, &out), NOT_FOUND, "event.procedure_code");
+
+  const auto records = Audit(KeyId(centre_), "FilingService/RecordEvent");
+  ASSERT_EQ(records.size(), static_cast<size_t>(kThreads * kPerThread + 2));
+  std::map<std::string, int> by_target;
+  int applied = 0;
+  for (const auto& r : records) {
+    ++by_target[r.target()];
+    applied += r.applied();
+    EXPECT_EQ(r.role(), v1::ROLE_CENTRE);
+    EXPECT_TRUE(absl::StartsWith(r.peer(), "ipv4:127.0.0.1:")) << r.peer();
+    EXPECT_GT(r.duration_us(), 0);
+  }
+  EXPECT_EQ(applied, kThreads * kPerThread);
+  EXPECT_EQ(by_target["event u0-0 of dossier P22.X1-250602-0000"], 2);
+  EXPECT_EQ(by_target["event u7-5 of dossier P22.X1-250602-0705"], 1);
+  // Newest first: the refusal, then the repeat.
+  EXPECT_EQ(records[0].code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
+  EXPECT_EQ(records[0].rejected(), 1);
+  EXPECT_TRUE(absl::StrContains(records[0].message(), "procedure")) << records[0].message();
+  EXPECT_EQ(records[1].code(), 0);
+  EXPECT_EQ(records[1].unchanged(), 1);
+  EXPECT_EQ(records[1].applied(), 0);
 }
 
 // Clients that set no deadline get the server's longest for unary calls,

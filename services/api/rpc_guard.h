@@ -1,6 +1,7 @@
 // The one place every pstrack RPC passes through, in this order:
-//   1. cancellation and deadline (a call without a deadline gets the
-//      server's longest; streams excepted);
+//   1. the deadline (a call without a deadline gets the server's longest;
+//      streams excepted); a client's cancellation is noticed once the call
+//      has run 5 ms, at the next check;
 //   2. authentication (API key metadata or verified client certificate):
 //      UNAUTHENTICATED;
 //   3. the role check of the method's policy (services/security/policy.h):

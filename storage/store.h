@@ -269,10 +269,15 @@ class ReadTransaction {
   // times more on wide breakdowns).
   virtual absl::StatusOr<std::vector<std::vector<std::string>>> PositiveValues(
       const AggregateQuery& query, const std::vector<Counter>& counters) = 0;
-  // The same for each of the query's nodes on its own (nodes without any
-  // positive value are absent): what a ranking reads in one statement.
-  virtual absl::StatusOr<std::map<std::string, std::vector<std::vector<std::string>>>> PositiveValuesByNode(
-      const AggregateQuery& query, const std::vector<Counter>& counters) = 0;
+  // The rows behind PositiveValues, streamed: for each row with a positive
+  // counter, its node ("" unless `by_node`), dim value and one 0/1 flag per
+  // counter. A value may come more than once (per flag combination, and
+  // per node, day and grain when by node): callers drop the repeats. What a
+  // ranking reads, every node in one statement, without building strings.
+  virtual absl::Status ForEachPositiveValue(
+      const AggregateQuery& query, const std::vector<Counter>& counters, bool by_node,
+      absl::FunctionRef<void(const std::string& node, const std::string& value, const std::vector<int>& flags)>
+          on_row) = 0;
   // Every stored aggregate row with a non-zero counter (for checks).
   virtual absl::StatusOr<std::vector<AggregateRow>> AllAggregates() = 0;
   virtual absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& agency_paths, int64_t at_us) = 0;

@@ -25,7 +25,8 @@ namespace pstrack {
 namespace {
 
 bool InSubtree(absl::string_view path, absl::string_view root_path) {
-  return path == root_path || absl::StartsWith(path, absl::StrCat(root_path, "/"));
+  return absl::StartsWith(path, root_path) &&
+         (path.size() == root_path.size() || path[root_path.size()] == '/');
 }
 
 absl::Time StartOfDay(Date d) { return absl::FromCivil(absl::CivilSecond(d), VietnamTimeZone()); }
@@ -43,14 +44,30 @@ bool Listed(const Agency& a, TreeView view, const Period& period) {
   return (!a.valid_from || *a.valid_from < period.end) && (!a.valid_until || *a.valid_until > period.start);
 }
 
-// `in_scope(code)`: the agency is in force and in the scope.
-bool CarriedOutIn(const Procedure& p, const absl::flat_hash_set<int>& levels,
-                  absl::FunctionRef<bool(const std::string&)> in_scope) {
+// The agencies of `by_path` (sorted by path) in the subtree at `root`: a
+// subtree lies between its path and its path + "0" ('0' follows '/'), with
+// a few others (a sibling "P22.D1" of "P22") that the caller skips.
+// `root_end` is root + "0".
+auto SubtreeRange(const std::vector<const Agency*>& by_path, absl::string_view root, absl::string_view root_end) {
+  auto less = [](const Agency* a, absl::string_view p) { return absl::string_view(a->path) < p; };
+  auto begin = std::lower_bound(by_path.begin(), by_path.end(), root, less);
+  return std::make_pair(begin, std::lower_bound(begin, by_path.end(), root_end, less));
+}
+
+// Whether a procedure is carried out in a scope (its subtrees at `paths`,
+// as of `day`): at one of the levels of the scope's agencies, or listed
+// (`listed`: its agencies, sorted by path) for one of them.
+// `paths`: each root and root + "0".
+bool CarriedOutIn(const Procedure& p, const std::vector<const Agency*>& listed, const absl::flat_hash_set<int>& levels,
+                  const std::vector<std::pair<std::string, std::string>>& paths, Date day) {
   for (AgencyLevel l : p.levels) {
     if (levels.contains(static_cast<int>(l))) return true;
   }
-  for (const auto& c : p.agency_codes) {
-    if (in_scope(c)) return true;
+  if (listed.empty()) return false;
+  for (const auto& [path, path_end] : paths) {
+    for (auto [it, end] = SubtreeRange(listed, path, path_end); it != end; ++it) {
+      if ((*it)->InForceOn(day) && InSubtree((*it)->path, path)) return true;
+    }
   }
   return false;
 }
@@ -215,7 +232,10 @@ absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(ReadTransaction& tx, const
   const std::string from = FormatDate(period.start), until = FormatDate(period.end);
   const std::optional<Date> midnight = MidnightDay(as_of);
   if (midnight) out.clock.emplace();
-  if (with_catalog) out.positive.emplace();
+  if (with_catalog) {
+    out.positive.emplace();
+    PSTRACK_ASSIGN_OR_RETURN(out.reference, Reference(tx));
+  }
   // Scopes whose nodes have roll-ups read them; the others read days. The
   // sums are the same either way, so a node in both lists is harmless.
   for (bool rolled_up : {true, false}) {
@@ -240,9 +260,22 @@ absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(ReadTransaction& tx, const
     if (with_catalog) {
       AggregateQuery q{nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
       q.rolled_up = rolled_up;
-      PSTRACK_ASSIGN_OR_RETURN(auto positive,
-                               tx.PositiveValuesByNode(q, {Counter::kPaidOnline, Counter::kReceivedOnline}));
-      for (auto& [node, lists] : positive) (*out.positive)[node] = std::move(lists);
+      const ReferenceSnapshot& reference = *out.reference;
+      std::vector<uint8_t>* bits = nullptr;
+      std::string last_node;
+      PSTRACK_RETURN_IF_ERROR(tx.ForEachPositiveValue(
+          q, {Counter::kPaidOnline, Counter::kReceivedOnline}, /*by_node=*/true,
+          [&](const std::string& node, const std::string& value, const std::vector<int>& flags) {
+            // Rows come mostly a node at a time (the key leads with it).
+            if (bits == nullptr || node != last_node) {
+              bits = &(*out.positive)[node];
+              bits->resize(reference.procedures.size());
+              last_node = node;
+            }
+            auto it = reference.procedure_index.find(value);
+            if (it == reference.procedure_index.end()) return;  // not in the catalog: never counted
+            (*bits)[it->second] |= (flags[0] ? kPaidOnlineBit : 0) | (flags[1] ? kReceivedOnlineBit : 0);
+          }));
     }
   }
   return out;
@@ -284,7 +317,15 @@ absl::StatusOr<std::shared_ptr<const Metrics::ReferenceSnapshot>> Metrics::Refer
     snapshot->by_code[a.code] = &a;
     if (a.valid_until) snapshot->ended.push_back(&a);
   }
-  for (const Procedure& p : snapshot->procedures) snapshot->procedure_agency_links += p.agency_codes.size();
+  snapshot->procedure_agencies.resize(snapshot->procedures.size());
+  for (size_t i = 0; i < snapshot->procedures.size(); ++i) {
+    for (const std::string& code : snapshot->procedures[i].agency_codes) {
+      auto it = snapshot->by_code.find(code);
+      if (it != snapshot->by_code.end()) snapshot->procedure_agencies[i].push_back(it->second);
+    }
+    std::sort(snapshot->procedure_agencies[i].begin(), snapshot->procedure_agencies[i].end(),
+              [](const Agency* a, const Agency* b) { return a->path < b->path; });
+  }
   for (size_t i = 0; i < snapshot->procedures.size(); ++i) snapshot->procedure_index[snapshot->procedures[i].code] = i;
   for (const Agency& a : snapshot->agencies) snapshot->by_path.push_back(&a);
   std::sort(snapshot->by_path.begin(), snapshot->by_path.end(),
@@ -330,80 +371,50 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   if (!with_catalog) return t;
   // Procedures carried out in the scope and in force on the period's last day.
   const Date day = period.end - 1;
-  PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceSnapshot> reference, Reference(tx));
-  auto in_scope = [&](const Agency& a) {
-    if (!a.InForceOn(day)) return false;
-    for (const std::string& path : scope.paths) {
-      if (InSubtree(a.path, path)) return true;
-    }
-    return false;
-  };
+  std::shared_ptr<const ReferenceSnapshot> reference = prefetched ? prefetched->reference : nullptr;
+  if (reference == nullptr) {
+    PSTRACK_ASSIGN_OR_RETURN(reference, Reference(tx));
+  }
+  // The levels of the agencies in scope.
   absl::flat_hash_set<int> levels;
-  std::vector<const Agency*> scope_agencies;
+  std::vector<std::pair<std::string, std::string>> paths;
   for (const std::string& path : scope.paths) {
-    // A subtree lies between its path and its path + "0" ('0' follows '/').
-    auto by_path = [](const Agency* a, const std::string& p) { return a->path < p; };
-    auto it = std::lower_bound(reference->by_path.begin(), reference->by_path.end(), path, by_path);
-    auto end = std::lower_bound(it, reference->by_path.end(), path + "0", by_path);
-    for (; it != end; ++it) {
-      const Agency& a = **it;
-      if (!a.InForceOn(day) || !InSubtree(a.path, path)) continue;
-      // Once per agency when subtrees nest.
-      bool counted = false;
-      for (const std::string& other : scope.paths) {
-        if (&other == &path) break;
-        counted |= InSubtree(a.path, other);
-      }
-      if (counted) continue;
-      levels.insert(static_cast<int>(a.level));
-      scope_agencies.push_back(&a);
+    paths.emplace_back(path, path + "0");
+    for (auto [it, end] = SubtreeRange(reference->by_path, path, paths.back().second); it != end; ++it) {
+      if ((*it)->InForceOn(day) && InSubtree((*it)->path, path)) levels.insert(static_cast<int>((*it)->level));
     }
   }
-  // Whether a procedure's listed agency is in scope: from a set of the
-  // scope's codes when the scope is small (a commune), else by looking the
-  // listed codes up (the whole country: a set of every code cost more than
-  // the rest of the query).
-  absl::flat_hash_set<absl::string_view> scope_codes;
-  const bool small_scope = scope_agencies.size() < reference->procedure_agency_links;
-  if (small_scope) {
-    for (const Agency* a : scope_agencies) scope_codes.insert(a->code);
-  }
-  auto code_in_scope = [&](const std::string& code) {
-    if (small_scope) return scope_codes.contains(code);
-    auto it = reference->by_code.find(code);
-    return it != reference->by_code.end() && in_scope(*it->second);
-  };
-  // The procedures with a dossier paid online, and with one received online,
-  // in the scope and period: {codes paid online, codes received online},
-  // each sorted and unique.
-  std::vector<std::vector<std::string>> positive(2);
-  const std::vector<std::vector<std::string>>* lists = &positive;
+  // Per procedure: kPaidOnlineBit / kReceivedOnlineBit when a dossier of the
+  // scope and period was paid / received online.
+  const std::vector<Procedure>& procedures = reference->procedures;
+  std::vector<uint8_t> merged;
+  const std::vector<uint8_t>* positive = &merged;
   if (prefetched && prefetched->positive && scope.nodes.size() == 1) {
     auto it = prefetched->positive->find(scope.nodes.front());
-    if (it != prefetched->positive->end()) lists = &it->second;
+    if (it != prefetched->positive->end()) positive = &it->second;
   } else if (prefetched && prefetched->positive) {
+    merged.resize(procedures.size());
     for (const std::string& node : scope.nodes) {
       auto it = prefetched->positive->find(node);
       if (it == prefetched->positive->end()) continue;
-      for (int k = 0; k < 2; ++k) positive[k].insert(positive[k].end(), it->second[k].begin(), it->second[k].end());
-    }
-    for (auto& codes : positive) {
-      std::sort(codes.begin(), codes.end());
-      codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+      for (size_t i = 0; i < merged.size(); ++i) merged[i] |= it->second[i];
     }
   } else {
+    merged.resize(procedures.size());
     AggregateQuery by_procedure{scope.nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
     by_procedure.rolled_up = scope.rolled_up;
-    PSTRACK_ASSIGN_OR_RETURN(positive,
-                             tx.PositiveValues(by_procedure, {Counter::kPaidOnline, Counter::kReceivedOnline}));
+    PSTRACK_RETURN_IF_ERROR(tx.ForEachPositiveValue(
+        by_procedure, {Counter::kPaidOnline, Counter::kReceivedOnline}, /*by_node=*/false,
+        [&](const std::string&, const std::string& value, const std::vector<int>& flags) {
+          auto it = reference->procedure_index.find(value);
+          if (it == reference->procedure_index.end()) return;
+          merged[it->second] |= (flags[0] ? kPaidOnlineBit : 0) | (flags[1] ? kReceivedOnlineBit : 0);
+        }));
   }
   CatalogTotals& c = t.catalog;
-  const std::vector<Procedure>& procedures = reference->procedures;
-  std::vector<char> carried_out(procedures.size());  // in force and carried out in the scope
   for (size_t i = 0; i < procedures.size(); ++i) {
     const Procedure& p = procedures[i];
-    if (!p.InForceOn(day) || !CarriedOutIn(p, levels, code_in_scope)) continue;
-    carried_out[i] = 1;
+    if (!p.InForceOn(day) || !CarriedOutIn(p, reference->procedure_agencies[i], levels, paths, day)) continue;
     ++c.procedures;
     const bool online = p.OffersOnline();
     c.online += online;
@@ -412,19 +423,9 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
     c.fee_bearing += p.fee_bearing;
     c.fee_online_payment += p.fee_bearing && p.online_payment_integrated;
     c.population_db_connected += p.population_db_connected;
-  }
-  // Looked up from the (shorter, unique) positive lists: no set to build.
-  auto counted = [&](const std::string& code) -> const Procedure* {
-    auto it = reference->procedure_index.find(code);
-    return it != reference->procedure_index.end() && carried_out[it->second] ? &procedures[it->second] : nullptr;
-  };
-  for (const std::string& code : (*lists)[0]) {
-    const Procedure* p = counted(code);
-    c.fee_with_online_paid += p && p->fee_bearing;
-  }
-  for (const std::string& code : (*lists)[1]) {
-    const Procedure* p = counted(code);
-    c.online_with_online_dossier += p && p->OffersOnline();
+    const uint8_t bits = i < positive->size() ? (*positive)[i] : 0;
+    c.fee_with_online_paid += p.fee_bearing && (bits & kPaidOnlineBit);
+    c.online_with_online_dossier += online && (bits & kReceivedOnlineBit);
   }
   t.has_catalog = true;
   return t;

@@ -148,15 +148,19 @@ class Metrics {
   // Aggregate sums fetched at once for many scopes (a ranking, a breakdown
   // by child): one statement per kind for all their nodes instead of one
   // per scope. Keyed by node; a scope's figure is the sum over its nodes.
+  struct ReferenceSnapshot;
   struct Prefetched {
     absl::flat_hash_map<std::string, Counts> receipt, finish;
     // Clock-basis sums before the instant's day, when the instant is a
     // midnight (OpenAt counts from the dossier index otherwise).
     std::optional<absl::flat_hash_map<std::string, Counts>> clock;
-    // Node -> {procedures paid online, procedures received online}, when
-    // the catalog is asked for.
-    std::optional<std::map<std::string, std::vector<std::vector<std::string>>>> positive;
+    // When the catalog is asked for: node -> a byte per procedure (its
+    // position in `reference->procedures`), kPaidOnlineBit and
+    // kReceivedOnlineBit set when some dossier of the period was.
+    std::optional<absl::flat_hash_map<std::string, std::vector<uint8_t>>> positive;
+    std::shared_ptr<const ReferenceSnapshot> reference;  // the positions' snapshot
   };
+  static constexpr uint8_t kPaidOnlineBit = 1, kReceivedOnlineBit = 2;
   absl::StatusOr<Prefetched> Prefetch(ReadTransaction& tx, const std::vector<ResolvedScope>& scopes,
                                       const Period& period, absl::Time as_of, bool with_catalog);
   // `prefetched`, when given, was fetched for a set of scopes including
@@ -183,7 +187,8 @@ class Metrics {
     std::vector<Procedure> procedures;  // with their agency lists
     absl::flat_hash_map<std::string, const Agency*> by_code;  // into `agencies`
     std::vector<const Agency*> ended;                          // agencies with a valid_until
-    size_t procedure_agency_links = 0;                         // sum of the procedures' agency lists
+    // Per procedure (same positions), its listed agencies that exist, by path.
+    std::vector<std::vector<const Agency*>> procedure_agencies;
     std::vector<const Agency*> by_path;                        // `agencies` sorted by path
     absl::flat_hash_map<std::string, size_t> procedure_index;  // code -> position in `procedures`
   };

@@ -363,9 +363,10 @@ class FailingStore : public Store {
                                                                          const std::vector<Counter>& c) override {
       return tx_.PositiveValues(q, c);
     }
-    absl::StatusOr<std::map<std::string, std::vector<std::vector<std::string>>>> PositiveValuesByNode(
-        const AggregateQuery& q, const std::vector<Counter>& c) override {
-      return tx_.PositiveValuesByNode(q, c);
+    absl::Status ForEachPositiveValue(
+        const AggregateQuery& q, const std::vector<Counter>& c, bool by_node,
+        absl::FunctionRef<void(const std::string&, const std::string&, const std::vector<int>&)> on_row) override {
+      return tx_.ForEachPositiveValue(q, c, by_node, on_row);
     }
     absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override { return tx_.AllAggregates(); }
     absl::Status AddAggregates(const std::vector<AggregateRow>& rows) override { return tx_.AddAggregates(rows); }

@@ -465,11 +465,25 @@ TEST(SqlStoreTest, PositiveValuesAreThoseWithAPositiveSum) {
         q.by_dim_value = true;
         std::vector<AggregateRow> sums;
         std::vector<std::vector<std::string>> positive;
+        // By node: each node's values are those of the node asked alone.
+        std::map<std::string, std::set<std::string>> by_node, alone;
         ASSERT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
           PSTRACK_ASSIGN_OR_RETURN(sums, tx.SumAggregates(q));
           PSTRACK_ASSIGN_OR_RETURN(positive, tx.PositiveValues(q, {Counter::kPaidOnline, Counter::kReceived}));
+          PSTRACK_RETURN_IF_ERROR(tx.ForEachPositiveValue(
+              q, {Counter::kPaidOnline}, /*by_node=*/true,
+              [&](const std::string& node, const std::string& value, const std::vector<int>& flags) {
+                if (flags[0]) by_node[node].insert(value);
+              }));
+          for (const std::string& node : nodes) {
+            AggregateQuery one = q;
+            one.nodes = {node};
+            PSTRACK_ASSIGN_OR_RETURN(auto values, tx.PositiveValues(one, {Counter::kPaidOnline}));
+            if (!values[0].empty()) alone[node].insert(values[0].begin(), values[0].end());
+          }
           return absl::OkStatus();
         }).ok());
+        EXPECT_EQ(by_node, alone);
         std::set<std::string> want, want_received;
         for (const auto& r : sums) {
           if (Get(r.counts, Counter::kPaidOnline) > 0) want.insert(r.key.dim_value);

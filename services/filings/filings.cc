@@ -19,9 +19,6 @@
 #include "services/metrics/aggregation.h"
 
 namespace pstrack {
-namespace {
-
-using K = EventKind;
 
 StoredEvent ToStored(const FilingEvent& e, absl::Time now) {
   StoredEvent s;
@@ -33,6 +30,10 @@ StoredEvent ToStored(const FilingEvent& e, absl::Time now) {
   s.recorded_us = absl::ToUnixMicros(now);
   return s;
 }
+
+namespace {
+
+using K = EventKind;
 
 std::string LocalDayText(absl::Time t) { return FormatDate(Date(absl::ToCivilDay(t, VietnamTimeZone()))); }
 

@@ -129,6 +129,8 @@ class Filings {
 
 // The dossier's index row, from its replayed state.
 DossierRow ToDossierRow(const DossierState& state, const std::string& agency_path, absl::Time now);
+// The stored form of an event recorded at `now`.
+StoredEvent ToStored(const FilingEvent& event, absl::Time now);
 
 }  // namespace pstrack
 

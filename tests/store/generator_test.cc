@@ -16,8 +16,10 @@
 #include "services/catalog/catalog.h"
 #include "services/catalog/procedure_csv.h"
 #include "services/filings/event_csv.h"
+#include "services/common/status.h"
 #include "services/filings/filings.h"
 #include "tests/test_database.h"
+#include "tools/gen/bulk_load.h"
 
 namespace pstrack {
 namespace {
@@ -319,6 +321,90 @@ TEST(GeneratorTest, CsvFilesReadBackAsGenerated) {
   for (size_t i = 0; i < events.size(); ++i) {
     ASSERT_TRUE((*rows)[i].event.ok()) << "line " << (*rows)[i].line << ": " << (*rows)[i].event.status();
     EXPECT_EQ(EncodeEvent(*(*rows)[i].event), EncodeEvent(events[i]));
+  }
+}
+
+
+// Loads the world's agencies and procedures into `store`.
+void LoadWorld(Store& store, const gen::World& w) {
+  std::vector<AgencyImportItem> agencies;
+  for (const Agency& a : w.agencies) agencies.push_back({a, 0});
+  ExpectNoRejection(AgencyRegistry(store).Import(agencies), "agency");
+  std::vector<ProcedureImportItem> procedures;
+  for (const Procedure& p : w.procedures) procedures.push_back({p, 0});
+  ExpectNoRejection(Catalog(store).Import(procedures), "procedure");
+}
+
+// The bulk loader of the benchmark databases writes the dossier index and
+// the aggregates that recording the same events through the write path
+// writes (here in batches that split dossiers, so that the write path also
+// takes contributions out and puts them back).
+TEST_F(GeneratorStoreTest, BulkLoadWritesWhatTheWritePathWrites) {
+  const gen::GenOptions o = Options(1500, 3);
+  const gen::World w = gen::MakeWorld(o);
+  LoadWorld(*store_, w);
+  const std::vector<FilingEvent> events = Events(o, w, 0, o.dossiers);
+  Filings filings(*store_, Calendar());
+  for (size_t from = 0; from < events.size(); from += 1700) {
+    ExpectNoRejection(filings.Record(std::vector<FilingEvent>(events.begin() + static_cast<std::ptrdiff_t>(from),
+                                                              events.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                                                                   events.size(), from + 1700))))
+                          .outcomes,
+                      "event");
+  }
+  for (bool with_events : {true, false}) {
+    SCOPED_TRACE(with_events ? "with events" : "without events");
+    auto bulk_store = OpenStore(testing::TestDatabaseUrl(dir_, with_events ? "bulk.db" : "bulk-no-events.db"));
+    ASSERT_TRUE(bulk_store.ok()) << bulk_store.status();
+    LoadWorld(**bulk_store, w);
+    gen::BulkLoadOptions bulk;
+    bulk.with_events = with_events;
+    bulk.per_transaction = 400;  // several transactions, merging in the store
+    int64_t reported = 0;
+    bulk.progress = [&](int64_t dossiers, int64_t) { reported = dossiers; };
+    ASSERT_TRUE(gen::BulkLoad(**bulk_store, o, w, Calendar(), bulk).ok());
+    EXPECT_EQ(reported, o.dossiers);
+
+    struct Content {
+      std::vector<AggregateRow> aggregates;
+      std::vector<DossierRow> dossiers;
+      int64_t events = 0;
+    };
+    auto read = [](Store& store) {
+      Content c;
+      EXPECT_TRUE(store.Read([&](ReadTransaction& tx) -> absl::Status {
+        PSTRACK_ASSIGN_OR_RETURN(c.aggregates, tx.AllAggregates());
+        DossierQuery q;
+        q.limit = 1000000;
+        PSTRACK_ASSIGN_OR_RETURN(c.dossiers, tx.ListDossiers(q));
+        PSTRACK_ASSIGN_OR_RETURN(c.events, tx.CountEvents());
+        return absl::OkStatus();
+      }).ok());
+      std::sort(c.aggregates.begin(), c.aggregates.end(),
+                [](const AggregateRow& a, const AggregateRow& b) { return a.key < b.key; });
+      return c;
+    };
+    const Content want = read(*store_), got = read(**bulk_store);
+    ASSERT_GT(want.aggregates.size(), 10000u);
+    ASSERT_EQ(got.aggregates.size(), want.aggregates.size());
+    for (size_t i = 0; i < want.aggregates.size(); ++i) {
+      ASSERT_TRUE(got.aggregates[i].key == want.aggregates[i].key) << i << " " << got.aggregates[i].key.node_code;
+      ASSERT_EQ(got.aggregates[i].counts, want.aggregates[i].counts) << want.aggregates[i].key.node_code << " "
+                                                                     << want.aggregates[i].key.dim_value << " "
+                                                                     << want.aggregates[i].key.day;
+    }
+    ASSERT_EQ(got.dossiers.size(), static_cast<size_t>(o.dossiers));
+    ASSERT_EQ(got.dossiers.size(), want.dossiers.size());
+    for (size_t i = 0; i < want.dossiers.size(); ++i) {
+      auto fields = [](const DossierRow& r) {
+        return std::tie(r.code, r.agency_code, r.agency_path, r.procedure_code, r.status, r.channel, r.received_us,
+                        r.due_us, r.finish_us, r.wait_since_us, r.overdue_from_us, r.portal_overdue_from_us,
+                        r.received_day, r.finish_day, r.event_count);
+      };
+      ASSERT_TRUE(fields(got.dossiers[i]) == fields(want.dossiers[i])) << want.dossiers[i].code;
+    }
+    EXPECT_EQ(got.events, with_events ? want.events : 0);
+    (*bulk_store)->Close();
   }
 }
 

@@ -59,6 +59,7 @@
 #include "services/security/access_control.h"
 #include "storage/database_url.h"
 #include "storage/store.h"
+#include "tools/gen/bulk_load.h"
 #include "tools/gen/generator.h"
 
 extern char** environ;
@@ -72,6 +73,10 @@ ABSL_FLAG(int64_t, ingest_dossiers, 50000, "ingest: dossiers sent (about 4 event
 ABSL_FLAG(std::vector<std::string>, query_dossiers, {"100000"}, "query/rank/startup: database sizes, e.g. 1000000,10000000");
 ABSL_FLAG(std::vector<std::string>, clients, std::vector<std::string>({"1", "8", "64"}), "unary: concurrent clients");
 ABSL_FLAG(double, seconds, 5, "unary: seconds per measurement");
+ABSL_FLAG(std::string, build, "ingest",
+          "query/rank/startup: how a missing database is built: 'ingest' (Filings::Record in batches, the "
+          "server's write path) or 'bulk' (gen::BulkLoad: each history replayed in memory, for 10M dossiers)");
+ABSL_FLAG(bool, bulk_events, true, "--build=bulk: store the events too (most of the file; no query reads them)");
 ABSL_FLAG(int, repeats, 200, "query/rank: calls per measurement");
 ABSL_FLAG(std::string, postgres, "", "Also measure ingestion on this PostgreSQL server (postgresql://user@host:port/db)");
 
@@ -602,7 +607,11 @@ void Ingest(absl::string_view backend) {
 // A database of `dossiers` generated dossiers, built in-process (the same
 // code as the server's batch path) and kept for the next run.
 std::string QueryDatabase(int64_t dossiers) {
-  const std::string path = Work(absl::StrCat("query-", dossiers, ".db"));
+  const bool bulk = absl::GetFlag(FLAGS_build) == "bulk";
+  if (!bulk && absl::GetFlag(FLAGS_build) != "ingest") Die("--build: 'ingest' or 'bulk'");
+  const bool events_too = !bulk || absl::GetFlag(FLAGS_bulk_events);
+  const std::string path =
+      Work(absl::StrCat("query-", dossiers, bulk ? "-bulk" : "", events_too ? "" : "-no-events", ".db"));
   const std::string done = path + ".complete";
   if (std::filesystem::exists(done)) return path;
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
@@ -611,6 +620,21 @@ std::string QueryDatabase(int64_t dossiers) {
   Filings filings(*store, Calendar());
   const gen::GenOptions gen = GenFor(dossiers);
   const auto start = Clock::now();
+  if (bulk) {
+    gen::BulkLoadOptions options;
+    options.with_events = events_too;
+    options.progress = [&](int64_t done_dossiers, int64_t events) {
+      const double s = std::chrono::duration<double>(Clock::now() - start).count();
+      std::cerr << absl::StrFormat("\r  bulk-loading %s: %d dossiers (%d events) in %.0f s   ", path, done_dossiers,
+                                   events, s);
+    };
+    absl::Status loaded = gen::BulkLoad(*store, gen, World(dossiers), Calendar(), options);
+    if (!loaded.ok()) Die(absl::StrCat("bulk load: ", loaded.message()));
+    std::cerr << "\n";
+    store->Close();
+    std::ofstream(done) << dossiers << " dossiers, bulk\n";
+    return path;
+  }
   std::vector<FilingEvent> batch;
   int64_t events = 0;
   for (int64_t i = 0; i < dossiers; ++i) {

@@ -111,7 +111,7 @@ grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const 
       row.duration_us = absl::ToInt64Microseconds(absl::Now() - call.start());
       return row;
     };
-    RecordResult result = filings_.RecordTogether({event}, {}, call.AuditDraft().method.empty() ? nullptr : &audit);
+    RecordResult result = filings_.RecordTogether({event}, {}, call.audited_method() ? &audit : nullptr);
     if (result.audited) call.MarkAudited();
     const ItemOutcome& o = result.outcomes.front();
     if (o.outcome == WriteOutcome::kRejected) return o.status;

@@ -64,12 +64,15 @@ class Call {
   // two): the row as the guard has it (method, caller, peer, start time),
   // to complete with the outcome. After MarkAudited the guard writes none.
   AuditRow AuditDraft() const { return draft_; }
+  // Whether the call is audited at all (the method's policy says so).
+  bool audited_method() const { return audited_method_; }
   absl::Time start() const { return start_; }
   void MarkAudited() { audited_ = true; }
   bool audited() const { return audited_; }
   void SetAuditDraft(AuditRow draft, absl::Time start) {
     draft_ = std::move(draft);
     start_ = start;
+    audited_method_ = true;
   }
 
  private:
@@ -79,6 +82,7 @@ class Call {
   BatchCounts counts_;
   AuditRow draft_;
   absl::Time start_;
+  bool audited_method_ = false;
   bool audited_ = false;
 };
 

@@ -2030,12 +2030,24 @@ class SqlStore : public Store {
   static absl::Status Closed() { return absl::UnavailableError("the database is closed (server shutting down)"); }
 
   // Every 200 ms, a passive checkpoint: it copies what no reader still needs
-  // and never blocks the writer or the readers.
+  // and never blocks the writer or the readers. Under sustained writing it
+  // may never finish before the next commit appends, and the log only
+  // grows: past options_.wal_limit_mib a TRUNCATE checkpoint waits for the
+  // writer (busy timeout), copies everything and empties the log; writes
+  // wait for it meanwhile (back-pressure instead of a full disk).
   void CheckpointLoop() {
     std::unique_lock lock(checkpoint_mu_);
     while (!checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_checkpoints_; })) {
       try {
-        *checkpointer_session_ << "PRAGMA wal_checkpoint(PASSIVE)";
+        int busy = 0, log_frames = 0, checkpointed = 0, page_size = 0;
+        *checkpointer_session_ << "PRAGMA wal_checkpoint(PASSIVE)", soci::into(busy), soci::into(log_frames),
+            soci::into(checkpointed);
+        *checkpointer_session_ << "PRAGMA page_size", soci::into(page_size);
+        if (static_cast<int64_t>(log_frames) * page_size > int64_t{options_.wal_limit_mib} << 20) {
+          *checkpointer_session_ << "PRAGMA wal_checkpoint(TRUNCATE)", soci::into(busy), soci::into(log_frames),
+              soci::into(checkpointed);
+          if (busy) LogWarning("write-ahead log over ", options_.wal_limit_mib, " MiB and not truncated (readers)");
+        }
       } catch (const std::exception& e) {
         LogWarning("background checkpoint failed: ", e.what());
       }

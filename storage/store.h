@@ -382,6 +382,11 @@ struct StoreOptions {
   int read_connections = 4;
   // SQLite page cache of the writing connection (MiB).
   int writer_cache_mib = 64;
+  // SQLite: once the write-ahead log holds more than this (MiB), the
+  // background checkpointer runs a blocking checkpoint (writers wait for it)
+  // and truncates the log. Passive checkpoints alone never catch up under
+  // sustained writing: a 10M-dossier load grew the log to 50 GB.
+  int wal_limit_mib = 256;
   // How long a connection waits for a lock before failing (SQLite busy timeout).
   int busy_timeout_ms = 5000;
 };

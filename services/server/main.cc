@@ -26,6 +26,8 @@ ABSL_FLAG(std::string, methodology_dir, "data/methodologies",
           "Directory of index methodology files (*.txt); reloaded on SIGHUP (a bad file keeps the loaded ones)");
 ABSL_FLAG(int, max_threads, 64, "Largest number of threads serving RPCs");
 ABSL_FLAG(int, read_connections, 4, "Database connections used for reads");
+ABSL_FLAG(int, wal_limit_mib, 256,
+          "SQLite: size of the write-ahead log past which a blocking checkpoint empties it (writers wait)");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "How long in-flight calls may run after SIGTERM");
 ABSL_FLAG(bool, dev_no_auth, false,
           "DEVELOPMENT ONLY: serve every call without authentication, as an admin (a warning is logged)");
@@ -66,6 +68,7 @@ int main(int argc, char** argv) {
   options.calendar_dir = absl::GetFlag(FLAGS_calendar_dir);
   options.methodology_dir = absl::GetFlag(FLAGS_methodology_dir);
   options.store.read_connections = absl::GetFlag(FLAGS_read_connections);
+  options.store.wal_limit_mib = absl::GetFlag(FLAGS_wal_limit_mib);
   options.access.auth_disabled = absl::GetFlag(FLAGS_dev_no_auth);
   options.access.default_rate_per_second = absl::GetFlag(FLAGS_rate_limit);
   options.access.burst_seconds = absl::GetFlag(FLAGS_rate_burst_seconds);
@@ -77,9 +80,10 @@ int main(int argc, char** argv) {
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
   options.guard.max_call_duration = absl::Seconds(absl::GetFlag(FLAGS_max_call_seconds));
   if (absl::GetFlag(FLAGS_max_message_mb) < 1 || absl::GetFlag(FLAGS_max_message_mb) > 1024 ||
-      absl::GetFlag(FLAGS_max_call_seconds) < 1 || absl::GetFlag(FLAGS_rate_limit) < 0) {
+      absl::GetFlag(FLAGS_max_call_seconds) < 1 || absl::GetFlag(FLAGS_rate_limit) < 0 ||
+      absl::GetFlag(FLAGS_wal_limit_mib) < 1) {
     pstrack::LogError("cannot start: --max_message_mb must be 1..1024, --max_call_seconds at least 1, "
-                      "--rate_limit not negative");
+                      "--rate_limit not negative, --wal_limit_mib at least 1");
     return 2;
   }
 

@@ -154,6 +154,46 @@ TEST(SqlStoreTest, NameSearchTreatsLikeWildcardsLiterally) {
               }).ok());
 }
 
+// The write-ahead log does not grow without bound under sustained writing:
+// past wal_limit_mib the background checkpointer empties it (a passive
+// checkpoint alone never truncates it).
+TEST(SqlStoreTest, WriteAheadLogIsTruncatedPastItsLimitSqlite) {
+  TempDir dir;
+  const std::string path = (std::filesystem::path(dir.path()) / "wal.db").string();
+  StoreOptions options;
+  options.wal_limit_mib = 1;
+  auto opened = OpenStore("sqlite:" + path, options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Store& store = **opened;
+  auto wal_bytes = [&] {
+    std::error_code ec;
+    const auto n = std::filesystem::file_size(path + "-wal", ec);
+    return ec ? uintmax_t{0} : n;
+  };
+  std::vector<AuditRow> rows(2000);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    rows[i].principal = "p";
+    rows[i].method = "m";
+    rows[i].message = std::string(2000, static_cast<char>('a' + i % 26));
+  }
+  for (int t = 0; t < 3; ++t) {
+    ASSERT_TRUE(store.Write([&](WriteTransaction& tx) { return tx.InsertAudit(rows); }).ok());
+  }
+  ASSERT_GT(wal_bytes(), uintmax_t{4} << 20);  // what passive checkpoints leave
+  for (int i = 0; i < 100 && wal_bytes() > (uintmax_t{1} << 20); ++i) absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_LT(wal_bytes(), uintmax_t{1} << 20);
+  int64_t audit_rows = 0;
+  ASSERT_TRUE(store.Read([&](ReadTransaction& tx) -> absl::Status {
+    AuditQuery q;
+    q.limit = 10000;
+    PSTRACK_ASSIGN_OR_RETURN(auto listed, tx.ListAudit(q));
+    audit_rows = static_cast<int64_t>(listed.size());
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(audit_rows, 6000);
+  store.Close();
+}
+
 TEST(SqlStoreTest, FailedWriteRollsBackEverything) {
   TempDir dir;
   auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "t.db"));

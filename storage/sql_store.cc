@@ -2046,7 +2046,10 @@ class SqlStore : public Store {
         if (static_cast<int64_t>(log_frames) * page_size > int64_t{options_.wal_limit_mib} << 20) {
           *checkpointer_session_ << "PRAGMA wal_checkpoint(TRUNCATE)", soci::into(busy), soci::into(log_frames),
               soci::into(checkpointed);
-          if (busy) LogWarning("write-ahead log over ", options_.wal_limit_mib, " MiB and not truncated (readers)");
+          if (busy) {
+            LogWarning("write-ahead log over ", options_.wal_limit_mib,
+                       " MiB not truncated yet (a transaction or reader outlasted the busy timeout); retrying");
+          }
         }
       } catch (const std::exception& e) {
         LogWarning("background checkpoint failed: ", e.what());

@@ -29,7 +29,8 @@ bool RecordOrderLess(const FilingEvent& a, const FilingEvent& b) {
 
 absl::Status BulkLoad(Store& store, const GenOptions& options, const World& world,
                       std::shared_ptr<const WorkingCalendar> calendar, const BulkLoadOptions& bulk) {
-  (void)world;  // the store's copies of its agencies and procedures are used, as Filings does
+  // Agencies and procedures as stored (paths, normalized procedures), as
+  // Filings reads them.
   std::vector<Agency> agencies;
   std::vector<Procedure> procedures;
   PSTRACK_RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {

@@ -288,6 +288,12 @@ const std::vector<Migration>& AllMigrations() {
        "time roll-ups for the nation and the provinces only; aggregates clustered by their key on SQLite (one "
        "B-tree per upsert and per range sum)",
        ClusterAggregates()},
+      {9,
+       "a change count on the aggregates' total rows: readers check what they derived from a range of rows "
+       "against its sum instead of reading the rows again",
+       {
+           "ALTER TABLE aggregates ADD COLUMN changes BIGINT NOT NULL DEFAULT 0",
+       }},
   };
   return kMigrations;
 }

@@ -816,6 +816,7 @@ class SqlTransaction : public WriteTransaction {
       for (size_t i = 0; i < merged.size(); ++i) {
         if (out > 0 && merged[out - 1].key == merged[i].key) {
           AddCounts(merged[out - 1].counts, merged[i].counts);
+          merged[out - 1].changes += merged[i].changes;
         } else {
           if (out != i) merged[out] = std::move(merged[i]);
           ++out;
@@ -840,7 +841,9 @@ class SqlTransaction : public WriteTransaction {
           }
         }
       }
-      if (moved.empty()) continue;
+      bool changes = false;
+      for (const AggregateRow* r : group) changes |= r->changes != 0;
+      if (moved.empty() && !changes) continue;
       // SQLite prepares each text once per connection: every counter is
       // bound, so that one text per chunk size serves every batch (a zero
       // costs a few instructions; parsing a new text was a tenth of a small
@@ -849,6 +852,7 @@ class SqlTransaction : public WriteTransaction {
         moved.resize(kCounterCount);
         for (int i = 0; i < kCounterCount; ++i) moved[i] = i;
       }
+      if (cache_ != nullptr) changes = true;
       std::string columns = "node_code, basis, dim, dim_value, day";
       std::string updates;
       for (int i : moved) {
@@ -856,7 +860,11 @@ class SqlTransaction : public WriteTransaction {
         absl::StrAppend(&updates, updates.empty() ? "" : ", ", names[i], " = aggregates.", names[i], " + excluded.",
                         names[i]);
       }
-      const size_t per_statement = kMaxParamsPerStatement / (5 + moved.size());
+      if (changes) {
+        absl::StrAppend(&columns, ", changes");
+        absl::StrAppend(&updates, updates.empty() ? "" : ", ", "changes = aggregates.changes + excluded.changes");
+      }
+      const size_t per_statement = kMaxParamsPerStatement / (6 + moved.size());
       for (size_t begin = 0, end = 0; begin < group.size(); begin = end) {
         end = ChunkEnd(begin, group.size(), per_statement);
         DynamicQuery q;
@@ -866,6 +874,7 @@ class SqlTransaction : public WriteTransaction {
           absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(r.key.node_code), ", ", q.Bind(basis), ", ",
                           q.Bind(static_cast<int>(r.key.dim)), ", ", q.Bind(r.key.dim_value), ", ", q.Bind(r.key.day));
           for (int c : moved) absl::StrAppend(&q.sql, ", ", q.BindInt64(r.counts[c]));
+          if (changes) absl::StrAppend(&q.sql, ", ", q.BindInt64(r.changes));
           absl::StrAppend(&q.sql, ")");
         }
         absl::StrAppend(&q.sql, " ON CONFLICT (node_code, basis, dim, dim_value, day) DO UPDATE SET ", updates);
@@ -876,7 +885,10 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::Status ClearAggregates() override {
-    return Guard([&] { sql_ << "DELETE FROM aggregates"; });
+    PSTRACK_RETURN_IF_ERROR(Guard([&] { sql_ << "DELETE FROM aggregates"; }));
+    // The change counts start again from zero: what readers derived and
+    // checked against them must not be taken for current (AggregateRow).
+    return BumpReferenceVersion();
   }
 
   absl::Status SaveAggregatesAside() override {
@@ -941,6 +953,10 @@ class SqlTransaction : public WriteTransaction {
         if (summed[i]) absl::StrAppend(&q.sql, ", SUM(", names[i], ")");
         if (summed[i]) absl::StrAppend(&columns, ", ", names[i]);
       }
+      if (query.with_changes) {
+        absl::StrAppend(&q.sql, ", SUM(changes)");
+        absl::StrAppend(&columns, ", changes");
+      }
       // One indexed range per grain (node, basis, dim lead the key).
       absl::StrAppend(&q.sql, " FROM (");
       for (size_t r = 0; r < ranges.size(); ++r) {
@@ -967,12 +983,15 @@ class SqlTransaction : public WriteTransaction {
           row.key.day = text(st, 2);
           int column = 3;
           for (int i = 0; i < kCounterCount; ++i) row.counts[i] = summed[i] ? sqlite3_column_int64(st, column++) : 0;
+          row.changes = query.with_changes ? sqlite3_column_int64(st, column) : 0;
           out.push_back(row);
         }));
         continue;
       }
       std::array<long long, kCounterCount> sums{};
       std::array<soci::indicator, kCounterCount> inds{};
+      long long changes = 0;
+      soci::indicator changes_ind = soci::i_ok;
       PSTRACK_RETURN_IF_ERROR(Fetch(
           q,
           [&](Columns& st) {
@@ -982,9 +1001,11 @@ class SqlTransaction : public WriteTransaction {
             for (int i = 0; i < kCounterCount; ++i) {
               if (summed[i]) st.exchange(Into(sums[i], inds[i]));
             }
+            if (query.with_changes) st.exchange(Into(changes, changes_ind));
           },
           [&] {
             for (int i = 0; i < kCounterCount; ++i) row.counts[i] = summed[i] && inds[i] == soci::i_ok ? sums[i] : 0;
+            row.changes = query.with_changes && changes_ind == soci::i_ok ? changes : 0;
             out.push_back(row);
           }));
     }
@@ -1944,6 +1965,7 @@ class SqlStore : public Store {
       for (int i = 0; i < readers; ++i) {
         std::unique_ptr<soci::session> reader = Connect();
         if (url_.backend == Backend::kSqlite) {
+          *reader << "PRAGMA cache_size = " << -int64_t{options_.reader_cache_mib} * 1024;
           reader_statements_[reader.get()] = std::make_unique<StatementCache>(
               static_cast<soci::sqlite3_session_backend*>(reader->get_backend())->conn_);
         }

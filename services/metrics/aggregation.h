@@ -36,7 +36,8 @@ bool HasRollups(absl::string_view agency_path);
 void AccumulateDossier(const DossierState& state, const Procedure* procedure, const std::string& agency_path,
                        int sign, AggregateDeltas* deltas);
 
-// The rows of `deltas` with at least one non-zero counter.
+// The rows of `deltas` with at least one non-zero counter, in key order,
+// each total row of their node, basis and day with changes = 1.
 std::vector<AggregateRow> NonZeroRows(const AggregateDeltas& deltas);
 
 }  // namespace pstrack

@@ -245,24 +245,51 @@ absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(ReadTransaction& tx, const
     }
     if (node_set.empty()) continue;
     const std::vector<std::string> nodes(node_set.begin(), node_set.end());
+    absl::flat_hash_map<std::string, int64_t> receipt_changes;
     auto sum_by_node = [&](Basis basis, const std::string& lo, const std::string& hi,
                            absl::flat_hash_map<std::string, Counts>& into) -> absl::Status {
       AggregateQuery q{nodes, basis, AggregateDim::kTotal, lo, hi};
       q.rolled_up = rolled_up;
       q.by_node = true;
+      q.with_changes = with_catalog && basis == Basis::kReceipt;
       PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
-      for (const auto& row : rows) AddCounts(into[row.key.node_code], row.counts);
+      for (const auto& row : rows) {
+        AddCounts(into[row.key.node_code], row.counts);
+        if (q.with_changes) receipt_changes[row.key.node_code] += row.changes;
+      }
       return absl::OkStatus();
     };
     PSTRACK_RETURN_IF_ERROR(sum_by_node(Basis::kReceipt, from, until, out.receipt));
     PSTRACK_RETURN_IF_ERROR(sum_by_node(Basis::kFinish, from, until, out.finish));
     if (midnight) PSTRACK_RETURN_IF_ERROR(sum_by_node(Basis::kClock, "", FormatDate(*midnight), *out.clock));
     if (with_catalog) {
-      AggregateQuery q{nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
-      q.rolled_up = rolled_up;
       const ReferenceSnapshot& reference = *out.reference;
+      auto cache_key = [&](const std::string& node) {
+        return absl::StrCat(node, "|", rolled_up ? "r" : "d", "|", from, "|", until);
+      };
+      // Nodes whose bits are cached at the count read now; the others are read.
+      std::vector<std::string> unread;
+      {
+        std::lock_guard lock(positive_mu_);
+        if (positive_version_ != reference.version) {
+          positive_cache_.clear();
+          positive_version_ = reference.version;
+        }
+        for (const std::string& node : nodes) {
+          auto it = positive_cache_.find(cache_key(node));
+          if (it != positive_cache_.end() && it->second.changes == receipt_changes[node]) {
+            (*out.positive)[node] = it->second.bits;
+          } else {
+            unread.push_back(node);
+          }
+        }
+      }
+      if (unread.empty()) continue;
+      AggregateQuery q{unread, Basis::kReceipt, AggregateDim::kProcedure, from, until};
+      q.rolled_up = rolled_up;
       std::vector<uint8_t>* bits = nullptr;
       std::string last_node;
+      size_t hint = 0;
       PSTRACK_RETURN_IF_ERROR(tx.ForEachPositiveValue(
           q, {Counter::kPaidOnline, Counter::kReceivedOnline}, /*by_node=*/true,
           [&](const std::string& node, const std::string& value, const std::vector<int>& flags) {
@@ -271,11 +298,19 @@ absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(ReadTransaction& tx, const
               bits = &(*out.positive)[node];
               bits->resize(reference.procedures.size());
               last_node = node;
+              hint = 0;
             }
-            auto it = reference.procedure_index.find(value);
-            if (it == reference.procedure_index.end()) return;  // not in the catalog: never counted
-            (*bits)[it->second] |= (flags[0] ? kPaidOnlineBit : 0) | (flags[1] ? kReceivedOnlineBit : 0);
+            const std::optional<size_t> i = reference.IndexOf(value, hint);
+            if (i) (*bits)[*i] |= PositiveBits(flags);  // not in the catalog: never counted
           }));
+      std::lock_guard lock(positive_mu_);
+      if (positive_version_ != reference.version) continue;  // a newer snapshot has been seen
+      if (positive_cache_.size() + unread.size() > kPositiveCacheEntries) positive_cache_.clear();
+      for (const std::string& node : unread) {
+        std::vector<uint8_t>& node_bits = (*out.positive)[node];
+        node_bits.resize(reference.procedures.size());
+        positive_cache_[cache_key(node)] = PositiveEntry{receipt_changes[node], node_bits};
+      }
     }
   }
   return out;
@@ -403,12 +438,12 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
     merged.resize(procedures.size());
     AggregateQuery by_procedure{scope.nodes, Basis::kReceipt, AggregateDim::kProcedure, from, until};
     by_procedure.rolled_up = scope.rolled_up;
+    size_t hint = 0;
     PSTRACK_RETURN_IF_ERROR(tx.ForEachPositiveValue(
         by_procedure, {Counter::kPaidOnline, Counter::kReceivedOnline}, /*by_node=*/false,
         [&](const std::string&, const std::string& value, const std::vector<int>& flags) {
-          auto it = reference->procedure_index.find(value);
-          if (it == reference->procedure_index.end()) return;
-          merged[it->second] |= (flags[0] ? kPaidOnlineBit : 0) | (flags[1] ? kReceivedOnlineBit : 0);
+          const std::optional<size_t> i = reference->IndexOf(value, hint);
+          if (i) merged[*i] |= PositiveBits(flags);
         }));
   }
   CatalogTotals& c = t.catalog;

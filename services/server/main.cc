@@ -26,6 +26,7 @@ ABSL_FLAG(std::string, methodology_dir, "data/methodologies",
           "Directory of index methodology files (*.txt); reloaded on SIGHUP (a bad file keeps the loaded ones)");
 ABSL_FLAG(int, max_threads, 64, "Largest number of threads serving RPCs");
 ABSL_FLAG(int, read_connections, 4, "Database connections used for reads");
+ABSL_FLAG(int, reader_cache_mib, 16, "SQLite: page cache of each reading connection (MiB)");
 ABSL_FLAG(int, wal_limit_mib, 256,
           "SQLite: size of the write-ahead log past which a blocking checkpoint empties it (writers wait)");
 ABSL_FLAG(int, shutdown_grace_seconds, 10, "How long in-flight calls may run after SIGTERM");
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   options.calendar_dir = absl::GetFlag(FLAGS_calendar_dir);
   options.methodology_dir = absl::GetFlag(FLAGS_methodology_dir);
   options.store.read_connections = absl::GetFlag(FLAGS_read_connections);
+  options.store.reader_cache_mib = absl::GetFlag(FLAGS_reader_cache_mib);
   options.store.wal_limit_mib = absl::GetFlag(FLAGS_wal_limit_mib);
   options.access.auth_disabled = absl::GetFlag(FLAGS_dev_no_auth);
   options.access.default_rate_per_second = absl::GetFlag(FLAGS_rate_limit);
@@ -81,9 +83,9 @@ int main(int argc, char** argv) {
   options.guard.max_call_duration = absl::Seconds(absl::GetFlag(FLAGS_max_call_seconds));
   if (absl::GetFlag(FLAGS_max_message_mb) < 1 || absl::GetFlag(FLAGS_max_message_mb) > 1024 ||
       absl::GetFlag(FLAGS_max_call_seconds) < 1 || absl::GetFlag(FLAGS_rate_limit) < 0 ||
-      absl::GetFlag(FLAGS_wal_limit_mib) < 1) {
+      absl::GetFlag(FLAGS_wal_limit_mib) < 1 || absl::GetFlag(FLAGS_reader_cache_mib) < 1) {
     pstrack::LogError("cannot start: --max_message_mb must be 1..1024, --max_call_seconds at least 1, "
-                      "--rate_limit not negative, --wal_limit_mib at least 1");
+                      "--rate_limit not negative, --wal_limit_mib and --reader_cache_mib at least 1");
     return 2;
   }
 

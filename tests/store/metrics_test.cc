@@ -15,6 +15,7 @@
 #include "services/catalog/catalog.h"
 #include "services/filings/filings.h"
 #include "services/filings/rederive.h"
+#include "services/metrics/aggregation.h"
 #include "services/common/status.h"
 #include "tests/test_database.h"
 
@@ -513,7 +514,9 @@ TEST_F(MetricsTest, Migration8KeepsRollupsAtTheTopAndEveryFigureSqlite) {
           "LIKE '%.%') GROUP BY node_code, basis, dim, dim_value, ", day);
       ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
     }
-    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM schema_migrations WHERE version = 8", nullptr, nullptr, nullptr),
+    // Migrations 8 and later run again (8 rebuilds the table without the
+    // column 9 adds).
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM schema_migrations WHERE version >= 8", nullptr, nullptr, nullptr),
               SQLITE_OK);
     ASSERT_GT(count(db, kDeepRollups), 100);
     sqlite3_close(db);
@@ -720,6 +723,91 @@ TEST_F(MetricsTest, RankingsAndScoresFollowTheRecomputation) {
   IndexScore with_external = Score(*rescored->methodology, keyed);
   EXPECT_NEAR(rescored->score.total_points, with_external.total_points, 1e-9);
   EXPECT_LT(rescored->score.unavailable_points, scored->score.unavailable_points);
+}
+
+// A ranking keeps each province's catalog bits with the change count of
+// the rows it read them from (Metrics::positive_cache_). Every later write
+// must show in the next ranking, and a rebuild must not be mistaken for no
+// change. (A write that moves procedure rows and no total counter, two
+// dossiers' changes cancelling out: NonZeroRowsTest.)
+TEST_F(MetricsTest, CachedCatalogFiguresOfARankingFollowEveryWrite) {
+  Catalog catalog(*store_);
+  Procedure twin = world_.procedures[0];  // 1.000001: commune level, full online
+  twin.code = "1.000009";
+  ASSERT_TRUE(catalog.Upsert(twin).ok());
+  const Period day{Date(2026, 3, 2), Date(2026, 3, 3)};  // no dossiers yet
+  auto rate_of = [&](const std::string& province) {
+    auto ranked = metrics_->Rank({"VN", TreeView::kCurrent}, AgencyLevel::kProvince, day,
+                                 "procedures_with_online_dossiers_rate", "", std::nullopt);
+    EXPECT_TRUE(ranked.ok()) << ranked.status();
+    double value = -1;
+    for (const RankEntry& e : ranked.ok() ? *ranked : std::vector<RankEntry>{}) {
+      if (e.agency_code == province) value = e.value.value;
+    }
+    // Computed alone (no prefetch, no cache), the same.
+    auto alone = metrics_->Indicators({province, TreeView::kCurrent}, day, {"procedures_with_online_dossiers_rate"},
+                                      std::nullopt);
+    EXPECT_TRUE(alone.ok()) << alone.status();
+    if (alone.ok()) {
+      EXPECT_DOUBLE_EQ(value, alone->values.front().value) << province;
+    }
+    return value;
+  };
+  // P2 carries out its commune's procedures: 1.000001, 1.000002 and the
+  // twin are offered online.
+  EXPECT_DOUBLE_EQ(rate_of("P2"), 0.0);
+  EXPECT_DOUBLE_EQ(rate_of("P2"), 0.0);  // from the cache
+  auto event = [&](const std::string& id, const std::string& dossier, K kind, int hour, const std::string& procedure) {
+    FilingEvent e;
+    e.event_id = id;
+    e.dossier_code = dossier;
+    e.agency_code = "P2.C1";
+    e.occurred_at = Local(day.start, hour);
+    e.kind = kind;
+    e.procedure_code = procedure;
+    if (kind == K::kReceived) e.channel = Channel::kOnline;
+    return e;
+  };
+  auto received = [&](const std::string& dossier, const std::string& procedure) {
+    auto r = filings_->Record({event(dossier + "#r", dossier, K::kReceived, 10, procedure)});
+    ASSERT_EQ(r.outcomes.front().outcome, WriteOutcome::kApplied) << r.outcomes.front().status;
+  };
+  received("P2.C1-260302-0001", "1.000001");
+  EXPECT_NEAR(rate_of("P2"), 1.0 / 3, 1e-12);  // cached: P2's day at change count 1
+  EXPECT_DOUBLE_EQ(rate_of("P1"), 0.0);
+  // The twin procedure, not ranked before the rebuild, which writes P2's
+  // day in one page: change count 1 again, over other rows. The rebuild
+  // moved the reference version, so the cached bits are not taken.
+  received("P2.C1-260302-0002", "1.000009");
+  ASSERT_TRUE(metrics_->RebuildAggregates(true).ok());
+  EXPECT_NEAR(rate_of("P2"), 2.0 / 3, 1e-12);
+  received("P2.C1-260302-0003", "1.000002");
+  EXPECT_NEAR(rate_of("P2"), 3.0 / 3, 1e-12);
+}
+
+// Every bucket (node, basis, day) a write moves gets one change on its
+// total row, also when only a breakdown row moves.
+TEST(NonZeroRowsTest, MarkTheTotalOfEveryMovedBucket) {
+  AggregateDeltas deltas;
+  auto key = [](const char* node, AggregateDim dim, const char* value, const char* day) {
+    return AggregateKey{node, Basis::kReceipt, dim, value, day};
+  };
+  deltas[key("P1", AggregateDim::kTotal, "", "2025-01-02")][0] = 1;
+  deltas[key("P1", AggregateDim::kProcedure, "A", "2025-01-02")][0] = 1;
+  deltas[key("P1", AggregateDim::kProcedure, "A", "2025-01-03")][0] = -1;  // moved ...
+  deltas[key("P1", AggregateDim::kProcedure, "B", "2025-01-03")][0] = 1;   // ... no total moves
+  deltas[key("P1", AggregateDim::kTotal, "", "2025-01-03")];                // all zero
+  deltas[key("P2", AggregateDim::kTotal, "", "2025-01-03")];                // untouched bucket
+  const std::vector<AggregateRow> rows = NonZeroRows(deltas);
+  std::map<AggregateKey, int64_t> changes;
+  for (const AggregateRow& r : rows) changes[r.key] += r.changes;
+  EXPECT_EQ(rows.size(), 5u);
+  EXPECT_EQ(changes[key("P1", AggregateDim::kTotal, "", "2025-01-02")], 1);
+  EXPECT_EQ(changes[key("P1", AggregateDim::kTotal, "", "2025-01-03")], 1);
+  EXPECT_EQ(changes[key("P1", AggregateDim::kProcedure, "A", "2025-01-02")], 0);
+  EXPECT_FALSE(changes.contains(key("P2", AggregateDim::kTotal, "", "2025-01-03")));
+  EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end(),
+                             [](const AggregateRow& a, const AggregateRow& b) { return a.key < b.key; }));
 }
 
 TEST_F(MetricsTest, RebuildFromEventsMatchesTheIncrementalAggregates) {

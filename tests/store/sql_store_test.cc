@@ -540,6 +540,58 @@ TEST(SqlStoreTest, PositiveValuesAreThoseWithAPositiveSum) {
   }
 }
 
+// AggregateRow::changes: added like a counter (repeated keys merged, a
+// row whose counters do not move still counted), summed only when asked,
+// left out of the figures; clearing the aggregates moves the reference
+// version, since the counts start again.
+TEST(SqlStoreTest, ChangeCountsAddUpAndAClearMovesTheReferenceVersion) {
+  TempDir dir;
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "changes.db"));
+  ASSERT_NE(store, nullptr);
+  auto row = [](const char* node, const char* day, int64_t received, int64_t changes) {
+    AggregateRow r;
+    r.key = AggregateKey{node, Basis::kReceipt, AggregateDim::kTotal, "", day};
+    r.counts[static_cast<int>(Counter::kReceived)] = received;
+    r.changes = changes;
+    return r;
+  };
+  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) {
+                return tx.AddAggregates({row("P1", "2025-01-03", 2, 1), row("P1", "2025-01-02", 1, 1),
+                                         row("P1", "2025-01-03", 1, 1), row("P2", "2025-01-02", 5, 1)});
+              }).ok());
+  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.AddAggregates({row("P1", "2025-01-02", 0, 1)}); }).ok());
+  auto sums = [&](bool with_changes) {
+    AggregateQuery q{{"P1", "P2"}, Basis::kReceipt, AggregateDim::kTotal, "2025-01-01", "2025-02-01"};
+    q.by_node = true;
+    q.with_changes = with_changes;
+    std::map<std::string, std::pair<int64_t, int64_t>> out;  // node -> (received, changes)
+    EXPECT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
+      PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.SumAggregates(q));
+      for (const auto& r : rows) {
+        out[r.key.node_code].first += Get(r.counts, Counter::kReceived);
+        out[r.key.node_code].second += r.changes;
+      }
+      return absl::OkStatus();
+    }).ok());
+    return out;
+  };
+  using Sums = std::map<std::string, std::pair<int64_t, int64_t>>;
+  EXPECT_EQ(sums(true), (Sums{{"P1", {4, 4}}, {"P2", {5, 1}}}));
+  EXPECT_EQ(sums(false), (Sums{{"P1", {4, 0}}, {"P2", {5, 0}}}));
+  auto version = [&] {
+    std::string v;
+    EXPECT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
+      PSTRACK_ASSIGN_OR_RETURN(v, tx.ReferenceVersion());
+      return absl::OkStatus();
+    }).ok());
+    return v;
+  };
+  const std::string before = version();
+  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.ClearAggregates(); }).ok());
+  EXPECT_NE(version(), before);
+  EXPECT_EQ(sums(true), Sums{});
+}
+
 TEST(SqlStoreTest, RollupsSumExactlyTheirDays) {
   TempDir dir;
   auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "rollup.db"));

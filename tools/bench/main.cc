@@ -755,25 +755,66 @@ void Queries(int64_t dossiers) {
   }
   sqlite3_close(raw);
   if (Selected("rank")) {
-    Latencies lat;
     v1::RankAgenciesRequest req;
     req.mutable_parent()->set_agency_code("VN");
     req.set_level(v1::AGENCY_LEVEL_PROVINCE);
     req.mutable_period()->set_label("2025");
     req.set_methodology_id("qd766@2026");
     size_t ranked = 0;
-    for (int i = 0; i < std::max(10, repeats / 10); ++i) {
+    auto rank_ms = [&] {
       v1::RankAgenciesResponse out;
       const auto begin = Clock::now();
       grpc::Status s = stub->RankAgencies(Ctx(token).get(), req, &out);
       if (!s.ok()) Die(absl::StrCat("RankAgencies: ", s.error_message()));
-      lat.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
       ranked = out.entries_size();
+      return std::chrono::duration<double, std::milli>(Clock::now() - begin).count();
+    };
+    // The server keeps each province's catalog bits while the change count
+    // of the rows they come from stays the same (Metrics::positive_cache_):
+    // measured with nothing kept (the first ranking of the period), with
+    // the data unchanged, and with a dossier received in some province
+    // before each call (centres writing: that province is read again).
+    const double first = rank_ms();
+    Latencies unchanged, after_write;
+    const int calls = std::max(10, repeats / 10);
+    for (int i = 0; i < calls; ++i) unchanged.ms.push_back(rank_ms());
+    std::vector<const Agency*> communes;
+    for (const Agency& a : world.agencies) {
+      if (a.level == AgencyLevel::kCommune && !a.valid_until) communes.push_back(&a);
     }
-    const double p50 = lat.Percentile(0.5);
-    Add({absl::StrCat(dossiers, " dossiers: rank ", ranked, " provinces by qd766@2026 score: p50 / p99"),
-         absl::StrCat(Ms(p50), " / ", Ms(lat.Percentile(0.99))), "", "", "p50 <= 20 ms",
-         p50 <= 20 ? "met" : "MISSED"});
+    std::vector<const Procedure*> commune_procedures;
+    for (const Procedure& p : world.procedures) {
+      if (std::find(p.levels.begin(), p.levels.end(), AgencyLevel::kCommune) != p.levels.end()) {
+        commune_procedures.push_back(&p);
+      }
+    }
+    auto filing = v1::FilingService::NewStub(OwnChannel(server.address(), 1));
+    // Sequence numbers unique to this run: the dossiers are new ones.
+    const int64_t run = absl::ToUnixSeconds(absl::Now()) % 1000000;
+    for (int i = 0; i < calls; ++i) {
+      FilingEvent e;
+      const Agency& at = *communes[(run * 7 + i * 7919) % communes.size()];
+      e.dossier_code = absl::StrFormat("%s-250616-%08d", at.code, (run * 100 + i) % 100000000);
+      e.event_id = e.dossier_code + "#bench";
+      e.agency_code = at.code;
+      e.kind = EventKind::kReceived;
+      e.channel = Channel::kOnline;
+      e.procedure_code = commune_procedures[(run + i * 104729) % commune_procedures.size()]->code;
+      e.occurred_at = absl::FromCivil(absl::CivilSecond(2025, 6, 16, 9, 0, 0), VietnamTimeZone());
+      v1::RecordEventRequest write;
+      FilingEventToProto(e, write.mutable_event());
+      v1::RecordEventResponse written;
+      grpc::Status s = filing->RecordEvent(Ctx(token).get(), write, &written);
+      if (!s.ok()) Die(absl::StrCat("RecordEvent before a ranking: ", s.error_message()));
+      after_write.ms.push_back(rank_ms());
+    }
+    const std::string what = absl::StrCat(dossiers, " dossiers: rank ", ranked, " provinces by qd766@2026 score");
+    Add({what + ", first call (nothing kept)", Ms(first), "", "", "", ""});
+    Add({what + ", data unchanged: p50 / p99",
+         absl::StrCat(Ms(unchanged.Percentile(0.5)), " / ", Ms(unchanged.Percentile(0.99))), "", "", "", ""});
+    const double p50 = after_write.Percentile(0.5);
+    Add({what + ", a dossier written before each: p50 / p99", absl::StrCat(Ms(p50), " / ", Ms(after_write.Percentile(0.99))),
+         "", "", "p50 <= 20 ms", p50 <= 20 ? "met" : "MISSED"});
   }
   const double peak = server.PeakMiB();
   Add({absl::StrCat(dossiers, " dossiers: server peak memory (start-up and queries)"),

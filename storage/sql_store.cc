@@ -1977,6 +1977,25 @@ class SqlStore : public Store {
         // inside the commit that crosses 1,000 pages, which made every
         // thirtieth commit slow; a thread of its own does it instead.
         *writer_ << "PRAGMA wal_autocheckpoint = 0";
+        // Past the limit, the commit that crosses it empties the log before
+        // it returns (writers wait). Left to the background thread, a
+        // truncation never got the write lock between back-to-back
+        // transactions: a bulk load's log reached 1.1 GB over a 256 MiB
+        // limit. (Set after wal_autocheckpoint, which replaces the hook.)
+        *writer_ << "PRAGMA page_size", soci::into(page_size_);
+        sqlite3_wal_hook(
+            static_cast<soci::sqlite3_session_backend*>(writer_->get_backend())->conn_,
+            [](void* self, sqlite3* db, const char* name, int frames) -> int {
+              const SqlStore& store = *static_cast<SqlStore*>(self);
+              if (int64_t{frames} * store.page_size_ > int64_t{store.options_.wal_limit_mib} << 20) {
+                // After the commit, its lock released: SQLite allows a
+                // checkpoint here. Busy (a long reader): the next commit
+                // tries again, and the background thread meanwhile.
+                sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+              }
+              return SQLITE_OK;
+            },
+            this);
         // A batch touches thousands of aggregate pages; with SQLite's 2 MiB
         // default cache they spill to the WAL mid-transaction and are read
         // back (a third of ingestion time was pread/pwrite).
@@ -2234,6 +2253,7 @@ class SqlStore : public Store {
 
   DatabaseUrl url_;
   StoreOptions options_;
+  int page_size_ = 4096;  // SQLite, read at open
   std::mutex write_mu_;
   std::unique_ptr<soci::session> writer_;
   SessionPool readers_;

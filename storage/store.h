@@ -396,10 +396,11 @@ struct StoreOptions {
   // default they were read again from the OS cache each time (a sixth of
   // its time in pread).
   int reader_cache_mib = 16;
-  // SQLite: once the write-ahead log holds more than this (MiB), the
-  // background checkpointer runs a blocking checkpoint (writers wait for it)
-  // and truncates the log. Passive checkpoints alone never catch up under
-  // sustained writing: a 10M-dossier load grew the log to 50 GB.
+  // SQLite: the commit that takes the write-ahead log past this (MiB) runs
+  // a blocking checkpoint and truncates the log before it returns (writers
+  // wait; a reader older than the busy timeout defers it to the next
+  // commit). Passive checkpoints alone never catch up under sustained
+  // writing: a 10M-dossier load grew the log to 50 GB.
   int wal_limit_mib = 256;
   // How long a connection waits for a lock before failing (SQLite busy timeout).
   int busy_timeout_ms = 5000;

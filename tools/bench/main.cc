@@ -78,6 +78,8 @@ ABSL_FLAG(std::string, build, "ingest",
           "server's write path) or 'bulk' (gen::BulkLoad: each history replayed in memory, for 10M dossiers)");
 ABSL_FLAG(bool, bulk_events, true, "--build=bulk: store the events too (most of the file; no query reads them)");
 ABSL_FLAG(int, repeats, 200, "query/rank: calls per measurement");
+ABSL_FLAG(int, baseline_repeats, 20,
+          "query: runs of each baseline SQL query (at most --repeats; seconds each at 10M dossiers)");
 ABSL_FLAG(std::string, postgres, "", "Also measure ingestion on this PostgreSQL server (postgresql://user@host:port/db)");
 
 namespace pstrack::bench {
@@ -743,7 +745,8 @@ void Queries(int64_t dossiers) {
           lat.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
         }
         const std::string agency_path = path_of(code);
-        for (int i = 0; i < std::min(repeats, 20); ++i) base.ms.push_back(BaselineQuery(raw, agency_path, from, until));
+        const int base_repeats = std::max(1, std::min(repeats, absl::GetFlag(FLAGS_baseline_repeats)));
+        for (int i = 0; i < base_repeats; ++i) base.ms.push_back(BaselineQuery(raw, agency_path, from, until));
         const double p50 = lat.Percentile(0.5), p99 = lat.Percentile(0.99), b50 = base.Percentile(0.5);
         const bool target = label == std::string("country") && period == std::string("2025");
         Add({absl::StrCat(dossiers, " dossiers: indicators, ", label, " ", code, ", ", period, ": p50 / p99"),

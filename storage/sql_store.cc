@@ -1980,7 +1980,7 @@ class SqlStore : public Store {
         // Past the limit, the commit that crosses it empties the log before
         // it returns (writers wait). Left to the background thread, a
         // truncation never got the write lock between back-to-back
-        // transactions: a bulk load's log reached 1.1 GB over a 256 MiB
+        // transactions: a bulk load's log reached 1.5 GB over a 256 MiB
         // limit. (Set after wal_autocheckpoint, which replaces the hook.)
         *writer_ << "PRAGMA page_size", soci::into(page_size_);
         sqlite3_wal_hook(

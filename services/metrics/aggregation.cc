@@ -62,8 +62,8 @@ std::vector<AggregateRow> NonZeroRows(const AggregateDeltas& deltas) {
   out.reserve(deltas.size());
   // Total rows of a node, basis and day some row of which moves: each gets
   // one change (AggregateRow::changes), even when its own counters do not
-  // move (a dossier corrected from one procedure to another of the same
-  // agency moves two procedure rows and no total). Views into `deltas`.
+  // move (a procedure moved to another field re-derives its dossiers: two
+  // field rows move and no total). Views into `deltas`.
   using Bucket = std::tuple<absl::string_view, Basis, absl::string_view>;
   absl::flat_hash_set<Bucket> changed;
   for (const auto& [key, counts] : deltas) {

@@ -205,7 +205,10 @@ class Metrics {
     // codes of a scan without hashing them (a tenth of a ranking's time).
     std::optional<size_t> IndexOf(const std::string& code, size_t& hint) const {
       for (size_t i = hint, end = std::min(procedures.size(), hint + 4); i < end; ++i) {
-        if (procedures[i].code == code) return hint = i + 1, i;
+        if (procedures[i].code == code) {
+          hint = i + 1;
+          return i;
+        }
       }
       auto it = procedure_index.find(code);
       if (it == procedure_index.end()) return std::nullopt;

@@ -775,15 +775,17 @@ void Queries(int64_t dossiers) {
     // The server keeps each province's catalog bits while the change count
     // of the rows they come from stays the same (Metrics::positive_cache_):
     // measured with nothing kept (the first ranking of the period), with
-    // the data unchanged, and with a dossier received in some province
-    // before each call (centres writing: that province is read again).
+    // the data unchanged, with a dossier received in some province before
+    // each call (centres writing: that province is read again), and with a
+    // dossier received in every province before each call (an end-of-day
+    // burst: every province is read again).
     const double first = rank_ms();
-    Latencies unchanged, after_write;
+    Latencies unchanged, after_write, after_writes_everywhere;
     const int calls = std::max(10, repeats / 10);
     for (int i = 0; i < calls; ++i) unchanged.ms.push_back(rank_ms());
-    std::vector<const Agency*> communes;
+    std::map<std::string, std::vector<const Agency*>> communes;  // by province
     for (const Agency& a : world.agencies) {
-      if (a.level == AgencyLevel::kCommune && !a.valid_until) communes.push_back(&a);
+      if (a.level == AgencyLevel::kCommune && !a.valid_until) communes[a.parent_code].push_back(&a);
     }
     std::vector<const Procedure*> commune_procedures;
     for (const Procedure& p : world.procedures) {
@@ -794,10 +796,11 @@ void Queries(int64_t dossiers) {
     auto filing = v1::FilingService::NewStub(OwnChannel(server.address(), 1));
     // Sequence numbers unique to this run: the dossiers are new ones.
     const int64_t run = absl::ToUnixSeconds(absl::Now()) % 1000000;
-    for (int i = 0; i < calls; ++i) {
+    int64_t written_dossiers = 0;
+    auto receive_online = [&](const std::vector<const Agency*>& in, int64_t i) {
       FilingEvent e;
-      const Agency& at = *communes[(run * 7 + i * 7919) % communes.size()];
-      e.dossier_code = absl::StrFormat("%s-250616-%08d", at.code, (run * 100 + i) % 100000000);
+      const Agency& at = *in[(run * 7 + i * 7919) % in.size()];
+      e.dossier_code = absl::StrFormat("%s-250616-%08d", at.code, (run * 1000 + written_dossiers++) % 100000000);
       e.event_id = e.dossier_code + "#bench";
       e.agency_code = at.code;
       e.kind = EventKind::kReceived;
@@ -809,15 +812,33 @@ void Queries(int64_t dossiers) {
       v1::RecordEventResponse written;
       grpc::Status s = filing->RecordEvent(Ctx(token).get(), write, &written);
       if (!s.ok()) Die(absl::StrCat("RecordEvent before a ranking: ", s.error_message()));
+      // A duplicate would leave the data unchanged and flatter the figure.
+      if (written.outcome() != v1::ItemResult::OUTCOME_APPLIED) {
+        Die(absl::StrCat("RecordEvent before a ranking: '", e.dossier_code, "' is not a new dossier"));
+      }
+    };
+    std::vector<const Agency*> all_communes;
+    for (const auto& [province, in] : communes) all_communes.insert(all_communes.end(), in.begin(), in.end());
+    for (int i = 0; i < calls; ++i) {
+      receive_online(all_communes, i);
       after_write.ms.push_back(rank_ms());
     }
+    for (int i = 0; i < calls; ++i) {
+      for (const auto& [province, in] : communes) receive_online(in, i);
+      after_writes_everywhere.ms.push_back(rank_ms());
+    }
     const std::string what = absl::StrCat(dossiers, " dossiers: rank ", ranked, " provinces by qd766@2026 score");
+    auto percentiles = [](Latencies& l) {
+      return absl::StrCat(Ms(l.Percentile(0.5)), " / ", Ms(l.Percentile(0.99)));
+    };
     Add({what + ", first call (nothing kept)", Ms(first), "", "", "", ""});
-    Add({what + ", data unchanged: p50 / p99",
-         absl::StrCat(Ms(unchanged.Percentile(0.5)), " / ", Ms(unchanged.Percentile(0.99))), "", "", "", ""});
+    Add({what + ", data unchanged: p50 / p99", percentiles(unchanged), "", "", "", ""});
     const double p50 = after_write.Percentile(0.5);
-    Add({what + ", a dossier written before each: p50 / p99", absl::StrCat(Ms(p50), " / ", Ms(after_write.Percentile(0.99))),
-         "", "", "p50 <= 20 ms", p50 <= 20 ? "met" : "MISSED"});
+    Add({what + ", a dossier written before each: p50 / p99", percentiles(after_write), "", "", "p50 <= 20 ms",
+         p50 <= 20 ? "met" : "MISSED"});
+    const double p50_everywhere = after_writes_everywhere.Percentile(0.5);
+    Add({what + ", a dossier in every province before each: p50 / p99", percentiles(after_writes_everywhere), "", "",
+         "p50 <= 20 ms", p50_everywhere <= 20 ? "met" : "MISSED"});
   }
   const double peak = server.PeakMiB();
   Add({absl::StrCat(dossiers, " dossiers: server peak memory (start-up and queries)"),

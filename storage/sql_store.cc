@@ -1986,8 +1986,7 @@ class SqlStore : public Store {
         sqlite3_wal_hook(
             static_cast<soci::sqlite3_session_backend*>(writer_->get_backend())->conn_,
             [](void* self, sqlite3* db, const char* name, int frames) -> int {
-              const SqlStore& store = *static_cast<SqlStore*>(self);
-              if (int64_t{frames} * store.page_size_ > int64_t{store.options_.wal_limit_mib} << 20) {
+              if (static_cast<const SqlStore*>(self)->OverWalLimit(frames)) {
                 // After the commit, its lock released: SQLite allows a
                 // checkpoint here. Busy (a long reader): the next commit
                 // tries again, and the background thread meanwhile.
@@ -2070,21 +2069,23 @@ class SqlStore : public Store {
  private:
   static absl::Status Closed() { return absl::UnavailableError("the database is closed (server shutting down)"); }
 
+  // Whether a write-ahead log of `frames` pages is past options_.wal_limit_mib.
+  bool OverWalLimit(int64_t frames) const { return frames * page_size_ > int64_t{options_.wal_limit_mib} << 20; }
+
   // Every 200 ms, a passive checkpoint: it copies what no reader still needs
   // and never blocks the writer or the readers. Under sustained writing it
   // may never finish before the next commit appends, and the log only
-  // grows: past options_.wal_limit_mib a TRUNCATE checkpoint waits for the
-  // writer (busy timeout), copies everything and empties the log; writes
-  // wait for it meanwhile (back-pressure instead of a full disk).
+  // grows: the commit that takes it past options_.wal_limit_mib truncates it
+  // (the writer's WAL hook, Open()). If a long reader made that fail and no
+  // write follows, the TRUNCATE here retries it while the writer is idle.
   void CheckpointLoop() {
     std::unique_lock lock(checkpoint_mu_);
     while (!checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_checkpoints_; })) {
       try {
-        int busy = 0, log_frames = 0, checkpointed = 0, page_size = 0;
+        int busy = 0, log_frames = 0, checkpointed = 0;
         *checkpointer_session_ << "PRAGMA wal_checkpoint(PASSIVE)", soci::into(busy), soci::into(log_frames),
             soci::into(checkpointed);
-        *checkpointer_session_ << "PRAGMA page_size", soci::into(page_size);
-        if (static_cast<int64_t>(log_frames) * page_size > int64_t{options_.wal_limit_mib} << 20) {
+        if (OverWalLimit(log_frames)) {
           *checkpointer_session_ << "PRAGMA wal_checkpoint(TRUNCATE)", soci::into(busy), soci::into(log_frames),
               soci::into(checkpointed);
           if (busy) {

@@ -816,7 +816,6 @@ class SqlTransaction : public WriteTransaction {
       for (size_t i = 0; i < merged.size(); ++i) {
         if (out > 0 && merged[out - 1].key == merged[i].key) {
           AddCounts(merged[out - 1].counts, merged[i].counts);
-          merged[out - 1].changes += merged[i].changes;
         } else {
           if (out != i) merged[out] = std::move(merged[i]);
           ++out;
@@ -825,11 +824,51 @@ class SqlTransaction : public WriteTransaction {
       merged.resize(out);
       rows = &merged;
     }
+    // Change counts (AggregateRow::changes): procedure rows are written
+    // first, returning their presence counters; a row whose counter turned
+    // on or off adds a change to the total row of its node, basis and day,
+    // written with the other rows. Every writer takes its rows in this
+    // order (procedure rows, then the others, each in key order), so two
+    // PostgreSQL writers lock the rows they share in the same order.
+    std::vector<const AggregateRow*> procedure_rows, other_rows;
+    for (const AggregateRow& r : *rows) {
+      (r.key.dim == AggregateDim::kProcedure ? procedure_rows : other_rows).push_back(&r);
+    }
+    std::map<AggregateKey, int64_t> flips;  // total row -> changes
+    absl::flat_hash_map<const AggregateRow*, int64_t> changes_of;
+    PSTRACK_RETURN_IF_ERROR(UpsertAggregates(procedure_rows, changes_of, &flips));
+    // Totals of a flip that no counter of this write moves: added.
+    std::vector<AggregateRow> unmoved_totals;
+    for (const AggregateRow* r : other_rows) {
+      auto it = r->key.dim == AggregateDim::kTotal ? flips.find(r->key) : flips.end();
+      if (it == flips.end()) continue;
+      changes_of[r] = it->second;
+      flips.erase(it);
+    }
+    for (const auto& [key, changes] : flips) unmoved_totals.push_back(AggregateRow{key, Counts{}, changes});
+    if (!unmoved_totals.empty()) {
+      for (const AggregateRow& r : unmoved_totals) {
+        other_rows.push_back(&r);
+        changes_of[&r] = r.changes;
+      }
+      std::sort(other_rows.begin(), other_rows.end(),
+                [](const AggregateRow* a, const AggregateRow* b) { return a->key < b->key; });
+    }
+    return UpsertAggregates(other_rows, changes_of, nullptr);
+  }
+
+  // Adds `rows` (in key order) to the aggregates, and `changes_of` the
+  // rows in it to their change counts. With `flips`: returns each row's presence counters
+  // (kPresenceCounters) and counts, per total row, the rows whose counters
+  // turned on or off.
+  absl::Status UpsertAggregates(const std::vector<const AggregateRow*>& rows,
+                                const absl::flat_hash_map<const AggregateRow*, int64_t>& changes_of,
+                                std::map<AggregateKey, int64_t>* flips) {
     // Per basis, only the counters some row moves are written: a receipt row
     // never moves an outcome counter, so most of the 40 columns would be
     // bound, parsed and added as zeros.
     std::map<int, std::vector<const AggregateRow*>> by_basis;
-    for (const AggregateRow& r : *rows) by_basis[static_cast<int>(r.key.basis)].push_back(&r);
+    for (const AggregateRow* r : rows) by_basis[static_cast<int>(r->key.basis)].push_back(r);
     const auto& names = CounterNames();
     for (const auto& [basis, group] : by_basis) {
       std::vector<int> moved;
@@ -842,7 +881,7 @@ class SqlTransaction : public WriteTransaction {
         }
       }
       bool changes = false;
-      for (const AggregateRow* r : group) changes |= r->changes != 0;
+      for (const AggregateRow* r : group) changes |= changes_of.contains(r);
       if (moved.empty() && !changes) continue;
       // SQLite prepares each text once per connection: every counter is
       // bound, so that one text per chunk size serves every batch (a zero
@@ -851,8 +890,13 @@ class SqlTransaction : public WriteTransaction {
       if (cache_ != nullptr) {
         moved.resize(kCounterCount);
         for (int i = 0; i < kCounterCount; ++i) moved[i] = i;
+        changes = true;
       }
-      if (cache_ != nullptr) changes = true;
+      // A row whose presence counters do not move cannot turn them on or off.
+      bool watch = false;
+      for (Counter c : kPresenceCounters) {
+        watch |= flips != nullptr && std::find(moved.begin(), moved.end(), static_cast<int>(c)) != moved.end();
+      }
       std::string columns = "node_code, basis, dim, dim_value, day";
       std::string updates;
       for (int i : moved) {
@@ -864,6 +908,11 @@ class SqlTransaction : public WriteTransaction {
         absl::StrAppend(&columns, ", changes");
         absl::StrAppend(&updates, updates.empty() ? "" : ", ", "changes = aggregates.changes + excluded.changes");
       }
+      std::string returning;
+      if (watch) {
+        returning = " RETURNING node_code, dim_value, day";
+        for (Counter c : kPresenceCounters) absl::StrAppend(&returning, ", ", names[static_cast<int>(c)]);
+      }
       const size_t per_statement = kMaxParamsPerStatement / (6 + moved.size());
       for (size_t begin = 0, end = 0; begin < group.size(); begin = end) {
         end = ChunkEnd(begin, group.size(), per_statement);
@@ -874,11 +923,46 @@ class SqlTransaction : public WriteTransaction {
           absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(r.key.node_code), ", ", q.Bind(basis), ", ",
                           q.Bind(static_cast<int>(r.key.dim)), ", ", q.Bind(r.key.dim_value), ", ", q.Bind(r.key.day));
           for (int c : moved) absl::StrAppend(&q.sql, ", ", q.BindInt64(r.counts[c]));
-          if (changes) absl::StrAppend(&q.sql, ", ", q.BindInt64(r.changes));
+          if (changes) {
+            auto it = changes_of.find(&r);
+            absl::StrAppend(&q.sql, ", ", q.BindInt64(it == changes_of.end() ? 0 : it->second));
+          }
           absl::StrAppend(&q.sql, ")");
         }
-        absl::StrAppend(&q.sql, " ON CONFLICT (node_code, basis, dim, dim_value, day) DO UPDATE SET ", updates);
-        PSTRACK_RETURN_IF_ERROR(Execute(q));
+        absl::StrAppend(&q.sql, " ON CONFLICT (node_code, basis, dim, dim_value, day) DO UPDATE SET ", updates,
+                        returning);
+        if (!watch) {
+          PSTRACK_RETURN_IF_ERROR(Execute(q));
+          continue;
+        }
+        // The rows come back in no promised order: matched by key.
+        using Slot = std::tuple<absl::string_view, absl::string_view, absl::string_view>;
+        absl::flat_hash_map<Slot, const AggregateRow*> sent;
+        for (size_t i = begin; i < end; ++i) {
+          sent[Slot{group[i]->key.node_code, group[i]->key.dim_value, group[i]->key.day}] = group[i];
+        }
+        std::string node, value, day;
+        std::array<long long, kPresenceCounters.size()> now{};
+        PSTRACK_RETURN_IF_ERROR(Fetch(
+            q,
+            [&](Columns& st) {
+              st.exchange(Into(node));
+              st.exchange(Into(value));
+              st.exchange(Into(day));
+              for (long long& n : now) st.exchange(Into(n));
+            },
+            [&] {
+              auto it = sent.find(Slot{node, value, day});
+              if (it == sent.end()) return;
+              bool flipped = false;
+              for (size_t c = 0; c < kPresenceCounters.size(); ++c) {
+                const int64_t delta = it->second->counts[static_cast<int>(kPresenceCounters[c])];
+                flipped |= (now[c] - delta > 0) != (now[c] > 0);
+              }
+              if (flipped) {
+                ++(*flips)[AggregateKey{node, static_cast<Basis>(basis), AggregateDim::kTotal, "", day}];
+              }
+            }));
       }
     }
     return absl::OkStatus();

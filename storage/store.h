@@ -118,12 +118,14 @@ struct AggregateKey {
 struct AggregateRow {
   AggregateKey key;
   Counts counts{};
-  // Not a figure: how many writes moved a row of this node, basis and day
-  // (kept on its total row, whatever dimension the write moved; see
-  // NonZeroRows). It only grows, so an unchanged sum over a range means
-  // no row of the range changed: readers check their cached derivations
-  // with it. Rebuilding the aggregates restarts it, and moves the
-  // reference version (ReadTransaction::ReferenceVersion) for that reason.
+  // Not a figure: how many times a presence counter (kPresenceCounters) of
+  // a procedure row of this node, basis and day turned on or off, kept on
+  // its total row; AddAggregates counts it (ignoring the field in its
+  // input). It only grows, so an unchanged sum over a range means that no
+  // procedure row of the range changed presence: readers check what they
+  // derived from presence (a ranking's catalog figures) with it. Rebuilding
+  // the aggregates restarts it, and moves the reference version
+  // (ReadTransaction::ReferenceVersion) for that reason.
   int64_t changes = 0;
 };
 
@@ -346,7 +348,8 @@ class WriteTransaction : public ReadTransaction {
   // Inserts or replaces dossiers' index rows, in multi-row statements.
   virtual absl::Status PutDossiers(const std::vector<DossierRow>& rows) = 0;
   // Adds each row's counts to the stored bucket (creating it), in
-  // multi-row statements. Negative counts retract.
+  // multi-row statements. Negative counts retract. Counts the change counts
+  // of the total rows (AggregateRow::changes).
   virtual absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) = 0;
   virtual absl::Status ClearAggregates() = 0;
   // For a rebuild that compares: keeps a copy of the current aggregates in

@@ -1,9 +1,7 @@
 #include "services/metrics/aggregation.h"
 
 #include <algorithm>
-#include <tuple>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/filings/event.h"
@@ -60,31 +58,11 @@ std::string OwnNode(absl::string_view agency_code) { return absl::StrCat("=", ag
 std::vector<AggregateRow> NonZeroRows(const AggregateDeltas& deltas) {
   std::vector<AggregateRow> out;
   out.reserve(deltas.size());
-  // Total rows of a node, basis and day some row of which moves: each gets
-  // one change (AggregateRow::changes), even when its own counters do not
-  // move (a procedure moved to another field re-derives its dossiers: two
-  // field rows move and no total). Views into `deltas`.
-  using Bucket = std::tuple<absl::string_view, Basis, absl::string_view>;
-  absl::flat_hash_set<Bucket> changed;
   for (const auto& [key, counts] : deltas) {
     bool any = false;
     for (int64_t c : counts) any |= c != 0;
-    if (!any) continue;
-    out.push_back(AggregateRow{key, counts});
-    changed.insert(Bucket{key.node_code, key.basis, key.day});
+    if (any) out.push_back(AggregateRow{key, counts});
   }
-  for (AggregateRow& row : out) {
-    if (row.key.dim != AggregateDim::kTotal) continue;
-    row.changes = static_cast<int64_t>(changed.erase(Bucket{row.key.node_code, row.key.basis, row.key.day}));
-  }
-  if (changed.empty()) return out;
-  // Totals with no counter moved (rare): added, and the rows kept in key
-  // order (AddAggregates takes sorted rows as they are).
-  for (const auto& [node, basis, day] : changed) {
-    out.push_back(AggregateRow{AggregateKey{std::string(node), basis, AggregateDim::kTotal, "", std::string(day)},
-                               Counts{}, 1});
-  }
-  std::sort(out.begin(), out.end(), [](const AggregateRow& a, const AggregateRow& b) { return a.key < b.key; });
   return out;
 }
 

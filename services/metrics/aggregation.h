@@ -36,8 +36,7 @@ bool HasRollups(absl::string_view agency_path);
 void AccumulateDossier(const DossierState& state, const Procedure* procedure, const std::string& agency_path,
                        int sign, AggregateDeltas* deltas);
 
-// The rows of `deltas` with at least one non-zero counter, in key order,
-// each total row of their node, basis and day with changes = 1.
+// The rows of `deltas` with at least one non-zero counter, in key order.
 std::vector<AggregateRow> NonZeroRows(const AggregateDeltas& deltas);
 
 }  // namespace pstrack

@@ -66,6 +66,14 @@ inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);
 // Column names, in Counter order (storage and docs).
 const std::array<const char*, kCounterCount>& CounterNames();
 
+// The counters whose presence (> 0) on a procedure row the catalog
+// figures read: a procedure had a dossier paid / received online in a
+// period (Metrics::PositiveBits). A write that turns one on or off on a
+// procedure row adds a change to its node, basis and day
+// (AggregateRow::changes), so that what was derived from them is known to
+// be current without reading them again.
+inline constexpr std::array<Counter, 2> kPresenceCounters = {Counter::kPaidOnline, Counter::kReceivedOnline};
+
 enum class Basis { kReceipt = 1, kFinish = 2, kClock = 3 };
 
 // The clock-basis bucket of an instant: the local day d with the instant in

@@ -291,7 +291,7 @@ absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(ReadTransaction& tx, const
       std::string last_node;
       size_t hint = 0;
       PSTRACK_RETURN_IF_ERROR(tx.ForEachPositiveValue(
-          q, {Counter::kPaidOnline, Counter::kReceivedOnline}, /*by_node=*/true,
+          q, {kPresenceCounters.begin(), kPresenceCounters.end()}, /*by_node=*/true,
           [&](const std::string& node, const std::string& value, const std::vector<int>& flags) {
             // Rows come mostly a node at a time (the key leads with it).
             if (bits == nullptr || node != last_node) {
@@ -440,7 +440,7 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
     by_procedure.rolled_up = scope.rolled_up;
     size_t hint = 0;
     PSTRACK_RETURN_IF_ERROR(tx.ForEachPositiveValue(
-        by_procedure, {Counter::kPaidOnline, Counter::kReceivedOnline}, /*by_node=*/false,
+        by_procedure, {kPresenceCounters.begin(), kPresenceCounters.end()}, /*by_node=*/false,
         [&](const std::string&, const std::string& value, const std::vector<int>& flags) {
           const std::optional<size_t> i = reference->IndexOf(value, hint);
           if (i) merged[*i] |= PositiveBits(flags);

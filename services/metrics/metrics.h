@@ -163,8 +163,9 @@ class Metrics {
     std::shared_ptr<const ReferenceSnapshot> reference;  // the positions' snapshot
   };
   static constexpr uint8_t kPaidOnlineBit = 1, kReceivedOnlineBit = 2;
-  // The bits of a ForEachPositiveValue row read with the counters
-  // {kPaidOnline, kReceivedOnline}.
+  // The bits of a ForEachPositiveValue row read with kPresenceCounters
+  // (kPaidOnline, kReceivedOnline).
+  static_assert(kPresenceCounters[0] == Counter::kPaidOnline && kPresenceCounters[1] == Counter::kReceivedOnline);
   static uint8_t PositiveBits(const std::vector<int>& flags) {
     return (flags[0] ? kPaidOnlineBit : 0) | (flags[1] ? kReceivedOnlineBit : 0);
   }
@@ -223,9 +224,11 @@ class Metrics {
   // Prefetched::positive of a node over a range, kept with the range's
   // change count (AggregateRow::changes) when it was read: reused while the
   // count and the reference version stay the same, which is exactly while
-  // none of the rows it was read from has changed. A ranking's catalog
-  // indicators read tens of thousands of procedure rows; its provinces'
-  // totals (read anyway) carry the counts. Key: node, grain, range.
+  // no procedure row of the range has changed presence. A ranking's
+  // catalog indicators read tens of thousands of procedure rows; its
+  // provinces' totals (read anyway) carry the counts, which most writes do
+  // not move (they add to procedures that had such dossiers already). Key:
+  // node, grain, range.
   struct PositiveEntry {
     int64_t changes = 0;
     std::vector<uint8_t> bits;

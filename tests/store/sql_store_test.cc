@@ -545,22 +545,62 @@ TEST(SqlStoreTest, PositiveValuesAreThoseWithAPositiveSum) {
 // row whose counters do not move still counted), summed only when asked,
 // left out of the figures; clearing the aggregates moves the reference
 // version, since the counts start again.
-TEST(SqlStoreTest, ChangeCountsAddUpAndAClearMovesTheReferenceVersion) {
+// The change count of a node, basis and day (AggregateRow::changes) grows
+// by one each time a presence counter of one of its procedure rows turns
+// on or off, and by nothing else. Checked against a model of the rows over
+// random batches: repeated and unsorted keys, retractions down to zero,
+// procedure rows moved without their total row, presence counters on other
+// dimensions, and garbage in the input's own change field.
+TEST(SqlStoreTest, ChangeCountsFollowPresenceAndAClearMovesTheReferenceVersion) {
   TempDir dir;
   auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "changes.db"));
   ASSERT_NE(store, nullptr);
-  auto row = [](const char* node, const char* day, int64_t received, int64_t changes) {
-    AggregateRow r;
-    r.key = AggregateKey{node, Basis::kReceipt, AggregateDim::kTotal, "", day};
-    r.counts[static_cast<int>(Counter::kReceived)] = received;
-    r.changes = changes;
-    return r;
-  };
-  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) {
-                return tx.AddAggregates({row("P1", "2025-01-03", 2, 1), row("P1", "2025-01-02", 1, 1),
-                                         row("P1", "2025-01-03", 1, 1), row("P2", "2025-01-02", 5, 1)});
-              }).ok());
-  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.AddAggregates({row("P1", "2025-01-02", 0, 1)}); }).ok());
+  const Counter kCounters[] = {Counter::kReceived, Counter::kPaidOnline, Counter::kReceivedOnline};
+  using Cell = std::tuple<std::string, std::string, AggregateDim, std::string>;  // node, day, dim, value
+  std::map<Cell, std::array<int64_t, 3>> model;
+  std::map<std::string, int64_t> expected;  // node -> changes over January
+  std::mt19937 rng(11);
+  const char* nodes[] = {"P1", "P2"};
+  const char* days[] = {"2025-01-02", "2025-01-03", "2025-01-04"};
+  const char* procedures[] = {"1.000001", "1.000002", "1.000003"};
+  for (int batch = 0; batch < 60; ++batch) {
+    std::vector<AggregateRow> rows;
+    std::map<Cell, std::array<int64_t, 3>> after = model;
+    for (int i = 0, n = 1 + static_cast<int>(rng() % 6); i < n; ++i) {
+      const int dim_pick = static_cast<int>(rng() % 4);
+      const AggregateDim dim = dim_pick < 2 ? AggregateDim::kProcedure
+                               : dim_pick == 2 ? AggregateDim::kTotal
+                                               : AggregateDim::kChannel;
+      const std::string value = dim == AggregateDim::kProcedure ? procedures[rng() % 3]
+                                : dim == AggregateDim::kChannel ? "online"
+                                                                : "";
+      const Cell cell{nodes[rng() % 2], days[rng() % 3], dim, value};
+      AggregateRow r;
+      r.key = AggregateKey{std::get<0>(cell), Basis::kReceipt, dim, value, std::get<1>(cell)};
+      r.changes = static_cast<int64_t>(rng() % 5);  // not the caller's to say
+      for (size_t c = 0; c < 3; ++c) {
+        // Up to +2, or down to zero at most (stored counts never go negative).
+        int64_t delta = static_cast<int64_t>(rng() % 4) - 1;
+        if (after[cell][c] + delta < 0) delta = -after[cell][c];
+        after[cell][c] += delta;
+        r.counts[static_cast<int>(kCounters[c])] = delta;
+      }
+      rows.push_back(r);
+    }
+    std::shuffle(rows.begin(), rows.end(), rng);
+    ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.AddAggregates(rows); }).ok());
+    for (const auto& [cell, now] : after) {
+      if (std::get<2>(cell) != AggregateDim::kProcedure) continue;
+      const auto& before = model[cell];
+      for (size_t c : {1, 2}) {
+        if ((before[c] > 0) != (now[c] > 0)) {
+          ++expected[std::get<0>(cell)];
+          break;  // both turning at once is one change of the row
+        }
+      }
+    }
+    model = after;
+  }
   auto sums = [&](bool with_changes) {
     AggregateQuery q{{"P1", "P2"}, Basis::kReceipt, AggregateDim::kTotal, "2025-01-01", "2025-02-01"};
     q.by_node = true;
@@ -577,8 +617,18 @@ TEST(SqlStoreTest, ChangeCountsAddUpAndAClearMovesTheReferenceVersion) {
     return out;
   };
   using Sums = std::map<std::string, std::pair<int64_t, int64_t>>;
-  EXPECT_EQ(sums(true), (Sums{{"P1", {4, 4}}, {"P2", {5, 1}}}));
-  EXPECT_EQ(sums(false), (Sums{{"P1", {4, 0}}, {"P2", {5, 0}}}));
+  Sums want, want_without;
+  for (const char* node : nodes) {
+    int64_t received = 0;
+    for (const auto& [cell, counts] : model) {
+      if (std::get<0>(cell) == node && std::get<2>(cell) == AggregateDim::kTotal) received += counts[0];
+    }
+    want[node] = {received, expected[node]};
+    want_without[node] = {received, 0};
+  }
+  EXPECT_GT(expected["P1"], 5);  // the batches did turn presence on and off
+  EXPECT_EQ(sums(true), want);
+  EXPECT_EQ(sums(false), want_without);
   auto version = [&] {
     std::string v;
     EXPECT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {

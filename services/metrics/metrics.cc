@@ -370,6 +370,43 @@ absl::StatusOr<std::shared_ptr<const Metrics::ReferenceSnapshot>> Metrics::Refer
   return reference_;
 }
 
+std::shared_ptr<const Metrics::ReferenceSnapshot::ScopeCatalog> Metrics::ReferenceSnapshot::CatalogOf(
+    const std::vector<std::string>& paths, Date day) const {
+  const std::string key = absl::StrCat(FormatDate(day), "|", absl::StrJoin(paths, "|"));
+  {
+    std::lock_guard lock(scope_catalogs_mu);
+    auto it = scope_catalogs.find(key);
+    if (it != scope_catalogs.end()) return it->second;
+  }
+  // The levels of the agencies in scope.
+  absl::flat_hash_set<int> levels;
+  std::vector<std::pair<std::string, std::string>> ranges;
+  for (const std::string& path : paths) {
+    ranges.emplace_back(path, path + "0");
+    for (auto [it, end] = SubtreeRange(by_path, path, ranges.back().second); it != end; ++it) {
+      if ((*it)->InForceOn(day) && InSubtree((*it)->path, path)) levels.insert(static_cast<int>((*it)->level));
+    }
+  }
+  auto out = std::make_shared<ScopeCatalog>();
+  CatalogTotals& c = out->totals;
+  for (size_t i = 0; i < procedures.size(); ++i) {
+    const Procedure& p = procedures[i];
+    if (!p.InForceOn(day) || !CarriedOutIn(p, procedure_agencies[i], levels, ranges, day)) continue;
+    out->carried.push_back(static_cast<uint32_t>(i));
+    ++c.procedures;
+    c.online += p.OffersOnline();
+    c.full += p.online_mode == OnlineMode::kFull;
+    c.eligible += p.full_online_eligible;
+    c.fee_bearing += p.fee_bearing;
+    c.fee_online_payment += p.fee_bearing && p.online_payment_integrated;
+    c.population_db_connected += p.population_db_connected;
+  }
+  std::lock_guard lock(scope_catalogs_mu);
+  if (scope_catalogs.size() >= kScopeCatalogs) scope_catalogs.clear();
+  scope_catalogs.emplace(key, out);
+  return out;
+}
+
 absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
                                             absl::Time as_of, bool with_catalog, const Prefetched* prefetched) {
   ScopeTotals t;
@@ -410,15 +447,7 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
   if (reference == nullptr) {
     PSTRACK_ASSIGN_OR_RETURN(reference, Reference(tx));
   }
-  // The levels of the agencies in scope.
-  absl::flat_hash_set<int> levels;
-  std::vector<std::pair<std::string, std::string>> paths;
-  for (const std::string& path : scope.paths) {
-    paths.emplace_back(path, path + "0");
-    for (auto [it, end] = SubtreeRange(reference->by_path, path, paths.back().second); it != end; ++it) {
-      if ((*it)->InForceOn(day) && InSubtree((*it)->path, path)) levels.insert(static_cast<int>((*it)->level));
-    }
-  }
+  const std::shared_ptr<const ReferenceSnapshot::ScopeCatalog> catalog = reference->CatalogOf(scope.paths, day);
   // Per procedure: kPaidOnlineBit / kReceivedOnlineBit when a dossier of the
   // scope and period was paid / received online.
   const std::vector<Procedure>& procedures = reference->procedures;
@@ -447,20 +476,12 @@ absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedS
         }));
   }
   CatalogTotals& c = t.catalog;
-  for (size_t i = 0; i < procedures.size(); ++i) {
+  c = catalog->totals;
+  for (uint32_t i : catalog->carried) {
     const Procedure& p = procedures[i];
-    if (!p.InForceOn(day) || !CarriedOutIn(p, reference->procedure_agencies[i], levels, paths, day)) continue;
-    ++c.procedures;
-    const bool online = p.OffersOnline();
-    c.online += online;
-    c.full += p.online_mode == OnlineMode::kFull;
-    c.eligible += p.full_online_eligible;
-    c.fee_bearing += p.fee_bearing;
-    c.fee_online_payment += p.fee_bearing && p.online_payment_integrated;
-    c.population_db_connected += p.population_db_connected;
     const uint8_t bits = i < positive->size() ? (*positive)[i] : 0;
     c.fee_with_online_paid += p.fee_bearing && (bits & kPaidOnlineBit);
-    c.online_with_online_dossier += online && (bits & kReceivedOnlineBit);
+    c.online_with_online_dossier += p.OffersOnline() && (bits & kReceivedOnlineBit);
   }
   t.has_catalog = true;
   return t;

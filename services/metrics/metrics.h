@@ -200,6 +200,21 @@ class Metrics {
     std::vector<const Agency*> by_path;                        // `agencies` sorted by path
     absl::flat_hash_map<std::string, size_t> procedure_index;  // code -> position in `procedures`
 
+    // The catalog of a scope (the subtrees at `paths`) on `day`: the
+    // procedures in force and carried out there (positions in
+    // `procedures`), and the counts that depend on nothing else (the two
+    // counts of dossiers left zero). Depends on this snapshot only, so it
+    // is computed once per scope and day: a ranking asks it of every
+    // province on every call (a quarter of its time, in SubtreeRange).
+    struct ScopeCatalog {
+      CatalogTotals totals;
+      std::vector<uint32_t> carried;
+    };
+    std::shared_ptr<const ScopeCatalog> CatalogOf(const std::vector<std::string>& paths, Date day) const;
+    static constexpr size_t kScopeCatalogs = 1024;  // kept at most (about 8 KiB each)
+    mutable std::mutex scope_catalogs_mu;
+    mutable absl::flat_hash_map<std::string, std::shared_ptr<const ScopeCatalog>> scope_catalogs;
+
     // The position of procedure `code`, if in the catalog. `procedures` is
     // in code order and so are a node's aggregate rows (their key ends with
     // the code): a short walk on from the last match (`hint`) finds most

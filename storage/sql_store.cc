@@ -857,10 +857,10 @@ class SqlTransaction : public WriteTransaction {
     return UpsertAggregates(other_rows, changes_of, nullptr);
   }
 
-  // Adds `rows` (in key order) to the aggregates, and `changes_of` the
-  // rows in it to their change counts. With `flips`: returns each row's presence counters
-  // (kPresenceCounters) and counts, per total row, the rows whose counters
-  // turned on or off.
+  // Adds `rows` (in key order) to the aggregates, with the change counts
+  // that `changes_of` gives (zero for the others). With `flips`: the
+  // statements return each row's presence counters (kPresenceCounters),
+  // and `flips` counts, per total row, the rows that turned one on or off.
   absl::Status UpsertAggregates(const std::vector<const AggregateRow*>& rows,
                                 const absl::flat_hash_map<const AggregateRow*, int64_t>& changes_of,
                                 std::map<AggregateKey, int64_t>* flips) {
@@ -892,7 +892,9 @@ class SqlTransaction : public WriteTransaction {
         for (int i = 0; i < kCounterCount; ++i) moved[i] = i;
         changes = true;
       }
-      // A row whose presence counters do not move cannot turn them on or off.
+      // Rows that move no presence counter cannot turn one on or off: their
+      // statements return nothing (on SQLite every counter is written, so
+      // procedure rows always return theirs).
       bool watch = false;
       for (Counter c : kPresenceCounters) {
         watch |= flips != nullptr && std::find(moved.begin(), moved.end(), static_cast<int>(c)) != moved.end();
@@ -935,7 +937,8 @@ class SqlTransaction : public WriteTransaction {
           PSTRACK_RETURN_IF_ERROR(Execute(q));
           continue;
         }
-        // The rows come back in no promised order: matched by key.
+        // The rows come back in no promised order: matched by key (one
+        // statement holds one basis and one dimension).
         using Slot = std::tuple<absl::string_view, absl::string_view, absl::string_view>;
         absl::flat_hash_map<Slot, const AggregateRow*> sent;
         for (size_t i = begin; i < end; ++i) {

@@ -118,10 +118,10 @@ struct AggregateKey {
 struct AggregateRow {
   AggregateKey key;
   Counts counts{};
-  // Not a figure: how many times a presence counter (kPresenceCounters) of
-  // a procedure row of this node, basis and day turned on or off, kept on
-  // its total row; AddAggregates counts it (ignoring the field in its
-  // input). It only grows, so an unchanged sum over a range means that no
+  // Not a figure: how many times a procedure row of this node, basis and
+  // day turned a presence counter (kPresenceCounters) on or off (both at
+  // once: one), kept on the total row; AddAggregates counts it (ignoring
+  // the field in its input). It only grows, so an unchanged sum over a range means that no
   // procedure row of the range changed presence: readers check what they
   // derived from presence (a ranking's catalog figures) with it. Rebuilding
   // the aggregates restarts it, and moves the reference version

@@ -883,6 +883,13 @@ class SqlTransaction : public WriteTransaction {
       bool changes = false;
       for (const AggregateRow* r : group) changes |= changes_of.contains(r);
       if (moved.empty() && !changes) continue;
+      // Rows that move no presence counter cannot turn one on or off (a
+      // finish-basis procedure row): their statements return nothing.
+      // Decided before SQLite writes every counter below.
+      bool watch = false;
+      for (Counter c : kPresenceCounters) {
+        watch |= flips != nullptr && std::find(moved.begin(), moved.end(), static_cast<int>(c)) != moved.end();
+      }
       // SQLite prepares each text once per connection: every counter is
       // bound, so that one text per chunk size serves every batch (a zero
       // costs a few instructions; parsing a new text was a tenth of a small
@@ -891,13 +898,6 @@ class SqlTransaction : public WriteTransaction {
         moved.resize(kCounterCount);
         for (int i = 0; i < kCounterCount; ++i) moved[i] = i;
         changes = true;
-      }
-      // Rows that move no presence counter cannot turn one on or off: their
-      // statements return nothing (on SQLite every counter is written, so
-      // procedure rows always return theirs).
-      bool watch = false;
-      for (Counter c : kPresenceCounters) {
-        watch |= flips != nullptr && std::find(moved.begin(), moved.end(), static_cast<int>(c)) != moved.end();
       }
       std::string columns = "node_code, basis, dim, dim_value, day";
       std::string updates;

@@ -417,7 +417,16 @@ class Store {
   virtual absl::Status Read(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) = 0;
   // Runs `fn` in a write transaction: committed if `fn` returns OK, rolled
   // back otherwise. Returns after the commit is durable.
-  virtual absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) = 0;
+  absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) {
+    return Write(fn, [] {});
+  }
+  // The same, and calls `released` once the transaction has ended and the
+  // write lock is free, before the wait for the commit to be durable (on a
+  // SQLite file the log is flushed outside the lock). A group commit hands
+  // the lock to its next group there: that group's transaction then runs
+  // while this one's log is flushed, instead of after.
+  virtual absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn,
+                             absl::FunctionRef<void()> released) = 0;
 
   // "sqlite" or "postgresql".
   virtual absl::string_view backend() const = 0;

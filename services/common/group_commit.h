@@ -2,7 +2,9 @@
 // transaction (and one fsync). The first caller to find no group in flight
 // becomes the leader: it takes every queued item, runs `flush` on them all,
 // and wakes their callers; those that arrived meanwhile form the next group,
-// led by the first of them.
+// led by the first of them. `flush` may hand the lead on early, once its
+// transaction has released the write lock (Store::Write's `released`): the
+// next group's transaction then runs while this group's log is flushed.
 // Used for unary event recording and audit records, where per-call commits
 // would cap throughput at one fsync per call. Thread-safe.
 #ifndef PSTRACK_SERVICES_COMMON_GROUP_COMMIT_H_
@@ -13,14 +15,18 @@
 #include <mutex>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+
 namespace pstrack {
 
 template <typename Item>
 class GroupCommit {
  public:
-  // `flush` writes a whole group and fills in each item's result; it runs on
-  // the leader's thread, outside the lock.
-  explicit GroupCommit(std::function<void(std::vector<Item*>&)> flush) : flush_(std::move(flush)) {}
+  // `flush(items, hand_on)` writes a whole group and fills in each item's
+  // result; it runs on the leader's thread, outside the lock, and may call
+  // `hand_on` once the next group can start (called after it otherwise).
+  using Flush = std::function<void(std::vector<Item*>&, absl::FunctionRef<void()> hand_on)>;
+  explicit GroupCommit(Flush flush) : flush_(std::move(flush)) {}
 
   // Returns once `item` has been flushed (by this thread or another).
   void Submit(Item* item) {
@@ -39,24 +45,31 @@ class GroupCommit {
     std::vector<Item*> items;
     items.reserve(group.size());
     for (Waiter* w : group) items.push_back(w->item);
-    flush_(items);
+    bool handed_on = false;
+    auto hand_on = [&] {
+      if (handed_on) return;
+      handed_on = true;
+      std::lock_guard relock(mu_);
+      // Only one waiter wakes to lead the next group. (Waking every waiter
+      // for each group, one shared condition variable, cost a context
+      // switch per waiting call per group: with 64 concurrent unary writes,
+      // more than the writes themselves.)
+      if (queue_.empty()) {
+        leading_ = false;
+      } else {
+        queue_.front()->lead = true;
+        queue_.front()->cv.notify_one();
+      }
+    };
+    flush_(items, hand_on);
+    hand_on();
     lock.lock();
-    // Only the threads that have something to do wake: those of this group
-    // (their calls can return), and one of the next group, which leads it.
-    // Waking every waiter for each group (one shared condition variable)
-    // cost a context switch per waiting call per group: with 64 concurrent
-    // unary writes, more than the writes themselves. Notified under the
-    // lock: a waiter's Waiter lives on its stack until it sees `done`.
+    // Then the callers of this group, whose calls can return. Notified under
+    // the lock: a waiter's Waiter lives on its stack until it sees `done`.
     for (Waiter* w : group) {
       if (w == &me) continue;
       w->done = true;
       w->cv.notify_one();
-    }
-    if (queue_.empty()) {
-      leading_ = false;
-    } else {
-      queue_.front()->lead = true;
-      queue_.front()->cv.notify_one();
     }
   }
 
@@ -67,10 +80,10 @@ class GroupCommit {
     bool done = false;  // flushed by another thread's group
     bool lead = false;  // handed the lead of the next group
   };
-  std::function<void(std::vector<Item*>&)> flush_;
+  Flush flush_;
   std::mutex mu_;
   std::vector<Waiter*> queue_;
-  bool leading_ = false;  // a group is being flushed, or its lead handed on
+  bool leading_ = false;  // a group is being written, or its lead handed on
 };
 
 }  // namespace pstrack

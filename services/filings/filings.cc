@@ -178,7 +178,9 @@ Filings::Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar, 
     : store_(store),
       calendar_(std::move(calendar)),
       changes_(changes),
-      group_commit_([this](std::vector<Pending*>& group) { RecordGroup(group); }) {}
+      group_commit_([this](std::vector<Pending*>& group, absl::FunctionRef<void()> hand_on) {
+        RecordGroup(group, hand_on);
+      }) {}
 
 RecordResult Filings::RecordTogether(const std::vector<FilingEvent>& events, const std::vector<EarlyRejection>& early,
                                      const AuditBuilder* audit) {
@@ -187,7 +189,7 @@ RecordResult Filings::RecordTogether(const std::vector<FilingEvent>& events, con
   return std::move(pending.result);
 }
 
-void Filings::RecordGroup(std::vector<Pending*>& group) {
+void Filings::RecordGroup(std::vector<Pending*>& group, absl::FunctionRef<void()> hand_on) {
   std::vector<FilingEvent> all;
   std::vector<EarlyRejection> early;
   for (const Pending* p : group) {
@@ -211,7 +213,7 @@ void Filings::RecordGroup(std::vector<Pending*>& group) {
     }
     return rows;
   };
-  RecordResult merged = RecordWithAudit(all, {}, early, &audits);
+  RecordResult merged = RecordWithAudit(all, {}, early, &audits, hand_on);
   size_t offset = 0;
   for (Pending* p : group) {
     const size_t n = p->events->size();
@@ -227,11 +229,12 @@ void Filings::RecordGroup(std::vector<Pending*>& group) {
 
 RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
                              const std::vector<EarlyRejection>& early) {
-  return RecordWithAudit(events, source_lines, early, nullptr);
+  return RecordWithAudit(events, source_lines, early, nullptr, [] {});
 }
 
 RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
-                                      const std::vector<EarlyRejection>& early, const AuditRows* audits) {
+                                      const std::vector<EarlyRejection>& early, const AuditRows* audits,
+                                      absl::FunctionRef<void()> released) {
   RecordResult result;
   if (events.empty() && early.empty()) return result;
   std::vector<ItemOutcome>& out = result.outcomes;
@@ -409,7 +412,7 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
     }
     if (!feed_log_) return absl::OkStatus();
     return tx.AddFeedLog(FeedLog(events, out, early, *calendar_, now));
-  });
+  }, released);
   if (!batch.ok()) {
     for (auto& o : out) {
       if (o.outcome == WriteOutcome::kRejected && !o.status.ok() && o.status.code() != absl::StatusCode::kInternal &&

@@ -113,12 +113,14 @@ class Filings {
     const AuditBuilder* audit;
     RecordResult result;
   };
-  void RecordGroup(std::vector<Pending*>& group);
+  void RecordGroup(std::vector<Pending*>& group, absl::FunctionRef<void()> hand_on);
   // Record, and in the same transaction the audit rows `audits` makes from
   // the final outcomes (result.audited tells whether they were committed).
+  // `released` runs once the write lock is free (Store::Write).
   using AuditRows = std::function<std::vector<AuditRow>(const std::vector<ItemOutcome>&)>;
   RecordResult RecordWithAudit(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
-                               const std::vector<EarlyRejection>& early, const AuditRows* audits);
+                               const std::vector<EarlyRejection>& early, const AuditRows* audits,
+                               absl::FunctionRef<void()> released);
 
   Store& store_;
   std::shared_ptr<const WorkingCalendar> calendar_;

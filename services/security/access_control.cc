@@ -23,7 +23,9 @@ AccessControl::AccessControl(Store& store, AccessOptions options)
     : store_(store),
       options_(options),
       limiter_(options.burst_seconds),
-      audits_([this](std::vector<PendingAudit*>& group) { WriteAudits(group); }) {}
+      audits_([this](std::vector<PendingAudit*>& group, absl::FunctionRef<void()> hand_on) {
+        WriteAudits(group, hand_on);
+      }) {}
 
 absl::StatusOr<Caller> AccessControl::CallerFromKey(ReadTransaction& tx, const ApiKeyRecord& key,
                                                     std::string principal) {
@@ -252,11 +254,11 @@ absl::Status AccessControl::Audit(AuditRow row) {
   return pending.written;
 }
 
-void AccessControl::WriteAudits(std::vector<PendingAudit*>& group) {
+void AccessControl::WriteAudits(std::vector<PendingAudit*>& group, absl::FunctionRef<void()> hand_on) {
   std::vector<AuditRow> rows;
   for (const PendingAudit* p : group) rows.push_back(p->row);
   ScopedCallLimits no_limits(absl::InfiniteFuture());  // the group is everyone's
-  absl::Status written = store_.Write([&](WriteTransaction& tx) { return tx.InsertAudit(rows); });
+  absl::Status written = store_.Write([&](WriteTransaction& tx) { return tx.InsertAudit(rows); }, hand_on);
   for (PendingAudit* p : group) p->written = written;
 }
 

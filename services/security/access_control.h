@@ -105,7 +105,7 @@ class AccessControl {
     AuditRow row;
     absl::Status written;
   };
-  void WriteAudits(std::vector<PendingAudit*>& group);
+  void WriteAudits(std::vector<PendingAudit*>& group, absl::FunctionRef<void()> hand_on);
 
   Store& store_;
   const AccessOptions options_;

@@ -137,7 +137,7 @@ TEST(GroupCommitTest, EveryItemIsFlushedOnceAndWaitersShareGroups) {
   std::atomic<int> flushes{0};
   std::mutex mu;
   std::map<int, int> seen;
-  GroupCommit<int> commit([&](std::vector<int*>& group) {
+  GroupCommit<int> commit([&](std::vector<int*>& group, absl::FunctionRef<void()>) {
     ++flushes;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a commit takes time
     std::lock_guard lock(mu);
@@ -329,11 +329,15 @@ class FailingStore : public Store {
  public:
   FailingStore(Store& real, std::string poison) : real_(real), poison_(std::move(poison)) {}
   absl::Status Read(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) override { return real_.Read(fn); }
-  absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override {
-    return real_.Write([&](WriteTransaction& tx) {
-      Tx wrapped(tx, poison_);
-      return fn(wrapped);
-    });
+  using Store::Write;
+  absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn,
+                     absl::FunctionRef<void()> released) override {
+    return real_.Write(
+        [&](WriteTransaction& tx) {
+          Tx wrapped(tx, poison_);
+          return fn(wrapped);
+        },
+        released);
   }
   absl::string_view backend() const override { return real_.backend(); }
   int schema_version() const override { return real_.schema_version(); }

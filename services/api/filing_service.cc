@@ -1,12 +1,15 @@
 #include "services/api/filing_service.h"
 
 #include <algorithm>
+#include <future>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/api/convert.h"
 #include "services/api/filing_convert.h"
 #include "services/api/rpc_guard.h"
+#include "services/common/call_limits.h"
 #include "services/common/status.h"
 
 namespace pstrack {
@@ -178,9 +181,9 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
     std::vector<ItemOutcome> rejected;
     BatchCounts counts;
     int position = 0;
-    Translated t;
-    std::vector<EarlyRejection> early;  // since the last flush
-    auto flush = [&]() -> absl::Status {
+    // Records one chunk (its events and the early rejections since the
+    // previous chunk); touches `rejected` and `counts`.
+    auto record = [&](Translated t, std::vector<EarlyRejection> early) -> absl::Status {
       if (t.events.empty() && early.empty()) return absl::OkStatus();
       PSTRACK_RETURN_IF_ERROR(call.StillValid());  // a key revoked mid-stream writes no more
       std::vector<std::string> dropped_agencies;
@@ -193,7 +196,6 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
         rejected.push_back(std::move(o));
       }
       std::vector<ItemOutcome> outcomes = filings_.Record(t.events, {}, early).outcomes;
-      early.clear();
       for (size_t k = 0; k < outcomes.size(); ++k) {
         ItemOutcome& o = outcomes[k];
         o.index = t.positions[k];
@@ -201,9 +203,25 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
         if (o.outcome == WriteOutcome::kUnchanged) ++counts.unchanged;
         if (o.outcome == WriteOutcome::kRejected) rejected.push_back(std::move(o));
       }
-      t = Translated();
       return absl::OkStatus();
     };
+    // A chunk is recorded on a thread of its own while this one reads and
+    // decodes the next: message by message, reading a stream took a third
+    // of its time, now overlapped with the writes. One chunk at a time, in
+    // order (a later chunk may continue a dossier of an earlier one).
+    const absl::Time deadline = CurrentCallDeadline();
+    std::future<absl::Status> recording;  // the chunk in flight; declared after what it touches
+    auto flush = [&](Translated t, std::vector<EarlyRejection> early) -> absl::Status {
+      if (recording.valid()) PSTRACK_RETURN_IF_ERROR(recording.get());
+      recording = std::async(std::launch::async, [&, t = std::move(t), early = std::move(early)]() mutable {
+        ScopedCallLimits limits(deadline, [context] { return context->IsCancelled(); });
+        return record(std::move(t), std::move(early));
+      });
+      return absl::OkStatus();
+    };
+    std::vector<ItemOutcome> undecodable;  // this thread's, while a chunk records
+    Translated t;
+    std::vector<EarlyRejection> early;  // since the last chunk
     v1::FilingEvent message;
     while (reader->Read(&message)) {
       if (context->IsCancelled()) return absl::CancelledError("the client cancelled the stream");
@@ -214,15 +232,19 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
         o.key = message.event_id();
         o.status = e.status();
         early.push_back(EarlyRejection{message.agency_code(), o.status});
-        rejected.push_back(std::move(o));
+        undecodable.push_back(std::move(o));
       } else {
         t.events.push_back(*std::move(e));
         t.positions.push_back(position);
       }
       ++position;
-      if (static_cast<int>(t.events.size() + early.size()) >= kStreamBatch) PSTRACK_RETURN_IF_ERROR(flush());
+      if (static_cast<int>(t.events.size() + early.size()) >= kStreamBatch) {
+        PSTRACK_RETURN_IF_ERROR(flush(std::exchange(t, Translated()), std::exchange(early, {})));
+      }
     }
-    PSTRACK_RETURN_IF_ERROR(flush());
+    PSTRACK_RETURN_IF_ERROR(flush(std::move(t), std::move(early)));
+    PSTRACK_RETURN_IF_ERROR(recording.get());
+    for (ItemOutcome& o : undecodable) rejected.push_back(std::move(o));
     std::sort(rejected.begin(), rejected.end(), [](const ItemOutcome& a, const ItemOutcome& b) { return a.index < b.index; });
     counts.rejected = static_cast<int>(rejected.size());
     call.SetTarget(absl::StrCat(position, " events streamed"));

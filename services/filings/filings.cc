@@ -403,7 +403,7 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
     }
     PSTRACK_RETURN_IF_ERROR(tx.InsertEvents(new_events));
     PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(dossier_rows));
-    PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(deltas)));
+    PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(std::move(deltas))));
     for (size_t i : applied) decide(i, WriteOutcome::kApplied);
     if (audits != nullptr) {
       std::vector<ItemOutcome> final_outcomes = out;

@@ -59,7 +59,7 @@ absl::Status RederiveProcedure(WriteTransaction& tx, const WorkingCalendar& cale
       updated.push_back(ToDossierRow(new_state, row.agency_path, now));
     }
     PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(updated));
-    return tx.AddAggregates(NonZeroRows(deltas));
+    return tx.AddAggregates(NonZeroRows(std::move(deltas)));
   });
 }
 
@@ -89,7 +89,7 @@ absl::Status RederiveMovedSubtree(WriteTransaction& tx, const WorkingCalendar& c
       updated.push_back(ToDossierRow(state, moved, now));
     }
     PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(updated));
-    return tx.AddAggregates(NonZeroRows(deltas));
+    return tx.AddAggregates(NonZeroRows(std::move(deltas)));
   });
 }
 

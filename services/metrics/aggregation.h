@@ -36,8 +36,10 @@ bool HasRollups(absl::string_view agency_path);
 void AccumulateDossier(const DossierState& state, const Procedure* procedure, const std::string& agency_path,
                        int sign, AggregateDeltas* deltas);
 
-// The rows of `deltas` with at least one non-zero counter, in key order.
+// The rows of `deltas` with at least one non-zero counter, in key order
+// (the second form empties `deltas`, moving its keys).
 std::vector<AggregateRow> NonZeroRows(const AggregateDeltas& deltas);
+std::vector<AggregateRow> NonZeroRows(AggregateDeltas&& deltas);
 
 }  // namespace pstrack
 

@@ -968,7 +968,7 @@ absl::StatusOr<AggregateCheck> Metrics::RebuildAggregates(bool repair, bool comp
         AccumulateDossier(state, procedure, agency->path, +1, &page);
         ++check.dossiers;
       }
-      PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(page)));
+      PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(std::move(page))));
       q.after_code = rows.back().code;
     }
     if (compare) {

@@ -1,6 +1,7 @@
 // FilingService over a real gRPC server: the three ways in, idempotency,
 // every error path, and dossier queries.
 #include "services/api/convert.h"
+#include "services/api/filing_service.h"
 #include "tests/api/server_fixture.h"
 
 namespace pstrack {
@@ -176,6 +177,56 @@ TEST_F(FilingApiTest, StreamReplaysWithDuplicatesAndReportsRejectsByPosition) {
   EXPECT_EQ(early, 10);   // resolved 4 June, appointment 5 June
   EXPECT_EQ(on_time, 10); // 5 June
   EXPECT_EQ(late, 10);    // 6 June
+}
+
+// Longer than a chunk: chunks are recorded on another thread while the
+// next is read; they must land in order, and rejections from both threads
+// must come back by position.
+TEST_F(FilingApiTest, StreamOverSeveralChunksRecordsThemInOrderAndReportsEveryReject) {
+  constexpr int kDossiers = FilingServiceImpl::kStreamBatch;
+  auto code = [](int d) {
+    char c[32];
+    std::snprintf(c, sizeof c, "P22.X1-250602-%05d", d);
+    return std::string(c);
+  };
+  v1::StreamEventsResponse resp;
+  auto ctx = Ctx();
+  auto writer = filings_->StreamEvents(ctx.get(), &resp);
+  int sent = 0;
+  std::vector<int> expected_rejects;
+  for (int d = 0; d < kDossiers; ++d, ++sent) ASSERT_TRUE(writer->Write(Received("a" + std::to_string(d), code(d))));
+  for (int d = 0; d < kDossiers; ++d, ++sent) {
+    if (d == 17) {  // undecodable, read while the first chunk records
+      v1::FilingEvent bad = Received("bad", code(d));
+      bad.clear_occurred_at();
+      expected_rejects.push_back(sent++);
+      ASSERT_TRUE(writer->Write(bad));
+    }
+    ASSERT_TRUE(writer->Write(Resolved("r" + std::to_string(d), code(d), 4 + d % 3)));
+  }
+  // The id of a receipt of the first chunk with other content: refused
+  // here, where it comes later, only if the first chunk was written first.
+  v1::FilingEvent conflicting = Received("a3", code(3));
+  conflicting.mutable_received()->set_channel(v1::CHANNEL_POSTAL);
+  expected_rejects.push_back(sent++);
+  ASSERT_TRUE(writer->Write(conflicting));
+  ASSERT_TRUE(writer->WritesDone());
+  grpc::Status s = writer->Finish();
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.summary().applied(), 2 * kDossiers);
+  EXPECT_EQ(resp.summary().unchanged(), 0);
+  ASSERT_EQ(resp.rejected_size(), static_cast<int>(expected_rejects.size()));
+  for (size_t i = 0; i < expected_rejects.size(); ++i) EXPECT_EQ(resp.rejected(i).index(), expected_rejects[i]);
+  EXPECT_NE(resp.rejected(0).message().find("event.occurred_at"), std::string::npos);
+  EXPECT_EQ(resp.rejected(1).code(), static_cast<int>(grpc::StatusCode::ALREADY_EXISTS));
+  for (int d : {0, 17, kDossiers - 1}) {
+    v1::GetDossierRequest get;
+    get.set_code(code(d));
+    v1::Dossier dossier;
+    ASSERT_TRUE(filings_->GetDossier(Ctx().get(), get, &dossier).ok());
+    EXPECT_EQ(dossier.events_size(), 2) << code(d);
+    EXPECT_NE(dossier.timeliness(), v1::TIMELINESS_WITHIN_TIME) << code(d);
+  }
 }
 
 TEST_F(FilingApiTest, QueriesAndTheirErrors) {

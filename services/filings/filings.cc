@@ -42,6 +42,27 @@ class Lookups {
  public:
   explicit Lookups(ReadTransaction& tx) : tx_(tx) {}
 
+  // Reads these agencies and procedures in a few statements; later Find*
+  // calls for them (found or not) ask the database nothing.
+  absl::Status Prefetch(const absl::flat_hash_set<std::string>& agency_codes,
+                        const absl::flat_hash_set<std::string>& procedure_codes) {
+    std::vector<std::string> codes;
+    for (const std::string& c : agency_codes) {
+      if (!agencies_.contains(c)) codes.push_back(c);
+    }
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<Agency> agencies, tx_.FindAgencies(codes));
+    for (const std::string& c : codes) agencies_.emplace(c, std::nullopt);
+    for (Agency& a : agencies) agencies_[a.code] = std::move(a);
+    codes.clear();
+    for (const std::string& c : procedure_codes) {
+      if (!procedures_.contains(c)) codes.push_back(c);
+    }
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<Procedure> procedures, tx_.FindProcedures(codes));
+    for (const std::string& c : codes) procedures_.emplace(c, std::nullopt);
+    for (Procedure& p : procedures) procedures_[p.code] = std::move(p);
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<const Agency*> FindAgency(const std::string& code) {
     auto it = agencies_.find(code);
     if (it == agencies_.end()) {
@@ -303,6 +324,15 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
     absl::flat_hash_map<std::string, const StoredEvent*> existing_by_id;
     for (const StoredEvent& s : existing) existing_by_id[s.event_id] = &s;
     Lookups lookups(tx);
+    {
+      absl::flat_hash_set<std::string> agency_codes, procedure_codes;
+      for (size_t i = 0; i < events.size(); ++i) {
+        if (!open[i]) continue;
+        agency_codes.insert(events[i].agency_code);
+        if (!events[i].procedure_code.empty()) procedure_codes.insert(events[i].procedure_code);
+      }
+      PSTRACK_RETURN_IF_ERROR(lookups.Prefetch(agency_codes, procedure_codes));
+    }
     std::map<std::string, std::vector<size_t>> by_dossier;
     for (size_t i = 0; i < events.size(); ++i) {
       if (!open[i]) continue;
@@ -340,6 +370,17 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
     for (const auto& [code, unused] : by_dossier) codes.push_back(code);
     PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored_events, tx.LoadDossierEvents(codes));
     PSTRACK_ASSIGN_OR_RETURN(auto stored, DecodeByDossier(stored_events));
+    {
+      // What the stored histories name (a receipt sent in an earlier batch).
+      absl::flat_hash_set<std::string> agency_codes, procedure_codes;
+      for (const auto& [code, history] : stored) {
+        for (const FilingEvent& e : history) {
+          agency_codes.insert(e.agency_code);
+          if (!e.procedure_code.empty()) procedure_codes.insert(e.procedure_code);
+        }
+      }
+      PSTRACK_RETURN_IF_ERROR(lookups.Prefetch(agency_codes, procedure_codes));
+    }
 
     // Everything is validated in memory first, then written in a few
     // multi-row statements for the whole batch.

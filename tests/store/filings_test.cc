@@ -348,6 +348,12 @@ class FailingStore : public Store {
    public:
     Tx(WriteTransaction& tx, const std::string& poison) : tx_(tx), poison_(poison) {}
     absl::StatusOr<std::optional<Agency>> FindAgency(absl::string_view c) override { return tx_.FindAgency(c); }
+    absl::StatusOr<std::vector<Agency>> FindAgencies(const std::vector<std::string>& c) override {
+      return tx_.FindAgencies(c);
+    }
+    absl::StatusOr<std::vector<Procedure>> FindProcedures(const std::vector<std::string>& c) override {
+      return tx_.FindProcedures(c);
+    }
     absl::StatusOr<std::vector<Agency>> ListAgencies(const AgencyQuery& q) override { return tx_.ListAgencies(q); }
     absl::StatusOr<int64_t> CountAgencies() override { return tx_.CountAgencies(); }
     absl::StatusOr<std::optional<Procedure>> FindProcedure(absl::string_view c) override { return tx_.FindProcedure(c); }

@@ -54,6 +54,43 @@ absl::Status InsertTree(Store& store) {
   });
 }
 
+// Keys are sent to PostgreSQL as array literals: any character of a code or
+// a field name must come back as it was, and the counts with it.
+TEST(SqlStoreTest, AggregateKeysWithAnyCharactersComeBackAsTheyWere) {
+  TempDir dir;
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "keys.db"));
+  ASSERT_NE(store, nullptr);
+  const std::vector<std::string> values = {"",        "plain",       "with space", "a,b",       "{brace}",
+                                           "q\"uote", "back\\slash", "NULL",       "Đất đai", "'single'"};
+  std::map<AggregateKey, int64_t> expected;
+  for (int round = 0; round < 2; ++round) {  // the second round adds to the first
+    std::vector<AggregateRow> rows;
+    for (size_t i = 0; i < values.size(); ++i) {
+      for (AggregateDim dim : {AggregateDim::kField, AggregateDim::kProcedure}) {
+        AggregateRow r;
+        r.key = AggregateKey{values[(i + 3) % values.size()] + "N", Basis::kReceipt, dim, values[i], "2025-06-02"};
+        r.counts[static_cast<int>(Counter::kReceived)] = static_cast<int64_t>(i + 1);
+        r.counts[static_cast<int>(Counter::kPaidOnline)] = round;
+        rows.push_back(r);
+        expected[r.key] += static_cast<int64_t>(i + 1);
+      }
+    }
+    ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.AddAggregates(rows); }).ok());
+  }
+  std::vector<AggregateRow> all;
+  ASSERT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(all, tx.AllAggregates());
+    return absl::OkStatus();
+  }).ok());
+  std::map<AggregateKey, int64_t> found;
+  for (const AggregateRow& r : all) {
+    if (r.key.dim == AggregateDim::kTotal) continue;  // change-count rows
+    found[r.key] = r.counts[static_cast<int>(Counter::kReceived)];
+    EXPECT_EQ(r.counts[static_cast<int>(Counter::kPaidOnline)], 1) << r.key.dim_value;
+  }
+  EXPECT_EQ(found, expected);
+}
+
 TEST(SqlStoreTest, AppliesMigrationsAndReportsVersion) {
   TempDir dir;
   auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "a.db"));

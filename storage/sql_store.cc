@@ -581,17 +581,8 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::StatusOr<std::vector<Agency>> FindAgencies(const std::vector<std::string>& codes) override {
-    std::vector<Agency> out;
-    for (size_t begin = 0, end = 0; begin < codes.size(); begin = end) {
-      end = ChunkEnd(begin, codes.size(), kMaxParamsPerStatement);
-      DynamicQuery q;
-      q.sql = absl::StrCat("SELECT ", AgencyRow::kColumns, " FROM agencies WHERE code IN (");
-      for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(codes[i]));
-      absl::StrAppend(&q.sql, ")");
-      PSTRACK_ASSIGN_OR_RETURN(std::vector<Agency> found, QueryAgencies(q));
-      for (Agency& a : found) out.push_back(std::move(a));
-    }
-    return out;
+    return FindByCodes<Agency>(absl::StrCat("SELECT ", AgencyRow::kColumns, " FROM agencies"), codes,
+                               [&](DynamicQuery& q) { return QueryAgencies(q); });
   }
 
   absl::StatusOr<std::vector<Agency>> ListAgencies(const AgencyQuery& query) override {
@@ -634,17 +625,8 @@ class SqlTransaction : public WriteTransaction {
   }
 
   absl::StatusOr<std::vector<Procedure>> FindProcedures(const std::vector<std::string>& codes) override {
-    std::vector<Procedure> out;
-    for (size_t begin = 0, end = 0; begin < codes.size(); begin = end) {
-      end = ChunkEnd(begin, codes.size(), kMaxParamsPerStatement);
-      DynamicQuery q;
-      q.sql = absl::StrCat("SELECT ", ProcedureRow::kColumns, " FROM procedures WHERE code IN (");
-      for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(codes[i]));
-      absl::StrAppend(&q.sql, ")");
-      PSTRACK_ASSIGN_OR_RETURN(std::vector<Procedure> found, QueryProcedures(q));
-      for (Procedure& p : found) out.push_back(std::move(p));
-    }
-    return out;
+    return FindByCodes<Procedure>(absl::StrCat("SELECT ", ProcedureRow::kColumns, " FROM procedures"), codes,
+                                  [&](DynamicQuery& q) { return QueryProcedures(q); });
   }
 
   absl::StatusOr<std::vector<Procedure>> ListProcedures(const ProcedureQuery& query) override {
@@ -1908,6 +1890,24 @@ class SqlTransaction : public WriteTransaction {
     } catch (const std::exception& e) {
       return DatabaseError(e);
     }
+  }
+
+  // The rows of `select` (a table's "SELECT ... FROM ...") whose code is
+  // one of `codes`, a few thousand codes per statement.
+  template <typename T, typename Query>
+  absl::StatusOr<std::vector<T>> FindByCodes(const std::string& select, const std::vector<std::string>& codes,
+                                             Query query) {
+    std::vector<T> out;
+    for (size_t begin = 0, end = 0; begin < codes.size(); begin = end) {
+      end = ChunkEnd(begin, codes.size(), kMaxParamsPerStatement);
+      DynamicQuery q;
+      q.sql = absl::StrCat(select, " WHERE code IN (");
+      for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(codes[i]));
+      absl::StrAppend(&q.sql, ")");
+      PSTRACK_ASSIGN_OR_RETURN(std::vector<T> found, query(q));
+      for (T& row : found) out.push_back(std::move(row));
+    }
+    return out;
   }
 
   absl::StatusOr<int64_t> Count(const char* table) {

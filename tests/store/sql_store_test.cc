@@ -54,6 +54,37 @@ absl::Status InsertTree(Store& store) {
   });
 }
 
+// A batch's lookups in a few statements: the codes that exist, whatever
+// their number (more than one statement's worth here).
+TEST(SqlStoreTest, FindAgenciesReturnsThoseThatExistAmongManyCodes) {
+  TempDir dir;
+  auto store = OpenOrDie(testing::TestDatabaseUrl(dir, "many.db"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(InsertTree(*store).ok());
+  std::vector<std::string> codes;
+  for (int i = 0; i < 7000; ++i) codes.push_back("NOPE" + std::to_string(i));
+  codes.push_back("P22_A");
+  codes.insert(codes.begin() + 3500, "P22");
+  codes.insert(codes.begin(), "VN");
+  std::vector<Agency> found;
+  std::vector<Procedure> procedures;
+  ASSERT_TRUE(store->Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(found, tx.FindAgencies(codes));
+    PSTRACK_ASSIGN_OR_RETURN(procedures, tx.FindProcedures(codes));
+    return absl::OkStatus();
+  }).ok());
+  std::set<std::string> names;
+  for (const Agency& a : found) names.insert(a.code);
+  EXPECT_EQ(names, (std::set<std::string>{"P22", "P22_A", "VN"}));
+  EXPECT_EQ(found.size(), 3u);
+  for (const Agency& a : found) {
+    if (a.code == "P22_A") {
+      EXPECT_EQ(a.path, "VN/P22/P22_A");
+    }
+  }
+  EXPECT_TRUE(procedures.empty());
+}
+
 // Keys are sent to PostgreSQL as array literals: any character of a code or
 // a field name must come back as it was, and the counts with it.
 TEST(SqlStoreTest, AggregateKeysWithAnyCharactersComeBackAsTheyWere) {

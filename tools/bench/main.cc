@@ -342,7 +342,7 @@ std::pair<double, Latencies> Drive(int clients, double seconds, const std::funct
 // --- unary -------------------------------------------------------------------
 
 void Unary() {
-  std::cout << "\nunary event recording (SQLite, synchronous=FULL), " << absl::GetFlag(FLAGS_seconds)
+  std::cout << "\nunary event recording (SQLite; each answer after its commit is flushed to disk), " << absl::GetFlag(FLAGS_seconds)
             << " s per point\n";
   const std::string db = Work("unary.db");
   std::filesystem::remove(db);

@@ -42,23 +42,24 @@ class Lookups {
  public:
   explicit Lookups(ReadTransaction& tx) : tx_(tx) {}
 
-  // Reads these agencies and procedures in a few statements; later Find*
-  // calls for them (found or not) ask the database nothing.
-  absl::Status Prefetch(const absl::flat_hash_set<std::string>& agency_codes,
-                        const absl::flat_hash_set<std::string>& procedure_codes) {
-    std::vector<std::string> codes;
-    for (const std::string& c : agency_codes) {
-      if (!agencies_.contains(c)) codes.push_back(c);
+  // Reads the agencies and procedures these events name in a few
+  // statements; later Find* calls for them (found or not) ask the database
+  // nothing.
+  absl::Status Prefetch(const std::vector<const FilingEvent*>& events) {
+    absl::flat_hash_set<std::string> agency_codes, procedure_codes;
+    for (const FilingEvent* e : events) {
+      if (!agencies_.contains(e->agency_code)) agency_codes.insert(e->agency_code);
+      if (!e->procedure_code.empty() && !procedures_.contains(e->procedure_code)) {
+        procedure_codes.insert(e->procedure_code);
+      }
     }
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<Agency> agencies, tx_.FindAgencies(codes));
-    for (const std::string& c : codes) agencies_.emplace(c, std::nullopt);
+    const std::vector<std::string> agencies_asked(agency_codes.begin(), agency_codes.end());
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<Agency> agencies, tx_.FindAgencies(agencies_asked));
+    for (const std::string& c : agencies_asked) agencies_.emplace(c, std::nullopt);
     for (Agency& a : agencies) agencies_[a.code] = std::move(a);
-    codes.clear();
-    for (const std::string& c : procedure_codes) {
-      if (!procedures_.contains(c)) codes.push_back(c);
-    }
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<Procedure> procedures, tx_.FindProcedures(codes));
-    for (const std::string& c : codes) procedures_.emplace(c, std::nullopt);
+    const std::vector<std::string> procedures_asked(procedure_codes.begin(), procedure_codes.end());
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<Procedure> procedures, tx_.FindProcedures(procedures_asked));
+    for (const std::string& c : procedures_asked) procedures_.emplace(c, std::nullopt);
     for (Procedure& p : procedures) procedures_[p.code] = std::move(p);
     return absl::OkStatus();
   }
@@ -325,13 +326,11 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
     for (const StoredEvent& s : existing) existing_by_id[s.event_id] = &s;
     Lookups lookups(tx);
     {
-      absl::flat_hash_set<std::string> agency_codes, procedure_codes;
+      std::vector<const FilingEvent*> still_open;
       for (size_t i = 0; i < events.size(); ++i) {
-        if (!open[i]) continue;
-        agency_codes.insert(events[i].agency_code);
-        if (!events[i].procedure_code.empty()) procedure_codes.insert(events[i].procedure_code);
+        if (open[i]) still_open.push_back(&events[i]);
       }
-      PSTRACK_RETURN_IF_ERROR(lookups.Prefetch(agency_codes, procedure_codes));
+      PSTRACK_RETURN_IF_ERROR(lookups.Prefetch(still_open));
     }
     std::map<std::string, std::vector<size_t>> by_dossier;
     for (size_t i = 0; i < events.size(); ++i) {
@@ -372,14 +371,11 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
     PSTRACK_ASSIGN_OR_RETURN(auto stored, DecodeByDossier(stored_events));
     {
       // What the stored histories name (a receipt sent in an earlier batch).
-      absl::flat_hash_set<std::string> agency_codes, procedure_codes;
+      std::vector<const FilingEvent*> earlier;
       for (const auto& [code, history] : stored) {
-        for (const FilingEvent& e : history) {
-          agency_codes.insert(e.agency_code);
-          if (!e.procedure_code.empty()) procedure_codes.insert(e.procedure_code);
-        }
+        for (const FilingEvent& e : history) earlier.push_back(&e);
       }
-      PSTRACK_RETURN_IF_ERROR(lookups.Prefetch(agency_codes, procedure_codes));
+      PSTRACK_RETURN_IF_ERROR(lookups.Prefetch(earlier));
     }
 
     // Everything is validated in memory first, then written in a few

@@ -23,6 +23,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "services/common/call_limits.h"
+#include "services/common/ceilings.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
 #include "services/common/text.h"
@@ -2308,7 +2309,7 @@ class SqlStore : public Store {
       }
     }
     released();
-    if (ticket != 0) durable_log_->WaitDurable(ticket);
+    if (ticket != 0 && !CeilingOn(Ceiling::kNoDurableWait)) durable_log_->WaitDurable(ticket);
     return status;
   }
 

@@ -10,6 +10,7 @@
 #include "services/api/filing_convert.h"
 #include "services/api/rpc_guard.h"
 #include "services/common/call_limits.h"
+#include "services/common/ceilings.h"
 #include "services/common/status.h"
 
 namespace pstrack {
@@ -99,6 +100,10 @@ grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const 
       return early;
     }
     const FilingEvent& event = *translated;
+    if (CeilingOn(Ceiling::kNoWrite) || CeilingOn(Ceiling::kAuditOnly)) {
+      if (CeilingOn(Ceiling::kNoWrite)) call.MarkAudited();
+      return absl::OkStatus();
+    }
     // The audit row goes in the events' transaction: one commit per group.
     AuditBuilder audit = [&](const std::vector<ItemOutcome>& outcomes) {
       AuditRow row = call.AuditDraft();

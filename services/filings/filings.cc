@@ -1,3 +1,4 @@
+#include "services/common/ceilings.h"
 #include "services/filings/filings.h"
 
 #include "services/common/call_limits.h"
@@ -440,7 +441,7 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
     }
     PSTRACK_RETURN_IF_ERROR(tx.InsertEvents(new_events));
     PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(dossier_rows));
-    PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(std::move(deltas))));
+    if (!CeilingOn(Ceiling::kNoAggregates)) PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(std::move(deltas))));
     for (size_t i : applied) decide(i, WriteOutcome::kApplied);
     if (audits != nullptr) {
       std::vector<ItemOutcome> final_outcomes = out;

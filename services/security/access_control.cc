@@ -1,3 +1,4 @@
+#include "services/common/ceilings.h"
 #include "services/security/access_control.h"
 
 #include "absl/strings/match.h"
@@ -60,6 +61,10 @@ absl::StatusOr<Caller> AccessControl::Authenticate(absl::string_view token,
     return c;
   }
   if (!token.empty()) {
+    if (CeilingOn(Ceiling::kCachedAuth)) {
+      absl::MutexLock lock(&ceiling_mu_);
+      if (auto it = ceiling_callers_.find(token); it != ceiling_callers_.end()) return it->second;
+    }
     PSTRACK_ASSIGN_OR_RETURN(ParsedToken parsed, ParseToken(token));
     absl::StatusOr<Caller> caller;
     PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
@@ -80,6 +85,10 @@ absl::StatusOr<Caller> AccessControl::Authenticate(absl::string_view token,
       caller = CallerFromKey(tx, *key, key->key_id);
       return absl::OkStatus();
     }));
+    if (caller.ok() && CeilingOn(Ceiling::kCachedAuth)) {
+      absl::MutexLock lock(&ceiling_mu_);
+      ceiling_callers_.emplace(token, *caller);
+    }
     return caller;
   }
   if (!cert_subjects.empty()) {

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/group_commit.h"
 #include "services/security/api_key.h"
@@ -111,6 +112,9 @@ class AccessControl {
   const AccessOptions options_;
   RateLimiter limiter_;
   GroupCommit<PendingAudit> audits_;
+  // Ceiling::kCachedAuth only (a measurement build): callers by token.
+  absl::Mutex ceiling_mu_;
+  absl::flat_hash_map<std::string, Caller> ceiling_callers_ ABSL_GUARDED_BY(ceiling_mu_);
 };
 
 // Creates a key straight in the database (pstrack-admin, first admin key):

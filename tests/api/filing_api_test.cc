@@ -69,6 +69,35 @@ TEST_F(FilingApiTest, UnaryRecordIsIdempotentAndReturnsTheDossier) {
   EXPECT_EQ(out.dossier().status(), v1::DOSSIER_STATUS_RESOLVED);
 }
 
+// The measurement switches (services/common/ceilings.h) exist only in a
+// build configured for tools/bench_ceilings.sh. Every switch is asked for
+// before main, so every API test (and every server they start) runs with
+// them asked for: an ordinary build writes everything all the same.
+const bool kEverySwitchAskedFor = [] {
+  return setenv("PSTRACK_CEILING", "no_write,audit_only,no_aggregates,no_durable_wait,cached_auth", 1) == 0;
+}();
+
+TEST_F(FilingApiTest, MeasurementSwitchesDoNothingInAnOrdinaryBuild) {
+  ASSERT_TRUE(kEverySwitchAskedFor);
+  v1::RecordEventResponse out;
+  const grpc::Status recorded = Record(Received("e1", kDossier), &out);
+  ASSERT_TRUE(recorded.ok()) << recorded.error_message();
+  EXPECT_EQ(out.outcome(), v1::ItemResult::OUTCOME_APPLIED);
+  v1::GetDossierRequest get;
+  get.set_code(kDossier);
+  v1::Dossier d;
+  ASSERT_TRUE(filings_->GetDossier(Ctx().get(), get, &d).ok());
+  EXPECT_EQ(d.status(), v1::DOSSIER_STATUS_RECEIVED);
+  v1::GetIndicatorsRequest indicators;
+  indicators.mutable_scope()->set_agency_code("P22");
+  indicators.mutable_period()->set_label("2025-06");
+  indicators.add_indicator_ids("received");
+  v1::IndicatorSet figures;
+  ASSERT_TRUE(metrics_->GetIndicators(Ctx().get(), indicators, &figures).ok());
+  ASSERT_EQ(figures.values_size(), 1);
+  EXPECT_EQ(figures.values(0).value(), 1);  // its aggregate rows were written too
+}
+
 TEST_F(FilingApiTest, UnaryErrorsNameTheFieldAndTheRule) {
   v1::RecordEventResponse out;
   EXPECT_RPC_ERROR(filings_->RecordEvent(Ctx().get(), v1::RecordEventRequest(), &out), INVALID_ARGUMENT, "event");

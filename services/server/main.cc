@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
+#include "services/common/usage.h"
 #include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to listen on, host:port (0.0.0.0:50051 for all interfaces)");
@@ -45,6 +46,7 @@ ABSL_FLAG(int, max_message_mb, 64, "Largest request or response message, in MiB"
 ABSL_FLAG(int, max_call_seconds, 300, "Deadline given to unary calls that arrive without one");
 
 int main(int argc, char** argv) {
+  pstrack::HelpListsFlagsOf("services/server/main.cc");
   absl::SetProgramUsageMessage("pstrack-server: public-service tracking gRPC server. See README.md.");
   absl::ParseCommandLine(argc, argv);
 

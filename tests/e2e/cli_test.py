@@ -183,6 +183,13 @@ def main():
                 assert want in names, f"{want} not in {names}"
         check("reflection lists the whole v1 API and health", reflection_lists_whole_api)
 
+        def server_help_lists_its_flags():
+            out = subprocess.run([ARGS.server_bin, "--help"], capture_output=True, text=True, timeout=30)
+            text = out.stdout + out.stderr
+            for flag in ("--listen", "--db", "--data_dir", "--read_connections"):
+                assert flag in text, f"{flag} not in pstrack-server --help:\n{text[:2000]}"
+        check("pstrack-server --help lists its flags", server_help_lists_its_flags)
+
         def procedure_import_then_reimport():
             csv_path = os.path.join(ARGS.source_dir, "data/sample/procedures.csv")
             _, n = expected_procedures_for("", "")

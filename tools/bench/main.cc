@@ -54,6 +54,7 @@
 #include "services/api/filing_convert.h"
 #include "services/calendar/working_calendar.h"
 #include "services/catalog/catalog.h"
+#include "services/common/usage.h"
 #include "services/filings/filings.h"
 #include "services/common/status.h"
 #include "services/security/access_control.h"
@@ -853,6 +854,7 @@ void Queries(int64_t dossiers) {
 }  // namespace pstrack::bench
 
 int main(int argc, char** argv) {
+  pstrack::HelpListsFlagsOf("tools/bench/main.cc");
   absl::SetProgramUsageMessage("pstrack-bench: pstrack's benchmarks, each beside its baseline (docs/BENCHMARKS.md)");
   absl::ParseCommandLine(argc, argv);
   using namespace pstrack::bench;

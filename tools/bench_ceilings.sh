@@ -60,7 +60,8 @@ done
 PG_ARGS=()
 if [ "$POSTGRES" = 1 ]; then
   source tools/throwaway_postgres.sh
-  start_throwaway_postgres
+  start_throwaway_postgres  # sets its own EXIT trap: keep ours too
+  trap 'stop_throwaway_postgres; cleanup' EXIT
   PG_ARGS=(--postgres="postgresql://postgres@127.0.0.1:${PGPORT}/postgres")
 fi
 echo "ingestion, $INGEST dossiers (events/s | raw insert rows/s in the same run | ratio)"

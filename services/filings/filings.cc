@@ -1,7 +1,7 @@
-#include "services/common/ceilings.h"
 #include "services/filings/filings.h"
 
 #include "services/common/call_limits.h"
+#include "services/common/ceilings.h"
 
 #include "services/agencies/agency_registry.h"
 

@@ -1,10 +1,10 @@
-#include "services/common/ceilings.h"
 #include "services/security/access_control.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/common/call_limits.h"
+#include "services/common/ceilings.h"
 #include "services/common/status.h"
 
 namespace pstrack {

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ccache pkg-config
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
-  libabsl-dev libsoci-dev libboost-dev libsqlite3-dev libpq-dev libssl-dev openssl sqlite3 postgresql
+  libabsl-dev libsoci-dev libboost-dev libsqlite3-dev libpq-dev libssl-dev openssl sqlite3 postgresql libtcmalloc-minimal4
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-grpcio python3-grpc-tools nginx
 )

@@ -32,6 +32,7 @@
 #include "soci/sqlite3/soci-sqlite3.h"
 #include "storage/database_url.h"
 #include "storage/durable_log.h"
+#include "storage/private_file.h"
 #include "storage/migrations.h"
 #include "storage/store.h"
 
@@ -54,6 +55,14 @@ absl::Status DatabaseError(const std::exception& e) {
     if (absl::StrContains(what, "statement timeout")) {
       return absl::DeadlineExceededError("the call's deadline passed; the query was stopped");
     }
+  }
+  // SQLITE_FULL (the disk, or StoreOptions::max_database_mib), and
+  // PostgreSQL's disk_full (53100) or a file it could not extend.
+  if (absl::StrContains(what, "database or disk is full") || absl::StrContains(what, "No space left on device") ||
+      absl::StrContains(what, "could not extend file") || absl::StrContains(what, "disk full")) {
+    return absl::ResourceExhaustedError(
+        "the database disk is full: nothing of this write was stored. The operator must free space on the "
+        "database's volume (or raise --max_db_mib); then send the same write again (it is idempotent)");
   }
   if (absl::StrContains(what, "locked") || absl::StrContains(what, "busy") ||
       absl::StrContains(what, "could not serialize") || absl::StrContains(what, "deadlock")) {
@@ -2387,9 +2396,8 @@ class SqlStore : public Store {
   std::unique_ptr<soci::session> Connect() {
     auto s = std::make_unique<soci::session>();
     if (url_.backend == Backend::kSqlite) {
-      if (url_.target != ":memory:") {
-        std::filesystem::path p(url_.target);
-        if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+      if (absl::Status ready = PrepareSqliteFile(url_.target); !ready.ok()) {
+        throw std::runtime_error(std::string(ready.message()));
       }
       s->open(soci::sqlite3, absl::StrCat("db=\"", url_.target, "\" timeout=",
                                           std::max(1, options_.busy_timeout_ms / 1000)));
@@ -2398,6 +2406,11 @@ class SqlStore : public Store {
       // FULL: a commit acknowledged to a client survives power loss.
       *s << "PRAGMA synchronous = FULL";
       *s << "PRAGMA foreign_keys = ON";
+      if (options_.max_database_mib > 0) {
+        int page_size = 0;
+        *s << "PRAGMA page_size", soci::into(page_size);
+        *s << "PRAGMA max_page_count = " << (int64_t{options_.max_database_mib} << 20) / std::max(512, page_size);
+      }
       // Every 100,000 virtual-machine steps (about a millisecond) SQLite asks
       // whether the call being served has passed its deadline or been
       // cancelled; if so the statement stops with SQLITE_INTERRUPT (and the

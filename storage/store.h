@@ -412,6 +412,10 @@ struct StoreOptions {
   int wal_limit_mib = 256;
   // How long a connection waits for a lock before failing (SQLite busy timeout).
   int busy_timeout_ms = 5000;
+  // SQLite: the size the database file may reach (MiB; 0 = as large as the
+  // disk allows). A write past it is refused like one on a full disk
+  // (RESOURCE_EXHAUSTED), leaving room on the volume for everything else.
+  int max_database_mib = 0;
 };
 
 class Store {

@@ -8,7 +8,8 @@ PACKAGES=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev libsoci-dev libboost-dev libsqlite3-dev libpq-dev libssl-dev openssl sqlite3 postgresql libtcmalloc-minimal4
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-grpcio python3-grpc-tools nginx
+  # grpc_tools.protoc (the e2e tests) imports pkg_resources; python3-grpc-tools does not depend on it
+  python3 python3-grpcio python3-grpc-tools python3-pkg-resources nginx
 )
 
 missing=()

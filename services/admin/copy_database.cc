@@ -78,6 +78,29 @@ absl::StatusOr<CopyReport> CopyDatabase(Store& from, Store& to, std::shared_ptr<
     return tx.AddFeedLog(feed_log);
   }));
   report.external_inputs = static_cast<int64_t>(inputs.size());
+  // API keys, revoked ones too (a revoked token must stay refused): their
+  // salted hashes, roles, scopes and certificate subjects, so that every
+  // centre's key works on the target as it did on the source.
+  ApiKeyQuery kq;
+  kq.include_revoked = true;
+  kq.limit = 1000;
+  while (true) {
+    std::vector<ApiKeyRecord> keys;
+    PSTRACK_RETURN_IF_ERROR(from.Read([&](ReadTransaction& tx) -> absl::Status {
+      PSTRACK_ASSIGN_OR_RETURN(keys, tx.ListApiKeys(kq));
+      return absl::OkStatus();
+    }));
+    if (keys.empty()) break;
+    PSTRACK_RETURN_IF_ERROR(to.Write([&](WriteTransaction& tx) -> absl::Status {
+      for (const ApiKeyRecord& k : keys) {
+        PSTRACK_RETURN_IF_ERROR(tx.InsertApiKey(k));
+        if (k.revoke_us) PSTRACK_RETURN_IF_ERROR(tx.RevokeApiKey(k.key_id, *k.revoke_us, k.revoked_by));
+      }
+      return absl::OkStatus();
+    }));
+    report.api_keys += static_cast<int64_t>(keys.size());
+    kq.after_id = keys.back().key_id;
+  }
   report.reports = static_cast<int64_t>(reports.size());
   // Dossier events, a page of dossiers at a time (all events of a dossier
   // travel together), re-ingested so the target derives its own state.

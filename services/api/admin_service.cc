@@ -40,7 +40,7 @@ absl::StatusOr<ApiKeyRecord> KeyFromProto(const v1::ApiKey& in) {
 
 grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* context, const v1::CreateApiKeyRequest* request,
                                             v1::CreateApiKeyResponse* response) {
-  return guard_.Run(context, "CreateApiKey", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "CreateApiKey", *request, [&](Call& call) -> absl::Status {
     if (!request->has_key()) return MissingField("key");
     PSTRACK_ASSIGN_OR_RETURN(ApiKeyRecord key, KeyFromProto(request->key()));
     call.SetTarget(absl::StrCat("new ", RoleName(key.role), " key '", key.name, "'"));
@@ -55,7 +55,7 @@ grpc::Status AdminServiceImpl::CreateApiKey(grpc::ServerContext* context, const 
 
 grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContext* context, const v1::ListApiKeysRequest* request,
                                            v1::ListApiKeysResponse* response) {
-  return guard_.Run(context, "ListApiKeys", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "ListApiKeys", *request, [&](Call& call) -> absl::Status {
     ApiKeyQuery q;
     q.include_revoked = request->include_revoked();
     if (request->role() < 0 || request->role() > 3) return InvalidField("role", "unknown role");
@@ -78,7 +78,7 @@ grpc::Status AdminServiceImpl::ListApiKeys(grpc::ServerContext* context, const v
 
 grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext* context, const v1::RevokeApiKeyRequest* request,
                                             v1::ApiKey* response) {
-  return guard_.Run(context, "RevokeApiKey", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "RevokeApiKey", *request, [&](Call& call) -> absl::Status {
     call.SetTarget(absl::StrCat("key ", request->key_id()));
     PSTRACK_ASSIGN_OR_RETURN(ApiKeyRecord key, call.access().RevokeKey(request->key_id(), call.caller().principal));
     KeyToProto(key, response);
@@ -89,7 +89,7 @@ grpc::Status AdminServiceImpl::RevokeApiKey(grpc::ServerContext* context, const 
 grpc::Status AdminServiceImpl::ListAuditRecords(grpc::ServerContext* context,
                                                 const v1::ListAuditRecordsRequest* request,
                                                 v1::ListAuditRecordsResponse* response) {
-  return guard_.Run(context, "ListAuditRecords", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "ListAuditRecords", *request, [&](Call& call) -> absl::Status {
     AuditQuery q;
     q.principal = request->principal();
     q.method_suffix = request->method();
@@ -140,9 +140,9 @@ grpc::Status AdminServiceImpl::ListAuditRecords(grpc::ServerContext* context,
 }
 
 grpc::Status AdminServiceImpl::ReloadMethodologies(grpc::ServerContext* context,
-                                                   const v1::ReloadMethodologiesRequest*,
+                                                   const v1::ReloadMethodologiesRequest* request,
                                                    v1::ReloadMethodologiesResponse* response) {
-  return guard_.Run(context, "ReloadMethodologies", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "ReloadMethodologies", *request, [&](Call& call) -> absl::Status {
     call.SetTarget("methodologies");
     if (!reload_) return absl::FailedPreconditionError("no methodology directory configured");
     PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<const MethodologyRegistry> registry, reload_());
@@ -152,9 +152,9 @@ grpc::Status AdminServiceImpl::ReloadMethodologies(grpc::ServerContext* context,
   });
 }
 
-grpc::Status AdminServiceImpl::WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest*,
+grpc::Status AdminServiceImpl::WhoAmI(grpc::ServerContext* context, const v1::WhoAmIRequest* request,
                                       v1::WhoAmIResponse* response) {
-  return guard_.Run(context, "WhoAmI", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "WhoAmI", *request, [&](Call& call) -> absl::Status {
     const Caller& c = call.caller();
     response->set_principal(c.principal);
     response->set_role(static_cast<v1::Role>(c.role));

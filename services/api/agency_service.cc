@@ -9,7 +9,7 @@ namespace pstrack {
 
 grpc::Status AgencyServiceImpl::CreateAgency(grpc::ServerContext* context, const v1::CreateAgencyRequest* request,
                                              v1::Agency* response) {
-  return guard_.Run(context, "CreateAgency", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "CreateAgency", *request, [&](Call& call) -> absl::Status {
     if (!request->has_agency()) return MissingField("agency");
     call.SetTarget(absl::StrCat("agency ", request->agency().code()));
     PSTRACK_ASSIGN_OR_RETURN(Agency agency, AgencyFromProto(request->agency()));
@@ -21,7 +21,7 @@ grpc::Status AgencyServiceImpl::CreateAgency(grpc::ServerContext* context, const
 
 grpc::Status AgencyServiceImpl::UpdateAgency(grpc::ServerContext* context, const v1::UpdateAgencyRequest* request,
                                              v1::Agency* response) {
-  return guard_.Run(context, "UpdateAgency", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "UpdateAgency", *request, [&](Call& call) -> absl::Status {
     if (!request->has_agency()) return MissingField("agency");
     call.SetTarget(absl::StrCat("agency ", request->agency().code()));
     if (!request->has_update_mask() || request->update_mask().paths().empty()) {
@@ -42,7 +42,7 @@ grpc::Status AgencyServiceImpl::UpdateAgency(grpc::ServerContext* context, const
 
 grpc::Status AgencyServiceImpl::GetAgency(grpc::ServerContext* context, const v1::GetAgencyRequest* request,
                                           v1::Agency* response) {
-  return guard_.Run(context, "GetAgency", [&]() -> absl::Status {
+  return guard_.Run(context, "GetAgency", *request, [&]() -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Agency agency, registry_.Get(request->code()));
     AgencyToProto(agency, response);
     return absl::OkStatus();
@@ -51,7 +51,7 @@ grpc::Status AgencyServiceImpl::GetAgency(grpc::ServerContext* context, const v1
 
 grpc::Status AgencyServiceImpl::ListAgencies(grpc::ServerContext* context, const v1::ListAgenciesRequest* request,
                                              v1::ListAgenciesResponse* response) {
-  return guard_.Run(context, "ListAgencies", [&]() -> absl::Status {
+  return guard_.Run(context, "ListAgencies", *request, [&]() -> absl::Status {
     AgencyListRequest r;
     r.root_code = request->root_code();
     r.max_depth = request->max_depth();
@@ -75,7 +75,7 @@ grpc::Status AgencyServiceImpl::ListAgencies(grpc::ServerContext* context, const
 grpc::Status AgencyServiceImpl::ImportAgencies(grpc::ServerContext* context,
                                                const v1::ImportAgenciesRequest* request,
                                                v1::ImportAgenciesResponse* response) {
-  return guard_.Run(context, "ImportAgencies", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "ImportAgencies", *request, [&](Call& call) -> absl::Status {
     if (request->items().empty()) return InvalidField("items", "is empty");
     if (request->items_size() > kMaxBatchItems) {
       return FieldError(absl::StatusCode::kInvalidArgument, "items",
@@ -115,7 +115,7 @@ grpc::Status AgencyServiceImpl::ImportAgencies(grpc::ServerContext* context,
 grpc::Status AgencyServiceImpl::ResolveSuccessor(grpc::ServerContext* context,
                                                  const v1::ResolveSuccessorRequest* request,
                                                  v1::ResolveSuccessorResponse* response) {
-  return guard_.Run(context, "ResolveSuccessor", [&]() -> absl::Status {
+  return guard_.Run(context, "ResolveSuccessor", *request, [&]() -> absl::Status {
     if (!request->has_as_of()) return MissingField("as_of");
     PSTRACK_ASSIGN_OR_RETURN(Date as_of, DateFromProto(request->as_of(), "as_of"));
     PSTRACK_ASSIGN_OR_RETURN(SuccessorResolution r, registry_.ResolveSuccessor(request->code(), as_of));

@@ -22,7 +22,7 @@ absl::StatusOr<std::optional<bool>> FromTristate(v1::ListProceduresRequest::Tris
 grpc::Status CatalogServiceImpl::UpsertProcedure(grpc::ServerContext* context,
                                                  const v1::UpsertProcedureRequest* request,
                                                  v1::UpsertProcedureResponse* response) {
-  return guard_.Run(context, "UpsertProcedure", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "UpsertProcedure", *request, [&](Call& call) -> absl::Status {
     if (!request->has_procedure()) return MissingField("procedure");
     call.SetTarget(absl::StrCat("procedure ", request->procedure().code()));
     PSTRACK_ASSIGN_OR_RETURN(Procedure p, ProcedureFromProto(request->procedure()));
@@ -35,7 +35,7 @@ grpc::Status CatalogServiceImpl::UpsertProcedure(grpc::ServerContext* context,
 
 grpc::Status CatalogServiceImpl::GetProcedure(grpc::ServerContext* context, const v1::GetProcedureRequest* request,
                                               v1::Procedure* response) {
-  return guard_.Run(context, "GetProcedure", [&]() -> absl::Status {
+  return guard_.Run(context, "GetProcedure", *request, [&]() -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Procedure p, catalog_.Get(request->code()));
     ProcedureToProto(p, response);
     return absl::OkStatus();
@@ -45,7 +45,7 @@ grpc::Status CatalogServiceImpl::GetProcedure(grpc::ServerContext* context, cons
 grpc::Status CatalogServiceImpl::ListProcedures(grpc::ServerContext* context,
                                                 const v1::ListProceduresRequest* request,
                                                 v1::ListProceduresResponse* response) {
-  return guard_.Run(context, "ListProcedures", [&]() -> absl::Status {
+  return guard_.Run(context, "ListProcedures", *request, [&]() -> absl::Status {
     ProcedureListRequest r;
     r.field = request->field();
     r.online_mode = static_cast<OnlineMode>(request->online_mode());
@@ -70,7 +70,7 @@ grpc::Status CatalogServiceImpl::ListProcedures(grpc::ServerContext* context,
 grpc::Status CatalogServiceImpl::ImportProcedures(grpc::ServerContext* context,
                                                   const v1::ImportProceduresRequest* request,
                                                   v1::ImportProceduresResponse* response) {
-  return guard_.Run(context, "ImportProcedures", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "ImportProcedures", *request, [&](Call& call) -> absl::Status {
     if (request->items().empty()) return InvalidField("items", "is empty");
     if (request->items_size() > kMaxBatchItems) {
       return InvalidField("items", absl::StrCat(request->items_size(), " items; at most ", kMaxBatchItems,

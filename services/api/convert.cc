@@ -1,5 +1,8 @@
 #include "services/api/convert.h"
 
+#include "services/common/grpc_status.h"
+#include "services/common/text.h"
+
 #include "absl/strings/str_cat.h"
 #include "services/common/status.h"
 
@@ -124,7 +127,7 @@ void ItemOutcomeToProto(const ItemOutcome& o, v1::ItemResult* out) {
     case WriteOutcome::kRejected:
       out->set_outcome(v1::ItemResult::OUTCOME_REJECTED);
       out->set_code(static_cast<int32_t>(o.status.code()));
-      out->set_message(std::string(o.status.message()));
+      out->set_message(TruncateUtf8(o.status.message(), kMaxStatusMessageBytes));
       break;
   }
 }

@@ -4,14 +4,19 @@
 #include <future>
 #include <utility>
 
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/api/convert.h"
 #include "services/api/filing_convert.h"
+#include "services/api/malformed_requests.h"
 #include "services/api/rpc_guard.h"
 #include "services/common/call_limits.h"
 #include "services/common/ceilings.h"
 #include "services/common/status.h"
+#include "services/common/text.h"
 
 namespace pstrack {
 namespace {
@@ -88,7 +93,7 @@ absl::StatusOr<std::pair<OptionalDate, OptionalDate>> RangeFromProto(const v1::D
 
 grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const v1::RecordEventRequest* request,
                                             v1::RecordEventResponse* response) {
-  return guard_.Run(context, "RecordEvent", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "RecordEvent", *request, [&](Call& call) -> absl::Status {
     if (!request->has_event()) return MissingField("event");
     call.SetTarget(absl::StrCat("event ", request->event().event_id(), " of dossier ", request->event().dossier_code()));
     absl::StatusOr<FilingEvent> translated = FilingEventFromProto(request->event());
@@ -139,7 +144,7 @@ grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const 
 
 grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const v1::RecordEventsRequest* request,
                                              v1::RecordEventsResponse* response) {
-  return guard_.Run(context, "RecordEvents", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "RecordEvents", *request, [&](Call& call) -> absl::Status {
     const int n = request->events_size();
     if (n == 0) return InvalidField("events", "is empty");
     if (n > kMaxBatchItems) {
@@ -180,9 +185,25 @@ grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const
   });
 }
 
-grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc::ServerReader<v1::FilingEvent>* reader,
+FilingServiceImpl::FilingServiceImpl(Filings& filings, RpcGuard& guard) : filings_(filings), guard_(guard) {
+  // The generated handler of StreamEvents gives way to one that reads bytes
+  // (a client stream's handler; "streamed" is gRPC's name for replacing a
+  // method's handler, and a client stream is served as a bidirectional one
+  // with no payload read in advance, as before).
+  const int index = v1::FilingEvent::descriptor()->file()->FindServiceByName("FilingService")
+                        ->FindMethodByName("StreamEvents")->index();
+  MarkMethodStreamed(index, new grpc::internal::ClientStreamingHandler<FilingServiceImpl, grpc::ByteBuffer,
+                                                                       v1::StreamEventsResponse>(
+                                [](FilingServiceImpl* service, grpc::ServerContext* context,
+                                   grpc::ServerReader<grpc::ByteBuffer>* reader, v1::StreamEventsResponse* response) {
+                                  return service->StreamEvents(context, reader, response);
+                                },
+                                this));
+}
+
+grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc::ServerReader<grpc::ByteBuffer>* reader,
                                              v1::StreamEventsResponse* response) {
-  return guard_.Run(context, "StreamEvents", [&](Call& call) -> absl::Status {
+  return guard_.RunClientStream(context, "StreamEvents", [&](Call& call) -> absl::Status {
     std::vector<ItemOutcome> rejected;
     BatchCounts counts;
     int position = 0;
@@ -228,16 +249,25 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
     std::vector<ItemOutcome> undecodable;  // this thread's, while a chunk records
     Translated t;
     std::vector<EarlyRejection> early;  // since the last chunk
+    grpc::ByteBuffer bytes;
     v1::FilingEvent message;
-    while (reader->Read(&message)) {
+    while (reader->Read(&bytes)) {
       if (context->IsCancelled()) return absl::CancelledError("the client cancelled the stream");
-      auto e = FilingEventFromProto(message);
+      message.Clear();
+      const bool parsed = grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::FilingEvent>(&bytes, &message).ok();
+      // What a failed parse left behind may be anything (a string that is
+      // not UTF-8): it is not echoed.
+      if (!parsed) message.Clear();
+      absl::Status decoded = parsed ? guard_.CheckMessage("StreamEvents", message)
+                                    : absl::InvalidArgumentError(MalformedRequestMessage(
+                                          "/pstrack.v1.FilingService/StreamEvents", position));
+      auto e = decoded.ok() ? FilingEventFromProto(message) : absl::StatusOr<FilingEvent>(decoded);
       if (!e.ok()) {
         ItemOutcome o;
         o.index = position;
-        o.key = message.event_id();
+        o.key = Excerpt(message.event_id());
         o.status = e.status();
-        early.push_back(EarlyRejection{message.agency_code(), o.status});
+        early.push_back(EarlyRejection{Excerpt(message.agency_code()), o.status});
         undecodable.push_back(std::move(o));
       } else {
         t.events.push_back(*std::move(e));
@@ -265,7 +295,7 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
 
 grpc::Status FilingServiceImpl::GetDossier(grpc::ServerContext* context, const v1::GetDossierRequest* request,
                                            v1::Dossier* response) {
-  return guard_.Run(context, "GetDossier", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "GetDossier", *request, [&](Call& call) -> absl::Status {
     std::optional<absl::Time> as_of;
     if (request->has_as_of()) {
       PSTRACK_ASSIGN_OR_RETURN(as_of, TimeFromProto(request->as_of(), "as_of"));
@@ -282,7 +312,7 @@ grpc::Status FilingServiceImpl::GetDossier(grpc::ServerContext* context, const v
 
 grpc::Status FilingServiceImpl::ListDossiers(grpc::ServerContext* context, const v1::ListDossiersRequest* request,
                                              v1::ListDossiersResponse* response) {
-  return guard_.Run(context, "ListDossiers", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "ListDossiers", *request, [&](Call& call) -> absl::Status {
     DossierListRequest r;
     r.agency_code = request->agency_code();
     // A scoped key lists its own subtree unless it names an agency in it.

@@ -3,6 +3,7 @@
 #ifndef PSTRACK_SERVICES_API_FILING_SERVICE_H_
 #define PSTRACK_SERVICES_API_FILING_SERVICE_H_
 
+#include "grpcpp/support/byte_buffer.h"
 #include "pstrack/v1/filing.grpc.pb.h"
 #include "services/api/rpc_guard.h"
 #include "services/filings/filings.h"
@@ -11,14 +12,19 @@ namespace pstrack {
 
 class FilingServiceImpl final : public v1::FilingService::Service {
  public:
-  FilingServiceImpl(Filings& filings, RpcGuard& guard) : filings_(filings), guard_(guard) {}
+  FilingServiceImpl(Filings& filings, RpcGuard& guard);
 
   grpc::Status RecordEvent(grpc::ServerContext* context, const v1::RecordEventRequest* request,
                            v1::RecordEventResponse* response) override;
   grpc::Status RecordEvents(grpc::ServerContext* context, const v1::RecordEventsRequest* request,
                             v1::RecordEventsResponse* response) override;
-  grpc::Status StreamEvents(grpc::ServerContext* context, grpc::ServerReader<v1::FilingEvent>* reader,
-                            v1::StreamEventsResponse* response) override;
+  // StreamEvents reads its messages as bytes and decodes each one itself:
+  // gRPC's reader ends a stream at a message that does not parse as if the
+  // client had finished, so the events after it were dropped silently. A
+  // message that does not parse is now reported among the rejected items,
+  // by position, and the stream goes on.
+  grpc::Status StreamEvents(grpc::ServerContext* context, grpc::ServerReader<grpc::ByteBuffer>* reader,
+                            v1::StreamEventsResponse* response);
   grpc::Status GetDossier(grpc::ServerContext* context, const v1::GetDossierRequest* request,
                           v1::Dossier* response) override;
   grpc::Status ListDossiers(grpc::ServerContext* context, const v1::ListDossiersRequest* request,

@@ -41,9 +41,9 @@ void ScoreToProto(const IndexScore& s, v1::IndexScore* out) {
 
 }  // namespace
 
-grpc::Status MetricsServiceImpl::ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest*,
+grpc::Status MetricsServiceImpl::ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest* request,
                                                 v1::ListIndicatorsResponse* response) {
-  return guard_.Run(context, "ListIndicators", [&]() -> absl::Status {
+  return guard_.Run(context, "ListIndicators", *request, [&]() -> absl::Status {
     for (const IndicatorDefinition& d : BuiltinIndicators()) {
       auto* out = response->add_indicators();
       out->set_id(d.id);
@@ -60,7 +60,7 @@ grpc::Status MetricsServiceImpl::ListIndicators(grpc::ServerContext* context, co
 
 grpc::Status MetricsServiceImpl::GetIndicators(grpc::ServerContext* context, const v1::GetIndicatorsRequest* request,
                                                v1::IndicatorSet* response) {
-  return guard_.Run(context, "GetIndicators", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "GetIndicators", *request, [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
@@ -78,7 +78,7 @@ grpc::Status MetricsServiceImpl::GetIndicators(grpc::ServerContext* context, con
 
 grpc::Status MetricsServiceImpl::GetBreakdown(grpc::ServerContext* context, const v1::GetBreakdownRequest* request,
                                               v1::GetBreakdownResponse* response) {
-  return guard_.Run(context, "GetBreakdown", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "GetBreakdown", *request, [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
@@ -107,7 +107,7 @@ grpc::Status MetricsServiceImpl::GetBreakdown(grpc::ServerContext* context, cons
 
 grpc::Status MetricsServiceImpl::GetTimeSeries(grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
                                                v1::GetTimeSeriesResponse* response) {
-  return guard_.Run(context, "GetTimeSeries", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "GetTimeSeries", *request, [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
@@ -131,7 +131,7 @@ grpc::Status MetricsServiceImpl::GetTimeSeries(grpc::ServerContext* context, con
 
 grpc::Status MetricsServiceImpl::RankAgencies(grpc::ServerContext* context, const v1::RankAgenciesRequest* request,
                                               v1::RankAgenciesResponse* response) {
-  return guard_.Run(context, "RankAgencies", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "RankAgencies", *request, [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest parent, ScopeFromProto(request->parent(), request->has_parent(), "parent"));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(parent.agency_code, "parent.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
@@ -155,7 +155,7 @@ grpc::Status MetricsServiceImpl::RankAgencies(grpc::ServerContext* context, cons
 
 grpc::Status MetricsServiceImpl::ScoreIndex(grpc::ServerContext* context, const v1::ScoreIndexRequest* request,
                                             v1::IndexScore* response) {
-  return guard_.Run(context, "ScoreIndex", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "ScoreIndex", *request, [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
@@ -167,9 +167,9 @@ grpc::Status MetricsServiceImpl::ScoreIndex(grpc::ServerContext* context, const 
   });
 }
 
-grpc::Status MetricsServiceImpl::ListMethodologies(grpc::ServerContext* context, const v1::ListMethodologiesRequest*,
+grpc::Status MetricsServiceImpl::ListMethodologies(grpc::ServerContext* context, const v1::ListMethodologiesRequest* request,
                                                    v1::ListMethodologiesResponse* response) {
-  return guard_.Run(context, "ListMethodologies", [&]() -> absl::Status {
+  return guard_.Run(context, "ListMethodologies", *request, [&]() -> absl::Status {
     auto registry = metrics_.methodologies();
     if (!registry) return absl::OkStatus();
     for (const Methodology* m : registry->All()) {
@@ -188,7 +188,7 @@ grpc::Status MetricsServiceImpl::ListMethodologies(grpc::ServerContext* context,
 grpc::Status MetricsServiceImpl::SubmitExternalInputs(grpc::ServerContext* context,
                                                       const v1::SubmitExternalInputsRequest* request,
                                                       v1::SubmitExternalInputsResponse* response) {
-  return guard_.Run(context, "SubmitExternalInputs", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "SubmitExternalInputs", *request, [&](Call& call) -> absl::Status {
     if (request->inputs().empty()) return InvalidField("inputs", "is empty");
     if (request->inputs_size() > kMaxBatchItems) return InvalidField("inputs", "at most 10000 per call");
     std::vector<ExternalInput> inputs;
@@ -229,7 +229,7 @@ grpc::Status MetricsServiceImpl::SubmitExternalInputs(grpc::ServerContext* conte
 grpc::Status MetricsServiceImpl::ListExternalInputs(grpc::ServerContext* context,
                                                     const v1::ListExternalInputsRequest* request,
                                                     v1::ListExternalInputsResponse* response) {
-  return guard_.Run(context, "ListExternalInputs", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "ListExternalInputs", *request, [&](Call& call) -> absl::Status {
     if (!call.caller().national()) {
       if (request->agency_code().empty()) {
         return call.OutOfScope("agency_code", "the whole country (name an agency)");
@@ -255,7 +255,7 @@ grpc::Status MetricsServiceImpl::ListExternalInputs(grpc::ServerContext* context
 grpc::Status MetricsServiceImpl::WatchIndicators(grpc::ServerContext* context,
                                                  const v1::WatchIndicatorsRequest* request,
                                                  grpc::ServerWriter<v1::IndicatorSet>* writer) {
-  return guard_.Run(context, "WatchIndicators", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "WatchIndicators", *request, [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
@@ -303,7 +303,7 @@ grpc::Status MetricsServiceImpl::WatchIndicators(grpc::ServerContext* context,
 grpc::Status MetricsServiceImpl::RebuildAggregates(grpc::ServerContext* context,
                                                    const v1::RebuildAggregatesRequest* request,
                                                    v1::RebuildAggregatesResponse* response) {
-  return guard_.Run(context, "RebuildAggregates", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "RebuildAggregates", *request, [&](Call& call) -> absl::Status {
     call.SetTarget(request->repair() ? "aggregates: check and repair" : "aggregates: check");
     PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, metrics_.RebuildAggregates(request->repair()));
     response->set_dossiers(check.dossiers);

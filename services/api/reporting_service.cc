@@ -102,7 +102,7 @@ void ReportToProto(const PeriodicReport& r, v1::PeriodicReport* out) {
 
 grpc::Status ReportingServiceImpl::SubmitReports(grpc::ServerContext* context, const v1::SubmitReportsRequest* request,
                                                  v1::SubmitReportsResponse* response) {
-  return guard_.Run(context, "SubmitReports", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "SubmitReports", *request, [&](Call& call) -> absl::Status {
     const int n = request->reports_size();
     if (n == 0) return InvalidField("reports", "is empty");
     if (n > kMaxBatchItems) return InvalidField("reports", absl::StrCat(n, " reports; at most ", kMaxBatchItems));
@@ -153,7 +153,7 @@ grpc::Status ReportingServiceImpl::SubmitReports(grpc::ServerContext* context, c
 
 grpc::Status ReportingServiceImpl::GetReport(grpc::ServerContext* context, const v1::GetReportRequest* request,
                                              v1::GetReportResponse* response) {
-  return guard_.Run(context, "GetReport", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "GetReport", *request, [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(std::vector<PeriodicReport> history, reports_.Get(request->report_id()));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(history.front().agency_code, "report_id"));
     ReportToProto(history.front(), response->mutable_report());
@@ -164,7 +164,7 @@ grpc::Status ReportingServiceImpl::GetReport(grpc::ServerContext* context, const
 
 grpc::Status ReportingServiceImpl::ListReports(grpc::ServerContext* context, const v1::ListReportsRequest* request,
                                                v1::ListReportsResponse* response) {
-  return guard_.Run(context, "ListReports", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "ListReports", *request, [&](Call& call) -> absl::Status {
     std::string agency = request->agency_code();
     if (agency.empty()) {
       agency = call.caller().scope_agency_code;
@@ -185,7 +185,7 @@ grpc::Status ReportingServiceImpl::ListReports(grpc::ServerContext* context, con
 
 grpc::Status ReportingServiceImpl::Reconcile(grpc::ServerContext* context, const v1::ReconcileRequest* request,
                                              v1::ReconcileResponse* response) {
-  return guard_.Run(context, "Reconcile", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "Reconcile", *request, [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
@@ -217,7 +217,7 @@ grpc::Status ReportingServiceImpl::Reconcile(grpc::ServerContext* context, const
 grpc::Status ReportingServiceImpl::ListSilentAgencies(grpc::ServerContext* context,
                                                       const v1::ListSilentAgenciesRequest* request,
                                                       v1::ListSilentAgenciesResponse* response) {
-  return guard_.Run(context, "ListSilentAgencies", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "ListSilentAgencies", *request, [&](Call& call) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(auto as_of, OptionalTime(request->has_as_of(), request->as_of(), "as_of"));
@@ -237,7 +237,7 @@ grpc::Status ReportingServiceImpl::ListSilentAgencies(grpc::ServerContext* conte
 grpc::Status ReportingServiceImpl::GetDataQuality(grpc::ServerContext* context,
                                                   const v1::GetDataQualityRequest* request,
                                                   v1::GetDataQualityResponse* response) {
-  return guard_.Run(context, "GetDataQuality", [&](Call& call) -> absl::Status {
+  return guard_.Run(context, "GetDataQuality", *request, [&](Call& call) -> absl::Status {
     DataQualityRequest r;
     PSTRACK_ASSIGN_OR_RETURN(r.scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
     PSTRACK_RETURN_IF_ERROR(call.RequireInScope(r.scope.agency_code, "scope.agency_code"));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/security/auth_context.h"
+#include "services/api/request_limits.h"
 #include "services/common/call_limits.h"
 #include "services/common/grpc_status.h"
 #include "services/common/log.h"
@@ -45,14 +46,36 @@ std::vector<std::string> CertificateSubjects(const grpc::ServerContext& context)
   return out;
 }
 
+size_t RpcGuard::MaxRequestBytes(const MethodPolicy& policy) const {
+  return policy.batch ? options_.max_batch_request_bytes : kSmallRequestBytes;
+}
+
+absl::Status RpcGuard::CheckMessage(absl::string_view method, const google::protobuf::Message& message) const {
+  const MethodPolicy* policy = FindMethodPolicy(method);
+  if (policy == nullptr) return absl::InternalError(absl::StrCat("no access policy for ", method));
+  return CheckRequestLimits(message, method, MaxRequestBytes(*policy));
+}
+
 grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view method,
-                           absl::FunctionRef<absl::Status(Call&)> handler) {
+                           const google::protobuf::Message& request, absl::FunctionRef<absl::Status(Call&)> handler) {
+  return Run(context, method, &request, handler);
+}
+
+grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view method,
+                           const google::protobuf::Message* request, absl::FunctionRef<absl::Status(Call&)> handler) {
   const absl::Time start = absl::Now();
   const MethodPolicy* policy = FindMethodPolicy(method);
   if (policy == nullptr) {
     // Fail closed: a method without a policy is never served.
     LogError("no access policy for method ", method);
     return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("no access policy for ", method));
+  }
+  // Before any other work: a request over its limits costs nothing more
+  // than this walk, whoever sends it.
+  if (request != nullptr) {
+    if (absl::Status bounded = CheckRequestLimits(*request, method, MaxRequestBytes(*policy)); !bounded.ok()) {
+      return ToGrpcStatus(bounded);
+    }
   }
   AuditRow audit;
   audit.method = policy->full_name();

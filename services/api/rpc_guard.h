@@ -1,4 +1,6 @@
 // The one place every pstrack RPC passes through, in this order:
+//   0. the request's limits (services/api/request_limits.h): its size for
+//      its method, every string field's length; before anything else;
 //   1. the deadline (a call without a deadline gets the server's longest;
 //      streams excepted); a client's cancellation is noticed once the call
 //      has run 5 ms, at the next check;
@@ -23,10 +25,12 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
 #include "services/common/batch.h"
 #include "services/security/access_control.h"
+#include "services/security/policy.h"
 
 namespace pstrack {
 
@@ -89,6 +93,9 @@ class Call {
 struct GuardOptions {
   // Deadline given to unary calls that come without one.
   absl::Duration max_call_duration = absl::Minutes(5);
+  // The largest request of a batch method (and message of a stream): the
+  // server's largest message. Other methods take kSmallRequestBytes.
+  size_t max_batch_request_bytes = 64 << 20;
 };
 
 class RpcGuard {
@@ -96,16 +103,29 @@ class RpcGuard {
   RpcGuard(AccessControl& access, GuardOptions options = {}) : access_(access), options_(options) {}
 
   // Runs `handler` for `method` (the name in pstrack's API, e.g.
-  // "RecordEvents") and converts its status for gRPC.
-  grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
+  // "RecordEvents") with `request`, and converts its status for gRPC.
+  grpc::Status Run(grpc::ServerContext* context, absl::string_view method, const google::protobuf::Message& request,
                    absl::FunctionRef<absl::Status(Call&)> handler);
-  grpc::Status Run(grpc::ServerContext* context, absl::string_view method, absl::FunctionRef<absl::Status()> handler) {
-    return Run(context, method, [&](Call&) { return handler(); });
+  grpc::Status Run(grpc::ServerContext* context, absl::string_view method, const google::protobuf::Message& request,
+                   absl::FunctionRef<absl::Status()> handler) {
+    return Run(context, method, request, [&](Call&) { return handler(); });
   }
+  // For a client stream, which has no request: the handler checks each
+  // message it reads with CheckMessage.
+  grpc::Status RunClientStream(grpc::ServerContext* context, absl::string_view method,
+                               absl::FunctionRef<absl::Status(Call&)> handler) {
+    return Run(context, method, nullptr, handler);
+  }
+  // The limits of one message of `method`'s stream.
+  absl::Status CheckMessage(absl::string_view method, const google::protobuf::Message& message) const;
 
   AccessControl& access() { return access_; }
 
  private:
+  grpc::Status Run(grpc::ServerContext* context, absl::string_view method, const google::protobuf::Message* request,
+                   absl::FunctionRef<absl::Status(Call&)> handler);
+  size_t MaxRequestBytes(const MethodPolicy& policy) const;
+
   AccessControl& access_;
   const GuardOptions options_;
 };

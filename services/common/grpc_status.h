@@ -6,8 +6,16 @@
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
 
+#include <cstddef>
+
 namespace pstrack {
 
+// Status messages are cut to this many bytes (with "…"): a message echoes
+// what the caller sent, and a megabyte of it would exceed clients' default
+// metadata limit, which they report as RESOURCE_EXHAUSTED.
+inline constexpr size_t kMaxStatusMessageBytes = 1024;
+
+// Converts, cutting the message to kMaxStatusMessageBytes.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <iterator>
 
+#include "absl/strings/str_cat.h"
+
 namespace pstrack {
 namespace {
 
@@ -211,6 +213,23 @@ size_t Utf8Length(absl::string_view text) {
   size_t n = 0;
   for (unsigned char c : text) n += (c & 0xC0) != 0x80;
   return n;
+}
+
+std::string Excerpt(absl::string_view text, size_t max_chars) {
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+    if (chars == max_chars) return absl::StrCat(text.substr(0, i), "…");
+    ++chars;
+  }
+  return std::string(text);
+}
+
+std::string TruncateUtf8(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return absl::StrCat(text.substr(0, end), "…");
 }
 
 }  // namespace pstrack

@@ -19,6 +19,15 @@ bool IsCleanUtf8(absl::string_view text);
 // Number of Unicode code points in well-formed UTF-8.
 size_t Utf8Length(absl::string_view text);
 
+// `text` when it has at most `max_chars` code points; otherwise its first
+// `max_chars` code points and "…". For echoing a caller's value in an error
+// message without echoing a megabyte; never cuts a UTF-8 sequence in two.
+std::string Excerpt(absl::string_view text, size_t max_chars = 64);
+
+// `text` cut to at most `max_bytes` bytes (plus "…" when cut) at a UTF-8
+// boundary.
+std::string TruncateUtf8(absl::string_view text, size_t max_bytes);
+
 }  // namespace pstrack
 
 #endif  // PSTRACK_SERVICES_COMMON_TEXT_H_

@@ -41,18 +41,18 @@ const std::vector<MethodPolicy>& AllMethodPolicies() {
       // Reference data: readable by every identity, written by admins.
       {kAgency, "CreateAgency", kAdmin, true},
       {kAgency, "UpdateAgency", kAdmin, true},
-      {kAgency, "ImportAgencies", kAdmin, true},
+      {kAgency, "ImportAgencies", kAdmin, true, false, /*batch=*/true},
       {kAgency, "GetAgency", kAnyRole, false},
       {kAgency, "ListAgencies", kAnyRole, false},
       {kAgency, "ResolveSuccessor", kAnyRole, false},
       {kCatalog, "UpsertProcedure", kAdmin, true},
-      {kCatalog, "ImportProcedures", kAdmin, true},
+      {kCatalog, "ImportProcedures", kAdmin, true, false, /*batch=*/true},
       {kCatalog, "GetProcedure", kAnyRole, false},
       {kCatalog, "ListProcedures", kAnyRole, false},
       // Dossiers: written by centres, read within the caller's scope.
       {kFiling, "RecordEvent", kWriters, true},
-      {kFiling, "RecordEvents", kWriters, true},
-      {kFiling, "StreamEvents", kWriters, true, /*stream=*/true},
+      {kFiling, "RecordEvents", kWriters, true, false, /*batch=*/true},
+      {kFiling, "StreamEvents", kWriters, true, /*stream=*/true, /*batch=*/true},
       {kFiling, "GetDossier", kDossierReaders, false},
       {kFiling, "ListDossiers", kDossierReaders, false},
       // Metrics: analysts within their scope.
@@ -65,11 +65,11 @@ const std::vector<MethodPolicy>& AllMethodPolicies() {
       {kMetrics, "ScoreIndex", kAnalysts, false},
       {kMetrics, "WatchIndicators", kAnalysts, false, /*stream=*/true},
       {kMetrics, "ListExternalInputs", kAnalysts, false},
-      {kMetrics, "SubmitExternalInputs", kAdmin, true},
+      {kMetrics, "SubmitExternalInputs", kAdmin, true, false, /*batch=*/true},
       {kMetrics, "RebuildAggregates", kAdmin, true},
       // Periodic reports: written by centres (within their scope); checks
       // for analysts; each agency's data quality also for its centre.
-      {kReporting, "SubmitReports", kWriters, true},
+      {kReporting, "SubmitReports", kWriters, true, false, /*batch=*/true},
       {kReporting, "GetReport", kAnyRole, false},
       {kReporting, "ListReports", kAnyRole, false},
       {kReporting, "Reconcile", kAnalysts, false},

@@ -21,6 +21,9 @@ struct MethodPolicy {
   bool audited = false;
   // A stream: no default deadline (it runs as long as the client keeps it).
   bool stream = false;
+  // Carries a batch (or a stream of events): requests up to the server's
+  // largest message; any other request is small (RpcGuard).
+  bool batch = false;
 
   std::string full_name() const;  // "pstrack.v1.FilingService/RecordEvents"
   bool allows(Role role) const { return (roles >> static_cast<int>(role)) & 1u; }

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -19,6 +20,7 @@
 #include "services/api/agency_service.h"
 #include "services/api/catalog_service.h"
 #include "services/api/filing_service.h"
+#include "services/api/malformed_requests.h"
 #include "services/calendar/working_calendar.h"
 #include "services/filings/filings.h"
 #include "services/filings/rederive.h"
@@ -28,8 +30,10 @@
 #include "services/metrics/metrics.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/procedure_csv.h"
+#include "services/common/build_info.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
+#include "services/server/tls_files.h"
 
 namespace pstrack {
 
@@ -81,25 +85,39 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
   return s.str();
 }
 
+// Reads and checks the PEM files before gRPC sees them: gRPC reports any
+// problem with them only as a port it could not add.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions::Tls& tls) {
   if (tls.cert_file.empty() && tls.key_file.empty()) {
     if (!tls.client_ca_file.empty()) {
       return absl::InvalidArgumentError("tls_client_ca needs tls_cert and tls_key (mutual TLS runs over TLS)");
+    }
+    if (tls.require_client_cert) {
+      return absl::InvalidArgumentError(
+          "tls_require_client_cert needs tls_cert, tls_key and tls_client_ca (client certificates are checked "
+          "against that CA over TLS)");
     }
     return grpc::InsecureServerCredentials();
   }
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     return absl::InvalidArgumentError("TLS needs both tls_cert and tls_key");
   }
+  if (tls.require_client_cert && tls.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "tls_require_client_cert needs tls_client_ca: without a CA no client certificate can be verified, and "
+        "clients without one would be served");
+  }
   grpc::SslServerCredentialsOptions options;
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
   PSTRACK_ASSIGN_OR_RETURN(pair.private_key, ReadFile(tls.key_file, "TLS private key"));
   PSTRACK_ASSIGN_OR_RETURN(pair.cert_chain, ReadFile(tls.cert_file, "TLS certificate"));
+  PSTRACK_RETURN_IF_ERROR(CheckKeyPair(pair.cert_chain, tls.cert_file, pair.private_key, tls.key_file));
   options.pem_key_cert_pairs.push_back(std::move(pair));
   if (tls.client_ca_file.empty()) {
     options.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
   } else {
     PSTRACK_ASSIGN_OR_RETURN(options.pem_root_certs, ReadFile(tls.client_ca_file, "TLS client CA"));
+    PSTRACK_RETURN_IF_ERROR(CheckCertificates(options.pem_root_certs, tls.client_ca_file, "TLS client CA"));
     options.client_certificate_request = tls.require_client_cert
                                              ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
                                              : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
@@ -123,18 +141,40 @@ SubtreeMovedHook MoveHook(std::shared_ptr<const WorkingCalendar> calendar) {
   };
 }
 
+namespace {
+
+// The codes of `codes` the database already has, for either kind of
+// reference record.
+template <typename Record>
+absl::StatusOr<absl::flat_hash_set<std::string>> Existing(
+    Store& store, const std::vector<std::string>& codes,
+    absl::StatusOr<std::vector<Record>> (ReadTransaction::*find)(const std::vector<std::string>&)) {
+  absl::flat_hash_set<std::string> out;
+  PSTRACK_RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<Record> found, (tx.*find)(codes));
+    for (const Record& r : found) out.insert(r.code);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::string>& agency_files,
                                       const std::vector<std::string>& procedure_files,
                                       std::shared_ptr<const WorkingCalendar> calendar) {
   int rejected = 0;
-  auto report = [&](const std::string& file, const std::vector<ItemOutcome>& outcomes) {
+  auto report = [&](const std::string& file, const std::vector<ItemOutcome>& outcomes, size_t kept) {
     BatchCounts c = CountOutcomes(outcomes);
     for (const auto& o : outcomes) {
       if (o.outcome == WriteOutcome::kRejected) {
         LogWarning(file, ":", o.source_line, ": ", o.status.message());
       }
     }
-    LogInfo("loaded ", file, ": ", c.applied, " applied, ", c.unchanged, " unchanged, ", c.rejected, " rejected");
+    LogInfo("loaded ", file, ": ", c.applied, " added, ", kept,
+            " already in the database and kept as they are there (to apply the file's version, import it: "
+            "'pstrack agency import' or 'pstrack procedure import'), ",
+            c.rejected, " rejected");
     rejected += c.rejected;
   };
   AgencyRegistry registry(store, MoveHook(calendar));
@@ -151,7 +191,11 @@ absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::strin
       }
       items.push_back({*row.agency, row.line});
     }
-    report(file, registry.Import(items));
+    std::vector<std::string> codes;
+    for (const auto& item : items) codes.push_back(item.agency.code);
+    PSTRACK_ASSIGN_OR_RETURN(auto existing, Existing<Agency>(store, codes, &ReadTransaction::FindAgencies));
+    std::erase_if(items, [&](const AgencyImportItem& item) { return existing.contains(item.agency.code); });
+    report(file, registry.Import(items), existing.size());
   }
   Catalog catalog(store, ProcedureHook(calendar));
   for (const std::string& file : procedure_files) {
@@ -167,13 +211,19 @@ absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::strin
       }
       items.push_back({*row.procedure, row.line});
     }
-    report(file, catalog.Import(items));
+    std::vector<std::string> codes;
+    for (const auto& item : items) codes.push_back(item.procedure.code);
+    PSTRACK_ASSIGN_OR_RETURN(auto existing, Existing<Procedure>(store, codes, &ReadTransaction::FindProcedures));
+    std::erase_if(items, [&](const ProcedureImportItem& item) { return existing.contains(item.procedure.code); });
+    report(file, catalog.Import(items), existing.size());
   }
   return rejected;
 }
 
 absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const ServerOptions& options) {
   auto impl = std::make_unique<Impl>();
+  // TLS files first: a wrong one is named before the database is touched.
+  PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, Credentials(options.tls));
   if (options.calendar_dir.empty()) {
     impl->calendar = std::make_shared<WorkingCalendar>(WorkingCalendar::RulesOnly());
     LogWarning("no calendar directory: every year uses the provisional rule-based calendar");
@@ -212,7 +262,9 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
     return done;
   }
   impl->access = std::make_unique<AccessControl>(*impl->store, options.access);
-  impl->guard = std::make_unique<RpcGuard>(*impl->access, options.guard);
+  GuardOptions guard_options = options.guard;
+  guard_options.max_batch_request_bytes = static_cast<size_t>(options.max_receive_message_bytes);
+  impl->guard = std::make_unique<RpcGuard>(*impl->access, guard_options);
   if (options.access.auth_disabled) {
     LogWarning("AUTHENTICATION IS DISABLED (--dev_no_auth): every caller is an admin. Never do this outside "
                "a developer machine.");
@@ -235,11 +287,6 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
     reload = [raw]() { return ReloadMethodologyDirectory(*raw); };
   }
   impl->admin_service = std::make_unique<AdminServiceImpl>(*impl->guard, std::move(reload));
-  auto credentials = Credentials(options.tls);
-  if (!credentials.ok()) {
-    impl->store->Close();
-    return credentials.status();
-  }
 
   grpc::EnableDefaultHealthCheckService(true);
   static const bool reflection_plugin = [] {
@@ -251,7 +298,7 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   // Without this a second server on the same port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   if (!options.reflection) builder.SetOption(std::make_unique<DisableReflection>());
-  builder.AddListeningPort(options.listen_address, *credentials, &impl->port);
+  builder.AddListeningPort(options.listen_address, credentials, &impl->port);
   grpc::ResourceQuota quota("pstrack");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
@@ -263,6 +310,10 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   // stay, up to the quota.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, options.max_threads);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(MalformedRequestInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  RouteProtobufLogs();
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_receive_message_bytes);
   builder.RegisterService(impl->agency_service.get());
@@ -281,7 +332,7 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   impl->host = host_port[0] == "0.0.0.0" || host_port[0] == "[::]" || host_port[0].empty() ? "127.0.0.1"
                                                                                             : host_port[0];
   impl->server->GetHealthCheckService()->SetServingStatus(true);
-  LogInfo("pstrack-server listening on ", options.listen_address, " (port ", impl->port, ", ",
+  LogInfo(VersionLine("pstrack-server"), " listening on ", options.listen_address, " (port ", impl->port, ", ",
           options.tls.cert_file.empty() ? "plaintext"
           : options.tls.client_ca_file.empty() ? "TLS"
                                                : "mutual TLS",

@@ -32,7 +32,8 @@ struct ServerOptions {
   int max_threads = 64;
   // Largest request accepted, in bytes (batch imports are large).
   int max_receive_message_bytes = 64 << 20;
-  // Reference-data files loaded at start (idempotent): agencies first, then
+  // Reference-data files that seed the database at start (what it lacks is
+  // added, what it has is kept; LoadReferenceData): agencies first, then
   // the procedure catalog.
   std::vector<std::string> agency_files;
   std::vector<std::string> procedure_files;
@@ -87,9 +88,13 @@ class PstrackServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Loads reference-data CSV files through the registries (keeping derived
-// data in step with `calendar`, when given); logs a line per rejected row.
-// Returns the number of rejected rows, or an error if a file cannot be read.
+// Seeds reference data from CSV files through the registries (keeping
+// derived data in step with `calendar`, when given): an agency or procedure
+// the database does not have yet is added; one it has is kept as it is
+// there, whatever the file says, so that a restart never reverts what was
+// changed through the API (importing a file through the API applies it).
+// Logs a line per rejected row. Returns the number of rejected rows, or an
+// error if a file cannot be read.
 absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::string>& agency_files,
                                       const std::vector<std::string>& procedure_files,
                                       std::shared_ptr<const WorkingCalendar> calendar = nullptr);

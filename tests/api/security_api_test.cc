@@ -29,28 +29,15 @@
 namespace pstrack {
 namespace {
 
+using testing::At;
+using testing::Receipt;
 using testing::ServerTest;
 
 constexpr absl::string_view kServices[] = {"pstrack.v1.AgencyService", "pstrack.v1.CatalogService",
                                            "pstrack.v1.FilingService", "pstrack.v1.MetricsService",
                                            "pstrack.v1.AdminService", "pstrack.v1.ReportingService"};
 
-google::protobuf::Timestamp At(int y, int m, int d, int hh) {
-  google::protobuf::Timestamp t;
-  TimeToProto(absl::FromCivil(absl::CivilSecond(y, m, d, hh, 0, 0), VietnamTimeZone()), &t);
-  return t;
-}
 
-v1::FilingEvent Receipt(const std::string& id, const std::string& dossier, const std::string& agency) {
-  v1::FilingEvent e;
-  e.set_event_id(id);
-  e.set_dossier_code(dossier);
-  e.set_agency_code(agency);
-  e.set_procedure_code("1.001193");
-  *e.mutable_occurred_at() = At(2025, 6, 2, 10);
-  e.mutable_received()->set_channel(v1::CHANNEL_ONLINE);
-  return e;
-}
 
 class SecurityTest : public ServerTest {
  protected:
@@ -831,6 +818,46 @@ class TlsTest : public SecurityTest {
 
   std::string dir;
 };
+
+// Start-up refuses TLS settings that would not do what they say, naming
+// the flag or the file.
+TEST_F(TlsTest, StartRefusesTlsSettingsThatCannotWorkAndNamesTheFile) {
+  ServerOptions o = Options();
+  o.listen_address = "127.0.0.1:0";
+  // A required client certificate with no CA to verify it against: before,
+  // clients without a certificate were served.
+  o.tls.require_client_cert = true;
+  auto no_ca = PstrackServer::Start(o);
+  ASSERT_FALSE(no_ca.ok());
+  EXPECT_EQ(no_ca.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(no_ca.status().message().find("tls_client_ca"), absl::string_view::npos) << no_ca.status();
+  o.tls.cert_file = dir + "/server.pem";
+  o.tls.key_file = dir + "/server.key";
+  auto still_no_ca = PstrackServer::Start(o);
+  ASSERT_FALSE(still_no_ca.ok());
+  EXPECT_NE(still_no_ca.status().message().find("tls_client_ca"), absl::string_view::npos) << still_no_ca.status();
+  // A key of another certificate: before, "cannot listen ... (address in
+  // use or not valid)".
+  o.tls.require_client_cert = false;
+  o.tls.key_file = dir + "/client.key";
+  auto mismatch = PstrackServer::Start(o);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(mismatch.status().message().find("client.key"), absl::string_view::npos) << mismatch.status();
+  EXPECT_NE(mismatch.status().message().find("does not belong"), absl::string_view::npos) << mismatch.status();
+  EXPECT_EQ(mismatch.status().message().find("address in use"), absl::string_view::npos) << mismatch.status();
+  // Files that are not PEM at all.
+  o.tls.key_file = dir + "/server.key";
+  o.tls.cert_file = dir + "/server.ext";
+  auto not_pem = PstrackServer::Start(o);
+  ASSERT_FALSE(not_pem.ok());
+  EXPECT_NE(not_pem.status().message().find("server.ext"), absl::string_view::npos) << not_pem.status();
+  o.tls.cert_file = dir + "/server.pem";
+  o.tls.client_ca_file = dir + "/server.ext";
+  auto bad_ca = PstrackServer::Start(o);
+  ASSERT_FALSE(bad_ca.ok());
+  EXPECT_NE(bad_ca.status().message().find("server.ext"), absl::string_view::npos) << bad_ca.status();
+}
 
 TEST_F(TlsTest, TlsCarriesKeysAndPlaintextClientsCannotConnect) {
   Restart(/*mutual=*/false, false);

@@ -12,6 +12,8 @@
 #include "pstrack/v1/catalog.grpc.pb.h"
 #include "pstrack/v1/filing.grpc.pb.h"
 #include "pstrack/v1/metrics.grpc.pb.h"
+#include "services/api/convert.h"
+#include "services/common/dates.h"
 #include "services/server/server.h"
 #include "tests/test_database.h"
 
@@ -111,6 +113,25 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<v1::FilingService::Stub> filings_;
   std::unique_ptr<v1::MetricsService::Stub> metrics_;
 };
+
+// An instant of Vietnam's local time.
+inline google::protobuf::Timestamp At(int y, int m, int d, int hh) {
+  google::protobuf::Timestamp t;
+  TimeToProto(absl::FromCivil(absl::CivilSecond(y, m, d, hh, 0, 0), VietnamTimeZone()), &t);
+  return t;
+}
+
+// An online receipt of procedure 1.001193 on 2 June 2025, 10:00.
+inline v1::FilingEvent Receipt(const std::string& id, const std::string& dossier, const std::string& agency) {
+  v1::FilingEvent e;
+  e.set_event_id(id);
+  e.set_dossier_code(dossier);
+  e.set_agency_code(agency);
+  e.set_procedure_code("1.001193");
+  *e.mutable_occurred_at() = At(2025, 6, 2, 10);
+  e.mutable_received()->set_channel(v1::CHANNEL_ONLINE);
+  return e;
+}
 
 // Asserts a failed call's code and that its message names `field`.
 #define EXPECT_RPC_ERROR(status, code, field)                                          \

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import calendar
 import re
 import shutil
 import signal
@@ -37,7 +38,7 @@ def compile_protos(out_dir):
     """Generates Python stubs for pstrack's protos, health and reflection."""
     os.makedirs(out_dir, exist_ok=True)
     src = os.path.abspath(os.path.join(ARGS.source_dir, "proto"))
-    files = [os.path.join(src, "pstrack/v1", f) for f in ("common.proto", "agency.proto", "catalog.proto")]
+    files = [os.path.join(src, "pstrack/v1", f) for f in ("common.proto", "agency.proto", "catalog.proto", "filing.proto")]
     # health and reflection are copied under local names: the installed
     # 'grpc' package would shadow a generated grpc/health/... module.
     local = os.path.join(out_dir, "src")
@@ -289,6 +290,69 @@ def main():
             listed = json.loads(cli(server, "dossier", "list", "--agency=P22", "--json").stdout)
             assert {x["code"] for x in listed["dossiers"]} == {d1, d2}, listed
         check("events from JSON lines and CSV; dossier timeline and outcome", events_from_jsonl_and_csv)
+
+        def every_binary_prints_its_version():
+            # Before: "Debug build (NDEBUG not #defined)" and no version.
+            tools = os.path.dirname(os.path.dirname(ARGS.cli_bin))
+            binaries = {"pstrack-server": ARGS.server_bin, "pstrack": ARGS.cli_bin, "pstrack-admin": ARGS.admin_bin,
+                        "pstrack-gen": os.path.join(tools, "gen", "pstrack-gen")}
+            bench = os.path.join(tools, "bench", "pstrack-bench")
+            if os.path.exists(bench):
+                binaries["pstrack-bench"] = bench
+            with open(os.path.join(ARGS.source_dir, "CMakeLists.txt")) as f:
+                version = re.search(r"project\(pstrack VERSION ([0-9.]+)", f.read()).group(1)
+            head = subprocess.run(["git", "-C", ARGS.source_dir, "rev-parse", "--short=12", "HEAD"],
+                                  capture_output=True, text=True) if shutil.which("git") else None
+            for name, path in binaries.items():
+                out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+                text = (out.stdout + out.stderr).strip()
+                assert out.returncode == 0, f"{name} --version exited {out.returncode}: {text}"
+                assert text.startswith(f"{name} {version} (commit "), f"{name}: {text}"
+                assert "NDEBUG" not in text, f"{name}: {text}"
+                if head is not None and head.returncode == 0:
+                    assert f"(commit {head.stdout.strip()}" in text, f"{name}: {text} (HEAD {head.stdout.strip()})"
+        check("every binary prints its version and commit", every_binary_prints_its_version)
+
+        def malformed_requests_are_invalid_argument():
+            # Raw bytes, as a broken client would send them: before, INTERNAL
+            # with an empty message and a libprotobuf ERROR line per call.
+            with grpc.insecure_channel(server.address) as ch:
+                raw = ch.unary_unary("/pstrack.v1.CatalogService/GetProcedure")
+                for body in (b"\x0a\x02\xff\xfe", b"\xff\xff\xff\xff", b"\x0b"):
+                    for _ in range(20):
+                        try:
+                            raw(body, timeout=5)
+                            raise AssertionError(f"{body!r} accepted")
+                        except grpc.RpcError as e:
+                            assert e.code() == grpc.StatusCode.INVALID_ARGUMENT, (body, e.code(), e.details())
+                            assert "pstrack.v1.GetProcedureRequest" in e.details(), e.details()
+            time.sleep(0.2)
+            utf8_lines = [l for l in server.log_text().splitlines() if "UTF-8" in l]
+            assert 1 <= len(utf8_lines) <= 3, f"{len(utf8_lines)} log lines for 20 bad calls:\n" + "\n".join(utf8_lines[:5])
+        check("a request that does not parse is INVALID_ARGUMENT naming its type; its log line is rate-limited",
+              malformed_requests_are_invalid_argument)
+
+        def stream_reports_an_unparseable_message_and_goes_on():
+            # Before: [good, bad, good, good] answered OK with 1 applied and
+            # the last two events silently dropped.
+            from pstrack.v1 import filing_pb2
+            from google.protobuf import timestamp_pb2
+            def event(n):
+                e = filing_pb2.FilingEvent(event_id=f"stream-{n}", dossier_code=f"P22.HALONG-260105-{9000 + n}",
+                                           agency_code="P22.HALONG", procedure_code="1.001193")
+                e.occurred_at.CopyFrom(timestamp_pb2.Timestamp(seconds=calendar.timegm((2026, 1, 5, 2, 0, 0))))
+                e.received.channel = filing_pb2.CHANNEL_ONLINE
+                return e.SerializeToString()
+            messages = [event(1), b"\x0a\x03\xff\xfe\xfd", event(2), event(3)]
+            with grpc.insecure_channel(server.address) as ch:
+                stream = ch.stream_unary("/pstrack.v1.FilingService/StreamEvents",
+                                         response_deserializer=filing_pb2.StreamEventsResponse.FromString)
+                out = stream(iter(messages), timeout=20, metadata=(("authorization", "Bearer " + server.token),))
+            assert out.summary.applied == 3, out
+            assert [r.index for r in out.rejected] == [1], out
+            assert out.rejected[0].code == 3 and "message 1 of the stream" in out.rejected[0].message, out
+        check("a stream reports a message that does not parse by position and records the rest",
+              stream_reports_an_unparseable_message_and_goes_on)
 
         def independent_client_gets_field_errors():
             from pstrack.v1 import agency_pb2, agency_pb2_grpc

@@ -16,6 +16,7 @@
 #include "services/filings/filings.h"
 #include "services/metrics/metrics.h"
 #include "services/reports/reports.h"
+#include "services/security/access_control.h"
 #include "tests/test_database.h"
 
 namespace pstrack {
@@ -115,6 +116,26 @@ TEST(CopyDatabaseTest, IndicatorsAreTheSameBeforeAndAfter) {
   auto quality_before = source_reports.Quality(quality);
   ASSERT_TRUE(quality_before.ok()) << quality_before.status();
 
+  // API keys: a scoped centre key and an admin key stay valid after the
+  // move, a revoked one stays refused.
+  AccessControl source_access(**source, AccessOptions{});
+  ApiKeyRecord centre;
+  centre.name = "Trung tâm Hạ Long";
+  centre.role = Role::kCentre;
+  centre.scope_agency_code = "P22.HALONG";
+  auto centre_key = source_access.CreateKey(centre, "test");
+  ASSERT_TRUE(centre_key.ok()) << centre_key.status();
+  ApiKeyRecord admin;
+  admin.name = "Ops";
+  admin.role = Role::kAdmin;
+  auto admin_key = source_access.CreateKey(admin, "test");
+  ASSERT_TRUE(admin_key.ok()) << admin_key.status();
+  ApiKeyRecord old_key = centre;
+  old_key.name = "revoked";
+  auto revoked_key = source_access.CreateKey(old_key, "test");
+  ASSERT_TRUE(revoked_key.ok()) << revoked_key.status();
+  ASSERT_TRUE(source_access.RevokeKey(revoked_key->first.key_id, "test").ok());
+
   auto target = OpenStore(testing::TestDatabaseUrl(dir, "target.db"));
   ASSERT_TRUE(target.ok()) << target.status();
   auto report = CopyDatabase(**source, **target, calendar);
@@ -124,6 +145,16 @@ TEST(CopyDatabaseTest, IndicatorsAreTheSameBeforeAndAfter) {
   EXPECT_EQ(report->events, static_cast<int64_t>(events.size()));
   EXPECT_EQ(report->external_inputs, 1);
   EXPECT_EQ(report->reports, 2);
+  EXPECT_EQ(report->api_keys, 3);
+  AccessControl target_access(**target, AccessOptions{});
+  auto as_centre = target_access.Authenticate(centre_key->second, {});
+  ASSERT_TRUE(as_centre.ok()) << as_centre.status();
+  EXPECT_EQ(as_centre->role, Role::kCentre);
+  EXPECT_EQ(as_centre->scope_agency_code, "P22.HALONG");
+  auto as_admin = target_access.Authenticate(admin_key->second, {});
+  ASSERT_TRUE(as_admin.ok()) << as_admin.status();
+  EXPECT_EQ(as_admin->role, Role::kAdmin);
+  EXPECT_EQ(target_access.Authenticate(revoked_key->second, {}).status().code(), absl::StatusCode::kUnauthenticated);
 
   Metrics target_metrics(**target, calendar, methodologies);
   const Period periods[] = {{Date(2025, 1, 1), Date(2026, 1, 1)}, {Date(2025, 10, 1), Date(2026, 1, 1)}};

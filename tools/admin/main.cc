@@ -11,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "services/common/usage.h"
 #include "services/admin/copy_database.h"
 #include "services/calendar/working_calendar.h"
 #include "services/security/access_control.h"
@@ -67,7 +68,7 @@ int Copy() {
   }
   std::cout << "copied " << report->agencies << " agencies, " << report->procedures << " procedures, "
             << report->external_inputs << " external inputs, " << report->dossiers << " dossiers, "
-            << report->events << " events\n";
+            << report->events << " events, " << report->api_keys << " API keys (revoked ones included)\n";
   return 0;
 }
 
@@ -137,6 +138,7 @@ int CreateKey() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  pstrack::SetUpUsage("pstrack-admin", "tools/admin/main.cc");
   absl::SetProgramUsageMessage(kUsage);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   const std::string command = args.size() == 2 ? args[1] : "";

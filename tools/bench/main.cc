@@ -854,7 +854,7 @@ void Queries(int64_t dossiers) {
 }  // namespace pstrack::bench
 
 int main(int argc, char** argv) {
-  pstrack::HelpListsFlagsOf("tools/bench/main.cc");
+  pstrack::SetUpUsage("pstrack-bench", "tools/bench/main.cc");
   absl::SetProgramUsageMessage("pstrack-bench: pstrack's benchmarks, each beside its baseline (docs/BENCHMARKS.md)");
   absl::ParseCommandLine(argc, argv);
   using namespace pstrack::bench;

@@ -30,6 +30,7 @@
 #include "pstrack/v1/filing.grpc.pb.h"
 #include "pstrack/v1/metrics.grpc.pb.h"
 #include "pstrack/v1/reporting.grpc.pb.h"
+#include "services/common/usage.h"
 #include "services/api/filing_convert.h"
 #include "services/filings/event_csv.h"
 #include "services/agencies/agency_csv.h"
@@ -1810,6 +1811,7 @@ int Run(const std::vector<std::string>& args) {
 }  // namespace pstrack
 
 int main(int argc, char** argv) {
+  pstrack::SetUpUsage("pstrack", "tools/cli/main.cc");
   absl::SetProgramUsageMessage(pstrack::kUsage);
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   std::vector<std::string> args(rest.begin() + 1, rest.end());

@@ -44,7 +44,7 @@ double Percent(int64_t part, int64_t whole) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  pstrack::HelpListsFlagsOf("tools/gen/main.cc");
+  pstrack::SetUpUsage("pstrack-gen", "tools/gen/main.cc");
   absl::SetProgramUsageMessage(
       "writes a realistic national data set: pstrack-gen --out DIR --dossiers N --seed S [--year 2025] "
       "[--procedures 2000] [--calendar_dir data/calendar]");

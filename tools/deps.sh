@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # grpc_tools.protoc (the e2e tests) imports pkg_resources; python3-grpc-tools does not depend on it
   python3 python3-grpcio python3-grpc-tools python3-pkg-resources nginx
+  # the deploy kit's checks: systemd-analyze, the manifests parsed as YAML
+  systemd python3-yaml
 )
 
 missing=()

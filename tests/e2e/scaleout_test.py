@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Scale-out test: PostgreSQL (started by tools/test.sh), two pstrack-server
-replicas and nginx as gRPC load balancer, all on loopback. Four concurrent
+replicas and nginx as gRPC load balancer (the shipped deploy/nginx/pstrack.conf),
+all on loopback. Four concurrent
 clients send overlapping event sets with duplicates through nginx; afterwards
 every event is stored exactly once, both replicas served traffic, the
 aggregates match a rebuild from the events, and the indicators equal a
@@ -22,6 +23,9 @@ import traceback
 
 import grpc
 from grpc_tools import protoc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import deploy_kit  # noqa: E402
 
 ARGS = None
 
@@ -102,30 +106,14 @@ def main():
             wait_serving(replicas[-1], proc, log)
         lb_port = free_port()
         os.makedirs(os.path.join(work, "nginx", "logs"))
+        # The shipped deploy/nginx/pstrack.conf, pointed at the two replicas
+        # and a free loopback port; everything else as shipped.
+        site = os.path.join(work, "nginx", "pstrack.conf")
+        with open(site, "w") as f:
+            f.write(deploy_kit.nginx_site(ARGS.source_dir, replicas, f"127.0.0.1:{lb_port}"))
         conf = os.path.join(work, "nginx", "nginx.conf")
         with open(conf, "w") as f:
-            f.write(f"""
-worker_processes 1;
-daemon off;
-pid {work}/nginx/nginx.pid;
-error_log {work}/nginx/logs/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-  log_format combined_upstream '$upstream_addr $status';
-  access_log {work}/nginx/logs/access.log combined_upstream;
-  client_body_temp_path {work}/nginx/body;
-  proxy_temp_path {work}/nginx/proxy;
-  fastcgi_temp_path {work}/nginx/fastcgi;
-  uwsgi_temp_path {work}/nginx/uwsgi;
-  scgi_temp_path {work}/nginx/scgi;
-  upstream pstrack {{ server {replicas[0]}; server {replicas[1]}; }}
-  server {{
-    listen 127.0.0.1:{lb_port} http2;
-    client_max_body_size 64m;
-    location / {{ grpc_pass grpc://pstrack; }}
-  }}
-}}
-""")
+            f.write(deploy_kit.nginx_main_conf(os.path.join(work, "nginx"), site, "$upstream_addr $status"))
         nlog = os.path.join(work, "nginx", "logs", "stdout.log")
         nproc = subprocess.Popen([nginx, "-p", os.path.join(work, "nginx"), "-c", conf],
                                  stdout=open(nlog, "w"), stderr=subprocess.STDOUT)

@@ -1,6 +1,7 @@
 // SOCI implementation of Store for SQLite and PostgreSQL. Everything SOCI
 // touches stays in this file.
 #include <array>
+#include <atomic>
 #include <bit>
 #include <condition_variable>
 #include <cstring>
@@ -1127,34 +1128,6 @@ class SqlTransaction : public WriteTransaction {
     return BumpReferenceVersion();
   }
 
-  absl::Status SaveAggregatesAside() override {
-    return Guard([&] {
-      sql_ << "DROP TABLE IF EXISTS aggregates_saved";
-      // Roll-ups included: the rebuild writes them again too.
-      sql_ << absl::StrCat("CREATE TEMPORARY TABLE aggregates_saved AS SELECT * FROM aggregates WHERE ",
-                           NonZeroCondition(""));
-    });
-  }
-
-  absl::StatusOr<AggregateDifference> CompareWithSavedAggregates() override {
-    const auto& names = CounterNames();
-    std::string same;
-    for (int i = 0; i < kCounterCount; ++i) {
-      absl::StrAppend(&same, i ? " AND " : "", "COALESCE(a.", names[i], ", 0) = COALESCE(s.", names[i], ", 0)");
-    }
-    const std::string now = absl::StrCat("(SELECT * FROM aggregates WHERE ", NonZeroCondition(""), ")");
-    long long compared = 0, differing = 0;
-    soci::indicator ind = soci::i_ok;
-    PSTRACK_RETURN_IF_ERROR(Guard([&] {
-      sql_ << absl::StrCat("SELECT COUNT(*), SUM(CASE WHEN ", same, " THEN 0 ELSE 1 END) FROM ", now,
-                           " a FULL OUTER JOIN aggregates_saved s ON a.node_code = s.node_code AND "
-                           "a.basis = s.basis AND a.dim = s.dim AND a.dim_value = s.dim_value AND a.day = s.day"),
-          soci::into(compared), soci::into(differing, ind);
-      sql_ << "DROP TABLE aggregates_saved";
-    }));
-    return AggregateDifference{compared, ind == soci::i_ok ? differing : 0};
-  }
-
   // "c1 <> 0 OR c2 <> 0 ..." over every counter, columns prefixed.
   static std::string NonZeroCondition(absl::string_view prefix) {
     std::string out;
@@ -1804,10 +1777,17 @@ class SqlTransaction : public WriteTransaction {
     absl::StrAppend(&q.sql, " FROM aggregates WHERE basis < ", kMonthGrain, " AND (", nonzero,
                     ") ORDER BY node_code, basis, dim, dim_value, day");
     std::vector<AggregateRow> out;
+    PSTRACK_RETURN_IF_ERROR(FetchAggregateRows(q, &out));
+    return out;
+  }
+
+  // Appends the rows of `q`, which selects node_code, basis, dim,
+  // dim_value, day and every counter in CounterNames() order.
+  absl::Status FetchAggregateRows(DynamicQuery& q, std::vector<AggregateRow>* out) {
     AggregateRow row;
     int basis = 0, dim = 0;
     std::array<long long, kCounterCount> counts{};
-    PSTRACK_RETURN_IF_ERROR(Fetch(
+    return Fetch(
         q,
         [&](Columns& st) {
           st.exchange(Into(row.key.node_code));
@@ -1821,8 +1801,37 @@ class SqlTransaction : public WriteTransaction {
           row.key.basis = static_cast<Basis>(basis);
           row.key.dim = static_cast<AggregateDim>(dim);
           for (int i = 0; i < kCounterCount; ++i) row.counts[i] = counts[i];
-          out.push_back(row);
-        }));
+          out->push_back(row);
+        });
+  }
+
+  StoredAggregateOrder aggregate_order() const override {
+    return anonymous_ ? StoredAggregateOrder::kDayThenValue : StoredAggregateOrder::kValueThenDay;
+  }
+
+  absl::StatusOr<std::vector<AggregateRow>> AggregatePage(const std::optional<AggregateKey>& after,
+                                                          int limit) override {
+    const auto& names = CounterNames();
+    // The primary key's columns (migrations 3 and 8), so that the range and
+    // the order are the index's.
+    const char* key = anonymous_ ? "node_code, basis, dim, day, dim_value" : "node_code, basis, dim, dim_value, day";
+    DynamicQuery q;
+    q.sql = "SELECT node_code, basis, dim, dim_value, day";
+    for (int i = 0; i < kCounterCount; ++i) absl::StrAppend(&q.sql, ", ", names[i]);
+    absl::StrAppend(&q.sql, " FROM aggregates");
+    if (after) {
+      const std::string node = q.Bind(after->node_code);
+      const std::string basis = q.Bind(static_cast<int>(after->basis));
+      const std::string dim = q.Bind(static_cast<int>(after->dim));
+      const std::string day = q.Bind(after->day);
+      const std::string value = q.Bind(after->dim_value);
+      absl::StrAppend(&q.sql, " WHERE (", key, ") > (", node, ", ", basis, ", ", dim, ", ",
+                      anonymous_ ? day : value, ", ", anonymous_ ? value : day, ")");
+    }
+    absl::StrAppend(&q.sql, " ORDER BY ", key, " LIMIT ", std::max(1, limit));
+    std::vector<AggregateRow> out;
+    out.reserve(std::max(1, limit));
+    PSTRACK_RETURN_IF_ERROR(FetchAggregateRows(q, &out));
     return out;
   }
 
@@ -2302,6 +2311,13 @@ class SqlStore : public Store {
     return status;
   }
 
+  absl::Status ReadLongSnapshot(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) override {
+    long_snapshots_.fetch_add(1);
+    absl::Status status = Read(fn);
+    long_snapshots_.fetch_sub(1);
+    return status;
+  }
+
   using Store::Write;
   absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn,
                      absl::FunctionRef<void()> released) override {
@@ -2359,7 +2375,12 @@ class SqlStore : public Store {
   static absl::Status Closed() { return absl::UnavailableError("the database is closed (server shutting down)"); }
 
   // Whether a write-ahead log of `frames` pages is past options_.wal_limit_mib.
-  bool OverWalLimit(int64_t frames) const { return frames * page_size_ > int64_t{options_.wal_limit_mib} << 20; }
+  // Not while a long snapshot lasts (ReadLongSnapshot): the truncation
+  // would wait for it, and the commits with it.
+  bool OverWalLimit(int64_t frames) const {
+    return long_snapshots_.load(std::memory_order_relaxed) == 0 &&
+           frames * page_size_ > int64_t{options_.wal_limit_mib} << 20;
+  }
 
   // Every 200 ms, a passive checkpoint: it copies what no reader still needs
   // and never blocks the writer or the readers. Under sustained writing it
@@ -2555,6 +2576,7 @@ class SqlStore : public Store {
   bool share_writer_for_reads_ = false;
   bool closed_ = false;
   int schema_version_ = 0;
+  std::atomic<int> long_snapshots_{0};
   std::unique_ptr<StatementCache> writer_statements_;
   // SQLite files: flushes the log after the write lock is released.
   std::unique_ptr<DurableLog> durable_log_;

@@ -129,6 +129,11 @@ struct AggregateRow {
   int64_t changes = 0;
 };
 
+// The order of a store's aggregate rows (its primary key) after node, basis
+// and dimension: SQLite clusters them by day first (a month of a breakdown
+// is one range), PostgreSQL's key has the dimension value first.
+enum class StoredAggregateOrder { kValueThenDay, kDayThenValue };
+
 // Time roll-ups. Besides its day rows (basis 1..3), a node may have month
 // rows (basis + kMonthGrain, day "YYYY-MM-01") and year rows (basis +
 // kYearGrain, day "YYYY-01-01"), each the sum of its days. Which nodes have
@@ -296,6 +301,12 @@ class ReadTransaction {
           on_row) = 0;
   // Every stored aggregate row with a non-zero counter (for checks).
   virtual absl::StatusOr<std::vector<AggregateRow>> AllAggregates() = 0;
+  // The stored aggregate rows of every grain (zero rows too), in the
+  // store's key order: up to `limit` after `after` (none: from the first).
+  // A page is one indexed range read, whatever the table's size.
+  virtual StoredAggregateOrder aggregate_order() const = 0;
+  virtual absl::StatusOr<std::vector<AggregateRow>> AggregatePage(const std::optional<AggregateKey>& after,
+                                                                  int limit) = 0;
   virtual absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& agency_paths, int64_t at_us) = 0;
 
   virtual absl::StatusOr<std::optional<ExternalInputRow>> FindExternalInput(absl::string_view input_id) = 0;
@@ -357,16 +368,6 @@ class WriteTransaction : public ReadTransaction {
   // of the total rows (AggregateRow::changes).
   virtual absl::Status AddAggregates(const std::vector<AggregateRow>& deltas) = 0;
   virtual absl::Status ClearAggregates() = 0;
-  // For a rebuild that compares: keeps a copy of the current aggregates in
-  // the transaction (a temporary table), then counts the keys whose counters
-  // differ between that copy and the aggregates now (non-zero rows, day
-  // grain) and drops the copy. Memory stays bounded whatever the size.
-  virtual absl::Status SaveAggregatesAside() = 0;
-  struct AggregateDifference {
-    int64_t rows_compared = 0;
-    int64_t rows_differing = 0;
-  };
-  virtual absl::StatusOr<AggregateDifference> CompareWithSavedAggregates() = 0;
   virtual absl::Status PutExternalInput(const ExternalInputRow& row) = 0;
   // Inserts a new key (ALREADY_EXISTS if its id is taken).
   virtual absl::Status InsertApiKey(const ApiKeyRecord& key) = 0;
@@ -424,6 +425,11 @@ class Store {
 
   // Runs `fn` in a read-only snapshot.
   virtual absl::Status Read(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) = 0;
+  // The same for a snapshot held for minutes (the aggregate check): writers
+  // go on; on a SQLite file the write-ahead log is not truncated while it
+  // lasts (a truncation would wait for it, and stall every commit), so the
+  // log grows by what is written meanwhile and is truncated after.
+  virtual absl::Status ReadLongSnapshot(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) { return Read(fn); }
   // Runs `fn` in a write transaction: committed if `fn` returns OK, rolled
   // back otherwise. Returns after the commit is durable.
   absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) {

@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 
+#include <sqlite3.h>
+
 #include "libpq-fe.h"
 #include "tests/test_util.h"
 
@@ -59,6 +61,29 @@ inline std::string TestDatabaseUrl(const TempDir& dir, const std::string& name) 
     PQfinish(conn);
   }
   return url;
+}
+
+// Runs SQL on the test database behind the store's back, with the backend's
+// own client library (to plant what a bug or a hand edit would leave).
+inline std::string ExecSql(const std::string& url, const std::string& sql) {
+  if (TestingPostgres()) {
+    PGconn* conn = PQconnectdb(url.c_str());
+    PGresult* r = PQexec(conn, sql.c_str());
+    std::string error = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK
+                            ? ""
+                            : PQerrorMessage(conn);
+    PQclear(r);
+    PQfinish(conn);
+    return error;
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open(url.substr(url.find(':') + 1).c_str(), &db) != SQLITE_OK) return "cannot open " + url;
+  char* message = nullptr;
+  std::string error;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) error = message ? message : "failed";
+  sqlite3_free(message);
+  sqlite3_close(db);
+  return error;
 }
 
 }  // namespace pstrack::testing

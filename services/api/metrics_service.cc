@@ -305,11 +305,47 @@ grpc::Status MetricsServiceImpl::RebuildAggregates(grpc::ServerContext* context,
                                                    v1::RebuildAggregatesResponse* response) {
   return guard_.Run(context, "RebuildAggregates", *request, [&](Call& call) -> absl::Status {
     call.SetTarget(request->repair() ? "aggregates: check and repair" : "aggregates: check");
-    PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, metrics_.RebuildAggregates(request->repair()));
+    AggregateCheckOptions options = check_options_;
+    options.repair = request->repair();
+    PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, metrics_.CheckAggregates(options));
     response->set_dossiers(check.dossiers);
     response->set_rows_compared(check.rows_compared);
     response->set_rows_differing(check.rows_differing);
     response->set_repaired(check.repaired);
+    response->set_rows_missing(check.rows_missing);
+    response->set_rows_unexpected(check.rows_unexpected);
+    response->set_rows_changed(check.rows_changed);
+    response->set_rows_repaired(check.rows_repaired);
+    static constexpr const char* kDims[] = {"total", "channel", "field", "procedure"};
+    for (const AggregateDifferenceSample& d : check.samples) {
+      v1::AggregateDifference* out = response->add_samples();
+      out->set_node_code(d.key.node_code);
+      const int basis = static_cast<int>(d.key.basis);
+      const int day_basis = basis % kMonthGrain;
+      out->set_basis(absl::StrCat(day_basis == 1 ? "receipt" : day_basis == 2 ? "finish" : "clock",
+                                  basis >= kYearGrain ? "_year" : basis >= kMonthGrain ? "_month" : ""));
+      const int dim = static_cast<int>(d.key.dim);
+      out->set_dimension(dim >= 0 && dim < 4 ? kDims[dim] : absl::StrCat(dim));
+      out->set_dimension_value(d.key.dim_value);
+      out->set_day(d.key.day);
+      for (int i = 0; i < kCounterCount; ++i) {
+        if (d.expected[i] == d.stored[i]) continue;
+        v1::CounterDifference* c = out->add_counters();
+        c->set_counter(CounterNames()[i]);
+        c->set_expected(d.expected[i]);
+        c->set_stored(d.stored[i]);
+      }
+    }
+    for (const auto& [key, rows] : check.nodes) {
+      v1::DifferenceCount* c = response->add_nodes();
+      c->set_key(key);
+      c->set_rows(rows);
+    }
+    for (const auto& [key, rows] : check.days) {
+      v1::DifferenceCount* c = response->add_days();
+      c->set_key(key);
+      c->set_rows(rows);
+    }
     return absl::OkStatus();
   });
 }

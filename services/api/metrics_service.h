@@ -12,8 +12,11 @@ namespace pstrack {
 
 class MetricsServiceImpl final : public v1::MetricsService::Service {
  public:
-  MetricsServiceImpl(Metrics& metrics, const ChangeFeed& changes, RpcGuard& guard)
-      : metrics_(metrics), changes_(changes), guard_(guard) {}
+  // `check_options`: how RebuildAggregates runs (its work directory, memory
+  // budget); `repair` comes from each request.
+  MetricsServiceImpl(Metrics& metrics, const ChangeFeed& changes, RpcGuard& guard,
+                     AggregateCheckOptions check_options = {})
+      : metrics_(metrics), changes_(changes), guard_(guard), check_options_(std::move(check_options)) {}
 
   grpc::Status ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest* request,
                               v1::ListIndicatorsResponse* response) override;
@@ -42,6 +45,7 @@ class MetricsServiceImpl final : public v1::MetricsService::Service {
   Metrics& metrics_;
   const ChangeFeed& changes_;
   RpcGuard& guard_;
+  const AggregateCheckOptions check_options_;
 };
 
 }  // namespace pstrack

@@ -108,7 +108,7 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
   absl::Time deadline = context->deadline() == std::chrono::system_clock::time_point::max()
                             ? absl::InfiniteFuture()
                             : absl::FromChrono(context->deadline());
-  if (!policy->stream) deadline = std::min(deadline, start + options_.max_call_duration);
+  if (!policy->stream && !policy->long_running) deadline = std::min(deadline, start + options_.max_call_duration);
 
   // Whether the client cancelled is asked only once the call has run a few
   // milliseconds: asking polls gRPC's completion queue, and asked before

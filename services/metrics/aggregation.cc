@@ -10,6 +10,15 @@ namespace pstrack {
 
 void AccumulateDossier(const DossierState& state, const Procedure* procedure, const std::string& agency_path,
                        int sign, AggregateDeltas* deltas) {
+  ForEachAggregateContribution(state, procedure, agency_path, [&](const AggregateKey& key, const Counts& counts) {
+    Counts& target = (*deltas)[key];
+    for (int i = 0; i < kCounterCount; ++i) target[i] += sign * counts[i];
+  });
+}
+
+void ForEachAggregateContribution(const DossierState& state, const Procedure* procedure,
+                                  const std::string& agency_path,
+                                  absl::FunctionRef<void(const AggregateKey&, const Counts&)> add, bool with_rollups) {
   std::vector<Contribution> contributions = ContributionsOf(state, procedure);
   if (contributions.empty()) return;
   const std::vector<std::string> nodes = absl::StrSplit(agency_path, '/');
@@ -18,10 +27,6 @@ void AccumulateDossier(const DossierState& state, const Procedure* procedure, co
       {AggregateDim::kChannel, std::string(ChannelName(state.channel))},
       {AggregateDim::kField, procedure ? procedure->field : ""},
       {AggregateDim::kProcedure, state.procedure_code},
-  };
-  auto add = [&](const AggregateKey& key, const Counts& counts) {
-    Counts& target = (*deltas)[key];
-    for (int i = 0; i < kCounterCount; ++i) target[i] += sign * counts[i];
   };
   for (const Contribution& c : contributions) {
     const std::string day = FormatDate(c.day);
@@ -32,7 +37,7 @@ void AccumulateDossier(const DossierState& state, const Procedure* procedure, co
         const auto& [dim, value] = dims[d];
         const AggregateKey key{nodes[n], c.basis, dim, value, day};
         add(key, c.counts);
-        if (n < kRolledUpDepth) {
+        if (with_rollups && n < kRolledUpDepth) {
           add(MonthRollup(key), c.counts);
           add(YearRollup(key), c.counts);
         }

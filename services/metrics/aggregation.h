@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "services/metrics/contribution.h"
 #include "storage/store.h"
 
@@ -35,6 +36,13 @@ bool HasRollups(absl::string_view agency_path);
 // Adds sign * the dossier's contributions (sign is +1 or -1).
 void AccumulateDossier(const DossierState& state, const Procedure* procedure, const std::string& agency_path,
                        int sign, AggregateDeltas* deltas);
+// The same contributions, each handed to `add` (a key may come more than
+// once); without the time roll-ups if `with_rollups` is false (they are the
+// sums of the day rows: the aggregate check derives them from those).
+void ForEachAggregateContribution(const DossierState& state, const Procedure* procedure,
+                                  const std::string& agency_path,
+                                  absl::FunctionRef<void(const AggregateKey&, const Counts&)> add,
+                                  bool with_rollups = true);
 
 // The rows of `deltas` with at least one non-zero counter, in key order
 // (the second form empties `deltas`, moving its keys).

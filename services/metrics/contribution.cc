@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "services/common/checked_math.h"
+
 namespace pstrack {
 namespace {
 
@@ -33,7 +35,7 @@ bool FullyElectronic(const DossierState& s, const Procedure* p) {
 }
 
 void AddCounts(Counts& into, const Counts& from) {
-  for (int i = 0; i < kCounterCount; ++i) into[i] += from[i];
+  for (int i = 0; i < kCounterCount; ++i) into[i] = SaturatingAdd(into[i], from[i]);
 }
 
 Date ClockBucket(absl::Time t) { return LocalDay(t - absl::Microseconds(1)); }

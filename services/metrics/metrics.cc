@@ -1,9 +1,11 @@
 #include "services/metrics/metrics.h"
 
 #include "services/common/call_limits.h"
+#include "services/common/checked_math.h"
 #include "services/common/log.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 #include <set>
 
@@ -14,11 +16,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "services/agencies/agency_registry.h"
 #include "services/common/status.h"
 #include "services/filings/event.h"
 #include "services/filings/lifecycle.h"
+#include "services/metrics/aggregate_runs.h"
 #include "services/metrics/aggregation.h"
 
 namespace pstrack {
@@ -326,7 +330,7 @@ absl::Status Metrics::RunPendingMaintenance() {
   for (const std::string& task : tasks) {
     if (task != "rebuild_aggregates") continue;
     LogInfo("maintenance: rebuilding the aggregates after a schema migration");
-    PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, RebuildAggregates(/*repair=*/true, /*compare=*/false));
+    PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, RebuildAggregates());
     LogInfo("maintenance: aggregates rebuilt from ", check.dossiers, " dossiers");
     PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) { return tx.CompleteMaintenance(task); }));
   }
@@ -503,15 +507,24 @@ void AddReports(const std::vector<ReportUse>& uses, int64_t events_received, std
     for (const ReportUse& u : uses) {
       if (u.role != ReportRole::kCounted && u.role != ReportRole::kEventsWin) continue;
       ++compared;
-      missing += std::max<int64_t>(0, u.report.value(Figure::kReceived) - Get(u.events_receipt, Counter::kReceived));
+      // Both terms are non-negative counts: the difference cannot wrap.
+      const int64_t beyond = u.report.value(Figure::kReceived) - Get(u.events_receipt, Counter::kReceived);
+      if (!CheckedAdd(missing, std::max<int64_t>(0, beyond), &missing)) {
+        v = IndicatorValue::Unavailable(v.id, "the reported figures are too large to add up");
+        return;
+      }
+    }
+    int64_t expected = 0;
+    if (!CheckedAdd(events_received, missing, &expected)) {
+      v = IndicatorValue::Unavailable(v.id, "the reported figures are too large to add up");
+      return;
     }
     if (compared == 0) {
       v = IndicatorValue::Unavailable(v.id, "no periodic report in this scope and period to compare the synced "
                                             "dossiers with");
       return;
     }
-    v = IndicatorValue::Ratio(v.id, static_cast<double>(events_received),
-                              static_cast<double>(events_received + missing), "events");
+    v = IndicatorValue::Ratio(v.id, static_cast<double>(events_received), static_cast<double>(expected), "events");
     v.sources.push_back("reports");
     v.note = absl::StrCat(compared, " reports compared; ", missing, " reported dossiers not synced");
     return;
@@ -862,8 +875,14 @@ std::vector<ItemOutcome> Metrics::SubmitExternalInputs(const std::vector<Externa
                                            known.empty() ? "" : absl::StrCat(" (known: ", absl::StrJoin(known, ", "), ")")));
         }
         PSTRACK_RETURN_IF_ERROR(ValidatePeriod(in.period, "input.period"));
-        for (double v : {in.numerator, in.denominator, in.value}) {
-          if (!std::isfinite(v) || v < 0) return InvalidField("input.value", "numbers must be finite and not negative");
+        for (auto [name, v] : {std::pair<const char*, double>{"input.numerator", in.numerator},
+                               {"input.denominator", in.denominator}, {"input.value", in.value}}) {
+          if (!std::isfinite(v) || v < 0) return InvalidField(name, "must be a finite number, not negative");
+          // Survey respondents, complaints, points: far below this, and
+          // sums of many stay exact in a double (below 2^53).
+          if (v > kMaxExternalFigure) {
+            return InvalidField(name, absl::StrCat("is ", v, "; at most ", kMaxExternalFigure));
+          }
         }
         if (in.denominator > 0 && in.numerator > in.denominator) {
           return InvalidField("input.numerator", "is larger than the denominator");
@@ -920,67 +939,270 @@ absl::StatusOr<std::vector<ExternalInput>> Metrics::ListExternalInputs(const std
   return out;
 }
 
-absl::StatusOr<AggregateCheck> Metrics::RebuildAggregates(bool repair, bool compare) {
+absl::Status Metrics::ReplayDossiers(
+    ReadTransaction& tx, int per_page,
+    absl::FunctionRef<void(const DossierState&, const Procedure*, const std::string&)> on_dossier,
+    absl::FunctionRef<absl::Status()> after_page, int64_t* dossiers) {
+  absl::flat_hash_map<std::string, std::optional<Agency>> agencies;
+  absl::flat_hash_map<std::string, std::optional<Procedure>> procedures;
+  DossierQuery q;
+  q.limit = per_page;
+  // A page of dossiers at a time: memory stays bounded at any size.
+  while (true) {
+    // Long work: stop at the call's deadline or cancellation.
+    PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+    PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.ListDossiers(q));
+    if (rows.empty()) break;
+    std::vector<std::string> codes;
+    codes.reserve(rows.size());
+    for (const auto& r : rows) codes.push_back(r.code);
+    PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents(codes));
+    std::map<std::string, std::vector<FilingEvent>> by_dossier;
+    for (const auto& s : stored) {
+      PSTRACK_ASSIGN_OR_RETURN(FilingEvent e, DecodeEvent(s.content));
+      by_dossier[s.dossier_code].push_back(std::move(e));
+    }
+    for (const auto& r : rows) {
+      std::vector<FilingEvent>& events = by_dossier[r.code];
+      const Procedure* procedure = nullptr;
+      for (const auto& e : events) {
+        if (e.procedure_code.empty()) continue;
+        if (!procedures.contains(e.procedure_code)) {
+          PSTRACK_ASSIGN_OR_RETURN(procedures[e.procedure_code], tx.FindProcedure(e.procedure_code));
+        }
+        auto& p = procedures[e.procedure_code];
+        procedure = p ? &*p : nullptr;
+        break;
+      }
+      if (!agencies.contains(r.agency_code)) {
+        PSTRACK_ASSIGN_OR_RETURN(agencies[r.agency_code], tx.FindAgency(r.agency_code));
+      }
+      const auto& agency = agencies[r.agency_code];
+      if (!agency) return absl::DataLossError(absl::StrCat("dossier '", r.code, "' names a missing agency"));
+      PSTRACK_ASSIGN_OR_RETURN(DossierState state, Replay(events, *calendar_, procedure));
+      on_dossier(state, procedure, agency->path);
+      ++*dossiers;
+    }
+    PSTRACK_RETURN_IF_ERROR(after_page());
+    q.after_code = rows.back().code;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AggregateCheck> Metrics::RebuildAggregates() {
   AggregateCheck check;
-  // A check that does not repair rebuilds in the transaction too, and then
-  // rolls it back.
-  const absl::Status kDryRun = absl::AbortedError("aggregate check: rolled back");
-  absl::Status written = store_.Write([&](WriteTransaction& tx) -> absl::Status {
-    if (compare) PSTRACK_RETURN_IF_ERROR(tx.SaveAggregatesAside());
+  PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) -> absl::Status {
     PSTRACK_RETURN_IF_ERROR(tx.ClearAggregates());
-    absl::flat_hash_map<std::string, std::optional<Agency>> agencies;
-    absl::flat_hash_map<std::string, std::optional<Procedure>> procedures;
-    DossierQuery q;
-    q.limit = 1000;
-    // A page of dossiers at a time: memory stays bounded at any size.
+    AggregateDeltas page;
+    return ReplayDossiers(
+        tx, 1000,
+        [&](const DossierState& state, const Procedure* procedure, const std::string& path) {
+          AccumulateDossier(state, procedure, path, +1, &page);
+        },
+        [&] { return tx.AddAggregates(NonZeroRows(std::move(page))); }, &check.dossiers);
+  }));
+  check.repaired = true;
+  return check;
+}
+
+namespace {
+
+bool AnyCount(const Counts& c) {
+  for (int64_t v : c) {
+    if (v != 0) return true;
+  }
+  return false;
+}
+
+// The expected rows in key order with the time roll-ups of the nodes that
+// have them (MonthRollup, YearRollup: sums of the node's day rows) put in
+// their place: they sort after the node's day rows and before the next
+// node's rows, so they are summed while the day rows go by and given out
+// then, sorted. Memory: one node's roll-up rows.
+class WithRollups {
+ public:
+  WithRollups(AggregateRuns& days, AggregateKeyOrder order, const absl::flat_hash_set<std::string>& nodes)
+      : days_(days), order_(order), nodes_(nodes) {}
+
+  absl::StatusOr<bool> Next(AggregateRow* row) {
     while (true) {
-      // A rebuild holds the writer: stop (and roll back) at the deadline.
-      PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
-      PSTRACK_ASSIGN_OR_RETURN(auto rows, tx.ListDossiers(q));
-      if (rows.empty()) break;
-      std::vector<std::string> codes;
-      for (const auto& r : rows) codes.push_back(r.code);
-      PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents(codes));
-      std::map<std::string, std::vector<FilingEvent>> by_dossier;
-      for (const auto& s : stored) {
-        PSTRACK_ASSIGN_OR_RETURN(FilingEvent e, DecodeEvent(s.content));
-        by_dossier[s.dossier_code].push_back(std::move(e));
+      if (!pending_.empty()) {
+        *row = std::move(pending_.back());
+        pending_.pop_back();
+        return true;
       }
-      AggregateDeltas page;
-      for (const auto& r : rows) {
-        std::vector<FilingEvent>& events = by_dossier[r.code];
-        const Procedure* procedure = nullptr;
-        for (const auto& e : events) {
-          if (e.procedure_code.empty()) continue;
-          if (!procedures.contains(e.procedure_code)) {
-            PSTRACK_ASSIGN_OR_RETURN(procedures[e.procedure_code], tx.FindProcedure(e.procedure_code));
-          }
-          auto& p = procedures[e.procedure_code];
-          procedure = p ? &*p : nullptr;
-          break;
-        }
-        if (!agencies.contains(r.agency_code)) {
-          PSTRACK_ASSIGN_OR_RETURN(agencies[r.agency_code], tx.FindAgency(r.agency_code));
-        }
-        const auto& agency = agencies[r.agency_code];
-        if (!agency) return absl::DataLossError(absl::StrCat("dossier '", r.code, "' names a missing agency"));
-        PSTRACK_ASSIGN_OR_RETURN(DossierState state, Replay(events, *calendar_, procedure));
-        AccumulateDossier(state, procedure, agency->path, +1, &page);
-        ++check.dossiers;
+      if (!has_next_ && !done_) {
+        PSTRACK_ASSIGN_OR_RETURN(has_next_, days_.Next(&next_));
+        done_ = !has_next_;
       }
-      PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(std::move(page))));
-      q.after_code = rows.back().code;
+      // The node's roll-ups go out before the next node's first row (or
+      // at the end).
+      if (!sums_.empty() && (!has_next_ || next_.key.node_code != node_)) {
+        for (auto& [key, counts] : sums_) pending_.push_back(AggregateRow{key, counts});
+        sums_.clear();
+        std::sort(pending_.begin(), pending_.end(),
+                  [&](const AggregateRow& a, const AggregateRow& b) { return order_(b.key, a.key); });
+        continue;
+      }
+      if (!has_next_) return false;
+      has_next_ = false;
+      if (static_cast<int>(next_.key.basis) < kMonthGrain && nodes_.contains(next_.key.node_code)) {
+        node_ = next_.key.node_code;
+        for (const AggregateKey& k : {MonthRollup(next_.key), YearRollup(next_.key)}) {
+          Counts& sum = sums_[k];
+          for (int i = 0; i < kCounterCount; ++i) sum[i] = SaturatingAdd(sum[i], next_.counts[i]);
+        }
+      }
+      *row = std::move(next_);
+      return true;
     }
-    if (compare) {
-      PSTRACK_ASSIGN_OR_RETURN(WriteTransaction::AggregateDifference diff, tx.CompareWithSavedAggregates());
-      check.rows_compared = diff.rows_compared;
-      check.rows_differing = diff.rows_differing;
-    }
-    if (!repair) return kDryRun;
-    check.repaired = true;
-    return absl::OkStatus();
+  }
+
+ private:
+  AggregateRuns& days_;
+  AggregateKeyOrder order_;
+  const absl::flat_hash_set<std::string>& nodes_;
+  AggregateRow next_;
+  bool has_next_ = false, done_ = false;
+  std::string node_;
+  absl::flat_hash_map<AggregateKey, Counts, AggregateKeyHash> sums_;
+  std::vector<AggregateRow> pending_;  // sorted, smallest last
+};
+
+// The entries with the largest counts, most first (ties by key), at most n.
+std::vector<std::pair<std::string, int64_t>> Largest(const absl::flat_hash_map<std::string, int64_t>& counts,
+                                                      size_t n) {
+  std::vector<std::pair<std::string, int64_t>> out(counts.begin(), counts.end());
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
-  if (!written.ok() && !(written.code() == kDryRun.code() && written.message() == kDryRun.message())) return written;
+  if (out.size() > n) out.resize(n);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<AggregateCheck> Metrics::CheckAggregates(const AggregateCheckOptions& options) {
+  AggregateCheck check;
+  const std::string work =
+      options.work_dir.empty() ? std::filesystem::temp_directory_path().string() : options.work_dir;
+  std::unique_ptr<AggregateRuns> corrections;
+  absl::flat_hash_map<std::string, int64_t> by_node, by_day;
+  const absl::Time started = absl::Now();
+  PSTRACK_RETURN_IF_ERROR(store_.ReadLongSnapshot([&](ReadTransaction& tx) -> absl::Status {
+    const AggregateKeyOrder order{tx.aggregate_order()};
+    // 1. What the events give, in sorted runs.
+    // Without the time roll-ups: the merge derives them from the day rows
+    // (they were half of the rows added). The nodes that have them are the
+    // first kRolledUpDepth of each dossier's path.
+    AggregateRuns expected(order, options.memory_budget, work);
+    absl::flat_hash_set<std::string> rolled_up;
+    std::string last_path;
+    absl::Status added;
+    PSTRACK_RETURN_IF_ERROR(ReplayDossiers(
+        tx, options.dossiers_per_page,
+        [&](const DossierState& state, const Procedure* procedure, const std::string& path) {
+          if (path != last_path) {
+            last_path = path;
+            std::vector<absl::string_view> nodes = absl::StrSplit(path, '/');
+            for (size_t n = 0; n < nodes.size() && n < kRolledUpDepth; ++n) rolled_up.emplace(nodes[n]);
+          }
+          ForEachAggregateContribution(
+              state, procedure, path,
+              [&](const AggregateKey& key, const Counts& counts) {
+                if (added.ok()) added = expected.Add(key, counts);
+              },
+              /*with_rollups=*/false);
+        },
+        [&] {
+          if (options.after_page) options.after_page();
+          return added;
+        },
+        &check.dossiers));
+    const absl::Duration replayed_in = absl::Now() - started;
+    if (options.repair) corrections = std::make_unique<AggregateRuns>(order, options.memory_budget / 4, work);
+
+    // 2. Merged with what is stored, both in key order.
+    auto compare = [&](const AggregateKey& key, const Counts& want, const Counts& have) -> absl::Status {
+      const bool want_any = AnyCount(want), have_any = AnyCount(have);
+      if (!want_any && !have_any) return absl::OkStatus();
+      ++check.rows_compared;
+      if (want == have) return absl::OkStatus();
+      ++check.rows_differing;
+      ++(!have_any ? check.rows_missing : !want_any ? check.rows_unexpected : check.rows_changed);
+      if (check.samples.size() < AggregateCheck::kMaxSamples) check.samples.push_back({key, want, have});
+      ++by_node[key.node_code];
+      ++by_day[key.day];
+      if (corrections) {
+        Counts delta{};
+        for (int i = 0; i < kCounterCount; ++i) delta[i] = want[i] - have[i];
+        PSTRACK_RETURN_IF_ERROR(corrections->Add(key, delta));
+      }
+      return absl::OkStatus();
+    };
+    const Counts zero{};
+    WithRollups with_rollups(expected, order, rolled_up);
+    AggregateRow want;
+    PSTRACK_ASSIGN_OR_RETURN(bool has_want, with_rollups.Next(&want));
+    std::vector<AggregateRow> stored;
+    size_t at = 0;
+    bool stored_done = false;
+    std::optional<AggregateKey> after;
+    int64_t merged = 0;
+    while (true) {
+      if (at == stored.size() && !stored_done) {
+        PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+        PSTRACK_ASSIGN_OR_RETURN(stored, tx.AggregatePage(after, options.rows_per_page));
+        at = 0;
+        stored_done = stored.size() < static_cast<size_t>(options.rows_per_page);
+        if (!stored.empty()) after = stored.back().key;
+      }
+      const bool has_stored = at < stored.size();
+      if (!has_want && !has_stored) break;
+      if (++merged % 65536 == 0) PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+      if (has_stored && (!has_want || order(stored[at].key, want.key))) {
+        PSTRACK_RETURN_IF_ERROR(compare(stored[at].key, zero, stored[at].counts));
+        ++at;
+        continue;
+      }
+      if (has_stored && !order(want.key, stored[at].key)) {  // the same key
+        PSTRACK_RETURN_IF_ERROR(compare(want.key, want.counts, stored[at].counts));
+        ++at;
+      } else {
+        PSTRACK_RETURN_IF_ERROR(compare(want.key, want.counts, zero));
+      }
+      PSTRACK_ASSIGN_OR_RETURN(has_want, with_rollups.Next(&want));
+    }
+    check.spill_runs = expected.runs_written();
+    check.spill_bytes = expected.bytes_written();
+    LogInfo("aggregate check: ", check.dossiers, " dossiers replayed in ", absl::FormatDuration(replayed_in), " (",
+            check.spill_runs, " sorted runs, ", check.spill_bytes >> 20, " MiB), ", check.rows_compared,
+            " rows compared in ", absl::FormatDuration(absl::Now() - started - replayed_in), "; ",
+            check.rows_differing, " differ");
+    return absl::OkStatus();
+  }));
+  check.nodes = Largest(by_node, AggregateCheck::kMaxSamples);
+  check.days = Largest(by_day, AggregateCheck::kMaxSamples);
+
+  // 3. The repair: each difference added to its row, a page per write
+  // transaction. Writes since the snapshot added their own deltas to the
+  // same rows, so the sum is right whatever they did.
+  if (corrections && check.rows_differing > 0) {
+    std::vector<AggregateRow> page;
+    AggregateRow row;
+    while (true) {
+      PSTRACK_ASSIGN_OR_RETURN(bool more, corrections->Next(&row));
+      if (more) page.push_back(std::move(row));
+      if (page.size() == static_cast<size_t>(options.rows_per_repair) || (!more && !page.empty())) {
+        PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+        PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) { return tx.AddAggregates(page); }));
+        check.rows_repaired += static_cast<int64_t>(page.size());
+        page.clear();
+      }
+      if (!more) break;
+    }
+    check.repaired = true;
+  }
   return check;
 }
 

@@ -83,6 +83,10 @@ absl::Status ValidateReport(PeriodicReport& r, absl::string_view prefix) {
     if (r.figures[i] && *r.figures[i] < 0) {
       return InvalidField(f(names[i]), absl::StrCat("is ", *r.figures[i], "; counts cannot be negative"));
     }
+    if (r.figures[i] && *r.figures[i] > kMaxReportedCount) {
+      return InvalidField(f(names[i]), absl::StrCat("is ", *r.figures[i], "; a report counts at most ",
+                                                     kMaxReportedCount, " dossiers"));
+    }
   }
   // A part above its whole names the part.
   auto at_most = [&](Figure part, Figure whole) -> absl::Status {

@@ -44,6 +44,12 @@ inline constexpr int kFigureCount = static_cast<int>(Figure::kCount);
 // "received", "received_online", ... (the proto field names).
 const std::array<const char*, kFigureCount>& FigureNames();
 
+// The largest figure a report may give: a billion dossiers of one agency in
+// one period (Việt Nam's whole national public-service portal handles a few
+// hundred million a year). Sums of up to nine billion reports at the bound
+// still fit in int64_t.
+inline constexpr int64_t kMaxReportedCount = 1'000'000'000;
+
 enum class ReportSubject { kAgency = 0, kField = 1, kProcedure = 2 };
 enum class ReportGranularity { kMonth = 2, kQuarter = 3, kYear = 4 };
 

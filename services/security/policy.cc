@@ -66,7 +66,7 @@ const std::vector<MethodPolicy>& AllMethodPolicies() {
       {kMetrics, "WatchIndicators", kAnalysts, false, /*stream=*/true},
       {kMetrics, "ListExternalInputs", kAnalysts, false},
       {kMetrics, "SubmitExternalInputs", kAdmin, true, false, /*batch=*/true},
-      {kMetrics, "RebuildAggregates", kAdmin, true},
+      {kMetrics, "RebuildAggregates", kAdmin, true, false, false, /*long_running=*/true},
       // Periodic reports: written by centres (within their scope); checks
       // for analysts; each agency's data quality also for its centre.
       {kReporting, "SubmitReports", kWriters, true, false, /*batch=*/true},

@@ -24,6 +24,9 @@ struct MethodPolicy {
   // Carries a batch (or a stream of events): requests up to the server's
   // largest message; any other request is small (RpcGuard).
   bool batch = false;
+  // Bounded by the client's deadline only, not by the server's longest call
+  // (--max_call_seconds): the aggregate check, minutes on a large database.
+  bool long_running = false;
 
   std::string full_name() const;  // "pstrack.v1.FilingService/RecordEvents"
   bool allows(Role role) const { return (roles >> static_cast<int>(role)) & 1u; }

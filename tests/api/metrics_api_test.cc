@@ -213,6 +213,20 @@ TEST_F(MetricsApiTest, BadRequestsNameTheField) {
   ASSERT_TRUE(metrics_->ListExternalInputs(Ctx().get(), list, &listed).ok());
   ASSERT_EQ(listed.inputs_size(), 1);
   EXPECT_EQ(listed.inputs(0).numerator(), 45);
+
+  // Above the bound (10^12), each number is refused by its own name; at the
+  // bound it lands.
+  in->set_input_id("sipas-p22-2025-big");
+  in->set_numerator(1e12);
+  in->set_denominator(1e12 + 1);
+  ASSERT_TRUE(metrics_->SubmitExternalInputs(Ctx().get(), inputs, &submitted).ok());
+  EXPECT_EQ(submitted.summary().rejected(), 1);
+  EXPECT_NE(submitted.results(0).message().find("input.denominator"), std::string::npos)
+      << submitted.results(0).message();
+  EXPECT_NE(submitted.results(0).message().find("at most 1e+12"), std::string::npos) << submitted.results(0).message();
+  in->set_denominator(1e12);
+  ASSERT_TRUE(metrics_->SubmitExternalInputs(Ctx().get(), inputs, &submitted).ok());
+  EXPECT_EQ(submitted.summary().applied(), 1) << submitted.results(0).message();
 }
 
 TEST_F(MetricsApiTest, WatchPushesNewValuesAsEventsLand) {

@@ -72,6 +72,7 @@ class Server:
                                check=True, capture_output=True)
                 open(os.path.join(data_dir, "pg-created"), "w").close()
             db = [f"--db={base.rsplit('/', 1)[0]}/{name}"]
+        self.db_url = db[0][len("--db="):] if db else f"sqlite:{data_dir}/pstrack.db"
         # The first admin key, made offline as an operator would (once).
         self.key_file = os.path.join(data_dir, "admin.key")
         if not os.path.exists(self.key_file):
@@ -514,6 +515,34 @@ def main():
             assert "--sort" in proc.stderr, proc.stderr
         check("periodic reports: submit with line errors, indicators with parts, correction, reconcile, quality",
               periodic_reports_through_the_cli)
+
+        def aggregate_check_finds_a_hand_edit_and_repair_fixes_it():
+            out = cli(server, "aggregates", "check").stdout
+            assert "the aggregates match the events" in out, out
+            # A counter changed behind the server's back, with the database's
+            # own client (sqlite3 or psql).
+            sql = ("UPDATE aggregates SET received = received + 7 WHERE node_code = 'P22' AND basis = 1 "
+                   "AND dim = 0 AND day = (SELECT MIN(day) FROM aggregates WHERE node_code = 'P22' AND basis = 1 "
+                   "AND dim = 0 AND received > 0)")
+            if server.db_url.startswith("sqlite:"):
+                import sqlite3
+                with sqlite3.connect(server.db_url[len("sqlite:"):]) as db:
+                    assert db.execute(sql).rowcount == 1
+            else:
+                subprocess.run(["psql", server.db_url, "-qc", sql], check=True, capture_output=True)
+            found = cli(server, "aggregates", "check", expect_rc=1).stdout
+            assert "rows differing from the events: 1 (0 missing, 0 not expected, 1 with other counts)" in found, found
+            assert re.search(r"^P22\s+1$", found, re.M), found
+            assert re.search(r"^P22\s+receipt\s+total\s+\d{4}-\d\d-\d\d\s+received\s+(\d+)\s+(\d+)$", found, re.M), found
+            events, stored = map(int, re.search(r"received\s+(\d+)\s+(\d+)$", found, re.M).groups())
+            assert stored == events + 7, found
+            repaired = cli(server, "aggregates", "repair").stdout
+            assert "repaired: 1 rows set to what the events give" in repaired, repaired
+            assert "the aggregates match the events" in cli(server, "aggregates", "check").stdout
+            as_json = json.loads(cli(server, "--json", "aggregates", "check").stdout)
+            assert int(as_json.get("rowsDiffering", 0)) == 0 and int(as_json["dossiers"]) > 0, as_json
+        check("aggregates check names a hand-edited row (node, day, counter, both values); repair fixes it",
+              aggregate_check_finds_a_hand_edit_and_repair_fixes_it)
 
         def sigterm_shuts_down_cleanly_and_data_persists():
             nonlocal server

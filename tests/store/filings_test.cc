@@ -381,9 +381,9 @@ class FailingStore : public Store {
     absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override { return tx_.AllAggregates(); }
     absl::Status AddAggregates(const std::vector<AggregateRow>& rows) override { return tx_.AddAggregates(rows); }
     absl::Status ClearAggregates() override { return tx_.ClearAggregates(); }
-    absl::Status SaveAggregatesAside() override { return tx_.SaveAggregatesAside(); }
-    absl::StatusOr<AggregateDifference> CompareWithSavedAggregates() override {
-      return tx_.CompareWithSavedAggregates();
+    StoredAggregateOrder aggregate_order() const override { return tx_.aggregate_order(); }
+    absl::StatusOr<std::vector<AggregateRow>> AggregatePage(const std::optional<AggregateKey>& a, int n) override {
+      return tx_.AggregatePage(a, n);
     }
     absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& p, int64_t t) override {
       return tx_.CountOpen(p, t);

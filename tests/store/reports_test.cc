@@ -7,11 +7,13 @@
 // data-quality view are checked against what the test itself planted.
 #include "services/reports/reports.h"
 
+#include <limits>
 #include <random>
 
 #include "absl/strings/str_format.h"
 #include <sqlite3.h>
 
+#include "services/common/checked_math.h"
 #include "gtest/gtest.h"
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
@@ -470,6 +472,87 @@ TEST_F(ReportsTest, CorrectionsSupersedeAndBadReportsNameTheField) {
   EXPECT_EQ(reports_->Get("nope").status().code(), absl::StatusCode::kNotFound);
 }
 
+// Reported figures are bounded (kMaxReportedCount each): at the bound they
+// add up exactly across agencies and levels, and every ratio stays a ratio;
+// above it (as far as 2^63 - 1, which once made P22's sync completeness
+// 8/6) the report is refused by the field's name and nothing of it lands.
+TEST_F(ReportsTest, FiguresAtTheBoundAddUpExactlyAndAboveItAreRefused) {
+  const int64_t max = kMaxReportedCount;
+  const int64_t huge = std::numeric_limits<int64_t>::max();
+  auto out = reports_->Submit(
+      {MakeReport("c1", "P2.C1", "2025-03", max, max, {{F::kReceivedOnline, max},
+                                                 {F::kReceivedInPerson, 0},
+                                                 {F::kReceivedPostal, 0},
+                                                 {F::kFinishedEarly, 0},
+                                                 {F::kFinishedOnTime, max},
+                                                 {F::kFinishedLate, 0}}),
+       MakeReport("c2", "P2.C2", "2025-03", max, max, {{F::kReceivedOnline, max},
+                                                 {F::kReceivedInPerson, 0},
+                                                 {F::kReceivedPostal, 0},
+                                                 {F::kFinishedEarly, 0},
+                                                 {F::kFinishedOnTime, max},
+                                                 {F::kFinishedLate, 0}}),
+       MakeReport("p1a", "P1.C1", "2025-03", huge, 1), MakeReport("p1b", "P1.C2", "2025-03", huge, 1),
+       MakeReport("online", "P1.C3", "2025-03", max, 1, {{F::kReceivedOnline, max + 1}})},
+      "test");
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[0].outcome, WriteOutcome::kApplied) << out[0].status;
+  EXPECT_EQ(out[1].outcome, WriteOutcome::kApplied) << out[1].status;
+  for (size_t i : {2u, 3u, 4u}) {
+    EXPECT_EQ(out[i].outcome, WriteOutcome::kRejected);
+    EXPECT_EQ(out[i].status.code(), absl::StatusCode::kInvalidArgument) << out[i].status;
+    EXPECT_NE(out[i].status.message().find(i == 4 ? "reports[4].received_online" : absl::StrCat("reports[", i,
+                                                                                                   "].received")),
+              std::string::npos)
+        << out[i].status;
+    EXPECT_NE(out[i].status.message().find("at most 1000000000"), std::string::npos) << out[i].status;
+  }
+  const Period march{Date(2025, 3, 1), Date(2025, 4, 1)};
+  for (const std::string scope : {"P2", "VN"}) {
+    SCOPED_TRACE(scope);
+    IndicatorSetResult r = Get(scope, march);
+    EXPECT_EQ(Value(r, "received").value, 2.0 * max);
+    EXPECT_DOUBLE_EQ(Value(r, "online_submission_rate").numerator, 2.0 * max);
+    EXPECT_DOUBLE_EQ(Value(r, "online_submission_rate").value, 1.0);
+    EXPECT_DOUBLE_EQ(Value(r, "on_time_rate").value, 1.0);
+    // Nothing synced from events: every reported dossier is missing.
+    const IndicatorValue& sync = Value(r, "sync_completeness");
+    ASSERT_TRUE(sync.available) << sync.unavailable_reason;
+    EXPECT_EQ(sync.numerator, 0);
+    EXPECT_EQ(sync.denominator, 2.0 * max);
+    for (const IndicatorValue& v : r.values) {
+      if (v.available && FindIndicator(v.id)->unit == "ratio") {
+        EXPECT_GE(v.value, 0) << v.id;
+        EXPECT_LE(v.value, 1) << v.id;
+      }
+    }
+  }
+  auto p1 = reports_->List("P1", march, 0, "");
+  ASSERT_TRUE(p1.ok()) << p1.status();
+  EXPECT_TRUE(p1->reports.empty());
+}
+
+TEST(CheckedMathTest, SumsHoldAtTheLimitsInsteadOfWrapping) {
+  const int64_t max = std::numeric_limits<int64_t>::max(), min = std::numeric_limits<int64_t>::min();
+  int64_t out = 7;
+  EXPECT_FALSE(CheckedAdd(max, 1, &out));
+  EXPECT_EQ(out, 7);
+  EXPECT_TRUE(CheckedAdd(max - 1, 1, &out));
+  EXPECT_EQ(out, max);
+  EXPECT_FALSE(CheckedAdd(min, -1, &out));
+  EXPECT_EQ(SaturatingAdd(max, 5), max);
+  EXPECT_EQ(SaturatingAdd(min, -5), min);
+  EXPECT_EQ(SaturatingAdd(max - 5, 5), max);
+  Counts a{}, b{};
+  a[0] = max - 2;
+  b[0] = 3;
+  a[1] = 40;
+  b[1] = 2;
+  AddCounts(a, b);
+  EXPECT_EQ(a[0], max);
+  EXPECT_EQ(a[1], 42);
+}
+
 TEST_F(ReportsTest, ReconciliationFindsPlantedGapsExactly) {
   FileDossiers("P1.C3", 150, 21);
   // Reports built from the events themselves, per month; then gaps planted:
@@ -753,7 +836,7 @@ TEST_F(ReportsTest, MaintenanceAfterMigration6RestoresOwnNodesAndMismatchesSqlit
 
 TEST_F(ReportsTest, RebuildKeepsOwnNodesAndMismatchesExact) {
   FileDossiers("P1.C1", 60, 51);
-  auto check = metrics_->RebuildAggregates(false);
+  auto check = metrics_->CheckAggregates();
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_EQ(check->rows_differing, 0);
   EXPECT_GT(check->rows_compared, 0);

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -59,7 +60,7 @@ ABSL_FLAG(std::string, method, "", "audit list: only this method (e.g. RecordEve
 ABSL_FLAG(bool, failures, false, "audit list: only refused or failed calls");
 ABSL_FLAG(bool, json, false, "Print JSON instead of tables");
 ABSL_FLAG(bool, csv, false, "Print CSV (RFC 4180, a header line, unformatted numbers) instead of tables");
-ABSL_FLAG(int, timeout, 30, "Seconds to wait for each call");
+ABSL_FLAG(int, timeout, 0, "Seconds to wait for each call (0: 30 s; an hour for aggregates check and repair)");
 ABSL_FLAG(std::string, root, "", "agency list: only this agency's subtree");
 ABSL_FLAG(int, depth, 0, "agency list: at most this many levels below --root (0 = all)");
 ABSL_FLAG(std::string, level, "", "Level: nation, ministry, province, department, district, commune");
@@ -197,9 +198,13 @@ class Client {
     reporting_ = v1::ReportingService::NewStub(channel_);
   }
 
-  std::unique_ptr<grpc::ClientContext> Context() const {
+  // `default_timeout`: the deadline when --timeout is not given (a long
+  // call such as the aggregate check waits longer than the flag's default).
+  std::unique_ptr<grpc::ClientContext> Context(std::optional<absl::Duration> default_timeout = std::nullopt) const {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(absl::GetFlag(FLAGS_timeout))));
+    const int seconds = absl::GetFlag(FLAGS_timeout);
+    const absl::Duration timeout = seconds > 0 ? absl::Seconds(seconds) : default_timeout.value_or(absl::Seconds(30));
+    ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
     // Sent as metadata on plaintext and TLS channels alike.
     if (!token_.empty()) ctx->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
     return ctx;
@@ -238,7 +243,7 @@ class Client {
                        2};
       case grpc::StatusCode::DEADLINE_EXCEEDED:
         throw CliError{absl::StrCat("the server at ", address_, " did not answer within ",
-                                    absl::GetFlag(FLAGS_timeout), " s (raise --timeout)"),
+                                    "the call's deadline (raise --timeout, in seconds)"),
                        2};
       case grpc::StatusCode::UNAUTHENTICATED:
         throw CliError{absl::StrCat("UNAUTHENTICATED: ", status.error_message(),
@@ -1314,17 +1319,42 @@ int Aggregates(Client& client, bool repair) {
   v1::RebuildAggregatesRequest req;
   req.set_repair(repair);
   v1::RebuildAggregatesResponse resp;
-  client.Check(client.metrics().RebuildAggregates(client.Context().get(), req, &resp));
+  // Minutes on a large database: an hour unless --timeout says otherwise.
+  client.Check(client.metrics().RebuildAggregates(client.Context(absl::Hours(1)).get(), req, &resp));
   const bool differ = resp.rows_differing() > 0;
   if (absl::GetFlag(FLAGS_json)) {
     std::cout << ToJson(resp);
   } else {
     std::cout << "dossiers replayed: " << resp.dossiers() << "\naggregate rows compared: " << resp.rows_compared()
-              << "\nrows differing from the events: " << resp.rows_differing() << "\n";
+              << "\nrows differing from the events: " << resp.rows_differing();
+    if (differ) {
+      std::cout << " (" << resp.rows_missing() << " missing, " << resp.rows_unexpected() << " not expected, "
+                << resp.rows_changed() << " with other counts)";
+    }
+    std::cout << "\n";
+    if (differ) {
+      Table nodes({"node", "rows differing"});
+      for (const auto& n : resp.nodes()) nodes.AddRow({n.key(), absl::StrCat(n.rows())});
+      std::cout << "\nnodes with the most differing rows:\n";
+      nodes.Print(std::cout);
+      Table days({"day", "rows differing"});
+      for (const auto& d : resp.days()) days.AddRow({d.key(), absl::StrCat(d.rows())});
+      std::cout << "\ndays with the most differing rows:\n";
+      days.Print(std::cout);
+      Table samples({"node", "basis", "dimension", "value", "day", "counter", "events", "stored"});
+      for (const auto& d : resp.samples()) {
+        for (const auto& c : d.counters()) {
+          samples.AddRow({d.node_code(), d.basis(), d.dimension(), d.dimension_value(), d.day(), c.counter(),
+                       absl::StrCat(c.expected()), absl::StrCat(c.stored())});
+        }
+      }
+      std::cout << "\nthe first differing rows:\n";
+      samples.Print(std::cout);
+    }
     if (resp.repaired()) {
-      std::cout << "repaired: the aggregates were rebuilt from the events\n";
+      std::cout << "repaired: " << resp.rows_repaired() << " rows set to what the events give\n";
     } else if (differ) {
-      std::cout << "the aggregates differ from the events; 'pstrack aggregates repair' rebuilds them\n";
+      std::cout << "the aggregates differ from the events; 'pstrack aggregates repair' fixes the rows that differ\n";
     } else {
       std::cout << "the aggregates match the events\n";
     }

@@ -132,7 +132,7 @@ struct AggregateCheckOptions {
   // Where the runs go; empty: the system's temporary directory.
   std::string work_dir;
   int dossiers_per_page = 1000;
-  int rows_per_page = 5000;
+  int rows_per_page = 20000;
   int rows_per_repair = 1000;
   // Tests: called after each page of dossiers is replayed, inside the
   // snapshot.

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <queue>
 #include <tuple>
 #include <unistd.h>
@@ -175,7 +176,8 @@ AggregateRuns::AggregateRuns(AggregateKeyOrder order, size_t memory_budget, std:
     : order_(order), memory_budget_(memory_budget), spill_dir_(std::move(spill_dir)) {
   // A row costs its counts, its key and its index slot (at the table's
   // lowest load after growth: twice the slot).
-  constexpr size_t kRowBytes = sizeof(Counts) + sizeof(PackedKey) + 2 * (sizeof(PackedKey) + sizeof(uint32_t) + 1);
+  constexpr size_t kRowBytes =
+      sizeof(NarrowCounts) + sizeof(PackedKey) + 2 * (sizeof(PackedKey) + sizeof(uint32_t) + 1);
   capacity_ = std::max<size_t>(1, memory_budget_ / kRowBytes);
 }
 
@@ -204,14 +206,46 @@ absl::Status AggregateRuns::Add(const AggregateKey& key, const Counts& counts) {
   auto [it, inserted] = index_.try_emplace(packed, static_cast<uint32_t>(keys_.size()));
   if (inserted) {
     keys_.push_back(packed);
-    rows_.push_back(counts);
-    peak_buffered_bytes_ = std::max(peak_buffered_bytes_, keys_.size() * (sizeof(Counts) + 3 * sizeof(PackedKey)));
+    rows_.push_back({});
+    AddToRow(it->second, counts);
+    peak_buffered_bytes_ =
+        std::max(peak_buffered_bytes_, keys_.size() * (sizeof(NarrowCounts) + 3 * sizeof(PackedKey)));
     if (keys_.size() >= capacity_) return Spill();
     return absl::OkStatus();
   }
-  Counts& row = rows_[it->second];
-  for (int i = 0; i < kCounterCount; ++i) row[i] = SaturatingAdd(row[i], counts[i]);
+  AddToRow(it->second, counts);
   return absl::OkStatus();
+}
+
+void AggregateRuns::AddToRow(uint32_t position, const Counts& counts) {
+  if (!wide_.empty()) {
+    if (auto it = wide_.find(position); it != wide_.end()) {
+      for (int i = 0; i < kCounterCount; ++i) it->second[i] = SaturatingAdd(it->second[i], counts[i]);
+      return;
+    }
+  }
+  NarrowCounts& row = rows_[position];
+  Counts sum;
+  bool fits = true;
+  for (int i = 0; i < kCounterCount; ++i) {
+    sum[i] = SaturatingAdd(int64_t{row[i]}, counts[i]);
+    fits &= sum[i] >= std::numeric_limits<int32_t>::min() && sum[i] <= std::numeric_limits<int32_t>::max();
+  }
+  if (!fits) {
+    row = {};
+    wide_.emplace(position, sum);
+    return;
+  }
+  for (int i = 0; i < kCounterCount; ++i) row[i] = static_cast<int32_t>(sum[i]);
+}
+
+Counts AggregateRuns::RowCounts(uint32_t position) const {
+  if (!wide_.empty()) {
+    if (auto it = wide_.find(position); it != wide_.end()) return it->second;
+  }
+  Counts out;
+  for (int i = 0; i < kCounterCount; ++i) out[i] = rows_[position][i];
+  return out;
 }
 
 absl::Status AggregateRuns::Add(AggregateDeltas&& rows) {
@@ -259,7 +293,7 @@ absl::Status AggregateRuns::Spill() {
   for (uint32_t position : SortedBuffer()) {
     if (!status.ok()) break;
     const PackedKey& k = keys_[position];
-    status = run->Write(k.basis, k.dim, strings_[k.node], strings_[k.value], strings_[k.day], rows_[position]);
+    status = run->Write(k.basis, k.dim, strings_[k.node], strings_[k.value], strings_[k.day], RowCounts(position));
   }
   if (status.ok()) status = run->FinishWrite();
   if (!status.ok()) return status;
@@ -268,6 +302,7 @@ absl::Status AggregateRuns::Spill() {
   runs_.push_back(std::move(run));
   keys_.clear();
   rows_.clear();
+  wide_.clear();
   index_.clear();
   index_.reserve(capacity_);  // clear() gives a large table's memory back
   if (runs_.size() > kMaxOpenRuns) return ReduceRuns();
@@ -328,7 +363,7 @@ absl::StatusOr<bool> AggregateRuns::NextMerged(AggregateRow* row) {
     for (int i = 0; i < kCounterCount; ++i) sum[i] = SaturatingAdd(sum[i], c[i]);
   };
   if (buffered && buffer_key_ == key) {
-    take(rows_[buffer_sorted_[buffer_at_]]);
+    take(RowCounts(buffer_sorted_[buffer_at_]));
     if (++buffer_at_ < buffer_sorted_.size()) buffer_key_ = Unpack(keys_[buffer_sorted_[buffer_at_]]);
   }
   // Each run holds a key at most once.

@@ -10,6 +10,7 @@
 #define PSTRACK_SERVICES_METRICS_AGGREGATE_RUNS_H_
 
 #include <cstdint>
+#include <array>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -78,6 +79,8 @@ class AggregateRuns {
     }
   };
   uint32_t Intern(const std::string& s);
+  void AddToRow(uint32_t position, const Counts& counts);
+  Counts RowCounts(uint32_t position) const;
   AggregateKey Unpack(const PackedKey& k) const;
   // The buffered rows' positions in key order.
   std::vector<uint32_t> SortedBuffer() const;
@@ -98,7 +101,12 @@ class AggregateRuns {
   size_t capacity_ = 0;
   absl::flat_hash_map<PackedKey, uint32_t> index_;  // -> position in keys_ and rows_
   std::vector<PackedKey> keys_;
-  std::vector<Counts> rows_;
+  // The sums in 32 bits (a row is a few hundred dossiers' contributions at
+  // most, in practice): half the memory, so twice the rows a run. A sum
+  // that does not fit moves, whole, to wide_ (the run files keep 64 bits).
+  using NarrowCounts = std::array<int32_t, kCounterCount>;
+  std::vector<NarrowCounts> rows_;
+  absl::flat_hash_map<uint32_t, Counts> wide_;  // position -> its sums
   size_t peak_buffered_bytes_ = 0;
   std::vector<std::unique_ptr<Run>> runs_;
   int next_file_ = 0;

@@ -1018,18 +1018,23 @@ bool AnyCount(const Counts& c) {
 // have them (MonthRollup, YearRollup: sums of the node's day rows) put in
 // their place: they sort after the node's day rows and before the next
 // node's rows, so they are summed while the day rows go by and given out
-// then, sorted. Memory: one node's roll-up rows.
+// then, in order. They go through an AggregateRuns of their own: a node's
+// roll-ups (the nation's: every procedure, field and channel in every month
+// and year) are tens of thousands of rows, held within `memory_budget`.
 class WithRollups {
  public:
-  WithRollups(AggregateRuns& days, AggregateKeyOrder order, const absl::flat_hash_set<std::string>& nodes)
-      : days_(days), order_(order), nodes_(nodes) {}
+  WithRollups(AggregateRuns& days, AggregateKeyOrder order, const absl::flat_hash_set<std::string>& nodes,
+              size_t memory_budget, std::string work_dir)
+      : days_(days), order_(order), nodes_(nodes), memory_budget_(memory_budget), work_dir_(std::move(work_dir)) {}
 
   absl::StatusOr<bool> Next(AggregateRow* row) {
     while (true) {
-      if (!pending_.empty()) {
-        *row = std::move(pending_.back());
-        pending_.pop_back();
-        return true;
+      if (draining_) {
+        PSTRACK_ASSIGN_OR_RETURN(bool more, rollups_->Next(row));
+        if (more) return true;
+        draining_ = false;
+        rollups_.reset();
+        continue;
       }
       if (!has_next_ && !done_) {
         PSTRACK_ASSIGN_OR_RETURN(has_next_, days_.Next(&next_));
@@ -1037,21 +1042,19 @@ class WithRollups {
       }
       // The node's roll-ups go out before the next node's first row (or
       // at the end).
-      if (!sums_.empty() && (!has_next_ || next_.key.node_code != node_)) {
-        for (auto& [key, counts] : sums_) pending_.push_back(AggregateRow{key, counts});
-        sums_.clear();
-        std::sort(pending_.begin(), pending_.end(),
-                  [&](const AggregateRow& a, const AggregateRow& b) { return order_(b.key, a.key); });
+      if (rollups_ != nullptr && (!has_next_ || next_.key.node_code != node_)) {
+        draining_ = true;
         continue;
       }
       if (!has_next_) return false;
       has_next_ = false;
       if (static_cast<int>(next_.key.basis) < kMonthGrain && nodes_.contains(next_.key.node_code)) {
-        node_ = next_.key.node_code;
-        for (const AggregateKey& k : {MonthRollup(next_.key), YearRollup(next_.key)}) {
-          Counts& sum = sums_[k];
-          for (int i = 0; i < kCounterCount; ++i) sum[i] = SaturatingAdd(sum[i], next_.counts[i]);
+        if (rollups_ == nullptr) {
+          rollups_ = std::make_unique<AggregateRuns>(order_, memory_budget_, work_dir_);
+          node_ = next_.key.node_code;
         }
+        PSTRACK_RETURN_IF_ERROR(rollups_->Add(MonthRollup(next_.key), next_.counts));
+        PSTRACK_RETURN_IF_ERROR(rollups_->Add(YearRollup(next_.key), next_.counts));
       }
       *row = std::move(next_);
       return true;
@@ -1062,11 +1065,13 @@ class WithRollups {
   AggregateRuns& days_;
   AggregateKeyOrder order_;
   const absl::flat_hash_set<std::string>& nodes_;
+  size_t memory_budget_;
+  std::string work_dir_;
   AggregateRow next_;
   bool has_next_ = false, done_ = false;
   std::string node_;
-  absl::flat_hash_map<AggregateKey, Counts, AggregateKeyHash> sums_;
-  std::vector<AggregateRow> pending_;  // sorted, smallest last
+  std::unique_ptr<AggregateRuns> rollups_;  // of node_
+  bool draining_ = false;
 };
 
 // The entries with the largest counts, most first (ties by key), at most n.
@@ -1141,7 +1146,7 @@ absl::StatusOr<AggregateCheck> Metrics::CheckAggregates(const AggregateCheckOpti
       return absl::OkStatus();
     };
     const Counts zero{};
-    WithRollups with_rollups(expected, order, rolled_up);
+    WithRollups with_rollups(expected, order, rolled_up, options.memory_budget / 4, work);
     AggregateRow want;
     PSTRACK_ASSIGN_OR_RETURN(bool has_want, with_rollups.Next(&want));
     std::vector<AggregateRow> stored;

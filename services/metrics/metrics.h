@@ -127,8 +127,10 @@ struct AggregateCheckOptions {
   // rows per write transaction (writes go on meanwhile: the corrections are
   // deltas, like every write's).
   bool repair = false;
-  // Bytes of expected rows kept in memory before a sorted run is written.
-  size_t memory_budget = size_t{96} << 20;
+  // Bytes of expected rows kept in memory before a sorted run is written;
+  // a quarter of it more for one node's time roll-ups during the merge, and
+  // with `repair` a quarter for the corrections.
+  size_t memory_budget = size_t{64} << 20;
   // Where the runs go; empty: the system's temporary directory.
   std::string work_dir;
   int dossiers_per_page = 1000;

@@ -803,8 +803,9 @@ TEST_F(MetricsTest, CachedCatalogFiguresOfARankingFollowEveryWrite) {
 
 // Rows added in any order, with duplicates and rows that cancel out, come
 // back once per key, summed, in the store's order, whatever the memory
-// budget (everything in memory, or hundreds of runs merged in stages):
-// checked against a std::map sum for both stores' orders.
+// budget (everything in memory, or hundreds of runs merged in stages), and
+// sums beyond 32 bits too (the buffer keeps 32): checked against a std::map
+// sum for both stores' orders.
 TEST(AggregateRunsTest, GiveBackEachKeyOnceSummedInOrderWhateverTheBudget) {
   std::mt19937 rng(42);
   const std::vector<std::string> nodes = {"VN", "P1", "P1.C1", "=P1.C1", "P10", "P1.C1\xc3\xa1"};
@@ -836,6 +837,16 @@ TEST(AggregateRunsTest, GiveBackEachKeyOnceSummedInOrderWhateverTheBudget) {
           AggregateKey big{"VN", Basis::kReceipt, AggregateDim::kTotal, "", "2025-01-01"};
           deltas[big][1] += int64_t{1} << 62;
           want[big][1] += int64_t{1} << 62;
+        }
+        if (page % 10 == 3) {  // sums that outgrow 32 bits step by step, up and down
+          AggregateKey up{"P1", Basis::kFinish, AggregateDim::kChannel, "online", "2025-02-02"};
+          AggregateKey down{"P10", Basis::kReceipt, AggregateDim::kTotal, "", "2025-03-03"};
+          deltas[up][2] += (int64_t{1} << 30) + 7;
+          want[up][2] += (int64_t{1} << 30) + 7;
+          deltas[down][3] -= (int64_t{1} << 30) + 5;
+          want[down][3] -= (int64_t{1} << 30) + 5;
+          deltas[down][4] += 1;
+          want[down][4] += 1;
         }
         ASSERT_TRUE(runs.Add(std::move(deltas)).ok());
       }

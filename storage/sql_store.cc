@@ -2254,6 +2254,7 @@ class SqlStore : public Store {
         sqlite3_wal_hook(
             static_cast<soci::sqlite3_session_backend*>(writer_->get_backend())->conn_,
             [](void* self, sqlite3* db, const char* name, int frames) -> int {
+              static_cast<SqlStore*>(self)->wal_frames_.store(frames, std::memory_order_relaxed);
               if (static_cast<const SqlStore*>(self)->OverWalLimit(frames)) {
                 // After the commit, its lock released: SQLite allows a
                 // checkpoint here. Busy (a long reader): the next commit
@@ -2311,8 +2312,20 @@ class SqlStore : public Store {
     return status;
   }
 
+  absl::Status LongSnapshotGrowth() const override {
+    if (url_.backend != Backend::kSqlite || options_.long_snapshot_wal_mib <= 0) return absl::OkStatus();
+    const int64_t grown = wal_frames_.load(std::memory_order_relaxed) - snapshot_wal_frames_.load();
+    const int64_t mib = (std::max<int64_t>(0, grown) * page_size_) >> 20;
+    if (mib <= options_.long_snapshot_wal_mib) return absl::OkStatus();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "the write-ahead log has grown by ", mib, " MiB while this snapshot is held (limit ",
+        options_.long_snapshot_wal_mib,
+        " MiB, --long_snapshot_wal_mib): what was written since it began cannot be checkpointed until it ends. "
+        "Run it at a quieter time or with a larger limit (the disk must hold the log), or on PostgreSQL"));
+  }
+
   absl::Status ReadLongSnapshot(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) override {
-    long_snapshots_.fetch_add(1);
+    if (long_snapshots_.fetch_add(1) == 0) snapshot_wal_frames_ = wal_frames_.load();
     absl::Status status = Read(fn);
     long_snapshots_.fetch_sub(1);
     return status;
@@ -2577,6 +2590,8 @@ class SqlStore : public Store {
   bool closed_ = false;
   int schema_version_ = 0;
   std::atomic<int> long_snapshots_{0};
+  std::atomic<int64_t> wal_frames_{0};  // the write-ahead log's size after the latest commit
+  std::atomic<int64_t> snapshot_wal_frames_{0};  // wal_frames_ when the first long snapshot began
   std::unique_ptr<StatementCache> writer_statements_;
   // SQLite files: flushes the log after the write lock is released.
   std::unique_ptr<DurableLog> durable_log_;

@@ -411,6 +411,9 @@ struct StoreOptions {
   // commit). Passive checkpoints alone never catch up under sustained
   // writing: a 10M-dossier load grew the log to 50 GB.
   int wal_limit_mib = 256;
+  // SQLite: how far the log may grow while a long snapshot lasts (MiB; 0 =
+  // no limit) before its holder gives up (Store::LongSnapshotGrowth).
+  int long_snapshot_wal_mib = 8192;
   // How long a connection waits for a lock before failing (SQLite busy timeout).
   int busy_timeout_ms = 5000;
   // SQLite: the size the database file may reach (MiB; 0 = as large as the
@@ -430,6 +433,11 @@ class Store {
   // lasts (a truncation would wait for it, and stall every commit), so the
   // log grows by what is written meanwhile and is truncated after.
   virtual absl::Status ReadLongSnapshot(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) { return Read(fn); }
+  // Whether a long snapshot may go on: on a SQLite file, RESOURCE_EXHAUSTED
+  // once the log has grown past StoreOptions::long_snapshot_wal_mib (the
+  // holder gives up, so the disk does not fill under the writers). Cheap:
+  // call it every page.
+  virtual absl::Status LongSnapshotGrowth() const { return absl::OkStatus(); }
   // Runs `fn` in a write transaction: committed if `fn` returns OK, rolled
   // back otherwise. Returns after the commit is durable.
   absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) {

@@ -1121,6 +1121,7 @@ absl::StatusOr<AggregateCheck> Metrics::CheckAggregates(const AggregateCheckOpti
         },
         [&] {
           if (options.after_page) options.after_page();
+          PSTRACK_RETURN_IF_ERROR(store_.LongSnapshotGrowth());
           return added;
         },
         &check.dossiers));
@@ -1157,6 +1158,7 @@ absl::StatusOr<AggregateCheck> Metrics::CheckAggregates(const AggregateCheckOpti
     while (true) {
       if (at == stored.size() && !stored_done) {
         PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+        PSTRACK_RETURN_IF_ERROR(store_.LongSnapshotGrowth());
         PSTRACK_ASSIGN_OR_RETURN(stored, tx.AggregatePage(after, options.rows_per_page));
         at = 0;
         stored_done = stored.size() < static_cast<size_t>(options.rows_per_page);

@@ -30,6 +30,9 @@ ABSL_FLAG(int, read_connections, 4, "Database connections used for reads");
 ABSL_FLAG(int, reader_cache_mib, 16, "SQLite: page cache of each reading connection (MiB)");
 ABSL_FLAG(int, wal_limit_mib, 256,
           "SQLite: size of the write-ahead log past which a blocking checkpoint empties it (writers wait)");
+ABSL_FLAG(int, long_snapshot_wal_mib, 8192,
+          "SQLite: how far the write-ahead log may grow during the aggregate check (it holds one snapshot, so the "
+          "log cannot be emptied meanwhile) before the check gives up with RESOURCE_EXHAUSTED; 0 = no limit");
 ABSL_FLAG(int, max_db_mib, 0,
           "SQLite: largest size of the database file in MiB (0 = the disk's); writes past it are refused with "
           "RESOURCE_EXHAUSTED, as on a full disk");
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
   options.store.reader_cache_mib = absl::GetFlag(FLAGS_reader_cache_mib);
   options.store.wal_limit_mib = absl::GetFlag(FLAGS_wal_limit_mib);
   options.store.max_database_mib = absl::GetFlag(FLAGS_max_db_mib);
+  options.store.long_snapshot_wal_mib = absl::GetFlag(FLAGS_long_snapshot_wal_mib);
   options.access.auth_disabled = absl::GetFlag(FLAGS_dev_no_auth);
   options.access.default_rate_per_second = absl::GetFlag(FLAGS_rate_limit);
   options.access.burst_seconds = absl::GetFlag(FLAGS_rate_burst_seconds);
@@ -90,9 +94,10 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_max_message_mb) < 1 || absl::GetFlag(FLAGS_max_message_mb) > 1024 ||
       absl::GetFlag(FLAGS_max_call_seconds) < 1 || absl::GetFlag(FLAGS_rate_limit) < 0 ||
       absl::GetFlag(FLAGS_wal_limit_mib) < 1 || absl::GetFlag(FLAGS_reader_cache_mib) < 1 ||
-      absl::GetFlag(FLAGS_max_db_mib) < 0) {
+      absl::GetFlag(FLAGS_max_db_mib) < 0 || absl::GetFlag(FLAGS_long_snapshot_wal_mib) < 0) {
     pstrack::LogError("cannot start: --max_message_mb must be 1..1024, --max_call_seconds at least 1, "
-                      "--rate_limit and --max_db_mib not negative, --wal_limit_mib and --reader_cache_mib at least 1");
+                      "--rate_limit, --max_db_mib and --long_snapshot_wal_mib not negative, --wal_limit_mib and "
+                      "--reader_cache_mib at least 1");
     return 2;
   }
 

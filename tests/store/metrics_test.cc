@@ -928,6 +928,20 @@ std::string KeyCondition(const AggregateKey& k) {
 
 class AggregateCheckTest : public MetricsTest {
  protected:
+  // A new dossier received online at P1.C2 (dossier codes P1.C2-250304-...).
+  void RecordReceipt(const std::string& dossier) {
+    FilingEvent e;
+    e.event_id = dossier + "#r";
+    e.dossier_code = dossier;
+    e.agency_code = "P1.C2";
+    e.occurred_at = absl::FromCivil(absl::CivilMinute(2025, 3, 4, 9, 30), VietnamTimeZone());
+    e.kind = K::kReceived;
+    e.procedure_code = world_.procedures[0].code;
+    e.channel = Channel::kOnline;
+    auto r = filings_->Record({e});
+    ASSERT_EQ(r.outcomes.front().outcome, WriteOutcome::kApplied) << r.outcomes.front().status;
+  }
+
   Planted Plant() {
     std::vector<AggregateRow> rows;
     EXPECT_TRUE(store_->Read([&](ReadTransaction& tx) -> absl::Status {
@@ -1068,18 +1082,7 @@ TEST_F(AggregateCheckTest, ATinyMemoryBudgetSpillsAndFindsTheSame) {
 TEST_F(AggregateCheckTest, WritesGoOnDuringTheCheckAndTheRepairKeepsThem) {
   const Planted planted = Plant();
   int pages = 0;
-  auto record = [&](const std::string& dossier) {
-    FilingEvent e;
-    e.event_id = dossier + "#r";
-    e.dossier_code = dossier;
-    e.agency_code = "P1.C2";
-    e.occurred_at = absl::FromCivil(absl::CivilMinute(2025, 3, 4, 9, 30), VietnamTimeZone());
-    e.kind = K::kReceived;
-    e.procedure_code = world_.procedures[0].code;
-    e.channel = Channel::kOnline;
-    auto r = filings_->Record({e});
-    ASSERT_EQ(r.outcomes.front().outcome, WriteOutcome::kApplied) << r.outcomes.front().status;
-  };
+  auto record = [&](const std::string& dossier) { RecordReceipt(dossier); };
   auto before = metrics_->Indicators({"P1", TreeView::kCurrent}, kPeriods[0], {"received"}, std::nullopt);
   ASSERT_TRUE(before.ok());
   auto repaired = metrics_->CheckAggregates(CheckOptions([&](auto& o) {
@@ -1127,6 +1130,41 @@ TEST_F(AggregateCheckTest, StopsAtTheDeadlineOrACancellationAndRepairsNothing) {
   auto check = metrics_->CheckAggregates();
   ASSERT_TRUE(check.ok());
   ExpectFound(*check, planted);  // nothing was repaired
+}
+
+// The check's snapshot keeps a SQLite file's log from being emptied: it
+// gives up once the log has grown past long_snapshot_wal_mib under the
+// writers, instead of filling the disk under them, and every write lands.
+// PostgreSQL has no such log to outgrow: the same check completes.
+TEST_F(AggregateCheckTest, GivesUpWhenTheLogOutgrowsItsLimitAndEveryWriteLands) {
+  metrics_.reset();
+  filings_.reset();
+  store_->Close();
+  StoreOptions options;
+  options.long_snapshot_wal_mib = 1;
+  auto store = OpenStore(testing::TestDatabaseUrl(dir_, "m.db"), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = std::move(*store);
+  filings_ = std::make_unique<Filings>(*store_, calendar_);
+  metrics_ = std::make_unique<Metrics>(*store_, calendar_, methodologies_);
+  int recorded = 0;
+  auto check = metrics_->CheckAggregates(CheckOptions([&](auto& o) {
+    o.dossiers_per_page = 5;
+    o.after_page = [&] {
+      for (int i = 0; i < 10; ++i) RecordReceipt(absl::StrFormat("P1.C2-250304-9%04d", recorded++));
+    };
+  }));
+  if (store_->backend() == "sqlite") {
+    EXPECT_EQ(check.status().code(), absl::StatusCode::kResourceExhausted) << check.status();
+    EXPECT_NE(check.status().message().find("long_snapshot_wal_mib"), absl::string_view::npos) << check.status();
+    EXPECT_LT(recorded, static_cast<int>(world_.dossiers.size()) * 2);  // it stopped early
+  } else {
+    EXPECT_TRUE(check.ok()) << check.status();
+  }
+  auto after = metrics_->CheckAggregates();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->rows_differing, 0);
+  EXPECT_EQ(after->dossiers, static_cast<int64_t>(world_.dossiers.size()) + recorded);
 }
 
 // A catalog change (statutory time, online mode, fee) and an agency move

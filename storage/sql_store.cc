@@ -1304,7 +1304,7 @@ class SqlTransaction : public WriteTransaction {
     for (const std::string& path : paths) {
       DynamicQuery q;
       // Overdue at t: open at t and t >= overdue_from (OverdueFrom in
-      // services/filings/lifecycle.h); every placeholder appears once.
+      // services/lifecycle/lifecycle.h); every placeholder appears once.
       q.sql = absl::StrCat("SELECT COUNT(*), SUM(CASE WHEN overdue_from_us <= ", q.BindInt64(at_us),
                            " THEN 1 ELSE 0 END), SUM(CASE WHEN portal_overdue_from_us <= ", q.BindInt64(at_us),
                            " THEN 1 ELSE 0 END) FROM dossiers WHERE (agency_path = ",

@@ -58,7 +58,7 @@ struct ProcedureQuery {
   int limit = 100;
 };
 
-// A filing event as stored: its canonical encoding (services/filings/event.h)
+// A filing event as stored: its canonical encoding (services/lifecycle/event.h)
 // with the columns queries need.
 struct StoredEvent {
   std::string event_id;

@@ -19,8 +19,8 @@
 #include "services/common/change_feed.h"
 #include "services/common/group_commit.h"
 #include "services/common/batch.h"
-#include "services/filings/event.h"
-#include "services/filings/lifecycle.h"
+#include "services/lifecycle/event.h"
+#include "services/lifecycle/lifecycle.h"
 #include "storage/store.h"
 
 namespace pstrack {

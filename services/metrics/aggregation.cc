@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "services/filings/event.h"
+#include "services/lifecycle/event.h"
 
 namespace pstrack {
 

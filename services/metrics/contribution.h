@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "services/catalog/procedure.h"
-#include "services/filings/lifecycle.h"
+#include "services/lifecycle/lifecycle.h"
 
 namespace pstrack {
 

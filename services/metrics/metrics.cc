@@ -20,8 +20,8 @@
 #include "absl/time/clock.h"
 #include "services/agencies/agency_registry.h"
 #include "services/common/status.h"
-#include "services/filings/event.h"
-#include "services/filings/lifecycle.h"
+#include "services/lifecycle/event.h"
+#include "services/lifecycle/lifecycle.h"
 #include "services/metrics/aggregate_runs.h"
 #include "services/metrics/aggregation.h"
 

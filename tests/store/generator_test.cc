@@ -15,7 +15,7 @@
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/procedure_csv.h"
-#include "services/filings/event_csv.h"
+#include "services/lifecycle/event_csv.h"
 #include "services/common/status.h"
 #include "services/filings/filings.h"
 #include "tests/test_database.h"

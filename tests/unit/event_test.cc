@@ -1,6 +1,6 @@
-// Filing events on their own (services/filings/event.h): field validation,
+// Filing events on their own (services/lifecycle/event.h): field validation,
 // dossier codes, the replay order, and the canonical encoding.
-#include "services/filings/event.h"
+#include "services/lifecycle/event.h"
 
 #include "gtest/gtest.h"
 

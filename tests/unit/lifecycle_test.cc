@@ -1,8 +1,8 @@
-// The dossier lifecycle (services/filings/lifecycle.h), table-driven over the
+// The dossier lifecycle (services/lifecycle/lifecycle.h), table-driven over the
 // shipped 2025 calendar: appointment dates, the 15:00 rule, supplements,
 // re-appointment, outcomes by rule and by portal practice, impossible
 // histories, and order independence.
-#include "services/filings/lifecycle.h"
+#include "services/lifecycle/lifecycle.h"
 
 #include <algorithm>
 #include <functional>

@@ -33,7 +33,7 @@
 #include "pstrack/v1/reporting.grpc.pb.h"
 #include "services/common/usage.h"
 #include "services/api/filing_convert.h"
-#include "services/filings/event_csv.h"
+#include "services/lifecycle/event_csv.h"
 #include "services/agencies/agency_csv.h"
 #include "services/api/convert.h"
 #include "services/catalog/procedure_csv.h"

@@ -9,7 +9,7 @@
 #include "absl/time/clock.h"
 #include "services/common/status.h"
 #include "services/filings/filings.h"
-#include "services/filings/lifecycle.h"
+#include "services/lifecycle/lifecycle.h"
 #include "services/metrics/aggregation.h"
 
 namespace pstrack::gen {

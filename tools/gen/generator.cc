@@ -18,7 +18,7 @@
 #include "services/common/csv.h"
 #include "services/common/status.h"
 #include "services/common/text.h"
-#include "services/filings/lifecycle.h"
+#include "services/lifecycle/lifecycle.h"
 
 namespace pstrack::gen {
 namespace internal {

@@ -22,7 +22,7 @@
 #include "services/agencies/agency.h"
 #include "services/calendar/working_calendar.h"
 #include "services/catalog/procedure.h"
-#include "services/filings/event.h"
+#include "services/lifecycle/event.h"
 
 namespace pstrack::gen {
 

@@ -1,4 +1,4 @@
-#include "services/filings/lifecycle.h"
+#include "services/lifecycle/lifecycle.h"
 
 #include <algorithm>
 #include <array>

@@ -2,8 +2,8 @@
 // plain domain values: kinds, field validation, the replay order, and a
 // canonical encoding used both for storage and for idempotency (the same
 // event id must come with the same content). Pure; thread-safe.
-#ifndef PSTRACK_SERVICES_FILINGS_EVENT_H_
-#define PSTRACK_SERVICES_FILINGS_EVENT_H_
+#ifndef PSTRACK_SERVICES_LIFECYCLE_EVENT_H_
+#define PSTRACK_SERVICES_LIFECYCLE_EVENT_H_
 
 #include <cstdint>
 #include <string>
@@ -103,4 +103,4 @@ absl::StatusOr<FilingEvent> DecodeEvent(absl::string_view encoded);
 
 }  // namespace pstrack
 
-#endif  // PSTRACK_SERVICES_FILINGS_EVENT_H_
+#endif  // PSTRACK_SERVICES_LIFECYCLE_EVENT_H_

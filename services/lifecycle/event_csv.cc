@@ -1,4 +1,4 @@
-#include "services/filings/event_csv.h"
+#include "services/lifecycle/event_csv.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"

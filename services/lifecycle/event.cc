@@ -1,4 +1,4 @@
-#include "services/filings/event.h"
+#include "services/lifecycle/event.h"
 
 #include <array>
 #include <vector>

@@ -4,8 +4,8 @@
 // rule, supplement restarts, one apology re-appointment), and the outcome
 // (early / on time / late) by Circular 01/2018 and by the national portal's
 // practice. Knows nothing of gRPC or SQL. Thread-safe (no state).
-#ifndef PSTRACK_SERVICES_FILINGS_LIFECYCLE_H_
-#define PSTRACK_SERVICES_FILINGS_LIFECYCLE_H_
+#ifndef PSTRACK_SERVICES_LIFECYCLE_LIFECYCLE_H_
+#define PSTRACK_SERVICES_LIFECYCLE_LIFECYCLE_H_
 
 #include <optional>
 #include <string>
@@ -16,7 +16,7 @@
 #include "absl/types/span.h"
 #include "services/calendar/working_calendar.h"
 #include "services/catalog/procedure.h"
-#include "services/filings/event.h"
+#include "services/lifecycle/event.h"
 
 namespace pstrack {
 
@@ -127,4 +127,4 @@ absl::StatusOr<DossierState> Replay(std::vector<FilingEvent> events, const Worki
 
 }  // namespace pstrack
 
-#endif  // PSTRACK_SERVICES_FILINGS_LIFECYCLE_H_
+#endif  // PSTRACK_SERVICES_LIFECYCLE_LIFECYCLE_H_

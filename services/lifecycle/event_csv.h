@@ -7,13 +7,13 @@
 // documents, result, reused_data, population_db_used, shared_for_reuse,
 // rating, complaint. occurred_at is RFC 3339 ("2025-06-02T10:00:00+07:00")
 // or Vietnam local time "2025-06-02 10:00[:00]". Pure; thread-safe.
-#ifndef PSTRACK_SERVICES_FILINGS_EVENT_CSV_H_
-#define PSTRACK_SERVICES_FILINGS_EVENT_CSV_H_
+#ifndef PSTRACK_SERVICES_LIFECYCLE_EVENT_CSV_H_
+#define PSTRACK_SERVICES_LIFECYCLE_EVENT_CSV_H_
 
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "services/filings/event.h"
+#include "services/lifecycle/event.h"
 
 namespace pstrack {
 
@@ -29,4 +29,4 @@ absl::StatusOr<absl::Time> ParseInstant(absl::string_view text, absl::string_vie
 
 }  // namespace pstrack
 
-#endif  // PSTRACK_SERVICES_FILINGS_EVENT_CSV_H_
+#endif  // PSTRACK_SERVICES_LIFECYCLE_EVENT_CSV_H_

@@ -433,23 +433,6 @@ int LevelsMask(const std::vector<AgencyLevel>& levels) {
 // "path/..." and '0' is the byte after '/'.
 std::string SubtreeEnd(absl::string_view path) { return absl::StrCat(path, "0"); }
 
-}  // namespace
-
-AggregateKey MonthRollup(const AggregateKey& day_key) {
-  AggregateKey k = day_key;
-  k.basis = static_cast<Basis>(static_cast<int>(day_key.basis) + kMonthGrain);
-  k.day = day_key.day.substr(0, 7) + "-01";
-  return k;
-}
-
-AggregateKey YearRollup(const AggregateKey& day_key) {
-  AggregateKey k = day_key;
-  k.basis = static_cast<Basis>(static_cast<int>(day_key.basis) + kYearGrain);
-  k.day = day_key.day.substr(0, 4) + "-01-01";
-  return k;
-}
-
-namespace {
 
 // The [lo, hi) day ranges, per grain, whose rows add up to [from, until)
 // ("" = from the beginning): whole years as year rows, whole months as

@@ -27,7 +27,7 @@ bool InSubtree(absl::string_view path, absl::string_view root_path) {
 
 // Checks the successor: it exists, is in force on the day the agency ends,
 // and following successors from it never comes back to the agency.
-absl::Status CheckSuccessor(ReadTransaction& tx, const Agency& a) {
+absl::Status CheckSuccessor(AgencyReader& tx, const Agency& a) {
   if (a.successor_code.empty()) return absl::OkStatus();
   PSTRACK_ASSIGN_OR_RETURN(auto successor, tx.FindAgency(a.successor_code));
   if (!successor) return NotFound("agency.successor_code", a.successor_code);
@@ -58,7 +58,7 @@ std::string ListFingerprint(const AgencyListRequest& r) {
 
 }  // namespace
 
-absl::StatusOr<Agency> RequireAgency(ReadTransaction& tx, absl::string_view code, absl::string_view field) {
+absl::StatusOr<Agency> RequireAgency(AgencyReader& tx, absl::string_view code, absl::string_view field) {
   PSTRACK_RETURN_IF_ERROR(ValidateAgencyCode(code, field));
   PSTRACK_ASSIGN_OR_RETURN(auto agency, tx.FindAgency(code));
   if (!agency) return NotFound(field, code);
@@ -84,7 +84,7 @@ absl::StatusOr<AgencyField> ParseAgencyField(absl::string_view path) {
   return it->second;
 }
 
-absl::StatusOr<AgencyRegistry::Written> AgencyRegistry::CreateIn(WriteTransaction& tx, const Agency& input) {
+absl::StatusOr<AgencyRegistry::Written> AgencyRegistry::CreateIn(AgencyWriter& tx, const Agency& input) {
   PSTRACK_RETURN_IF_ERROR(ValidateAgencyFields(input));
   PSTRACK_ASSIGN_OR_RETURN(auto existing, tx.FindAgency(input.code));
   if (existing) {
@@ -123,7 +123,7 @@ absl::StatusOr<AgencyRegistry::Written> AgencyRegistry::CreateIn(WriteTransactio
   return Written{a, true};
 }
 
-absl::StatusOr<AgencyRegistry::Written> AgencyRegistry::ReplaceIn(WriteTransaction& tx, const Agency& existing,
+absl::StatusOr<AgencyRegistry::Written> AgencyRegistry::ReplaceIn(AgencyWriter& tx, const Agency& existing,
                                                                   Agency a) {
   PSTRACK_RETURN_IF_ERROR(ValidateAgencyFields(a));
   if (existing.SameContent(a)) return Written{existing, false};
@@ -173,7 +173,7 @@ absl::StatusOr<AgencyRegistry::Written> AgencyRegistry::ReplaceIn(WriteTransacti
 
 absl::StatusOr<Agency> AgencyRegistry::Create(const Agency& agency) {
   Agency result;
-  PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Write([&](AgencyWriter& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Written w, CreateIn(tx, agency));
     result = std::move(w.agency);
     return absl::OkStatus();
@@ -186,7 +186,7 @@ absl::StatusOr<Agency> AgencyRegistry::Update(const Agency& changes, const std::
   PSTRACK_RETURN_IF_ERROR(ValidateAgencyCode(changes.code, "agency.code"));
   if (mask.empty()) return InvalidField("update_mask", "name at least one field to change");
   Agency result;
-  PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Write([&](AgencyWriter& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(auto existing, tx.FindAgency(changes.code));
     if (!existing) return NotFound("agency.code", changes.code);
     if (expected_revision != 0 && expected_revision != existing->revision) {
@@ -216,7 +216,7 @@ absl::StatusOr<Agency> AgencyRegistry::Update(const Agency& changes, const std::
 absl::StatusOr<Agency> AgencyRegistry::Get(absl::string_view code) {
   PSTRACK_RETURN_IF_ERROR(ValidateAgencyCode(code, "code"));
   std::optional<Agency> found;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](AgencyReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(found, tx.FindAgency(code));
     return absl::OkStatus();
   }));
@@ -243,7 +243,7 @@ absl::StatusOr<AgencyListPage> AgencyRegistry::List(const AgencyListRequest& req
   q.name_folded = FoldForSearch(request.name_contains);
   q.limit = page_size + 1;
   AgencyListPage page;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](AgencyReader& tx) -> absl::Status {
     if (!request.root_code.empty()) {
       PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, request.root_code, "root_code"));
       q.root_path = root.path;
@@ -304,7 +304,7 @@ std::vector<ItemOutcome> AgencyRegistry::Import(const std::vector<AgencyImportIt
     if (pending[i] > 0) in_cycle[i] = true;
   }
 
-  absl::Status batch = store_.Write([&](WriteTransaction& tx) -> absl::Status {
+  absl::Status batch = store_.Write([&](AgencyWriter& tx) -> absl::Status {
     for (size_t i = 0; i < items.size(); ++i) {
       if (!in_cycle[i]) continue;
       outcomes[i].status = FieldError(absl::StatusCode::kFailedPrecondition, "agency.parent_code",
@@ -340,7 +340,7 @@ std::vector<ItemOutcome> AgencyRegistry::Import(const std::vector<AgencyImportIt
 absl::StatusOr<SuccessorResolution> AgencyRegistry::ResolveSuccessor(absl::string_view code, Date as_of) {
   PSTRACK_RETURN_IF_ERROR(ValidateAgencyCode(code, "code"));
   SuccessorResolution out;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](AgencyReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(auto cur, tx.FindAgency(code));
     if (!cur) return NotFound("code", code);
     out.lineage.push_back(cur->code);

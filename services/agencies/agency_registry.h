@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "services/agencies/agency.h"
 #include "services/common/batch.h"
-#include "storage/store.h"
+#include "services/agencies/agency_store.h"
 
 namespace pstrack {
 
@@ -48,16 +48,16 @@ struct SuccessorResolution {
 
 // The agency named by a request field: INVALID_ARGUMENT if the code is
 // malformed, NOT_FOUND if no agency has it; both name `field`.
-absl::StatusOr<Agency> RequireAgency(ReadTransaction& tx, absl::string_view code, absl::string_view field);
+absl::StatusOr<Agency> RequireAgency(AgencyReader& tx, absl::string_view code, absl::string_view field);
 
 // Called inside the write transaction that moved the subtree at `old_path`
 // to `new_path`, to bring data derived with the old paths in step.
 using SubtreeMovedHook =
-    std::function<absl::Status(WriteTransaction& tx, absl::string_view old_path, absl::string_view new_path)>;
+    std::function<absl::Status(AgencyWriter& tx, absl::string_view old_path, absl::string_view new_path)>;
 
 class AgencyRegistry {
  public:
-  explicit AgencyRegistry(Store& store, SubtreeMovedHook on_move = nullptr)
+  explicit AgencyRegistry(AgencyStore store, SubtreeMovedHook on_move = nullptr)
       : store_(store), on_move_(std::move(on_move)) {}
 
   // Idempotent by code: identical content returns the stored agency.
@@ -75,10 +75,10 @@ class AgencyRegistry {
     Agency agency;
     bool changed = false;
   };
-  absl::StatusOr<Written> CreateIn(WriteTransaction& tx, const Agency& agency);
-  absl::StatusOr<Written> ReplaceIn(WriteTransaction& tx, const Agency& existing, Agency updated);
+  absl::StatusOr<Written> CreateIn(AgencyWriter& tx, const Agency& agency);
+  absl::StatusOr<Written> ReplaceIn(AgencyWriter& tx, const Agency& existing, Agency updated);
 
-  Store& store_;
+  AgencyStore store_;
   SubtreeMovedHook on_move_;
 };
 

@@ -22,7 +22,7 @@ std::string ListFingerprint(const ProcedureListRequest& r) {
 
 }  // namespace
 
-absl::StatusOr<UpsertResult> Catalog::UpsertIn(WriteTransaction& tx, Procedure p, int64_t expected_revision) {
+absl::StatusOr<UpsertResult> Catalog::UpsertIn(CatalogWriter& tx, Procedure p, int64_t expected_revision) {
   p.Normalize();
   PSTRACK_RETURN_IF_ERROR(ValidateProcedureFields(p));
   for (const std::string& code : p.agency_codes) {
@@ -54,7 +54,7 @@ absl::StatusOr<UpsertResult> Catalog::UpsertIn(WriteTransaction& tx, Procedure p
 absl::StatusOr<UpsertResult> Catalog::Upsert(Procedure procedure, int64_t expected_revision) {
   if (expected_revision < 0) return InvalidField("expected_revision", "must not be negative");
   UpsertResult result;
-  PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Write([&](CatalogWriter& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(result, UpsertIn(tx, std::move(procedure), expected_revision));
     return absl::OkStatus();
   }));
@@ -64,7 +64,7 @@ absl::StatusOr<UpsertResult> Catalog::Upsert(Procedure procedure, int64_t expect
 absl::StatusOr<Procedure> Catalog::Get(absl::string_view code) {
   PSTRACK_RETURN_IF_ERROR(ValidateProcedureCode(code, "code"));
   std::optional<Procedure> found;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](CatalogReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(found, tx.FindProcedure(code));
     return absl::OkStatus();
   }));
@@ -96,7 +96,7 @@ absl::StatusOr<ProcedureListPage> Catalog::List(const ProcedureListRequest& r) {
   q.fee_bearing = r.fee_bearing;
   q.limit = page_size + 1;
   ProcedureListPage page;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](CatalogReader& tx) -> absl::Status {
     if (!r.agency_code.empty()) {
       PSTRACK_ASSIGN_OR_RETURN(Agency agency, RequireAgency(tx, r.agency_code, "agency_code"));
       q.agency_code = agency.code;
@@ -119,7 +119,7 @@ std::vector<ItemOutcome> Catalog::Import(const std::vector<ProcedureImportItem>&
     outcomes[i].key = items[i].procedure.code;
     outcomes[i].source_line = items[i].source_line;
   }
-  absl::Status batch = store_.Write([&](WriteTransaction& tx) -> absl::Status {
+  absl::Status batch = store_.Write([&](CatalogWriter& tx) -> absl::Status {
     for (size_t i = 0; i < items.size(); ++i) {
       ItemOutcome& o = outcomes[i];
       absl::StatusOr<UpsertResult> r;

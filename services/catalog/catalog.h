@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "services/catalog/procedure.h"
 #include "services/common/batch.h"
-#include "storage/store.h"
+#include "services/catalog/catalog_store.h"
 
 namespace pstrack {
 
@@ -47,11 +47,11 @@ struct UpsertResult {
 // Called inside the write transaction of a procedure change, to bring data
 // derived with the old procedure (dossier due dates, aggregates) in step.
 using ProcedureChangedHook =
-    std::function<absl::Status(WriteTransaction& tx, const Procedure& before, const Procedure& after)>;
+    std::function<absl::Status(CatalogWriter& tx, const Procedure& before, const Procedure& after)>;
 
 class Catalog {
  public:
-  explicit Catalog(Store& store, ProcedureChangedHook on_change = nullptr)
+  explicit Catalog(CatalogStore store, ProcedureChangedHook on_change = nullptr)
       : store_(store), on_change_(std::move(on_change)) {}
 
   absl::StatusOr<UpsertResult> Upsert(Procedure procedure, int64_t expected_revision = 0);
@@ -60,9 +60,9 @@ class Catalog {
   std::vector<ItemOutcome> Import(const std::vector<ProcedureImportItem>& items);
 
  private:
-  absl::StatusOr<UpsertResult> UpsertIn(WriteTransaction& tx, Procedure procedure, int64_t expected_revision);
+  absl::StatusOr<UpsertResult> UpsertIn(CatalogWriter& tx, Procedure procedure, int64_t expected_revision);
 
-  Store& store_;
+  CatalogStore store_;
   ProcedureChangedHook on_change_;
 };
 

@@ -17,7 +17,7 @@
 #include "absl/time/clock.h"
 #include "services/common/page_token.h"
 #include "services/common/status.h"
-#include "services/metrics/aggregation.h"
+#include "services/figures/aggregation.h"
 
 namespace pstrack {
 
@@ -41,7 +41,7 @@ std::string LocalDayText(absl::Time t) { return FormatDate(Date(absl::ToCivilDay
 // Lookups shared by the events of one batch or one page.
 class Lookups {
  public:
-  explicit Lookups(ReadTransaction& tx) : tx_(tx) {}
+  explicit Lookups(FilingReader& tx) : tx_(tx) {}
 
   // Reads the agencies and procedures these events name in a few
   // statements; later Find* calls for them (found or not) ask the database
@@ -83,7 +83,7 @@ class Lookups {
   }
 
  private:
-  ReadTransaction& tx_;
+  FilingReader& tx_;
   absl::flat_hash_map<std::string, std::optional<Agency>> agencies_;
   absl::flat_hash_map<std::string, std::optional<Procedure>> procedures_;
 };
@@ -197,7 +197,7 @@ std::vector<FeedLogRow> FeedLog(const std::vector<FilingEvent>& events, const st
 
 }  // namespace
 
-Filings::Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes)
+Filings::Filings(FilingStore store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes)
     : store_(store),
       calendar_(std::move(calendar)),
       changes_(changes),
@@ -309,7 +309,7 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
     }
   };
   const absl::Time now = NowForStorage();
-  absl::Status batch = store_.Write([&](WriteTransaction& tx) -> absl::Status {
+  absl::Status batch = store_.Write([&](FilingWriter& tx) -> absl::Status {
     // Another server process may be writing the same dossiers: wait for it
     // before reading anything (each later statement sees its commit).
     std::set<std::string> touched;
@@ -473,7 +473,7 @@ absl::StatusOr<DossierView> Filings::Get(absl::string_view code, std::optional<a
   PSTRACK_RETURN_IF_ERROR(ValidateDossierCode(code, "code"));
   DossierView view;
   view.as_of = as_of.value_or(absl::Now());
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](FilingReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(auto row, tx.FindDossier(code));
     if (!row) {
       return FieldError(absl::StatusCode::kNotFound, "code", absl::StrCat("dossier '", code, "' does not exist"));
@@ -519,7 +519,7 @@ absl::StatusOr<DossierPage> Filings::List(const DossierListRequest& r) {
   if (r.overdue_only) q.overdue_at_us = absl::ToUnixMicros(as_of);
   q.limit = page_size + 1;
   DossierPage page;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](FilingReader& tx) -> absl::Status {
     if (!r.agency_code.empty()) {
       PSTRACK_ASSIGN_OR_RETURN(Agency agency, RequireAgency(tx, r.agency_code, "agency_code"));
       q.agency_path = agency.path;

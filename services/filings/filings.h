@@ -21,7 +21,7 @@
 #include "services/common/batch.h"
 #include "services/lifecycle/event.h"
 #include "services/lifecycle/lifecycle.h"
-#include "storage/store.h"
+#include "services/filings/filing_store.h"
 
 namespace pstrack {
 
@@ -78,7 +78,7 @@ std::string RejectionReason(const absl::Status& status);
 
 class Filings {
  public:
-  Filings(Store& store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes = nullptr);
+  Filings(FilingStore store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes = nullptr);
 
   // Records a batch: each event is applied, acknowledged as a duplicate, or
   // rejected on its own. `source_lines` (optional, same length) is echoed.
@@ -122,7 +122,7 @@ class Filings {
                                const std::vector<EarlyRejection>& early, const AuditRows* audits,
                                absl::FunctionRef<void()> released);
 
-  Store& store_;
+  FilingStore store_;
   std::shared_ptr<const WorkingCalendar> calendar_;
   ChangeFeed* changes_;  // bumped after a commit that applied events; may be null
   GroupCommit<Pending> group_commit_;

@@ -7,7 +7,7 @@
 #include "services/common/call_limits.h"
 #include "services/common/status.h"
 #include "services/filings/filings.h"
-#include "services/metrics/aggregation.h"
+#include "services/figures/aggregation.h"
 
 namespace pstrack {
 namespace {
@@ -20,7 +20,7 @@ bool AffectsDerivedData(const Procedure& a, const Procedure& b) {
 
 // Visits the dossiers matching `query`, a page at a time, with their events.
 template <typename Fn>
-absl::Status ForEachDossier(WriteTransaction& tx, DossierQuery query, Fn&& fn) {
+absl::Status ForEachDossier(FilingWriter& tx, DossierQuery query, Fn&& fn) {
   query.limit = 1000;
   while (true) {
     PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
@@ -41,7 +41,7 @@ absl::Status ForEachDossier(WriteTransaction& tx, DossierQuery query, Fn&& fn) {
 
 }  // namespace
 
-absl::Status RederiveProcedure(WriteTransaction& tx, const WorkingCalendar& calendar, const Procedure& before,
+absl::Status RederiveProcedure(FilingWriter& tx, const WorkingCalendar& calendar, const Procedure& before,
                                const Procedure& after) {
   if (!AffectsDerivedData(before, after)) return absl::OkStatus();
   DossierQuery q;
@@ -63,7 +63,7 @@ absl::Status RederiveProcedure(WriteTransaction& tx, const WorkingCalendar& cale
   });
 }
 
-absl::Status RederiveMovedSubtree(WriteTransaction& tx, const WorkingCalendar& calendar, absl::string_view old_path,
+absl::Status RederiveMovedSubtree(FilingWriter& tx, const WorkingCalendar& calendar, absl::string_view old_path,
                                   absl::string_view new_path) {
   DossierQuery q;
   q.agency_path = std::string(old_path);

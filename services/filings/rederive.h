@@ -10,14 +10,14 @@
 #include "absl/status/status.h"
 #include "services/calendar/working_calendar.h"
 #include "services/catalog/procedure.h"
-#include "storage/store.h"
+#include "services/filings/filing_store.h"
 
 namespace pstrack {
 
-absl::Status RederiveProcedure(WriteTransaction& tx, const WorkingCalendar& calendar, const Procedure& before,
+absl::Status RederiveProcedure(FilingWriter& tx, const WorkingCalendar& calendar, const Procedure& before,
                                const Procedure& after);
 
-absl::Status RederiveMovedSubtree(WriteTransaction& tx, const WorkingCalendar& calendar, absl::string_view old_path,
+absl::Status RederiveMovedSubtree(FilingWriter& tx, const WorkingCalendar& calendar, absl::string_view old_path,
                                   absl::string_view new_path);
 
 }  // namespace pstrack

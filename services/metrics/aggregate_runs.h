@@ -20,8 +20,8 @@
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "services/metrics/aggregation.h"
-#include "storage/store.h"
+#include "services/figures/aggregation.h"
+#include "services/metrics/metrics_store.h"
 
 namespace pstrack {
 

@@ -15,7 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "services/common/dates.h"
-#include "services/metrics/indicator_value.h"
+#include "services/figures/indicator_value.h"
 
 namespace pstrack {
 

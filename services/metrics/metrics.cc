@@ -23,7 +23,7 @@
 #include "services/lifecycle/event.h"
 #include "services/lifecycle/lifecycle.h"
 #include "services/metrics/aggregate_runs.h"
-#include "services/metrics/aggregation.h"
+#include "services/figures/aggregation.h"
 
 namespace pstrack {
 namespace {
@@ -129,7 +129,7 @@ absl::StatusOr<std::vector<std::string>> ResolveIndicatorIds(const std::vector<s
   return ids;
 }
 
-Metrics::Metrics(Store& store, std::shared_ptr<const WorkingCalendar> calendar,
+Metrics::Metrics(MetricsStore store, std::shared_ptr<const WorkingCalendar> calendar,
                  std::shared_ptr<const MethodologyRegistry> methodologies)
     : store_(store), calendar_(std::move(calendar)), methodologies_(std::move(methodologies)) {}
 
@@ -143,7 +143,7 @@ void Metrics::SetMethodologies(std::shared_ptr<const MethodologyRegistry> regist
   methodologies_ = std::move(registry);
 }
 
-absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(ReadTransaction& tx, const Agency& root, TreeView view) {
+absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(CatalogReader& tx, const Agency& root, TreeView view) {
   ResolvedScope scope;
   scope.root = root;
   scope.nodes = {root.code};
@@ -188,7 +188,7 @@ absl::StatusOr<Metrics::ResolvedScope> Metrics::Resolve(ReadTransaction& tx, con
   return scope;
 }
 
-absl::StatusOr<Metrics::ResolvedScope> Metrics::ResolveScope(ReadTransaction& tx, const ScopeRequest& scope,
+absl::StatusOr<Metrics::ResolvedScope> Metrics::ResolveScope(CatalogReader& tx, const ScopeRequest& scope,
                                                              absl::string_view field) {
   PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, field));
   return Resolve(tx, root, scope.view);
@@ -216,7 +216,7 @@ OpenCounts OpenFromClock(const Counts& c) {
 
 }  // namespace
 
-absl::StatusOr<OpenCounts> Metrics::OpenAt(ReadTransaction& tx, const ResolvedScope& scope, absl::Time at) {
+absl::StatusOr<OpenCounts> Metrics::OpenAt(MetricsReader& tx, const ResolvedScope& scope, absl::Time at) {
   const std::optional<Date> midnight = MidnightDay(at);
   // Within a day (a live query): counted from the dossier index.
   if (!midnight) return tx.CountOpen(scope.paths, absl::ToUnixMicros(at));
@@ -230,7 +230,7 @@ absl::StatusOr<OpenCounts> Metrics::OpenAt(ReadTransaction& tx, const ResolvedSc
   return OpenFromClock(c);
 }
 
-absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(ReadTransaction& tx, const std::vector<ResolvedScope>& scopes,
+absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(MetricsReader& tx, const std::vector<ResolvedScope>& scopes,
                                                       const Period& period, absl::Time as_of, bool with_catalog) {
   Prefetched out;
   const std::string from = FormatDate(period.start), until = FormatDate(period.end);
@@ -323,7 +323,7 @@ absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(ReadTransaction& tx, const
 
 absl::Status Metrics::RunPendingMaintenance() {
   std::vector<std::string> tasks;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](MetricsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(tasks, tx.PendingMaintenance());
     return absl::OkStatus();
   }));
@@ -332,12 +332,12 @@ absl::Status Metrics::RunPendingMaintenance() {
     LogInfo("maintenance: rebuilding the aggregates after a schema migration");
     PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, RebuildAggregates());
     LogInfo("maintenance: aggregates rebuilt from ", check.dossiers, " dossiers");
-    PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) { return tx.CompleteMaintenance(task); }));
+    PSTRACK_RETURN_IF_ERROR(store_.Write([&](MetricsWriter& tx) { return tx.CompleteMaintenance(task); }));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<const Metrics::ReferenceSnapshot>> Metrics::Reference(ReadTransaction& tx) {
+absl::StatusOr<std::shared_ptr<const Metrics::ReferenceSnapshot>> Metrics::Reference(CatalogReader& tx) {
   PSTRACK_ASSIGN_OR_RETURN(std::string version, tx.ReferenceVersion());
   {
     std::lock_guard lock(reference_mu_);
@@ -411,7 +411,7 @@ std::shared_ptr<const Metrics::ReferenceSnapshot::ScopeCatalog> Metrics::Referen
   return out;
 }
 
-absl::StatusOr<ScopeTotals> Metrics::Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
+absl::StatusOr<ScopeTotals> Metrics::Totals(MetricsReader& tx, const ResolvedScope& scope, const Period& period,
                                             absl::Time as_of, bool with_catalog, const Prefetched* prefetched) {
   ScopeTotals t;
   const std::string from = FormatDate(period.start), until = FormatDate(period.end);
@@ -586,7 +586,7 @@ absl::Time DefaultAsOf(const Period& period, std::optional<absl::Time> as_of) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<IndicatorValue>> Metrics::Values(ReadTransaction& tx, const ResolvedScope& scope,
+absl::StatusOr<std::vector<IndicatorValue>> Metrics::Values(MetricsReader& tx, const ResolvedScope& scope,
                                                             const Period& period, const std::vector<std::string>& ids,
                                                             absl::Time as_of, std::vector<ReportUse>* parts,
                                                             const Prefetched* prefetched) {
@@ -609,7 +609,7 @@ absl::StatusOr<IndicatorSetResult> Metrics::Indicators(const ScopeRequest& scope
   IndicatorSetResult result;
   result.period = period;
   result.as_of = DefaultAsOf(period, as_of);
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](MetricsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
     PSTRACK_ASSIGN_OR_RETURN(result.values, Values(tx, resolved, period, ids, result.as_of, &result.parts));
@@ -625,7 +625,7 @@ absl::StatusOr<std::vector<BreakdownRow>> Metrics::Breakdown(const ScopeRequest&
   PSTRACK_ASSIGN_OR_RETURN(std::vector<std::string> ids, ResolveIndicatorIds(requested, "indicator_ids"));
   const absl::Time instant = DefaultAsOf(period, as_of);
   std::vector<BreakdownRow> rows;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](MetricsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
     if (dimension == Dimension::kChildAgency) {
       AgencyQuery q;
@@ -698,7 +698,7 @@ absl::StatusOr<std::vector<SeriesPoint>> Metrics::TimeSeries(const ScopeRequest&
     if (points.size() > 1000) return InvalidField("granularity", "gives more than 1000 points for this period");
   }
   std::vector<SeriesPoint> out;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](MetricsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
     for (const Period& p : points) {
@@ -711,7 +711,7 @@ absl::StatusOr<std::vector<SeriesPoint>> Metrics::TimeSeries(const ScopeRequest&
   return out;
 }
 
-absl::StatusOr<IndexScore> Metrics::ScoreIn(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
+absl::StatusOr<IndexScore> Metrics::ScoreIn(MetricsReader& tx, const ResolvedScope& scope, const Period& period,
                                             const Methodology& methodology, const Prefetched* prefetched) {
   std::map<std::string, IndicatorValue> values;
   std::vector<std::string> builtin = methodology.BuiltinInputs();
@@ -758,7 +758,7 @@ absl::StatusOr<ScoredIndex> Metrics::Score(const ScopeRequest& scope, const Peri
   ScoredIndex result;
   // Keep the registry (and so the methodology) alive as long as the result.
   result.methodology = std::shared_ptr<const Methodology>(registry, methodology);
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](MetricsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
     PSTRACK_ASSIGN_OR_RETURN(result.score, ScoreIn(tx, resolved, period, *methodology));
@@ -787,7 +787,7 @@ absl::StatusOr<std::vector<RankEntry>> Metrics::Rank(const ScopeRequest& parent,
     PSTRACK_ASSIGN_OR_RETURN(methodology, registry->Find(methodology_id));
   }
   std::vector<RankEntry> entries;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](MetricsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, parent.agency_code, "parent.agency_code"));
     AgencyQuery q;
     q.root_path = root.path;
@@ -859,7 +859,7 @@ std::vector<ItemOutcome> Metrics::SubmitExternalInputs(const std::vector<Externa
       for (const auto& id : m->ExternalInputs()) known.insert(id);
     }
   }
-  absl::Status batch = store_.Write([&](WriteTransaction& tx) -> absl::Status {
+  absl::Status batch = store_.Write([&](MetricsWriter& tx) -> absl::Status {
     for (size_t i = 0; i < inputs.size(); ++i) {
       const ExternalInput& in = inputs[i];
       ItemOutcome& o = out[i];
@@ -925,7 +925,7 @@ std::vector<ItemOutcome> Metrics::SubmitExternalInputs(const std::vector<Externa
 absl::StatusOr<std::vector<ExternalInput>> Metrics::ListExternalInputs(const std::string& agency_code,
                                                                        const std::string& indicator_id) {
   std::vector<ExternalInput> out;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](MetricsReader& tx) -> absl::Status {
     if (!agency_code.empty()) {
       PSTRACK_RETURN_IF_ERROR(RequireAgency(tx, agency_code, "agency_code").status());
     }
@@ -940,7 +940,7 @@ absl::StatusOr<std::vector<ExternalInput>> Metrics::ListExternalInputs(const std
 }
 
 absl::Status Metrics::ReplayDossiers(
-    ReadTransaction& tx, int per_page,
+    MetricsReader& tx, int per_page,
     absl::FunctionRef<void(const DossierState&, const Procedure*, const std::string&)> on_dossier,
     absl::FunctionRef<absl::Status()> after_page, int64_t* dossiers) {
   absl::flat_hash_map<std::string, std::optional<Agency>> agencies;
@@ -991,7 +991,7 @@ absl::Status Metrics::ReplayDossiers(
 
 absl::StatusOr<AggregateCheck> Metrics::RebuildAggregates() {
   AggregateCheck check;
-  PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Write([&](MetricsWriter& tx) -> absl::Status {
     PSTRACK_RETURN_IF_ERROR(tx.ClearAggregates());
     AggregateDeltas page;
     return ReplayDossiers(
@@ -1094,7 +1094,7 @@ absl::StatusOr<AggregateCheck> Metrics::CheckAggregates(const AggregateCheckOpti
   std::unique_ptr<AggregateRuns> corrections;
   absl::flat_hash_map<std::string, int64_t> by_node, by_day;
   const absl::Time started = absl::Now();
-  PSTRACK_RETURN_IF_ERROR(store_.ReadLongSnapshot([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.ReadLongSnapshot([&](MetricsReader& tx) -> absl::Status {
     const AggregateKeyOrder order{tx.aggregate_order()};
     // 1. What the events give, in sorted runs.
     // Without the time roll-ups: the merge derives them from the day rows
@@ -1202,7 +1202,7 @@ absl::StatusOr<AggregateCheck> Metrics::CheckAggregates(const AggregateCheckOpti
       if (more) page.push_back(std::move(row));
       if (page.size() == static_cast<size_t>(options.rows_per_repair) || (!more && !page.empty())) {
         PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
-        PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) { return tx.AddAggregates(page); }));
+        PSTRACK_RETURN_IF_ERROR(store_.Write([&](MetricsWriter& tx) { return tx.AddAggregates(page); }));
         check.rows_repaired += static_cast<int64_t>(page.size());
         page.clear();
       }

@@ -25,11 +25,11 @@
 #include "absl/time/time.h"
 #include "services/calendar/working_calendar.h"
 #include "services/common/batch.h"
-#include "services/metrics/aggregation.h"
-#include "services/metrics/indicators.h"
+#include "services/figures/aggregation.h"
+#include "services/figures/indicators.h"
 #include "services/metrics/methodology.h"
-#include "services/reports/report_selection.h"
-#include "storage/store.h"
+#include "services/figures/report_selection.h"
+#include "services/metrics/metrics_store.h"
 
 namespace pstrack {
 
@@ -143,7 +143,7 @@ struct AggregateCheckOptions {
 
 class Metrics {
  public:
-  Metrics(Store& store, std::shared_ptr<const WorkingCalendar> calendar,
+  Metrics(MetricsStore store, std::shared_ptr<const WorkingCalendar> calendar,
           std::shared_ptr<const MethodologyRegistry> methodologies);
 
   absl::StatusOr<IndicatorSetResult> Indicators(const ScopeRequest& scope, const Period& period,
@@ -192,7 +192,7 @@ class Metrics {
     bool rolled_up = false;          // every node has time roll-ups (HasRollups)
   };
   // NOT_FOUND naming `field` for an unknown agency.
-  absl::StatusOr<ResolvedScope> ResolveScope(ReadTransaction& tx, const ScopeRequest& scope, absl::string_view field);
+  absl::StatusOr<ResolvedScope> ResolveScope(CatalogReader& tx, const ScopeRequest& scope, absl::string_view field);
 
   std::shared_ptr<const MethodologyRegistry> methodologies() const;
   void SetMethodologies(std::shared_ptr<const MethodologyRegistry> registry);
@@ -202,13 +202,13 @@ class Metrics {
   // order: each replayed dossier goes to `on_dossier` (with its procedure,
   // if known, and its agency's path), and `after_page` runs after each page.
   absl::Status ReplayDossiers(
-      ReadTransaction& tx, int per_page,
+      MetricsReader& tx, int per_page,
       absl::FunctionRef<void(const DossierState&, const Procedure*, const std::string&)> on_dossier,
       absl::FunctionRef<absl::Status()> after_page, int64_t* dossiers);
-  absl::StatusOr<ResolvedScope> Resolve(ReadTransaction& tx, const Agency& root, TreeView view);
+  absl::StatusOr<ResolvedScope> Resolve(CatalogReader& tx, const Agency& root, TreeView view);
   // Open and overdue dossiers of the scope at `at`: a sum of clock-basis
   // buckets at a local midnight, the dossier index otherwise.
-  absl::StatusOr<OpenCounts> OpenAt(ReadTransaction& tx, const ResolvedScope& scope, absl::Time at);
+  absl::StatusOr<OpenCounts> OpenAt(MetricsReader& tx, const ResolvedScope& scope, absl::Time at);
   // Aggregate sums fetched at once for many scopes (a ranking, a breakdown
   // by child): one statement per kind for all their nodes instead of one
   // per scope. Keyed by node; a scope's figure is the sum over its nodes.
@@ -231,22 +231,22 @@ class Metrics {
   static uint8_t PositiveBits(const std::vector<int>& flags) {
     return (flags[0] ? kPaidOnlineBit : 0) | (flags[1] ? kReceivedOnlineBit : 0);
   }
-  absl::StatusOr<Prefetched> Prefetch(ReadTransaction& tx, const std::vector<ResolvedScope>& scopes,
+  absl::StatusOr<Prefetched> Prefetch(MetricsReader& tx, const std::vector<ResolvedScope>& scopes,
                                       const Period& period, absl::Time as_of, bool with_catalog);
   // `prefetched`, when given, was fetched for a set of scopes including
   // this one, with the same period and instant.
-  absl::StatusOr<ScopeTotals> Totals(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
+  absl::StatusOr<ScopeTotals> Totals(MetricsReader& tx, const ResolvedScope& scope, const Period& period,
                                      absl::Time as_of, bool with_catalog, const Prefetched* prefetched = nullptr);
   // Events first, then the reports of agencies without events for their
   // period (report_selection.h); `parts` (optional) gets every report seen.
-  absl::StatusOr<std::vector<IndicatorValue>> Values(ReadTransaction& tx, const ResolvedScope& scope,
+  absl::StatusOr<std::vector<IndicatorValue>> Values(MetricsReader& tx, const ResolvedScope& scope,
                                                      const Period& period, const std::vector<std::string>& ids,
                                                      absl::Time as_of, std::vector<ReportUse>* parts = nullptr,
                                                      const Prefetched* prefetched = nullptr);
-  absl::StatusOr<IndexScore> ScoreIn(ReadTransaction& tx, const ResolvedScope& scope, const Period& period,
+  absl::StatusOr<IndexScore> ScoreIn(MetricsReader& tx, const ResolvedScope& scope, const Period& period,
                                      const Methodology& methodology, const Prefetched* prefetched = nullptr);
 
-  Store& store_;
+  MetricsStore store_;
   std::shared_ptr<const WorkingCalendar> calendar_;
   // The agency tree and the catalog, read once and kept while the
   // database's ReferenceVersion() stays the same: the catalog indicators
@@ -294,7 +294,7 @@ class Metrics {
       return it->second;
     }
   };
-  absl::StatusOr<std::shared_ptr<const ReferenceSnapshot>> Reference(ReadTransaction& tx);
+  absl::StatusOr<std::shared_ptr<const ReferenceSnapshot>> Reference(CatalogReader& tx);
   std::mutex reference_mu_;
   std::shared_ptr<const ReferenceSnapshot> reference_;
 

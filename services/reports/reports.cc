@@ -10,7 +10,7 @@
 #include "services/agencies/agency_registry.h"
 #include "services/common/page_token.h"
 #include "services/common/status.h"
-#include "services/metrics/aggregation.h"
+#include "services/figures/aggregation.h"
 
 namespace pstrack {
 namespace {
@@ -23,7 +23,7 @@ std::string Describe(const PeriodicReport& r) {
 }
 
 // The agencies of a resolved scope, by code (for names and levels).
-absl::StatusOr<absl::flat_hash_map<std::string, Agency>> AgenciesOf(ReadTransaction& tx,
+absl::StatusOr<absl::flat_hash_map<std::string, Agency>> AgenciesOf(ReportsReader& tx,
                                                                      const Metrics::ResolvedScope& scope) {
   absl::flat_hash_map<std::string, Agency> out;
   for (const std::string& path : scope.paths) {
@@ -51,10 +51,10 @@ const std::array<const char*, kComparedCount>& ComparedNames() {
   return kNames;
 }
 
-Reports::Reports(Store& store, Metrics& metrics, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes)
+Reports::Reports(ReportsStore store, Metrics& metrics, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes)
     : store_(store), metrics_(metrics), calendar_(std::move(calendar)), changes_(changes) {}
 
-absl::Status Reports::SubmitOne(WriteTransaction& tx, PeriodicReport& r, size_t index, WriteOutcome* outcome) {
+absl::Status Reports::SubmitOne(ReportsWriter& tx, PeriodicReport& r, size_t index, WriteOutcome* outcome) {
   auto f = [&](absl::string_view name) { return absl::StrCat("reports[", index, "].", name); };
   PSTRACK_RETURN_IF_ERROR(tx.LockKeys({absl::StrCat("report:", r.report_id)}));
   PSTRACK_ASSIGN_OR_RETURN(std::optional<Agency> agency, tx.FindAgency(r.agency_code));
@@ -118,7 +118,7 @@ std::vector<ItemOutcome> Reports::Submit(std::vector<PeriodicReport> reports, co
     valid[i] = out[i].status.ok();
   }
   const int64_t now_us = absl::ToUnixMicros(NowForStorage());
-  absl::Status batch = store_.Write([&](WriteTransaction& tx) -> absl::Status {
+  absl::Status batch = store_.Write([&](ReportsWriter& tx) -> absl::Status {
     for (size_t i = 0; i < reports.size(); ++i) {
       if (!valid[i]) continue;
       reports[i].recorded_us = now_us;
@@ -143,7 +143,7 @@ std::vector<ItemOutcome> Reports::Submit(std::vector<PeriodicReport> reports, co
 absl::StatusOr<std::vector<PeriodicReport>> Reports::Get(const std::string& report_id) {
   if (report_id.empty()) return MissingField("report_id");
   std::vector<PeriodicReport> history;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReportsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(history, tx.FindReport(report_id));
     return absl::OkStatus();
   }));
@@ -169,7 +169,7 @@ absl::StatusOr<ReportPage> Reports::List(const std::string& agency_code, std::op
     PSTRACK_ASSIGN_OR_RETURN(q.after_id, DecodePageToken(page_token, fingerprint));
   }
   ReportPage page;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReportsReader& tx) -> absl::Status {
     if (!agency_code.empty()) {
       PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, agency_code, "agency_code"));
       if (!root.parent_code.empty()) q.paths = {root.path};
@@ -186,7 +186,7 @@ absl::StatusOr<ReportPage> Reports::List(const std::string& agency_code, std::op
 absl::StatusOr<Reconciliation> Reports::Reconcile(const ScopeRequest& scope, const Period& period) {
   PSTRACK_RETURN_IF_ERROR(ValidatePeriod(period, "period"));
   Reconciliation result;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReportsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Metrics::ResolvedScope resolved, metrics_.ResolveScope(tx, scope, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(std::vector<ReportUse> uses,
                              SelectReports(tx, resolved.paths, period.start, period.end));
@@ -242,7 +242,7 @@ absl::StatusOr<std::vector<SilentAgency>> Reports::Silent(const ScopeRequest& sc
   const absl::Time at = as_of.value_or(absl::Now());
   const Date today = LocalDay(at);
   std::vector<SilentAgency> out;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReportsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Metrics::ResolvedScope resolved, metrics_.ResolveScope(tx, scope, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(std::vector<FeedLast> feeds, tx.ListFeedLast(resolved.paths));
     PSTRACK_ASSIGN_OR_RETURN(auto agencies, AgenciesOf(tx, resolved));
@@ -294,7 +294,7 @@ absl::StatusOr<DataQualityPage> Reports::Quality(const DataQualityRequest& reque
   }
 
   std::map<std::string, DataQualityRow> rows;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReportsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Metrics::ResolvedScope resolved,
                              metrics_.ResolveScope(tx, request.scope, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(auto agencies, AgenciesOf(tx, resolved));

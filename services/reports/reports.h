@@ -18,9 +18,9 @@
 #include "services/common/batch.h"
 #include "services/common/change_feed.h"
 #include "services/metrics/metrics.h"
-#include "services/reports/report.h"
-#include "services/reports/report_selection.h"
-#include "storage/store.h"
+#include "services/figures/report.h"
+#include "services/figures/report_selection.h"
+#include "services/reports/reports_store.h"
 
 namespace pstrack {
 
@@ -85,7 +85,7 @@ struct DataQualityPage {
 class Reports {
  public:
   // `changes` (optional) is bumped after reports land, like events.
-  Reports(Store& store, Metrics& metrics, std::shared_ptr<const WorkingCalendar> calendar,
+  Reports(ReportsStore store, Metrics& metrics, std::shared_ptr<const WorkingCalendar> calendar,
           ChangeFeed* changes = nullptr);
 
   // Validates and records each report on its own (ItemOutcome per report).
@@ -101,9 +101,9 @@ class Reports {
   absl::StatusOr<DataQualityPage> Quality(const DataQualityRequest& request);
 
  private:
-  absl::Status SubmitOne(WriteTransaction& tx, PeriodicReport& report, size_t index, WriteOutcome* outcome);
+  absl::Status SubmitOne(ReportsWriter& tx, PeriodicReport& report, size_t index, WriteOutcome* outcome);
 
-  Store& store_;
+  ReportsStore store_;
   Metrics& metrics_;
   std::shared_ptr<const WorkingCalendar> calendar_;
   ChangeFeed* changes_;

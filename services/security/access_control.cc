@@ -20,7 +20,7 @@ std::string ScopeLabel(const Agency* agency) {
 
 }  // namespace
 
-AccessControl::AccessControl(Store& store, AccessOptions options)
+AccessControl::AccessControl(SecurityStore store, AccessOptions options)
     : store_(store),
       options_(options),
       limiter_(options.burst_seconds),
@@ -28,7 +28,7 @@ AccessControl::AccessControl(Store& store, AccessOptions options)
         WriteAudits(group, hand_on);
       }) {}
 
-absl::StatusOr<Caller> AccessControl::CallerFromKey(ReadTransaction& tx, const ApiKeyRecord& key,
+absl::StatusOr<Caller> AccessControl::CallerFromKey(SecurityReader& tx, const ApiKeyRecord& key,
                                                     std::string principal) {
   Caller c;
   c.principal = std::move(principal);
@@ -67,7 +67,7 @@ absl::StatusOr<Caller> AccessControl::Authenticate(absl::string_view token,
     }
     PSTRACK_ASSIGN_OR_RETURN(ParsedToken parsed, ParseToken(token));
     absl::StatusOr<Caller> caller;
-    PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_RETURN_IF_ERROR(store_.Read([&](SecurityReader& tx) -> absl::Status {
       PSTRACK_ASSIGN_OR_RETURN(std::optional<ApiKeyRecord> key, tx.FindApiKey(parsed.key_id));
       // The hash is computed whether or not the key exists, so that timing
       // does not tell which key ids exist.
@@ -94,7 +94,7 @@ absl::StatusOr<Caller> AccessControl::Authenticate(absl::string_view token,
   if (!cert_subjects.empty()) {
     absl::StatusOr<Caller> caller = absl::UnauthenticatedError(absl::StrCat(
         "the client certificate (", cert_subjects.front(), ") is not registered as an identity and no API key was sent"));
-    PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+    PSTRACK_RETURN_IF_ERROR(store_.Read([&](SecurityReader& tx) -> absl::Status {
       for (const std::string& subject : cert_subjects) {
         PSTRACK_ASSIGN_OR_RETURN(std::vector<ApiKeyRecord> keys, tx.FindApiKeysByCertificate(subject));
         for (const ApiKeyRecord& key : keys) {
@@ -138,7 +138,7 @@ bool AccessControl::AuditAnonymousAttempt(absl::string_view peer) {
 absl::Status AccessControl::StillValid(const Caller& caller) {
   if (caller.auth_disabled) return absl::OkStatus();
   std::optional<ApiKeyRecord> key;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](SecurityReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(key, tx.FindApiKey(caller.principal));
     return absl::OkStatus();
   }));
@@ -162,7 +162,7 @@ absl::Status AccessControl::RequireInScope(const Caller& caller, absl::string_vi
                                            absl::string_view field) {
   if (caller.national()) return absl::OkStatus();
   std::optional<Agency> agency;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](SecurityReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(agency, tx.FindAgency(agency_code));
     return absl::OkStatus();
   }));
@@ -176,7 +176,7 @@ absl::StatusOr<absl::flat_hash_map<std::string, bool>> AccessControl::InScope(
   absl::flat_hash_map<std::string, bool> out;
   for (const std::string& code : agency_codes) out[code] = true;
   if (caller.national()) return out;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](SecurityReader& tx) -> absl::Status {
     for (auto& [code, in] : out) {
       PSTRACK_ASSIGN_OR_RETURN(std::optional<Agency> agency, tx.FindAgency(code));
       in = !agency || PathInScope(caller, agency->path);
@@ -186,7 +186,7 @@ absl::StatusOr<absl::flat_hash_map<std::string, bool>> AccessControl::InScope(
   return out;
 }
 
-absl::StatusOr<std::pair<ApiKeyRecord, std::string>> CreateKeyInStore(Store& store, ApiKeyRecord key,
+absl::StatusOr<std::pair<ApiKeyRecord, std::string>> CreateKeyInStore(SecurityStore store, ApiKeyRecord key,
                                                                       absl::string_view created_by) {
   PSTRACK_RETURN_IF_ERROR(ValidateNewKey(key, "key"));
   key.create_us = absl::ToUnixMicros(absl::Now());
@@ -194,7 +194,7 @@ absl::StatusOr<std::pair<ApiKeyRecord, std::string>> CreateKeyInStore(Store& sto
   key.revoke_us.reset();
   key.revoked_by.clear();
   std::string token = MintKey(key);
-  PSTRACK_RETURN_IF_ERROR(store.Write([&](WriteTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store.Write([&](SecurityWriter& tx) -> absl::Status {
     if (!key.scope_agency_code.empty()) {
       PSTRACK_ASSIGN_OR_RETURN(std::optional<Agency> agency, tx.FindAgency(key.scope_agency_code));
       if (!agency) {
@@ -223,7 +223,7 @@ absl::StatusOr<std::pair<ApiKeyRecord, std::string>> AccessControl::CreateKey(Ap
 
 absl::StatusOr<std::vector<ApiKeyRecord>> AccessControl::ListKeys(const ApiKeyQuery& query) {
   std::vector<ApiKeyRecord> out;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](SecurityReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(out, tx.ListApiKeys(query));
     return absl::OkStatus();
   }));
@@ -233,7 +233,7 @@ absl::StatusOr<std::vector<ApiKeyRecord>> AccessControl::ListKeys(const ApiKeyQu
 absl::StatusOr<ApiKeyRecord> AccessControl::RevokeKey(absl::string_view key_id, absl::string_view revoked_by) {
   if (key_id.empty()) return MissingField("key_id");
   ApiKeyRecord revoked;
-  PSTRACK_RETURN_IF_ERROR(store_.Write([&](WriteTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Write([&](SecurityWriter& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(std::optional<ApiKeyRecord> key, tx.FindApiKey(key_id));
     if (!key) return FieldError(absl::StatusCode::kNotFound, "key_id", absl::StrCat("key '", key_id, "' does not exist"));
     if (key->revoked()) {
@@ -267,13 +267,13 @@ void AccessControl::WriteAudits(std::vector<PendingAudit*>& group, absl::Functio
   std::vector<AuditRow> rows;
   for (const PendingAudit* p : group) rows.push_back(p->row);
   ScopedCallLimits no_limits(absl::InfiniteFuture());  // the group is everyone's
-  absl::Status written = store_.Write([&](WriteTransaction& tx) { return tx.InsertAudit(rows); }, hand_on);
+  absl::Status written = store_.Write([&](SecurityWriter& tx) { return tx.InsertAudit(rows); }, hand_on);
   for (PendingAudit* p : group) p->written = written;
 }
 
 absl::StatusOr<std::vector<AuditRow>> AccessControl::ListAudit(const AuditQuery& query) {
   std::vector<AuditRow> out;
-  PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReadTransaction& tx) -> absl::Status {
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](SecurityReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(out, tx.ListAudit(query));
     return absl::OkStatus();
   }));

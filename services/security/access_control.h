@@ -20,7 +20,7 @@
 #include "services/security/api_key.h"
 #include "services/security/policy.h"
 #include "services/security/rate_limiter.h"
-#include "storage/store.h"
+#include "services/security/security_store.h"
 
 namespace pstrack {
 
@@ -52,7 +52,7 @@ struct AccessOptions {
 
 class AccessControl {
  public:
-  AccessControl(Store& store, AccessOptions options);
+  AccessControl(SecurityStore store, AccessOptions options);
 
   bool auth_disabled() const { return options_.auth_disabled; }
 
@@ -100,7 +100,7 @@ class AccessControl {
   absl::StatusOr<std::vector<AuditRow>> ListAudit(const AuditQuery& query);
 
  private:
-  absl::StatusOr<Caller> CallerFromKey(ReadTransaction& tx, const ApiKeyRecord& key, std::string principal);
+  absl::StatusOr<Caller> CallerFromKey(SecurityReader& tx, const ApiKeyRecord& key, std::string principal);
 
   struct PendingAudit {
     AuditRow row;
@@ -108,7 +108,7 @@ class AccessControl {
   };
   void WriteAudits(std::vector<PendingAudit*>& group, absl::FunctionRef<void()> hand_on);
 
-  Store& store_;
+  SecurityStore store_;
   const AccessOptions options_;
   RateLimiter limiter_;
   GroupCommit<PendingAudit> audits_;
@@ -119,7 +119,7 @@ class AccessControl {
 
 // Creates a key straight in the database (pstrack-admin, first admin key):
 // the same validation and storage as AdminService.CreateApiKey.
-absl::StatusOr<std::pair<ApiKeyRecord, std::string>> CreateKeyInStore(Store& store, ApiKeyRecord key,
+absl::StatusOr<std::pair<ApiKeyRecord, std::string>> CreateKeyInStore(SecurityStore store, ApiKeyRecord key,
                                                                       absl::string_view created_by);
 
 }  // namespace pstrack

@@ -129,15 +129,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
 
 ProcedureChangedHook ProcedureHook(std::shared_ptr<const WorkingCalendar> calendar) {
   if (!calendar) return nullptr;
-  return [calendar](WriteTransaction& tx, const Procedure& before, const Procedure& after) {
-    return RederiveProcedure(tx, *calendar, before, after);
+  return [calendar](CatalogWriter& tx, const Procedure& before, const Procedure& after) {
+    return RederiveProcedure(WholeTransaction(tx), *calendar, before, after);
   };
 }
 
 SubtreeMovedHook MoveHook(std::shared_ptr<const WorkingCalendar> calendar) {
   if (!calendar) return nullptr;
-  return [calendar](WriteTransaction& tx, absl::string_view old_path, absl::string_view new_path) {
-    return RederiveMovedSubtree(tx, *calendar, old_path, new_path);
+  return [calendar](AgencyWriter& tx, absl::string_view old_path, absl::string_view new_path) {
+    return RederiveMovedSubtree(WholeTransaction(tx), *calendar, old_path, new_path);
   };
 }
 
@@ -145,13 +145,13 @@ namespace {
 
 // The codes of `codes` the database already has, for either kind of
 // reference record.
-template <typename Record>
+template <typename Record, typename Reader>
 absl::StatusOr<absl::flat_hash_set<std::string>> Existing(
     Store& store, const std::vector<std::string>& codes,
-    absl::StatusOr<std::vector<Record>> (ReadTransaction::*find)(const std::vector<std::string>&)) {
+    absl::StatusOr<std::vector<Record>> (Reader::*find)(const std::vector<std::string>&)) {
   absl::flat_hash_set<std::string> out;
   PSTRACK_RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<Record> found, (tx.*find)(codes));
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<Record> found, (static_cast<Reader&>(tx).*find)(codes));
     for (const Record& r : found) out.insert(r.code);
     return absl::OkStatus();
   }));
@@ -193,7 +193,7 @@ absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::strin
     }
     std::vector<std::string> codes;
     for (const auto& item : items) codes.push_back(item.agency.code);
-    PSTRACK_ASSIGN_OR_RETURN(auto existing, Existing<Agency>(store, codes, &ReadTransaction::FindAgencies));
+    PSTRACK_ASSIGN_OR_RETURN(auto existing, Existing<Agency>(store, codes, &AgencyReader::FindAgencies));
     std::erase_if(items, [&](const AgencyImportItem& item) { return existing.contains(item.agency.code); });
     report(file, registry.Import(items), existing.size());
   }
@@ -213,7 +213,7 @@ absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::strin
     }
     std::vector<std::string> codes;
     for (const auto& item : items) codes.push_back(item.procedure.code);
-    PSTRACK_ASSIGN_OR_RETURN(auto existing, Existing<Procedure>(store, codes, &ReadTransaction::FindProcedures));
+    PSTRACK_ASSIGN_OR_RETURN(auto existing, Existing<Procedure>(store, codes, &ProcedureReader::FindProcedures));
     std::erase_if(items, [&](const ProcedureImportItem& item) { return existing.contains(item.procedure.code); });
     report(file, catalog.Import(items), existing.size());
   }

@@ -3,6 +3,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/test_database.h"
+#include "storage/store.h"
 
 namespace pstrack {
 namespace {

@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "services/agencies/agency_registry.h"
 #include "tests/test_database.h"
+#include "storage/store.h"
 
 namespace pstrack {
 namespace {

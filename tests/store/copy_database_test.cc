@@ -18,6 +18,7 @@
 #include "services/reports/reports.h"
 #include "services/security/access_control.h"
 #include "tests/test_database.h"
+#include "storage/store.h"
 
 namespace pstrack {
 namespace {

@@ -16,6 +16,8 @@
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
 #include "tests/test_database.h"
+#include "storage/store.h"
+#include "tests/store/filing_writer_wrapper.h"
 
 namespace pstrack {
 namespace {
@@ -324,14 +326,17 @@ TEST_F(FilingsTest, ListFiltersBySubtreeStatusAndOverdue) {
 }
 
 // A store whose transactions fail when writing one chosen dossier, to show
-// that a failure in the middle of a batch leaves nothing of the batch.
-class FailingStore : public Store {
+// that a failure in the middle of a batch leaves nothing of the batch. It
+// offers what ingestion needs (FilingStore) and nothing more.
+class FailingStore {
  public:
   FailingStore(Store& real, std::string poison) : real_(real), poison_(std::move(poison)) {}
-  absl::Status Read(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) override { return real_.Read(fn); }
-  using Store::Write;
-  absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn,
-                     absl::FunctionRef<void()> released) override {
+  absl::Status Read(absl::FunctionRef<absl::Status(FilingReader&)> fn) {
+    return real_.Read([&](ReadTransaction& tx) { return fn(tx); });
+  }
+  absl::Status ReadLongSnapshot(absl::FunctionRef<absl::Status(FilingReader&)> fn) { return Read(fn); }
+  absl::Status LongSnapshotGrowth() const { return absl::OkStatus(); }
+  absl::Status Write(absl::FunctionRef<absl::Status(FilingWriter&)> fn, absl::FunctionRef<void()> released) {
     return real_.Write(
         [&](WriteTransaction& tx) {
           Tx wrapped(tx, poison_);
@@ -339,84 +344,11 @@ class FailingStore : public Store {
         },
         released);
   }
-  absl::string_view backend() const override { return real_.backend(); }
-  int schema_version() const override { return real_.schema_version(); }
-  void Close() override {}
 
  private:
-  class Tx : public WriteTransaction {
+  class Tx : public FilingWriterWrapper {
    public:
-    Tx(WriteTransaction& tx, const std::string& poison) : tx_(tx), poison_(poison) {}
-    absl::StatusOr<std::optional<Agency>> FindAgency(absl::string_view c) override { return tx_.FindAgency(c); }
-    absl::StatusOr<std::vector<Agency>> FindAgencies(const std::vector<std::string>& c) override {
-      return tx_.FindAgencies(c);
-    }
-    absl::StatusOr<std::vector<Procedure>> FindProcedures(const std::vector<std::string>& c) override {
-      return tx_.FindProcedures(c);
-    }
-    absl::StatusOr<std::vector<Agency>> ListAgencies(const AgencyQuery& q) override { return tx_.ListAgencies(q); }
-    absl::StatusOr<int64_t> CountAgencies() override { return tx_.CountAgencies(); }
-    absl::StatusOr<std::optional<Procedure>> FindProcedure(absl::string_view c) override { return tx_.FindProcedure(c); }
-    absl::StatusOr<std::vector<Procedure>> ListProcedures(const ProcedureQuery& q) override { return tx_.ListProcedures(q); }
-    absl::StatusOr<int64_t> CountProcedures() override { return tx_.CountProcedures(); }
-    absl::StatusOr<std::vector<StoredEvent>> FindEvents(const std::vector<std::string>& ids) override { return tx_.FindEvents(ids); }
-    absl::StatusOr<std::vector<StoredEvent>> LoadDossierEvents(const std::vector<std::string>& c) override {
-      return tx_.LoadDossierEvents(c);
-    }
-    absl::StatusOr<std::optional<DossierRow>> FindDossier(absl::string_view c) override { return tx_.FindDossier(c); }
-    absl::StatusOr<std::vector<DossierRow>> ListDossiers(const DossierQuery& q) override { return tx_.ListDossiers(q); }
-    absl::StatusOr<int64_t> CountEvents() override { return tx_.CountEvents(); }
-    absl::StatusOr<std::vector<AggregateRow>> SumAggregates(const AggregateQuery& q) override {
-      return tx_.SumAggregates(q);
-    }
-    absl::StatusOr<std::vector<std::vector<std::string>>> PositiveValues(const AggregateQuery& q,
-                                                                         const std::vector<Counter>& c) override {
-      return tx_.PositiveValues(q, c);
-    }
-    absl::Status ForEachPositiveValue(
-        const AggregateQuery& q, const std::vector<Counter>& c, bool by_node,
-        absl::FunctionRef<void(const std::string&, const std::string&, const std::vector<int>&)> on_row) override {
-      return tx_.ForEachPositiveValue(q, c, by_node, on_row);
-    }
-    absl::StatusOr<std::vector<AggregateRow>> AllAggregates() override { return tx_.AllAggregates(); }
-    absl::Status AddAggregates(const std::vector<AggregateRow>& rows) override { return tx_.AddAggregates(rows); }
-    absl::Status ClearAggregates() override { return tx_.ClearAggregates(); }
-    StoredAggregateOrder aggregate_order() const override { return tx_.aggregate_order(); }
-    absl::StatusOr<std::vector<AggregateRow>> AggregatePage(const std::optional<AggregateKey>& a, int n) override {
-      return tx_.AggregatePage(a, n);
-    }
-    absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& p, int64_t t) override {
-      return tx_.CountOpen(p, t);
-    }
-    absl::StatusOr<std::optional<ExternalInputRow>> FindExternalInput(absl::string_view id) override {
-      return tx_.FindExternalInput(id);
-    }
-    absl::StatusOr<std::vector<ExternalInputRow>> ListExternalInputs(absl::string_view a, absl::string_view i) override {
-      return tx_.ListExternalInputs(a, i);
-    }
-    absl::Status PutExternalInput(const ExternalInputRow& r) override { return tx_.PutExternalInput(r); }
-    absl::StatusOr<std::optional<ApiKeyRecord>> FindApiKey(absl::string_view id) override { return tx_.FindApiKey(id); }
-    absl::StatusOr<std::vector<ApiKeyRecord>> FindApiKeysByCertificate(absl::string_view s) override {
-      return tx_.FindApiKeysByCertificate(s);
-    }
-    absl::StatusOr<std::vector<ApiKeyRecord>> ListApiKeys(const ApiKeyQuery& q) override { return tx_.ListApiKeys(q); }
-    absl::StatusOr<std::vector<AuditRow>> ListAudit(const AuditQuery& q) override { return tx_.ListAudit(q); }
-    absl::Status InsertApiKey(const ApiKeyRecord& k) override { return tx_.InsertApiKey(k); }
-    absl::Status RevokeApiKey(absl::string_view id, int64_t us, absl::string_view by) override {
-      return tx_.RevokeApiKey(id, us, by);
-    }
-    absl::Status InsertAudit(const std::vector<AuditRow>& rows) override { return tx_.InsertAudit(rows); }
-    absl::StatusOr<std::vector<std::string>> PendingMaintenance() override { return tx_.PendingMaintenance(); }
-    absl::StatusOr<std::string> ReferenceVersion() override { return tx_.ReferenceVersion(); }
-    absl::Status CompleteMaintenance(absl::string_view t) override { return tx_.CompleteMaintenance(t); }
-    absl::Status LockKeys(const std::vector<std::string>& k) override { return tx_.LockKeys(k); }
-    absl::Status InsertAgency(const Agency& a) override { return tx_.InsertAgency(a); }
-    absl::Status UpdateAgency(const Agency& a) override { return tx_.UpdateAgency(a); }
-    absl::Status MoveDescendants(absl::string_view o, absl::string_view n, int d) override {
-      return tx_.MoveDescendants(o, n, d);
-    }
-    absl::Status PutProcedure(const Procedure& p) override { return tx_.PutProcedure(p); }
-    absl::Status InsertEvents(const std::vector<StoredEvent>& e) override { return tx_.InsertEvents(e); }
+    Tx(FilingWriter& tx, const std::string& poison) : FilingWriterWrapper(tx), tx_(tx), poison_(poison) {}
     absl::Status PutDossiers(const std::vector<DossierRow>& rows) override {
       // Write the rows before the poisoned one, then fail: the transaction
       // must undo them.
@@ -430,27 +362,9 @@ class FailingStore : public Store {
       }
       return tx_.PutDossiers(rows);
     }
-    absl::StatusOr<std::vector<PeriodicReport>> FindReport(absl::string_view id) override { return tx_.FindReport(id); }
-    absl::StatusOr<std::optional<PeriodicReport>> FindReportAt(const PeriodicReport& r) override {
-      return tx_.FindReportAt(r);
-    }
-    absl::StatusOr<std::vector<PeriodicReport>> ListReports(const ReportQuery& q) override { return tx_.ListReports(q); }
-    absl::StatusOr<std::vector<PeriodicReport>> AllReportRevisions() override { return tx_.AllReportRevisions(); }
-    absl::StatusOr<std::vector<FeedLogRow>> SumFeedLog(const FeedLogQuery& q) override { return tx_.SumFeedLog(q); }
-    absl::StatusOr<std::vector<FeedLogRow>> AllFeedLog() override { return tx_.AllFeedLog(); }
-    absl::StatusOr<std::vector<FeedLast>> ListFeedLast(const std::vector<std::string>& p) override {
-      return tx_.ListFeedLast(p);
-    }
-    absl::StatusOr<std::vector<OverdueByAgency>> CountOverdueSince(const std::vector<std::string>& p,
-                                                                   int64_t t) override {
-      return tx_.CountOverdueSince(p, t);
-    }
-    absl::Status InsertReportRevision(const PeriodicReport& r) override { return tx_.InsertReportRevision(r); }
-    absl::Status AddFeedLog(const std::vector<FeedLogRow>& rows) override { return tx_.AddFeedLog(rows); }
-    absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) override { return tx_.Atomically(fn); }
 
    private:
-    WriteTransaction& tx_;
+    FilingWriter& tx_;
     const std::string& poison_;
   };
   Store& real_;

@@ -20,6 +20,7 @@
 #include "services/filings/filings.h"
 #include "tests/test_database.h"
 #include "tools/gen/bulk_load.h"
+#include "storage/store.h"
 
 namespace pstrack {
 namespace {

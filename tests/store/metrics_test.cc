@@ -19,10 +19,11 @@
 #include "services/filings/filings.h"
 #include "services/filings/rederive.h"
 #include "services/metrics/aggregate_runs.h"
-#include "services/metrics/aggregation.h"
+#include "services/figures/aggregation.h"
 #include "services/common/call_limits.h"
 #include "services/common/status.h"
 #include "tests/test_database.h"
+#include "storage/store.h"
 
 namespace pstrack {
 namespace {
@@ -1171,8 +1172,8 @@ TEST_F(AggregateCheckTest, GivesUpWhenTheLogOutgrowsItsLimitAndEveryWriteLands) 
 // re-derive the dossiers and aggregates in the same transaction: the
 // aggregates still equal a rebuild, and the indicators the recomputation.
 TEST_F(MetricsTest, CatalogChangesAndAgencyMovesKeepDerivedDataExact) {
-  Catalog catalog(*store_, [&](WriteTransaction& tx, const Procedure& before, const Procedure& after) {
-    return RederiveProcedure(tx, *calendar_, before, after);
+  Catalog catalog(*store_, [&](CatalogWriter& tx, const Procedure& before, const Procedure& after) {
+    return RederiveProcedure(WholeTransaction(tx), *calendar_, before, after);
   });
   Procedure changed = world_.procedures[0];
   changed.resolution_amount = 5;
@@ -1181,8 +1182,8 @@ TEST_F(MetricsTest, CatalogChangesAndAgencyMovesKeepDerivedDataExact) {
   auto upserted = catalog.Upsert(changed);
   ASSERT_TRUE(upserted.ok()) << upserted.status();
   world_.procedures[0] = upserted->procedure;
-  AgencyRegistry registry(*store_, [&](WriteTransaction& tx, absl::string_view from, absl::string_view to) {
-    return RederiveMovedSubtree(tx, *calendar_, from, to);
+  AgencyRegistry registry(*store_, [&](AgencyWriter& tx, absl::string_view from, absl::string_view to) {
+    return RederiveMovedSubtree(WholeTransaction(tx), *calendar_, from, to);
   });
   Agency move;
   move.code = "P1.C2";

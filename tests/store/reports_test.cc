@@ -20,6 +20,7 @@
 #include "services/common/status.h"
 #include "services/filings/filings.h"
 #include "tests/test_database.h"
+#include "storage/store.h"
 
 namespace pstrack {
 namespace {

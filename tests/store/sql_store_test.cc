@@ -3,7 +3,7 @@
 #include "storage/store.h"
 #include "services/common/status.h"
 #include "services/security/access_control.h"
-#include "services/metrics/indicators.h"
+#include "services/figures/indicators.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 

@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "services/metrics/indicator_value.h"
+#include "services/figures/indicator_value.h"
 #include "tests/test_util.h"
 
 namespace pstrack {

@@ -15,6 +15,7 @@
 #include "services/admin/copy_database.h"
 #include "services/calendar/working_calendar.h"
 #include "services/security/access_control.h"
+#include "storage/store.h"
 
 ABSL_FLAG(std::string, from, "", "copy: source database URL (e.g. sqlite:var/pstrack.db)");
 ABSL_FLAG(std::string, to, "", "copy: target database URL, empty (e.g. postgresql://pstrack@127.0.0.1:5432/pstrack)");

@@ -10,7 +10,8 @@
 #include "services/common/status.h"
 #include "services/filings/filings.h"
 #include "services/lifecycle/lifecycle.h"
-#include "services/metrics/aggregation.h"
+#include "services/figures/aggregation.h"
+#include "storage/store.h"
 
 namespace pstrack::gen {
 namespace {

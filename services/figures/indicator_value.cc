@@ -1,4 +1,4 @@
-#include "services/metrics/indicator_value.h"
+#include "services/figures/indicator_value.h"
 
 #include <cmath>
 #include <utility>

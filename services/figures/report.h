@@ -4,8 +4,8 @@
 // them from centres that cannot send dossier events. Validation, the
 // canonical encoding of its figures, and what a report contributes to each
 // built-in indicator. Pure; thread-safe.
-#ifndef PSTRACK_SERVICES_REPORTS_REPORT_H_
-#define PSTRACK_SERVICES_REPORTS_REPORT_H_
+#ifndef PSTRACK_SERVICES_FIGURES_REPORT_H_
+#define PSTRACK_SERVICES_FIGURES_REPORT_H_
 
 #include <array>
 #include <cstdint>
@@ -112,4 +112,4 @@ absl::Status ParseReportPeriod(absl::string_view label, absl::string_view field,
 
 }  // namespace pstrack
 
-#endif  // PSTRACK_SERVICES_REPORTS_REPORT_H_
+#endif  // PSTRACK_SERVICES_FIGURES_REPORT_H_

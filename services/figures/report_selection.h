@@ -12,17 +12,19 @@
 //     whatever the report's subject) is not counted (the events are), and
 //     reconciliation compares the two instead.
 // Thread-compatible; reads through the given transaction.
-#ifndef PSTRACK_SERVICES_REPORTS_REPORT_SELECTION_H_
-#define PSTRACK_SERVICES_REPORTS_REPORT_SELECTION_H_
+#ifndef PSTRACK_SERVICES_FIGURES_REPORT_SELECTION_H_
+#define PSTRACK_SERVICES_FIGURES_REPORT_SELECTION_H_
 
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "services/metrics/contribution.h"
-#include "services/reports/report.h"
-#include "storage/store.h"
+#include "services/figures/contribution.h"
+#include "services/catalog/catalog_store.h"
+#include "services/figures/aggregate_store.h"
+#include "services/figures/report.h"
+#include "services/figures/report_store.h"
 
 namespace pstrack {
 
@@ -52,11 +54,17 @@ struct ReportUse {
   bool agency_sent_events = false;
 };
 
+// What the rule reads: the catalog (a report's field), the reports and the
+// events' aggregates.
+class ReportSelectionReader : public virtual CatalogReader,
+                              public virtual AggregateReader,
+                              public virtual ReportReader {};
+
 // The reports of the agencies under `paths` overlapping [start, end), each
 // with its role, ordered by agency code, subject and period.
-absl::StatusOr<std::vector<ReportUse>> SelectReports(ReadTransaction& tx, const std::vector<std::string>& paths,
+absl::StatusOr<std::vector<ReportUse>> SelectReports(ReportSelectionReader& tx, const std::vector<std::string>& paths,
                                                      Date start, Date end);
 
 }  // namespace pstrack
 
-#endif  // PSTRACK_SERVICES_REPORTS_REPORT_SELECTION_H_
+#endif  // PSTRACK_SERVICES_FIGURES_REPORT_SELECTION_H_

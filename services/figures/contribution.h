@@ -4,8 +4,8 @@
 // dossier's state changes, ingestion retracts the old contribution and adds
 // the new one in the same transaction, so aggregates stay exact whatever the
 // order events arrive in. Thread-safe (pure).
-#ifndef PSTRACK_SERVICES_METRICS_CONTRIBUTION_H_
-#define PSTRACK_SERVICES_METRICS_CONTRIBUTION_H_
+#ifndef PSTRACK_SERVICES_FIGURES_CONTRIBUTION_H_
+#define PSTRACK_SERVICES_FIGURES_CONTRIBUTION_H_
 
 #include <array>
 #include <cstdint>
@@ -102,4 +102,4 @@ bool FullyElectronic(const DossierState& state, const Procedure* procedure);
 
 }  // namespace pstrack
 
-#endif  // PSTRACK_SERVICES_METRICS_CONTRIBUTION_H_
+#endif  // PSTRACK_SERVICES_FIGURES_CONTRIBUTION_H_

@@ -1,4 +1,4 @@
-#include "services/metrics/contribution.h"
+#include "services/figures/contribution.h"
 
 #include <algorithm>
 

@@ -1,8 +1,8 @@
 // One indicator's value for a scope and period: numerator, denominator and
 // whether it can be read at all. Shared by the indicator computation and the
 // methodology scoring. Plain value type; thread-compatible.
-#ifndef PSTRACK_SERVICES_METRICS_INDICATOR_VALUE_H_
-#define PSTRACK_SERVICES_METRICS_INDICATOR_VALUE_H_
+#ifndef PSTRACK_SERVICES_FIGURES_INDICATOR_VALUE_H_
+#define PSTRACK_SERVICES_FIGURES_INDICATOR_VALUE_H_
 
 #include <string>
 #include <vector>
@@ -32,4 +32,4 @@ struct IndicatorValue {
 
 }  // namespace pstrack
 
-#endif  // PSTRACK_SERVICES_METRICS_INDICATOR_VALUE_H_
+#endif  // PSTRACK_SERVICES_FIGURES_INDICATOR_VALUE_H_

@@ -5,16 +5,16 @@
 // roll-ups (kRolledUpDepth).
 // Used by ingestion (retract old, add new, same transaction) and by the
 // rebuild from raw events. Pure; thread-compatible.
-#ifndef PSTRACK_SERVICES_METRICS_AGGREGATION_H_
-#define PSTRACK_SERVICES_METRICS_AGGREGATION_H_
+#ifndef PSTRACK_SERVICES_FIGURES_AGGREGATION_H_
+#define PSTRACK_SERVICES_FIGURES_AGGREGATION_H_
 
 #include <map>
 #include <string>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
-#include "services/metrics/contribution.h"
-#include "storage/store.h"
+#include "services/figures/aggregate_store.h"
+#include "services/figures/contribution.h"
 
 namespace pstrack {
 
@@ -51,4 +51,4 @@ std::vector<AggregateRow> NonZeroRows(AggregateDeltas&& deltas);
 
 }  // namespace pstrack
 
-#endif  // PSTRACK_SERVICES_METRICS_AGGREGATION_H_
+#endif  // PSTRACK_SERVICES_FIGURES_AGGREGATION_H_

@@ -1,4 +1,4 @@
-#include "services/reports/report.h"
+#include "services/figures/report.h"
 
 #include <vector>
 

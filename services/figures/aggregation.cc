@@ -1,4 +1,4 @@
-#include "services/metrics/aggregation.h"
+#include "services/figures/aggregation.h"
 
 #include <algorithm>
 
@@ -7,6 +7,20 @@
 #include "services/lifecycle/event.h"
 
 namespace pstrack {
+
+AggregateKey MonthRollup(const AggregateKey& day_key) {
+  AggregateKey k = day_key;
+  k.basis = static_cast<Basis>(static_cast<int>(day_key.basis) + kMonthGrain);
+  k.day = day_key.day.substr(0, 7) + "-01";
+  return k;
+}
+
+AggregateKey YearRollup(const AggregateKey& day_key) {
+  AggregateKey k = day_key;
+  k.basis = static_cast<Basis>(static_cast<int>(day_key.basis) + kYearGrain);
+  k.day = day_key.day.substr(0, 4) + "-01-01";
+  return k;
+}
 
 void AccumulateDossier(const DossierState& state, const Procedure* procedure, const std::string& agency_path,
                        int sign, AggregateDeltas* deltas) {

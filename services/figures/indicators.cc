@@ -1,4 +1,4 @@
-#include "services/metrics/indicators.h"
+#include "services/figures/indicators.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "services/reports/report_selection.h"
+#include "services/figures/report_selection.h"
 
 #include <algorithm>
 #include <set>
@@ -7,8 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/common/status.h"
-#include "services/metrics/aggregation.h"
-#include "services/metrics/indicators.h"
+#include "services/figures/aggregation.h"
+#include "services/figures/indicators.h"
 
 namespace pstrack {
 namespace {
@@ -32,7 +32,7 @@ const char* ReportRoleName(ReportRole role) {
   return "counted";
 }
 
-absl::StatusOr<std::vector<ReportUse>> SelectReports(ReadTransaction& tx, const std::vector<std::string>& paths,
+absl::StatusOr<std::vector<ReportUse>> SelectReports(ReportSelectionReader& tx, const std::vector<std::string>& paths,
                                                      Date start, Date end) {
   std::vector<ReportUse> uses;
   ReportQuery q;

@@ -1,14 +1,14 @@
 // The built-in indicators of DOMAIN.md section 6 (and the extra rates the
 // 766 index reads): their definitions, and their values computed from the
 // totals of a scope and period. Pure; thread-safe.
-#ifndef PSTRACK_SERVICES_METRICS_INDICATORS_H_
-#define PSTRACK_SERVICES_METRICS_INDICATORS_H_
+#ifndef PSTRACK_SERVICES_FIGURES_INDICATORS_H_
+#define PSTRACK_SERVICES_FIGURES_INDICATORS_H_
 
 #include <string>
 #include <vector>
 
-#include "services/metrics/contribution.h"
-#include "services/metrics/indicator_value.h"
+#include "services/figures/contribution.h"
+#include "services/figures/indicator_value.h"
 
 namespace pstrack {
 
@@ -60,4 +60,4 @@ IndicatorValue ComputeIndicator(const IndicatorDefinition& definition, const Sco
 
 }  // namespace pstrack
 
-#endif  // PSTRACK_SERVICES_METRICS_INDICATORS_H_
+#endif  // PSTRACK_SERVICES_FIGURES_INDICATORS_H_

@@ -35,6 +35,8 @@
 #include "storage/durable_log.h"
 #include "storage/private_file.h"
 #include "storage/migrations.h"
+#include "storage/sql/postgres_dialect.h"
+#include "storage/sql/sqlite_dialect.h"
 #include "storage/sql_transaction.h"
 #include "storage/store.h"
 
@@ -44,10 +46,9 @@ namespace {
 using namespace sqlite_api;  // NOLINT(build/namespaces)
 using Backend = DatabaseUrl::Backend;
 using sql::DatabaseError;
-using sql::ToMicros;
-using sql::PgPrepared;
+using sql::Dialect;
 using sql::SqlTransaction;
-using sql::StatementCache;
+using sql::ToMicros;
 
 
 // A fixed set of sessions handed out one at a time.
@@ -101,22 +102,18 @@ class SqlStore : public Store {
   absl::Status Open() {
     try {
       writer_ = Connect();
+      writer_dialect_ = MakeDialect(*writer_);
       bool shared = url_.backend == Backend::kSqlite && url_.target == ":memory:";
       int readers = shared ? 0 : std::max(1, options_.read_connections);
       for (int i = 0; i < readers; ++i) {
         std::unique_ptr<soci::session> reader = Connect();
         if (url_.backend == Backend::kSqlite) {
           *reader << "PRAGMA cache_size = " << -int64_t{options_.reader_cache_mib} * 1024;
-          reader_statements_[reader.get()] = std::make_unique<StatementCache>(
-              static_cast<soci::sqlite3_session_backend*>(reader->get_backend())->conn_);
         }
+        reader_dialects_[reader.get()] = MakeDialect(*reader);
         readers_.Add(std::move(reader));
       }
       share_writer_for_reads_ = readers == 0;
-      if (url_.backend == Backend::kPostgresql) {
-        writer_prepared_ = std::make_unique<PgPrepared>(
-            static_cast<soci::postgresql_session_backend*>(writer_->get_backend())->conn_);
-      }
       if (url_.backend == Backend::kSqlite && !shared) {
         // Checkpoints move the WAL into the database file. SQLite runs them
         // inside the commit that crosses 1,000 pages, which made every
@@ -145,8 +142,6 @@ class SqlStore : public Store {
         // default cache they spill to the WAL mid-transaction and are read
         // back (a third of ingestion time was pread/pwrite).
         *writer_ << "PRAGMA cache_size = " << -int64_t{options_.writer_cache_mib} * 1024;
-        writer_statements_ = std::make_unique<StatementCache>(
-            static_cast<soci::sqlite3_session_backend*>(writer_->get_backend())->conn_);
         checkpointer_session_ = Connect();
         checkpointer_ = std::thread([this] { CheckpointLoop(); });
       }
@@ -177,13 +172,12 @@ class SqlStore : public Store {
     if (share_writer_for_reads_) {
       std::lock_guard lock(write_mu_);
       if (closed_) return Closed();
-      return RunInTransaction(*writer_, /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
+      return RunInTransaction(*writer_dialect_, /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
     }
     soci::session* s = readers_.Acquire();
     if (s == nullptr) return Closed();
-    auto cache = reader_statements_.find(s);
-    absl::Status status = RunInTransaction(*s, /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); },
-                                           cache == reader_statements_.end() ? nullptr : cache->second.get());
+    absl::Status status =
+        RunInTransaction(*reader_dialects_.at(s), /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
     readers_.Release(s);
     readers_.NotifyReturned();
     return status;
@@ -218,8 +212,7 @@ class SqlStore : public Store {
       if (closed_) {
         status = Closed();
       } else {
-        status = RunInTransaction(*writer_, /*write=*/true, [&](SqlTransaction& tx) { return fn(tx); },
-                                  writer_statements_.get(), writer_prepared_.get());
+        status = RunInTransaction(*writer_dialect_, /*write=*/true, [&](SqlTransaction& tx) { return fn(tx); });
         if (status.ok() && durable_log_ != nullptr) ticket = durable_log_->Committed();
       }
     }
@@ -247,7 +240,7 @@ class SqlStore : public Store {
       std::lock_guard lock(write_mu_);
       if (closed_) return;
       closed_ = true;
-      writer_statements_.reset();  // finalized before the connection closes
+      writer_dialect_.reset();  // its prepared statements finalized before the connection closes
       if (writer_) {
         try {
           if (url_.backend == Backend::kSqlite) *writer_ << "PRAGMA wal_checkpoint(TRUNCATE)";
@@ -258,7 +251,7 @@ class SqlStore : public Store {
       }
     }
     // Prepared statements are finalized before their connections close.
-    if (!share_writer_for_reads_) readers_.Close([&] { reader_statements_.clear(); });
+    if (!share_writer_for_reads_) readers_.Close([&] { reader_dialects_.clear(); });
   }
 
  private:
@@ -337,49 +330,26 @@ class SqlStore : public Store {
     return s;
   }
 
+  // The dialect of one connection (its prepared statements live with it).
+  std::unique_ptr<Dialect> MakeDialect(soci::session& session) const {
+    if (url_.backend == Backend::kSqlite) return std::make_unique<sql::SqliteDialect>(session);
+    return std::make_unique<sql::PostgresDialect>(session);
+  }
+
   template <typename Fn>
-  absl::Status RunInTransaction(soci::session& s, bool write, Fn&& fn, StatementCache* cache = nullptr,
-                                PgPrepared* pg = nullptr) {
-    const char* begin = write ? (url_.backend == Backend::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN")
-                              : (url_.backend == Backend::kSqlite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  absl::Status RunInTransaction(Dialect& dialect, bool write, Fn&& fn) {
     PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
-    // BEGIN, COMMIT and ROLLBACK are prepared once per connection when it
-    // has a statement cache (SQLite); parsing them was a tenth of a
-    // one-row read such as an API key lookup.
-    auto exec = [&](const char* text) {
-      if (cache == nullptr) {
-        s << text;
-        return;
-      }
-      sqlite3_stmt* st = cache->Get(text);
-      if (st == nullptr) throw std::runtime_error(sqlite3_errmsg(cache->db()));
-      const int rc = sqlite3_step(st);
-      if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        const std::string message = sqlite3_errmsg(cache->db());
-        sqlite3_reset(st);
-        throw std::runtime_error(message);
-      }
-      sqlite3_reset(st);
-    };
     try {
-      exec(begin);
-      const absl::Time deadline = CurrentCallDeadline();
-      // The server stops the statement when the call's deadline passes
-      // (statement_timeout takes at most INT_MAX ms; a farther deadline is
-      // no deadline).
-      const absl::Duration left = deadline - absl::Now();
-      if (url_.backend == Backend::kPostgresql && left < absl::Hours(24 * 20)) {
-        s << "SET LOCAL statement_timeout = " << std::max<long long>(1, absl::ToInt64Milliseconds(left) + 1);
-      }
+      dialect.Begin(write, CurrentCallDeadline() - absl::Now());
     } catch (const std::exception& e) {
       absl::Status failed = DatabaseError(e);
       try {
-        exec("ROLLBACK");
+        dialect.Rollback();
       } catch (const std::exception&) {
       }
       return failed;
     }
-    SqlTransaction tx(s, cache, pg);
+    SqlTransaction tx(dialect);
     absl::Status status;
     try {
       status = fn(tx);
@@ -388,14 +358,14 @@ class SqlStore : public Store {
     }
     try {
       if (status.ok() && write) {
-        exec("COMMIT");
+        dialect.Commit();
       } else {
-        exec("ROLLBACK");
+        dialect.Rollback();
       }
     } catch (const std::exception& e) {
       absl::Status commit = DatabaseError(e);
       try {
-        exec("ROLLBACK");
+        dialect.Rollback();
       } catch (const std::exception&) {
       }
       return status.ok() ? commit : status;
@@ -427,7 +397,7 @@ class SqlStore : public Store {
       }
       for (const Migration& m : migrations) {
         if (m.version <= current) continue;
-        absl::Status applied = RunInTransaction(*writer_, true, [&](SqlTransaction&) {
+        absl::Status applied = RunInTransaction(*writer_dialect_, true, [&](SqlTransaction&) {
           for (std::string stmt : m.statements) {
             if (absl::StartsWith(stmt, kSqliteOnly)) {
               if (url_.backend != Backend::kSqlite) continue;
@@ -469,13 +439,12 @@ class SqlStore : public Store {
   std::atomic<int> long_snapshots_{0};
   std::atomic<int64_t> wal_frames_{0};  // the write-ahead log's size after the latest commit
   std::atomic<int64_t> snapshot_wal_frames_{0};  // wal_frames_ when the first long snapshot began
-  std::unique_ptr<StatementCache> writer_statements_;
+  // The writer's dialect, and each reader's (filled in Open, read-only
+  // afterwards).
+  std::unique_ptr<Dialect> writer_dialect_;
+  absl::flat_hash_map<soci::session*, std::unique_ptr<Dialect>> reader_dialects_;
   // SQLite files: flushes the log after the write lock is released.
   std::unique_ptr<DurableLog> durable_log_;
-  // PostgreSQL: the writer's prepared statements.
-  std::unique_ptr<PgPrepared> writer_prepared_;
-  // Per reader connection (SQLite); filled in Open, read-only afterwards.
-  absl::flat_hash_map<soci::session*, std::unique_ptr<StatementCache>> reader_statements_;
   std::unique_ptr<soci::session> checkpointer_session_;
   std::thread checkpointer_;
   std::mutex checkpoint_mu_;

@@ -1,24 +1,12 @@
 #include "storage/sql_transaction.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 
 namespace pstrack::sql {
 
 absl::Status SqlTransaction::LockKeys(const std::vector<std::string>& keys) {
-  if (anonymous_ || keys.empty()) return absl::OkStatus();  // SQLite: one writer
-  for (size_t begin = 0; begin < keys.size(); begin += kMaxParamsPerStatement) {
-    size_t end = std::min(keys.size(), begin + kMaxParamsPerStatement);
-    DynamicQuery q;
-    q.sql = "SELECT COUNT(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM (VALUES ";
-    for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(keys[i]), ")");
-    absl::StrAppend(&q.sql, ") AS v(k) ORDER BY h) AS ordered");
-    long long n = 0;
-    PSTRACK_RETURN_IF_ERROR(Fetch(
-        q, [&](Columns& st) { st.exchange(Into(n)); }, [] {}));
-  }
-  return absl::OkStatus();
+  if (keys.empty()) return absl::OkStatus();
+  return dialect_.LockKeys(keys);
 }
 
 absl::Status SqlTransaction::Atomically(absl::FunctionRef<absl::Status()> fn) {

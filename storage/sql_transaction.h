@@ -32,8 +32,8 @@ class SqlTransaction final : public WriteTransaction,
                              public SqlFeedLogTables,
                              public SqlMetricsTables {
  public:
-  explicit SqlTransaction(soci::session& session, StatementCache* cache = nullptr, PgPrepared* pg = nullptr)
-      : SqlContext(session, cache, pg) {}
+  // A transaction already begun on the dialect's connection.
+  explicit SqlTransaction(Dialect& dialect) : SqlContext(dialect) {}
 
   absl::Status LockKeys(const std::vector<std::string>& keys) override;
   absl::Status Atomically(absl::FunctionRef<absl::Status()> fn) override;

@@ -83,6 +83,18 @@ Date ClockBucket(absl::Time t);
 
 using Counts = std::array<int64_t, kCounterCount>;
 
+// Whether adding `delta` to a row turned one of its presence counters on
+// or off, given what they hold after the write (`now`, in kPresenceCounters
+// order). The one rule every store applies when it counts changes.
+inline bool TurnsPresence(const Counts& delta, const std::array<int64_t, kPresenceCounters.size()>& now) {
+  bool turned = false;
+  for (size_t c = 0; c < kPresenceCounters.size(); ++c) {
+    const int64_t before = now[c] - delta[static_cast<int>(kPresenceCounters[c])];
+    turned |= (before > 0) != (now[c] > 0);
+  }
+  return turned;
+}
+
 // into += from, counter by counter.
 void AddCounts(Counts& into, const Counts& from);
 

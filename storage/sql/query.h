@@ -30,6 +30,18 @@ inline constexpr size_t kMaxParamsPerStatement = 3000;
 // Converts a SOCI exception into a status the RPC layer can report.
 absl::Status DatabaseError(const std::exception& e);
 
+// Runs `fn`, turning an exception it throws (soci's, a driver's) into a
+// status.
+template <typename Fn>
+absl::Status Guard(Fn&& fn) {
+  try {
+    fn();
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return DatabaseError(e);
+  }
+}
+
 inline int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 inline absl::Time FromMicros(long long us) { return absl::FromUnixMicros(us); }
 

@@ -65,22 +65,6 @@ std::vector<GrainRange> TileRange(const std::string& from, const std::string& un
   return out;
 }
 
-// A PostgreSQL array literal ('{...}') of texts or of numbers.
-void AppendArrayText(std::string* out, absl::string_view value) {
-  out->push_back(out->empty() ? '{' : ',');
-  out->push_back('"');
-  for (char c : value) {
-    if (c == '"' || c == '\\') out->push_back('\\');
-    out->push_back(c);
-  }
-  out->push_back('"');
-}
-
-void AppendArrayNumber(std::string* out, int64_t value) {
-  out->push_back(out->empty() ? '{' : ',');
-  absl::StrAppend(out, value);
-}
-
 }  // namespace
 
 absl::Status SqlAggregateTables::AddAggregates(const std::vector<AggregateRow>& deltas) {
@@ -190,42 +174,17 @@ absl::StatusOr<std::vector<AggregateRow>> SqlAggregateTables::SumAggregates(cons
     AggregateRow row;
     row.key.basis = query.basis;
     row.key.dim = query.dim;
-    if (cache_ != nullptr) {
-      auto text = [](sqlite3_stmt* st, int column) {
-        const unsigned char* t = sqlite3_column_text(st, column);
-        return t ? std::string(reinterpret_cast<const char*>(t), sqlite3_column_bytes(st, column)) : std::string();
-      };
-      PSTRACK_RETURN_IF_ERROR(FetchCached(q, [&](sqlite3_stmt* st) {
-        row.key.node_code = text(st, 0);
-        row.key.dim_value = text(st, 1);
-        row.key.day = text(st, 2);
-        int column = 3;
-        for (int i = 0; i < kCounterCount; ++i) row.counts[i] = summed[i] ? sqlite3_column_int64(st, column++) : 0;
-        row.changes = query.with_changes ? sqlite3_column_int64(st, column) : 0;
-        out.push_back(row);
-      }));
-      continue;
-    }
-    std::array<long long, kCounterCount> sums{};
-    std::array<soci::indicator, kCounterCount> inds{};
-    long long changes = 0;
-    soci::indicator changes_ind = soci::i_ok;
-    PSTRACK_RETURN_IF_ERROR(Fetch(
-        q,
-        [&](Columns& st) {
-          st.exchange(Into(row.key.node_code));
-          st.exchange(Into(row.key.dim_value));
-          st.exchange(Into(row.key.day));
-          for (int i = 0; i < kCounterCount; ++i) {
-            if (summed[i]) st.exchange(Into(sums[i], inds[i]));
-          }
-          if (query.with_changes) st.exchange(Into(changes, changes_ind));
-        },
-        [&] {
-          for (int i = 0; i < kCounterCount; ++i) row.counts[i] = summed[i] && inds[i] == soci::i_ok ? sums[i] : 0;
-          row.changes = query.with_changes && changes_ind == soci::i_ok ? changes : 0;
-          out.push_back(row);
-        }));
+    int sums = query.with_changes ? 1 : 0;
+    for (int i = 0; i < kCounterCount; ++i) sums += summed[i] ? 1 : 0;
+    PSTRACK_RETURN_IF_ERROR(dialect_.ForEachRow(q, 3, sums, [&](const Row& r) {
+      r.Text(0, row.key.node_code);
+      r.Text(1, row.key.dim_value);
+      r.Text(2, row.key.day);
+      int column = 3;
+      for (int i = 0; i < kCounterCount; ++i) row.counts[i] = summed[i] ? r.Number(column++) : 0;
+      row.changes = query.with_changes ? r.Number(column) : 0;
+      out.push_back(row);
+    }));
   }
   return out;
 }
@@ -278,27 +237,12 @@ absl::Status SqlAggregateTables::ForEachPositiveValue(
       for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(query.nodes[i]));
       absl::StrAppend(&q.sql, ")");
     }
-    if (cache_ != nullptr) {
-      auto text = [](sqlite3_stmt* st, int column, std::string& into) {
-        const unsigned char* t = sqlite3_column_text(st, column);
-        into.assign(t ? reinterpret_cast<const char*>(t) : "", t ? sqlite3_column_bytes(st, column) : 0);
-      };
-      PSTRACK_RETURN_IF_ERROR(FetchCached(q, [&](sqlite3_stmt* st) {
-        text(st, 0, node);
-        text(st, 1, value);
-        for (size_t c = 0; c < counters.size(); ++c) positive[c] = sqlite3_column_int(st, static_cast<int>(c) + 2);
-        on_row(node, value, positive);
-      }));
-      continue;
-    }
-    PSTRACK_RETURN_IF_ERROR(Fetch(
-        q,
-        [&](Columns& st) {
-          st.exchange(Into(node));
-          st.exchange(Into(value));
-          for (size_t c = 0; c < counters.size(); ++c) st.exchange(Into(positive[c]));
-        },
-        [&] { on_row(node, value, positive); }));
+    PSTRACK_RETURN_IF_ERROR(dialect_.ForEachRow(q, 2, static_cast<int>(counters.size()), [&](const Row& r) {
+      r.Text(0, node);
+      r.Text(1, value);
+      for (size_t c = 0; c < counters.size(); ++c) positive[c] = r.Number(static_cast<int>(c) + 2) != 0;
+      on_row(node, value, positive);
+    }));
   }
   return absl::OkStatus();
 }
@@ -320,16 +264,15 @@ absl::StatusOr<std::vector<AggregateRow>> SqlAggregateTables::AllAggregates() {
   return out;
 }
 
-StoredAggregateOrder SqlAggregateTables::aggregate_order() const {
-  return anonymous_ ? StoredAggregateOrder::kDayThenValue : StoredAggregateOrder::kValueThenDay;
-}
+StoredAggregateOrder SqlAggregateTables::aggregate_order() const { return dialect_.aggregate_order(); }
 
 absl::StatusOr<std::vector<AggregateRow>> SqlAggregateTables::AggregatePage(const std::optional<AggregateKey>& after,
                                                                             int limit) {
   const auto& names = CounterNames();
   // The primary key's columns (migrations 3 and 8), so that the range and
   // the order are the index's.
-  const char* key = anonymous_ ? "node_code, basis, dim, day, dim_value" : "node_code, basis, dim, dim_value, day";
+  const bool day_first = aggregate_order() == StoredAggregateOrder::kDayThenValue;
+  const char* key = day_first ? "node_code, basis, dim, day, dim_value" : "node_code, basis, dim, dim_value, day";
   DynamicQuery q;
   q.sql = "SELECT node_code, basis, dim, dim_value, day";
   for (int i = 0; i < kCounterCount; ++i) absl::StrAppend(&q.sql, ", ", names[i]);
@@ -340,8 +283,8 @@ absl::StatusOr<std::vector<AggregateRow>> SqlAggregateTables::AggregatePage(cons
     const std::string dim = q.Bind(static_cast<int>(after->dim));
     const std::string day = q.Bind(after->day);
     const std::string value = q.Bind(after->dim_value);
-    absl::StrAppend(&q.sql, " WHERE (", key, ") > (", node, ", ", basis, ", ", dim, ", ", anonymous_ ? day : value,
-                    ", ", anonymous_ ? value : day, ")");
+    absl::StrAppend(&q.sql, " WHERE (", key, ") > (", node, ", ", basis, ", ", dim, ", ", day_first ? day : value, ", ",
+                    day_first ? value : day, ")");
   }
   absl::StrAppend(&q.sql, " ORDER BY ", key, " LIMIT ", std::max(1, limit));
   std::vector<AggregateRow> out;
@@ -353,189 +296,26 @@ absl::StatusOr<std::vector<AggregateRow>> SqlAggregateTables::AggregatePage(cons
 absl::Status SqlAggregateTables::UpsertAggregates(const std::vector<const AggregateRow*>& rows,
                                                   const absl::flat_hash_map<const AggregateRow*, int64_t>& changes_of,
                                                   std::map<AggregateKey, int64_t>* flips) {
-  // Per basis, only the counters some row moves are written: a receipt row
-  // never moves an outcome counter, so most of the 40 columns would be
-  // bound, parsed and added as zeros.
+  // One statement (or a few) per basis, written as the dialect writes them.
   std::map<int, std::vector<const AggregateRow*>> by_basis;
   for (const AggregateRow* r : rows) by_basis[static_cast<int>(r->key.basis)].push_back(r);
-  const auto& names = CounterNames();
   for (const auto& [basis, group] : by_basis) {
-    std::vector<int> moved;
-    for (int i = 0; i < kCounterCount; ++i) {
-      for (const AggregateRow* r : group) {
-        if (r->counts[i] != 0) {
-          moved.push_back(i);
-          break;
-        }
-      }
+    std::array<bool, kCounterCount> moved{};
+    bool any = false;
+    for (const AggregateRow* r : group) {
+      for (int i = 0; i < kCounterCount; ++i) moved[i] |= r->counts[i] != 0;
+      any |= changes_of.contains(r);
     }
-    bool changes = false;
-    for (const AggregateRow* r : group) changes |= changes_of.contains(r);
-    if (moved.empty() && !changes) continue;
+    for (bool m : moved) any |= m;
+    if (!any) continue;
     // Rows that move no presence counter cannot turn one on or off (a
     // finish-basis procedure row): their statements return nothing.
-    // Decided before SQLite writes every counter below.
     bool watch = false;
-    for (Counter c : kPresenceCounters) {
-      watch |= flips != nullptr && std::find(moved.begin(), moved.end(), static_cast<int>(c)) != moved.end();
-    }
-    if (pg_ != nullptr) {
-      PSTRACK_RETURN_IF_ERROR(UpsertAggregatesAsArrays(basis, group, changes_of, watch ? flips : nullptr));
-      continue;
-    }
-    // SQLite prepares each text once per connection: every counter is
-    // bound, so that one text per chunk size serves every batch (a zero
-    // costs a few instructions; parsing a new text was a tenth of a small
-    // batch). PostgreSQL parses every statement anyway: only moved ones.
-    if (cache_ != nullptr) {
-      moved.resize(kCounterCount);
-      for (int i = 0; i < kCounterCount; ++i) moved[i] = i;
-      changes = true;
-    }
-    std::string columns = "node_code, basis, dim, dim_value, day";
-    std::string updates;
-    for (int i : moved) {
-      absl::StrAppend(&columns, ", ", names[i]);
-      absl::StrAppend(&updates, updates.empty() ? "" : ", ", names[i], " = aggregates.", names[i], " + excluded.",
-                      names[i]);
-    }
-    if (changes) {
-      absl::StrAppend(&columns, ", changes");
-      absl::StrAppend(&updates, updates.empty() ? "" : ", ", "changes = aggregates.changes + excluded.changes");
-    }
-    std::string returning;
-    if (watch) {
-      returning = " RETURNING node_code, dim_value, day";
-      for (Counter c : kPresenceCounters) absl::StrAppend(&returning, ", ", names[static_cast<int>(c)]);
-    }
-    const size_t per_statement = kMaxParamsPerStatement / (6 + moved.size());
-    for (size_t begin = 0, end = 0; begin < group.size(); begin = end) {
-      end = ChunkEnd(begin, group.size(), per_statement);
-      DynamicQuery q;
-      q.sql = absl::StrCat("INSERT INTO aggregates (", columns, ") VALUES ");
-      for (size_t i = begin; i < end; ++i) {
-        const AggregateRow& r = *group[i];
-        absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(r.key.node_code), ", ", q.Bind(basis), ", ",
-                        q.Bind(static_cast<int>(r.key.dim)), ", ", q.Bind(r.key.dim_value), ", ", q.Bind(r.key.day));
-        for (int c : moved) absl::StrAppend(&q.sql, ", ", q.BindInt64(r.counts[c]));
-        if (changes) {
-          auto it = changes_of.find(&r);
-          absl::StrAppend(&q.sql, ", ", q.BindInt64(it == changes_of.end() ? 0 : it->second));
-        }
-        absl::StrAppend(&q.sql, ")");
-      }
-      absl::StrAppend(&q.sql, " ON CONFLICT (node_code, basis, dim, dim_value, day) DO UPDATE SET ", updates,
-                      returning);
-      if (!watch) {
-        PSTRACK_RETURN_IF_ERROR(Execute(q));
-        continue;
-      }
-      // The rows come back in no promised order: matched by key (one
-      // statement holds one basis and one dimension).
-      using Slot = std::tuple<absl::string_view, absl::string_view, absl::string_view>;
-      absl::flat_hash_map<Slot, const AggregateRow*> sent;
-      for (size_t i = begin; i < end; ++i) {
-        sent[Slot{group[i]->key.node_code, group[i]->key.dim_value, group[i]->key.day}] = group[i];
-      }
-      std::string node, value, day;
-      std::array<long long, kPresenceCounters.size()> now{};
-      PSTRACK_RETURN_IF_ERROR(Fetch(
-          q,
-          [&](Columns& st) {
-            st.exchange(Into(node));
-            st.exchange(Into(value));
-            st.exchange(Into(day));
-            for (long long& n : now) st.exchange(Into(n));
-          },
-          [&] {
-            auto it = sent.find(Slot{node, value, day});
-            if (it == sent.end()) return;
-            bool flipped = false;
-            for (size_t c = 0; c < kPresenceCounters.size(); ++c) {
-              const int64_t delta = it->second->counts[static_cast<int>(kPresenceCounters[c])];
-              flipped |= (now[c] - delta > 0) != (now[c] > 0);
-            }
-            if (flipped) {
-              ++(*flips)[AggregateKey{node, static_cast<Basis>(basis), AggregateDim::kTotal, "", day}];
-            }
-          }));
-    }
+    for (Counter c : kPresenceCounters) watch |= flips != nullptr && moved[static_cast<int>(c)];
+    PSTRACK_RETURN_IF_ERROR(dialect_.UpsertAggregates(
+        AggregateUpsert{.basis = basis, .rows = group, .changes_of = changes_of, .turns = watch ? flips : nullptr}));
   }
   return absl::OkStatus();
-}
-
-absl::Status SqlAggregateTables::UpsertAggregatesAsArrays(
-    int basis, const std::vector<const AggregateRow*>& group,
-    const absl::flat_hash_map<const AggregateRow*, int64_t>& changes_of, std::map<AggregateKey, int64_t>* flips) {
-  const auto& names = CounterNames();
-  constexpr int kKeyColumns = 5, kParams = kKeyColumns + kCounterCount + 1;
-  static const std::array<std::string, 2> kText = [&] {
-    std::string columns = "node_code, basis, dim, dim_value, day";
-    std::string arrays = "$1::text[], $2::int[], $3::int[], $4::text[], $5::text[]";
-    std::string updates;
-    for (int i = 0; i < kCounterCount; ++i) {
-      absl::StrAppend(&columns, ", ", names[i]);
-      absl::StrAppend(&arrays, ", $", kKeyColumns + 1 + i, "::bigint[]");
-      absl::StrAppend(&updates, i ? ", " : "", names[i], " = aggregates.", names[i], " + excluded.", names[i]);
-    }
-    absl::StrAppend(&columns, ", changes");
-    absl::StrAppend(&arrays, ", $", kParams, "::bigint[]");
-    absl::StrAppend(&updates, ", changes = aggregates.changes + excluded.changes");
-    const std::string text =
-        absl::StrCat("INSERT INTO aggregates (", columns, ") SELECT * FROM unnest(", arrays,
-                     ") ON CONFLICT (node_code, basis, dim, dim_value, day) DO UPDATE SET ", updates);
-    std::string returning = " RETURNING node_code, dim_value, day";
-    for (Counter c : kPresenceCounters) absl::StrAppend(&returning, ", ", names[static_cast<int>(c)]);
-    return std::array<std::string, 2>{text, text + returning};
-  }();
-  std::vector<std::string> arrays(kParams);
-  for (const AggregateRow* r : group) {
-    AppendArrayText(&arrays[0], r->key.node_code);
-    AppendArrayNumber(&arrays[1], basis);
-    AppendArrayNumber(&arrays[2], static_cast<int>(r->key.dim));
-    AppendArrayText(&arrays[3], r->key.dim_value);
-    AppendArrayText(&arrays[4], r->key.day);
-    for (int i = 0; i < kCounterCount; ++i) AppendArrayNumber(&arrays[kKeyColumns + i], r->counts[i]);
-    auto it = changes_of.find(r);
-    AppendArrayNumber(&arrays[kParams - 1], it == changes_of.end() ? 0 : it->second);
-  }
-  std::vector<const char*> values;
-  for (std::string& a : arrays) {
-    a.push_back('}');
-    values.push_back(a.c_str());
-  }
-  const std::string& text = kText[flips != nullptr ? 1 : 0];
-  return Guard([&] {
-    const std::string name = pg_->Name(text, kParams);
-    PGresult* r = PQexecPrepared(pg_->conn(), name.c_str(), kParams, values.data(), nullptr, nullptr, 0);
-    std::unique_ptr<PGresult, void (*)(PGresult*)> result(r, PQclear);
-    const ExecStatusType status = PQresultStatus(r);
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(PQresultErrorMessage(r));
-    if (flips == nullptr) return;
-    // Matched by key: the rows come back in no promised order (one
-    // statement holds one basis, and a group's procedure rows one
-    // dimension).
-    using Slot = std::tuple<absl::string_view, absl::string_view, absl::string_view>;
-    absl::flat_hash_map<Slot, const AggregateRow*> sent;
-    for (const AggregateRow* g : group) sent[Slot{g->key.node_code, g->key.dim_value, g->key.day}] = g;
-    for (int row = 0; row < PQntuples(r); ++row) {
-      auto it = sent.find(Slot{PQgetvalue(r, row, 0), PQgetvalue(r, row, 1), PQgetvalue(r, row, 2)});
-      if (it == sent.end()) continue;
-      bool flipped = false;
-      for (size_t c = 0; c < kPresenceCounters.size(); ++c) {
-        int64_t now = 0;
-        if (!absl::SimpleAtoi(PQgetvalue(r, row, 3 + static_cast<int>(c)), &now)) {
-          throw std::runtime_error("a returned counter is not a number");
-        }
-        const int64_t delta = it->second->counts[static_cast<int>(kPresenceCounters[c])];
-        flipped |= (now - delta > 0) != (now > 0);
-      }
-      if (flipped) {
-        ++(*flips)[AggregateKey{PQgetvalue(r, row, 0), static_cast<Basis>(basis), AggregateDim::kTotal, "",
-                                PQgetvalue(r, row, 2)}];
-      }
-    }
-  });
 }
 
 std::string SqlAggregateTables::NonZeroCondition(absl::string_view prefix) {

@@ -37,13 +37,6 @@ class SqlAggregateTables : public virtual AggregateWriter, protected virtual Sql
   absl::Status UpsertAggregates(const std::vector<const AggregateRow*>& rows,
                                 const absl::flat_hash_map<const AggregateRow*, int64_t>& changes_of,
                                 std::map<AggregateKey, int64_t>* flips);
-  // UpsertAggregates on PostgreSQL: one basis's rows as arrays, every
-  // counter and the change count, in one prepared statement. With `flips`,
-  // the statement returns the presence counters of the rows it wrote and a
-  // turn counts as there.
-  absl::Status UpsertAggregatesAsArrays(int basis, const std::vector<const AggregateRow*>& group,
-                                        const absl::flat_hash_map<const AggregateRow*, int64_t>& changes_of,
-                                        std::map<AggregateKey, int64_t>* flips);
   // "c1 <> 0 OR c2 <> 0 ..." over every counter, columns prefixed.
   static std::string NonZeroCondition(absl::string_view prefix);
   static void SortUnique(std::vector<std::string>& values);

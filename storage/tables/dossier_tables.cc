@@ -140,7 +140,7 @@ absl::Status SqlDossierTables::PutDossiers(const std::vector<DossierRow>& rows) 
   for (size_t begin = 0, end = 0; begin < rows.size(); begin = end) {
     end = ChunkEnd(begin, rows.size(), kMaxParamsPerStatement / kColumns);
     DynamicQuery q;
-    auto null = [&] { return cache_ != nullptr ? q.BindNull() : std::string("NULL"); };
+    auto null = [&] { return dialect_.Null(q); };
     auto opt = [&](const std::optional<int64_t>& v) { return v ? q.BindInt64(*v) : null(); };
     auto text = [&](const std::string& v) { return v.empty() ? null() : q.Bind(v); };
     q.sql =
@@ -240,9 +240,8 @@ absl::StatusOr<std::vector<StoredEvent>> SqlDossierTables::QueryEventsWhere(cons
     for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.Bind(keys[i]));
     // Prepared once per list length (SQLite): the list is padded to a
     // power of two by repeating its last key, which selects nothing more.
-    if (cache_ != nullptr) {
-      for (size_t i = end - begin; i < std::bit_ceil(end - begin); ++i)
-        absl::StrAppend(&q.sql, ", ", q.Bind(keys[end - 1]));
+    for (size_t i = end - begin; i < dialect_.ListLength(end - begin); ++i) {
+      absl::StrAppend(&q.sql, ", ", q.Bind(keys[end - 1]));
     }
     absl::StrAppend(&q.sql, ") ORDER BY dossier_code, occurred_us, event_id");
     StoredEvent e;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -195,6 +196,275 @@ std::vector<FeedLogRow> FeedLog(const std::vector<FilingEvent>& events, const st
   return rows;
 }
 
+// One batch's way into the store, as named steps (Filings::RecordWithAudit
+// runs them in order). Before the transaction: each event checked on its
+// own, then against the others of the batch. Inside it: the dossiers locked
+// against other processes, the events already stored found, the agencies
+// and procedures looked up, each dossier's history replayed, and the
+// result projected (events, index rows, aggregate deltas). A step decides
+// the events it can (applied, unchanged or rejected); the others stay open
+// for the next.
+class Batch {
+ public:
+  Batch(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
+        const WorkingCalendar& calendar, absl::Time now)
+      : events_(events), calendar_(calendar), now_(now), open_(events.size(), true), encoded_(events.size()) {
+    result_.outcomes.resize(events.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      ItemOutcome& o = result_.outcomes[i];
+      o.index = static_cast<int>(i);
+      o.key = events[i].event_id;
+      o.source_line = i < source_lines.size() ? source_lines[i] : 0;
+    }
+  }
+
+  // Each event on its own (ValidateEvent).
+  void Validate() {
+    for (size_t i = 0; i < events_.size(); ++i) {
+      absl::Status valid = ValidateEvent(events_[i]);
+      if (!valid.ok()) {
+        Decide(i, WriteOutcome::kRejected, valid);
+        continue;
+      }
+      encoded_[i] = EncodeEvent(events_[i]);
+    }
+  }
+
+  // The same id twice in one batch: a copy follows the first; different
+  // content is a conflict.
+  void DedupeWithinBatch() {
+    absl::flat_hash_map<std::string, size_t> first_with_id;
+    for (size_t i = 0; i < events_.size(); ++i) {
+      if (!open_[i]) continue;
+      auto [it, inserted] = first_with_id.emplace(events_[i].event_id, i);
+      if (inserted) continue;
+      if (encoded_[it->second] == encoded_[i]) {
+        copies_.emplace_back(i, it->second);
+        open_[i] = false;
+      } else {
+        Decide(i, WriteOutcome::kRejected,
+               FieldError(absl::StatusCode::kAlreadyExists, "event.event_id",
+                          absl::StrCat("'", events_[i].event_id,
+                                       "' appears twice in this batch with different content; event ids must be "
+                                       "unique")));
+      }
+    }
+  }
+
+  // Another server process may be writing the same dossiers: wait for it
+  // before reading anything (each later statement sees its commit).
+  absl::Status Lock(FilingWriter& tx) {
+    std::set<std::string> touched;
+    for (size_t i : Open()) touched.insert(events_[i].dossier_code);
+    return tx.LockKeys(std::vector<std::string>(touched.begin(), touched.end()));
+  }
+
+  // Ids already stored: the same content is a duplicate, other content a
+  // conflict.
+  absl::Status FindStored(FilingReader& tx) {
+    std::vector<std::string> ids;
+    for (size_t i : Open()) ids.push_back(events_[i].event_id);
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> existing, tx.FindEvents(ids));
+    absl::flat_hash_map<std::string, const StoredEvent*> by_id;
+    for (const StoredEvent& s : existing) by_id[s.event_id] = &s;
+    for (size_t i : Open()) {
+      auto it = by_id.find(events_[i].event_id);
+      if (it == by_id.end()) continue;
+      if (it->second->content == encoded_[i]) {
+        Decide(i, WriteOutcome::kUnchanged);
+      } else {
+        Decide(i, WriteOutcome::kRejected,
+               FieldError(absl::StatusCode::kAlreadyExists, "event.event_id",
+                          absl::StrCat("event '", events_[i].event_id,
+                                       "' was already recorded with different content (dossier '",
+                                       it->second->dossier_code, "'); event ids must be unique")));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The agencies and procedures the events name (unknown ones reject their
+  // event), and the stored histories of the dossiers left, with what those
+  // name (a receipt sent in an earlier batch).
+  absl::Status LookUp(FilingReader& tx) {
+    lookups_.emplace(tx);
+    std::vector<const FilingEvent*> named;
+    for (size_t i : Open()) named.push_back(&events_[i]);
+    PSTRACK_RETURN_IF_ERROR(lookups_->Prefetch(named));
+    for (size_t i : Open()) {
+      const FilingEvent& e = events_[i];
+      PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups_->FindAgency(e.agency_code));
+      if (!agency) {
+        Decide(i, WriteOutcome::kRejected,
+               FieldError(absl::StatusCode::kNotFound, "event.agency_code",
+                          absl::StrCat("agency '", e.agency_code, "' does not exist")));
+        continue;
+      }
+      if (!e.procedure_code.empty()) {
+        PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, lookups_->FindProcedure(e.procedure_code));
+        if (!procedure) {
+          Decide(i, WriteOutcome::kRejected,
+                 FieldError(absl::StatusCode::kNotFound, "event.procedure_code",
+                            absl::StrCat("procedure '", e.procedure_code, "' does not exist")));
+          continue;
+        }
+      }
+      by_dossier_[e.dossier_code].push_back(i);
+    }
+    std::vector<std::string> codes;
+    for (const auto& [code, unused] : by_dossier_) codes.push_back(code);
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored_events, tx.LoadDossierEvents(codes));
+    PSTRACK_ASSIGN_OR_RETURN(stored_, DecodeByDossier(stored_events));
+    std::vector<const FilingEvent*> earlier;
+    for (const auto& [code, history] : stored_) {
+      for (const FilingEvent& e : history) earlier.push_back(&e);
+    }
+    return lookups_->Prefetch(earlier);
+  }
+
+  // Each dossier's history with the batch's events replayed (ReplayDossier),
+  // and its old contribution to the aggregates out, the new one in.
+  // Everything is decided in memory first; Project writes it.
+  absl::Status ReplayDossiers() {
+    for (auto& [code, indices] : by_dossier_) PSTRACK_RETURN_IF_ERROR(ReplayDossier(code, indices));
+    return absl::OkStatus();
+  }
+
+  // The accepted events, the dossiers' index rows and the aggregate deltas,
+  // each in a few multi-row statements for the whole batch.
+  absl::Status Project(FilingWriter& tx) {
+    PSTRACK_RETURN_IF_ERROR(tx.InsertEvents(new_events_));
+    PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(dossier_rows_));
+    if (!CeilingOn(Ceiling::kNoAggregates)) PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(std::move(deltas_))));
+    for (size_t i : applied_) Decide(i, WriteOutcome::kApplied);
+    return absl::OkStatus();
+  }
+
+  // The outcomes as they will be reported (copies following their
+  // originals), for the audit rows written in the same transaction.
+  std::vector<ItemOutcome> FinalOutcomes() const {
+    std::vector<ItemOutcome> out = result_.outcomes;
+    FollowOriginals(out);
+    return out;
+  }
+  const std::vector<ItemOutcome>& outcomes() const { return result_.outcomes; }
+
+  // The result once the transaction committed.
+  RecordResult Committed(bool audited) {
+    FollowOriginals(result_.outcomes);
+    result_.audited = audited;
+    return std::move(result_);
+  }
+  // The result when it did not: every event not rejected on its own merits
+  // is rejected with the batch's failure; nothing was applied.
+  RecordResult NotCommitted(const absl::Status& batch) {
+    for (ItemOutcome& o : result_.outcomes) {
+      if (o.outcome == WriteOutcome::kRejected && !o.status.ok() && o.status.code() != absl::StatusCode::kInternal &&
+          o.status.code() != absl::StatusCode::kUnavailable && o.status.code() != absl::StatusCode::kDataLoss) {
+        continue;  // rejected on its own merits, before the failure
+      }
+      o.outcome = WriteOutcome::kRejected;
+      o.status = absl::Status(batch.code(), absl::StrCat("batch not committed: ", batch.message()));
+    }
+    result_.dossiers.clear();
+    return std::move(result_);
+  }
+
+ private:
+  void Decide(size_t i, WriteOutcome outcome, absl::Status status = absl::OkStatus()) {
+    result_.outcomes[i].outcome = outcome;
+    result_.outcomes[i].status = std::move(status);
+    open_[i] = false;
+  }
+  // The events still to be decided, in batch order.
+  std::vector<size_t> Open() const {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < events_.size(); ++i) {
+      if (open_[i]) out.push_back(i);
+    }
+    return out;
+  }
+  // A copy of an event in the same batch ends as its original did.
+  void FollowOriginals(std::vector<ItemOutcome>& outcomes) const {
+    for (auto [copy, original] : copies_) {
+      outcomes[copy].outcome = outcomes[original].outcome == WriteOutcome::kRejected ? WriteOutcome::kRejected
+                                                                                     : WriteOutcome::kUnchanged;
+      outcomes[copy].status = outcomes[original].status;
+    }
+  }
+
+  absl::Status ReplayDossier(const std::string& code, std::vector<size_t>& indices) {
+    std::vector<FilingEvent> current = stored_[code];
+    const std::vector<FilingEvent> before = current;
+    // Receipts and registrations first: they anchor the history, so an
+    // event wrongly timed before a receipt in the same batch is the one
+    // rejected, not the receipt.
+    auto anchor = [&](size_t i) {
+      return events_[i].kind == K::kReceived || events_[i].kind == K::kRegisteredOnline ? 0 : 1;
+    };
+    std::sort(indices.begin(), indices.end(), [&](size_t a, size_t b) {
+      if (anchor(a) != anchor(b)) return anchor(a) < anchor(b);
+      return ReplayOrderLess(events_[a], events_[b]);
+    });
+    std::vector<size_t> accepted;
+    // Fast path: the whole set is a possible history.
+    std::vector<FilingEvent> all = current;
+    for (size_t i : indices) all.push_back(events_[i]);
+    PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, ProcedureOf(all, *lookups_));
+    absl::StatusOr<DossierState> state = Replay(all, calendar_, procedure);
+    if (state.ok()) {
+      accepted = indices;
+      current = std::move(all);
+    } else {
+      // Otherwise add the events one at a time, in that order, and reject
+      // each one that would make the history impossible.
+      for (size_t i : indices) {
+        std::vector<FilingEvent> candidate = current;
+        candidate.push_back(events_[i]);
+        PSTRACK_ASSIGN_OR_RETURN(procedure, ProcedureOf(candidate, *lookups_));
+        absl::StatusOr<DossierState> next = Replay(candidate, calendar_, procedure);
+        if (!next.ok()) {
+          Decide(i, WriteOutcome::kRejected, next.status());
+          continue;
+        }
+        accepted.push_back(i);
+        current = std::move(candidate);
+        state = std::move(next);
+      }
+    }
+    if (accepted.empty()) return absl::OkStatus();
+    PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups_->FindAgency(current.front().agency_code));
+    for (size_t i : accepted) new_events_.push_back(ToStored(events_[i], now_));
+    dossier_rows_.push_back(ToDossierRow(*state, agency->path, now_));
+    applied_.insert(applied_.end(), accepted.begin(), accepted.end());
+    // The dossier's old contribution out, the new one in.
+    PSTRACK_ASSIGN_OR_RETURN(const Procedure* final_procedure, ProcedureOf(current, *lookups_));
+    if (!before.empty()) {
+      PSTRACK_ASSIGN_OR_RETURN(const Procedure* old_procedure, ProcedureOf(before, *lookups_));
+      PSTRACK_ASSIGN_OR_RETURN(DossierState old_state, Replay(before, calendar_, old_procedure));
+      AccumulateDossier(old_state, old_procedure, agency->path, -1, &deltas_);
+    }
+    AccumulateDossier(*state, final_procedure, agency->path, +1, &deltas_);
+    result_.dossiers[code] = *std::move(state);
+    return absl::OkStatus();
+  }
+
+  const std::vector<FilingEvent>& events_;
+  const WorkingCalendar& calendar_;
+  const absl::Time now_;
+  RecordResult result_;
+  std::vector<bool> open_;                         // still to be decided
+  std::vector<std::string> encoded_;               // of the valid events
+  std::vector<std::pair<size_t, size_t>> copies_;  // (copy, original)
+  std::optional<Lookups> lookups_;
+  std::map<std::string, std::vector<size_t>> by_dossier_;  // the events of each dossier
+  std::map<std::string, std::vector<FilingEvent>> stored_;  // the stored histories
+  AggregateDeltas deltas_;
+  std::vector<StoredEvent> new_events_;
+  std::vector<DossierRow> dossier_rows_;
+  std::vector<size_t> applied_;
+};
+
 }  // namespace
 
 Filings::Filings(FilingStore store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes)
@@ -258,214 +528,26 @@ RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::
 RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
                                       const std::vector<EarlyRejection>& early, const AuditRows* audits,
                                       absl::FunctionRef<void()> released) {
-  RecordResult result;
-  if (events.empty() && early.empty()) return result;
-  std::vector<ItemOutcome>& out = result.outcomes;
-  out.resize(events.size());
-  std::vector<bool> open(events.size(), true);  // still to be decided
-  auto decide = [&](size_t i, WriteOutcome outcome, absl::Status status = absl::OkStatus()) {
-    out[i].outcome = outcome;
-    out[i].status = std::move(status);
-    open[i] = false;
-  };
-  std::vector<std::string> encoded(events.size());
-  for (size_t i = 0; i < events.size(); ++i) {
-    out[i].index = static_cast<int>(i);
-    out[i].key = events[i].event_id;
-    out[i].source_line = i < source_lines.size() ? source_lines[i] : 0;
-    absl::Status valid = ValidateEvent(events[i]);
-    if (!valid.ok()) {
-      decide(i, WriteOutcome::kRejected, valid);
-      continue;
-    }
-    encoded[i] = EncodeEvent(events[i]);
-  }
-  // The same id twice in one batch: a copy follows the first; different
-  // content is a conflict.
-  absl::flat_hash_map<std::string, size_t> first_with_id;
-  std::vector<std::pair<size_t, size_t>> copies;  // (copy, original)
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (!open[i]) continue;
-    auto [it, inserted] = first_with_id.emplace(events[i].event_id, i);
-    if (inserted) continue;
-    if (encoded[it->second] == encoded[i]) {
-      copies.emplace_back(i, it->second);
-      open[i] = false;
-    } else {
-      decide(i, WriteOutcome::kRejected,
-             FieldError(absl::StatusCode::kAlreadyExists, "event.event_id",
-                        absl::StrCat("'", events[i].event_id,
-                                     "' appears twice in this batch with different content; event ids must be "
-                                     "unique")));
-    }
-  }
-
-  // A copy of an event in the same batch ends as its original did.
-  auto follow_originals = [&](std::vector<ItemOutcome>& outcomes) {
-    for (auto [copy, original] : copies) {
-      outcomes[copy].outcome = outcomes[original].outcome == WriteOutcome::kRejected ? WriteOutcome::kRejected
-                                                                                     : WriteOutcome::kUnchanged;
-      outcomes[copy].status = outcomes[original].status;
-    }
-  };
+  if (events.empty() && early.empty()) return {};
   const absl::Time now = NowForStorage();
-  absl::Status batch = store_.Write([&](FilingWriter& tx) -> absl::Status {
-    // Another server process may be writing the same dossiers: wait for it
-    // before reading anything (each later statement sees its commit).
-    std::set<std::string> touched;
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (open[i]) touched.insert(events[i].dossier_code);
-    }
-    PSTRACK_RETURN_IF_ERROR(tx.LockKeys(std::vector<std::string>(touched.begin(), touched.end())));
-    // Ids already stored: the same content is a duplicate, other content a conflict.
-    std::vector<std::string> ids;
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (open[i]) ids.push_back(events[i].event_id);
-    }
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> existing, tx.FindEvents(ids));
-    absl::flat_hash_map<std::string, const StoredEvent*> existing_by_id;
-    for (const StoredEvent& s : existing) existing_by_id[s.event_id] = &s;
-    Lookups lookups(tx);
-    {
-      std::vector<const FilingEvent*> still_open;
-      for (size_t i = 0; i < events.size(); ++i) {
-        if (open[i]) still_open.push_back(&events[i]);
-      }
-      PSTRACK_RETURN_IF_ERROR(lookups.Prefetch(still_open));
-    }
-    std::map<std::string, std::vector<size_t>> by_dossier;
-    for (size_t i = 0; i < events.size(); ++i) {
-      if (!open[i]) continue;
-      const FilingEvent& e = events[i];
-      if (auto it = existing_by_id.find(e.event_id); it != existing_by_id.end()) {
-        if (it->second->content == encoded[i]) {
-          decide(i, WriteOutcome::kUnchanged);
-        } else {
-          decide(i, WriteOutcome::kRejected,
-                 FieldError(absl::StatusCode::kAlreadyExists, "event.event_id",
-                            absl::StrCat("event '", e.event_id, "' was already recorded with different content (dossier '",
-                                         it->second->dossier_code, "'); event ids must be unique")));
-        }
-        continue;
-      }
-      PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups.FindAgency(e.agency_code));
-      if (!agency) {
-        decide(i, WriteOutcome::kRejected,
-               FieldError(absl::StatusCode::kNotFound, "event.agency_code",
-                          absl::StrCat("agency '", e.agency_code, "' does not exist")));
-        continue;
-      }
-      if (!e.procedure_code.empty()) {
-        PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, lookups.FindProcedure(e.procedure_code));
-        if (!procedure) {
-          decide(i, WriteOutcome::kRejected,
-                 FieldError(absl::StatusCode::kNotFound, "event.procedure_code",
-                            absl::StrCat("procedure '", e.procedure_code, "' does not exist")));
-          continue;
-        }
-      }
-      by_dossier[e.dossier_code].push_back(i);
-    }
-    std::vector<std::string> codes;
-    for (const auto& [code, unused] : by_dossier) codes.push_back(code);
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored_events, tx.LoadDossierEvents(codes));
-    PSTRACK_ASSIGN_OR_RETURN(auto stored, DecodeByDossier(stored_events));
-    {
-      // What the stored histories name (a receipt sent in an earlier batch).
-      std::vector<const FilingEvent*> earlier;
-      for (const auto& [code, history] : stored) {
-        for (const FilingEvent& e : history) earlier.push_back(&e);
-      }
-      PSTRACK_RETURN_IF_ERROR(lookups.Prefetch(earlier));
-    }
-
-    // Everything is validated in memory first, then written in a few
-    // multi-row statements for the whole batch.
-    AggregateDeltas deltas;
-    std::vector<StoredEvent> new_events;
-    std::vector<DossierRow> dossier_rows;
-    std::vector<size_t> applied;
-    for (auto& [code, indices] : by_dossier) {
-      std::vector<FilingEvent> current = stored[code];
-      const std::vector<FilingEvent> before = current;
-      // Receipts and registrations first: they anchor the history, so an
-      // event wrongly timed before a receipt in the same batch is the one
-      // rejected, not the receipt.
-      auto anchor = [&](size_t i) {
-        return events[i].kind == K::kReceived || events[i].kind == K::kRegisteredOnline ? 0 : 1;
-      };
-      std::sort(indices.begin(), indices.end(), [&](size_t a, size_t b) {
-        if (anchor(a) != anchor(b)) return anchor(a) < anchor(b);
-        return ReplayOrderLess(events[a], events[b]);
-      });
-      std::vector<size_t> accepted;
-      // Fast path: the whole set is a possible history.
-      std::vector<FilingEvent> all = current;
-      for (size_t i : indices) all.push_back(events[i]);
-      PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, ProcedureOf(all, lookups));
-      absl::StatusOr<DossierState> state = Replay(all, *calendar_, procedure);
-      if (state.ok()) {
-        accepted = indices;
-        current = std::move(all);
-      } else {
-        // Otherwise add the events one at a time, in that order, and
-        // reject each one that would make the history impossible.
-        for (size_t i : indices) {
-          std::vector<FilingEvent> candidate = current;
-          candidate.push_back(events[i]);
-          PSTRACK_ASSIGN_OR_RETURN(procedure, ProcedureOf(candidate, lookups));
-          absl::StatusOr<DossierState> next = Replay(candidate, *calendar_, procedure);
-          if (!next.ok()) {
-            decide(i, WriteOutcome::kRejected, next.status());
-            continue;
-          }
-          accepted.push_back(i);
-          current = std::move(candidate);
-          state = std::move(next);
-        }
-      }
-      if (accepted.empty()) continue;
-      PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups.FindAgency(current.front().agency_code));
-      for (size_t i : accepted) new_events.push_back(ToStored(events[i], now));
-      dossier_rows.push_back(ToDossierRow(*state, agency->path, now));
-      applied.insert(applied.end(), accepted.begin(), accepted.end());
-      // The dossier's old contribution out, the new one in.
-      PSTRACK_ASSIGN_OR_RETURN(const Procedure* final_procedure, ProcedureOf(current, lookups));
-      if (!before.empty()) {
-        PSTRACK_ASSIGN_OR_RETURN(const Procedure* old_procedure, ProcedureOf(before, lookups));
-        PSTRACK_ASSIGN_OR_RETURN(DossierState old_state, Replay(before, *calendar_, old_procedure));
-        AccumulateDossier(old_state, old_procedure, agency->path, -1, &deltas);
-      }
-      AccumulateDossier(*state, final_procedure, agency->path, +1, &deltas);
-      result.dossiers[code] = *std::move(state);
-    }
-    PSTRACK_RETURN_IF_ERROR(tx.InsertEvents(new_events));
-    PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(dossier_rows));
-    if (!CeilingOn(Ceiling::kNoAggregates)) PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(std::move(deltas))));
-    for (size_t i : applied) decide(i, WriteOutcome::kApplied);
-    if (audits != nullptr) {
-      std::vector<ItemOutcome> final_outcomes = out;
-      follow_originals(final_outcomes);
-      PSTRACK_RETURN_IF_ERROR(tx.InsertAudit((*audits)(final_outcomes)));
-    }
-    if (!feed_log_) return absl::OkStatus();
-    return tx.AddFeedLog(FeedLog(events, out, early, *calendar_, now));
-  }, released);
-  if (!batch.ok()) {
-    for (auto& o : out) {
-      if (o.outcome == WriteOutcome::kRejected && !o.status.ok() && o.status.code() != absl::StatusCode::kInternal &&
-          o.status.code() != absl::StatusCode::kUnavailable && o.status.code() != absl::StatusCode::kDataLoss) {
-        continue;  // rejected on its own merits, before the failure
-      }
-      o.outcome = WriteOutcome::kRejected;
-      o.status = absl::Status(batch.code(), absl::StrCat("batch not committed: ", batch.message()));
-    }
-    result.dossiers.clear();
-    return result;
-  }
+  Batch batch(events, source_lines, *calendar_, now);
+  batch.Validate();
+  batch.DedupeWithinBatch();
+  const absl::Status written = store_.Write(
+      [&](FilingWriter& tx) -> absl::Status {
+        PSTRACK_RETURN_IF_ERROR(batch.Lock(tx));
+        PSTRACK_RETURN_IF_ERROR(batch.FindStored(tx));
+        PSTRACK_RETURN_IF_ERROR(batch.LookUp(tx));
+        PSTRACK_RETURN_IF_ERROR(batch.ReplayDossiers());
+        PSTRACK_RETURN_IF_ERROR(batch.Project(tx));
+        if (audits != nullptr) PSTRACK_RETURN_IF_ERROR(tx.InsertAudit((*audits)(batch.FinalOutcomes())));
+        if (!feed_log_) return absl::OkStatus();
+        return tx.AddFeedLog(FeedLog(events, batch.outcomes(), early, *calendar_, now));
+      },
+      released);
+  if (!written.ok()) return batch.NotCommitted(written);
+  RecordResult result = batch.Committed(audits != nullptr);
   if (changes_ && !result.dossiers.empty()) changes_->Bump();
-  follow_originals(out);
-  result.audited = audits != nullptr;
   return result;
 }
 

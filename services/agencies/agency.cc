@@ -1,11 +1,18 @@
 #include "services/agencies/agency.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/status.h"
 #include "services/common/text.h"
 
 namespace pstrack {
+
+bool InSubtree(absl::string_view path, absl::string_view root_path) {
+  return absl::StartsWith(path, root_path) && (path.size() == root_path.size() || path[root_path.size()] == '/');
+}
+
+std::string SubtreeEnd(absl::string_view root_path) { return absl::StrCat(root_path, "0"); }
 
 bool Agency::SameContent(const Agency& o) const {
   return code == o.code && name == o.name && level == o.level && parent_code == o.parent_code &&

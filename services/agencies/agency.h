@@ -69,6 +69,14 @@ absl::Status ValidateAgencyCode(absl::string_view code, absl::string_view field)
 absl::Status ValidateAgencyFields(const Agency& agency, absl::string_view field = "agency");
 
 // Whether an agency of `child` level may sit under one of `parent` level.
+// Subtrees as key ranges of paths ("VN/P22/P22.STP"): the subtree at
+// `root_path` is the root and the paths in [root + "/", SubtreeEnd(root)),
+// '0' being the byte after '/'; so it is one index range scan. The range
+// also holds a few paths outside the subtree (a sibling "P22.D1" of
+// "P22"): InSubtree tells them apart.
+bool InSubtree(absl::string_view path, absl::string_view root_path);
+std::string SubtreeEnd(absl::string_view root_path);
+
 bool LevelMayHaveParent(AgencyLevel child, AgencyLevel parent);
 // FAILED_PRECONDITION naming agency.level when it may not.
 absl::Status CheckParentLevel(const Agency& child, const Agency& parent);

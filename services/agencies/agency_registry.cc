@@ -21,10 +21,6 @@ absl::Status NotFound(absl::string_view field, absl::string_view code) {
   return FieldError(absl::StatusCode::kNotFound, field, absl::StrCat("agency '", code, "' does not exist"));
 }
 
-bool InSubtree(absl::string_view path, absl::string_view root_path) {
-  return path == root_path || absl::StartsWith(path, absl::StrCat(root_path, "/"));
-}
-
 // Checks the successor: it exists, is in force on the day the agency ends,
 // and following successors from it never comes back to the agency.
 absl::Status CheckSuccessor(AgencyReader& tx, const Agency& a) {

@@ -213,7 +213,7 @@ grpc::Status MetricsServiceImpl::SubmitExternalInputs(grpc::ServerContext* conte
                                      in.numerator(), in.denominator(), in.value(), in.source()});
       positions.push_back(i);
     }
-    std::vector<ItemOutcome> done = metrics_.SubmitExternalInputs(inputs);
+    std::vector<ItemOutcome> done = inputs_.Submit(inputs);
     for (size_t k = 0; k < done.size(); ++k) {
       done[k].index = positions[k];
       all[positions[k]] = done[k];
@@ -236,7 +236,7 @@ grpc::Status MetricsServiceImpl::ListExternalInputs(grpc::ServerContext* context
       }
       PSTRACK_RETURN_IF_ERROR(call.RequireInScope(request->agency_code(), "agency_code"));
     }
-    PSTRACK_ASSIGN_OR_RETURN(auto inputs, metrics_.ListExternalInputs(request->agency_code(), request->indicator_id()));
+    PSTRACK_ASSIGN_OR_RETURN(auto inputs, inputs_.List(request->agency_code(), request->indicator_id()));
     for (const auto& in : inputs) {
       auto* out = response->add_inputs();
       out->set_input_id(in.input_id);
@@ -307,7 +307,7 @@ grpc::Status MetricsServiceImpl::RebuildAggregates(grpc::ServerContext* context,
     call.SetTarget(request->repair() ? "aggregates: check and repair" : "aggregates: check");
     AggregateCheckOptions options = check_options_;
     options.repair = request->repair();
-    PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, metrics_.CheckAggregates(options));
+    PSTRACK_ASSIGN_OR_RETURN(AggregateCheck check, maintenance_.CheckAggregates(options));
     response->set_dossiers(check.dossiers);
     response->set_rows_compared(check.rows_compared);
     response->set_rows_differing(check.rows_differing);

@@ -6,6 +6,8 @@
 #include "pstrack/v1/metrics.grpc.pb.h"
 #include "services/api/rpc_guard.h"
 #include "services/common/change_feed.h"
+#include "services/metrics/aggregate_maintenance.h"
+#include "services/metrics/external_inputs.h"
 #include "services/metrics/metrics.h"
 
 namespace pstrack {
@@ -14,9 +16,14 @@ class MetricsServiceImpl final : public v1::MetricsService::Service {
  public:
   // `check_options`: how RebuildAggregates runs (its work directory, memory
   // budget); `repair` comes from each request.
-  MetricsServiceImpl(Metrics& metrics, const ChangeFeed& changes, RpcGuard& guard,
-                     AggregateCheckOptions check_options = {})
-      : metrics_(metrics), changes_(changes), guard_(guard), check_options_(std::move(check_options)) {}
+  MetricsServiceImpl(Metrics& metrics, ExternalInputs& inputs, AggregateMaintenance& maintenance,
+                     const ChangeFeed& changes, RpcGuard& guard, AggregateCheckOptions check_options = {})
+      : metrics_(metrics),
+        inputs_(inputs),
+        maintenance_(maintenance),
+        changes_(changes),
+        guard_(guard),
+        check_options_(std::move(check_options)) {}
 
   grpc::Status ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest* request,
                               v1::ListIndicatorsResponse* response) override;
@@ -43,6 +50,8 @@ class MetricsServiceImpl final : public v1::MetricsService::Service {
 
  private:
   Metrics& metrics_;
+  ExternalInputs& inputs_;
+  AggregateMaintenance& maintenance_;
   const ChangeFeed& changes_;
   RpcGuard& guard_;
   const AggregateCheckOptions check_options_;

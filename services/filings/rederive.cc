@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "services/common/call_limits.h"
 #include "services/common/status.h"
+#include "services/filings/dossier_pages.h"
 #include "services/filings/filings.h"
 #include "services/figures/aggregation.h"
 
@@ -18,27 +19,6 @@ bool AffectsDerivedData(const Procedure& a, const Procedure& b) {
          a.resolution_unit != b.resolution_unit;
 }
 
-// Visits the dossiers matching `query`, a page at a time, with their events.
-template <typename Fn>
-absl::Status ForEachDossier(FilingWriter& tx, DossierQuery query, Fn&& fn) {
-  query.limit = 1000;
-  while (true) {
-    PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<DossierRow> rows, tx.ListDossiers(query));
-    if (rows.empty()) return absl::OkStatus();
-    std::vector<std::string> codes;
-    for (const auto& r : rows) codes.push_back(r.code);
-    PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents(codes));
-    std::map<std::string, std::vector<FilingEvent>> events;
-    for (const auto& s : stored) {
-      PSTRACK_ASSIGN_OR_RETURN(FilingEvent e, DecodeEvent(s.content));
-      events[s.dossier_code].push_back(std::move(e));
-    }
-    PSTRACK_RETURN_IF_ERROR(fn(rows, events));
-    query.after_code = rows.back().code;
-  }
-}
-
 }  // namespace
 
 absl::Status RederiveProcedure(FilingWriter& tx, const WorkingCalendar& calendar, const Procedure& before,
@@ -47,8 +27,7 @@ absl::Status RederiveProcedure(FilingWriter& tx, const WorkingCalendar& calendar
   DossierQuery q;
   q.procedure_code = after.code;
   const absl::Time now = NowForStorage();
-  return ForEachDossier(tx, q, [&](const std::vector<DossierRow>& rows,
-                                   std::map<std::string, std::vector<FilingEvent>>& events) -> absl::Status {
+  return ForEachDossierPage(tx, q, 1000, [&](const std::vector<DossierRow>& rows, EventsByDossier& events) -> absl::Status {
     AggregateDeltas deltas;
     std::vector<DossierRow> updated;
     for (const DossierRow& row : rows) {
@@ -69,8 +48,7 @@ absl::Status RederiveMovedSubtree(FilingWriter& tx, const WorkingCalendar& calen
   q.agency_path = std::string(old_path);
   const absl::Time now = NowForStorage();
   std::map<std::string, std::optional<Procedure>> procedures;
-  return ForEachDossier(tx, q, [&](const std::vector<DossierRow>& rows,
-                                   std::map<std::string, std::vector<FilingEvent>>& events) -> absl::Status {
+  return ForEachDossierPage(tx, q, 1000, [&](const std::vector<DossierRow>& rows, EventsByDossier& events) -> absl::Status {
     AggregateDeltas deltas;
     std::vector<DossierRow> updated;
     for (const DossierRow& row : rows) {

@@ -27,6 +27,8 @@
 #include "services/api/metrics_service.h"
 #include "services/api/reporting_service.h"
 #include "services/common/change_feed.h"
+#include "services/metrics/aggregate_maintenance.h"
+#include "services/metrics/external_inputs.h"
 #include "services/metrics/metrics.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/procedure_csv.h"
@@ -37,23 +39,29 @@
 
 namespace pstrack {
 
+// Declared in the order Start builds them, so destroyed in reverse: the
+// gRPC server first, then the adapters and use cases, the store last (its
+// destructor closes it). An early return from Start therefore closes
+// whatever it had opened, with no close path written by hand.
 struct PstrackServer::Impl {
-  std::unique_ptr<Store> store;
-  std::unique_ptr<AgencyRegistry> agencies;
-  std::unique_ptr<Catalog> catalog;
-  std::unique_ptr<AgencyServiceImpl> agency_service;
-  std::unique_ptr<CatalogServiceImpl> catalog_service;
   std::shared_ptr<const WorkingCalendar> calendar;
-  std::unique_ptr<Filings> filings;
-  std::unique_ptr<FilingServiceImpl> filing_service;
+  std::unique_ptr<Store> store;
   ChangeFeed changes;
   std::string methodology_dir;
+  std::unique_ptr<AgencyRegistry> agencies;
+  std::unique_ptr<Catalog> catalog;
+  std::unique_ptr<Filings> filings;
   std::unique_ptr<Metrics> metrics;
-  std::unique_ptr<MetricsServiceImpl> metrics_service;
+  std::unique_ptr<ExternalInputs> external_inputs;
+  std::unique_ptr<AggregateMaintenance> maintenance;
   std::unique_ptr<Reports> reports;
-  std::unique_ptr<ReportingServiceImpl> reporting_service;
   std::unique_ptr<AccessControl> access;
   std::unique_ptr<RpcGuard> guard;
+  std::unique_ptr<AgencyServiceImpl> agency_service;
+  std::unique_ptr<CatalogServiceImpl> catalog_service;
+  std::unique_ptr<FilingServiceImpl> filing_service;
+  std::unique_ptr<MetricsServiceImpl> metrics_service;
+  std::unique_ptr<ReportingServiceImpl> reporting_service;
   std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<grpc::Server> server;
   int port = 0;
@@ -220,74 +228,81 @@ absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::strin
   return rejected;
 }
 
-absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const ServerOptions& options) {
-  auto impl = std::make_unique<Impl>();
-  // TLS files first: a wrong one is named before the database is touched.
-  PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, Credentials(options.tls));
-  if (options.calendar_dir.empty()) {
-    impl->calendar = std::make_shared<WorkingCalendar>(WorkingCalendar::RulesOnly());
-    LogWarning("no calendar directory: every year uses the provisional rule-based calendar");
-  } else {
-    PSTRACK_ASSIGN_OR_RETURN(WorkingCalendar calendar, WorkingCalendar::LoadDirectory(options.calendar_dir));
-    impl->calendar = std::make_shared<WorkingCalendar>(std::move(calendar));
-    std::string years;
-    for (int y : impl->calendar->published_years()) absl::StrAppend(&years, years.empty() ? "" : ",", y);
-    LogInfo("working-day calendar from ", options.calendar_dir, ": published years ", years.empty() ? "none" : years,
-            ", version ", impl->calendar->version());
-  }
-  PSTRACK_ASSIGN_OR_RETURN(impl->store, OpenStore(options.database_url, options.store));
-  LogInfo("database ", impl->store->backend(), " at schema version ", impl->store->schema_version());
-  PSTRACK_ASSIGN_OR_RETURN(int rejected,
-                           LoadReferenceData(*impl->store, options.agency_files, options.procedure_files,
-                                             impl->calendar));
-  if (rejected > 0) LogWarning(rejected, " reference-data rows were rejected (see above)");
+namespace {
 
-  impl->agencies = std::make_unique<AgencyRegistry>(*impl->store, MoveHook(impl->calendar));
-  impl->catalog = std::make_unique<Catalog>(*impl->store, ProcedureHook(impl->calendar));
-  impl->filings = std::make_unique<Filings>(*impl->store, impl->calendar, &impl->changes);
-  std::shared_ptr<const MethodologyRegistry> methodologies;
-  impl->methodology_dir = options.methodology_dir;
-  if (!options.methodology_dir.empty()) {
-    auto loaded = MethodologyRegistry::LoadDirectory(options.methodology_dir, BuiltinIndicatorIds());
-    if (!loaded.ok()) {
-      impl->store->Close();
-      return loaded.status();
-    }
-    methodologies = std::make_shared<const MethodologyRegistry>(*std::move(loaded));
-    LogInfo("methodologies from ", options.methodology_dir, ": default ", methodologies->default_id());
+// The published holiday calendars of `dir`, or the provisional rules alone.
+absl::StatusOr<std::shared_ptr<const WorkingCalendar>> LoadCalendar(const std::string& dir) {
+  if (dir.empty()) {
+    LogWarning("no calendar directory: every year uses the provisional rule-based calendar");
+    return std::make_shared<WorkingCalendar>(WorkingCalendar::RulesOnly());
   }
-  impl->metrics = std::make_unique<Metrics>(*impl->store, impl->calendar, methodologies);
-  if (absl::Status done = impl->metrics->RunPendingMaintenance(); !done.ok()) {
-    impl->store->Close();
-    return done;
-  }
-  impl->access = std::make_unique<AccessControl>(*impl->store, options.access);
+  PSTRACK_ASSIGN_OR_RETURN(WorkingCalendar loaded, WorkingCalendar::LoadDirectory(dir));
+  auto calendar = std::make_shared<WorkingCalendar>(std::move(loaded));
+  std::string years;
+  for (int y : calendar->published_years()) absl::StrAppend(&years, years.empty() ? "" : ",", y);
+  LogInfo("working-day calendar from ", dir, ": published years ", years.empty() ? "none" : years, ", version ",
+          calendar->version());
+  return calendar;
+}
+
+// The scoring methodologies of `dir` (none without one).
+absl::StatusOr<std::shared_ptr<const MethodologyRegistry>> LoadMethodologies(const std::string& dir) {
+  if (dir.empty()) return nullptr;
+  PSTRACK_ASSIGN_OR_RETURN(MethodologyRegistry loaded, MethodologyRegistry::LoadDirectory(dir, BuiltinIndicatorIds()));
+  auto registry = std::make_shared<const MethodologyRegistry>(std::move(loaded));
+  LogInfo("methodologies from ", dir, ": default ", registry->default_id());
+  return registry;
+}
+
+// The use cases over the store, and what a migration left them to do.
+absl::Status BuildUseCases(PstrackServer::Impl& impl, std::shared_ptr<const MethodologyRegistry> methodologies) {
+  Store& store = *impl.store;
+  impl.agencies = std::make_unique<AgencyRegistry>(store, MoveHook(impl.calendar));
+  impl.catalog = std::make_unique<Catalog>(store, ProcedureHook(impl.calendar));
+  impl.filings = std::make_unique<Filings>(store, impl.calendar, &impl.changes);
+  impl.metrics = std::make_unique<Metrics>(store, impl.calendar, std::move(methodologies));
+  Metrics* metrics = impl.metrics.get();
+  impl.external_inputs = std::make_unique<ExternalInputs>(store, [metrics] { return metrics->methodologies(); });
+  impl.maintenance = std::make_unique<AggregateMaintenance>(store, impl.calendar);
+  PSTRACK_RETURN_IF_ERROR(impl.maintenance->RunPendingMaintenance());
+  impl.reports = std::make_unique<Reports>(store, *impl.metrics, impl.calendar, &impl.changes);
+  return absl::OkStatus();
+}
+
+// Access control, the guard every call goes through, and the adapters.
+void BuildServices(PstrackServer::Impl& impl, const ServerOptions& options) {
+  impl.access = std::make_unique<AccessControl>(*impl.store, options.access);
   GuardOptions guard_options = options.guard;
   guard_options.max_batch_request_bytes = static_cast<size_t>(options.max_receive_message_bytes);
-  impl->guard = std::make_unique<RpcGuard>(*impl->access, guard_options);
+  impl.guard = std::make_unique<RpcGuard>(*impl.access, guard_options);
   if (options.access.auth_disabled) {
     LogWarning("AUTHENTICATION IS DISABLED (--dev_no_auth): every caller is an admin. Never do this outside "
                "a developer machine.");
   } else {
-    auto has_admin = impl->access->HasActiveAdmin();
+    auto has_admin = impl.access->HasActiveAdmin();
     if (has_admin.ok() && !*has_admin) {
       LogWarning("no active admin API key: create one with 'pstrack-admin create-key --db <url> --role admin "
                  "--name <who>' (every call is refused without a key)");
     }
   }
-  impl->metrics_service = std::make_unique<MetricsServiceImpl>(*impl->metrics, impl->changes, *impl->guard);
-  impl->reports = std::make_unique<Reports>(*impl->store, *impl->metrics, impl->calendar, &impl->changes);
-  impl->reporting_service = std::make_unique<ReportingServiceImpl>(*impl->reports, *impl->guard);
-  impl->agency_service = std::make_unique<AgencyServiceImpl>(*impl->agencies, *impl->guard);
-  impl->catalog_service = std::make_unique<CatalogServiceImpl>(*impl->catalog, *impl->guard);
-  impl->filing_service = std::make_unique<FilingServiceImpl>(*impl->filings, *impl->guard);
-  PstrackServer::Impl* raw = impl.get();
+  RpcGuard& guard = *impl.guard;
+  impl.agency_service = std::make_unique<AgencyServiceImpl>(*impl.agencies, guard);
+  impl.catalog_service = std::make_unique<CatalogServiceImpl>(*impl.catalog, guard);
+  impl.filing_service = std::make_unique<FilingServiceImpl>(*impl.filings, guard);
+  impl.metrics_service = std::make_unique<MetricsServiceImpl>(*impl.metrics, *impl.external_inputs,
+                                                              *impl.maintenance, impl.changes, guard);
+  impl.reporting_service = std::make_unique<ReportingServiceImpl>(*impl.reports, guard);
   AdminServiceImpl::Reloader reload;
-  if (!options.methodology_dir.empty()) {
+  if (!impl.methodology_dir.empty()) {
+    PstrackServer::Impl* raw = &impl;
     reload = [raw]() { return ReloadMethodologyDirectory(*raw); };
   }
-  impl->admin_service = std::make_unique<AdminServiceImpl>(*impl->guard, std::move(reload));
+  impl.admin_service = std::make_unique<AdminServiceImpl>(guard, std::move(reload));
+}
 
+// The gRPC server on the listening address, serving.
+absl::Status Listen(PstrackServer::Impl& impl, const ServerOptions& options,
+                    std::shared_ptr<grpc::ServerCredentials> credentials) {
   grpc::EnableDefaultHealthCheckService(true);
   static const bool reflection_plugin = [] {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -298,7 +313,7 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   // Without this a second server on the same port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   if (!options.reflection) builder.SetOption(std::make_unique<DisableReflection>());
-  builder.AddListeningPort(options.listen_address, credentials, &impl->port);
+  builder.AddListeningPort(options.listen_address, credentials, &impl.port);
   grpc::ResourceQuota quota("pstrack");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
@@ -316,22 +331,42 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   RouteProtobufLogs();
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.SetMaxSendMessageSize(options.max_receive_message_bytes);
-  builder.RegisterService(impl->agency_service.get());
-  builder.RegisterService(impl->catalog_service.get());
-  builder.RegisterService(impl->filing_service.get());
-  builder.RegisterService(impl->metrics_service.get());
-  builder.RegisterService(impl->reporting_service.get());
-  builder.RegisterService(impl->admin_service.get());
-  impl->server = builder.BuildAndStart();
-  if (!impl->server || impl->port == 0) {
-    impl->store->Close();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen_address,
-                                               " (address in use or not valid)"));
+  builder.RegisterService(impl.agency_service.get());
+  builder.RegisterService(impl.catalog_service.get());
+  builder.RegisterService(impl.filing_service.get());
+  builder.RegisterService(impl.metrics_service.get());
+  builder.RegisterService(impl.reporting_service.get());
+  builder.RegisterService(impl.admin_service.get());
+  impl.server = builder.BuildAndStart();
+  if (!impl.server || impl.port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen_address, " (address in use or not valid)"));
   }
   std::vector<std::string> host_port = absl::StrSplit(options.listen_address, absl::MaxSplits(':', 1));
-  impl->host = host_port[0] == "0.0.0.0" || host_port[0] == "[::]" || host_port[0].empty() ? "127.0.0.1"
-                                                                                            : host_port[0];
-  impl->server->GetHealthCheckService()->SetServingStatus(true);
+  impl.host =
+      host_port[0] == "0.0.0.0" || host_port[0] == "[::]" || host_port[0].empty() ? "127.0.0.1" : host_port[0];
+  impl.server->GetHealthCheckService()->SetServingStatus(true);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const ServerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  // TLS files first: a wrong one is named before the database is touched.
+  PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials, Credentials(options.tls));
+  PSTRACK_ASSIGN_OR_RETURN(impl->calendar, LoadCalendar(options.calendar_dir));
+  PSTRACK_ASSIGN_OR_RETURN(impl->store, OpenStore(options.database_url, options.store));
+  LogInfo("database ", impl->store->backend(), " at schema version ", impl->store->schema_version());
+  PSTRACK_ASSIGN_OR_RETURN(int rejected, LoadReferenceData(*impl->store, options.agency_files,
+                                                           options.procedure_files, impl->calendar));
+  if (rejected > 0) LogWarning(rejected, " reference-data rows were rejected (see above)");
+  impl->methodology_dir = options.methodology_dir;
+  PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<const MethodologyRegistry> methodologies,
+                           LoadMethodologies(options.methodology_dir));
+  PSTRACK_RETURN_IF_ERROR(BuildUseCases(*impl, std::move(methodologies)));
+  BuildServices(*impl, options);
+  PSTRACK_RETURN_IF_ERROR(Listen(*impl, options, std::move(credentials)));
   LogInfo(VersionLine("pstrack-server"), " listening on ", options.listen_address, " (port ", impl->port, ", ",
           options.tls.cert_file.empty() ? "plaintext"
           : options.tls.client_ca_file.empty() ? "TLS"

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/agencies/agency.h"
 #include "services/common/dates.h"
 #include "soci/soci.h"
 #include "storage/sql/statements.h"
@@ -232,9 +233,7 @@ inline OptionalDate ReadDate(const NullableText& t) {
   return *d;
 }
 
-// Upper bound of the key range holding every path below `path`: children are
-// "path/..." and '0' is the byte after '/'.
-inline std::string SubtreeEnd(absl::string_view path) { return absl::StrCat(path, "0"); }
+
 }  // namespace pstrack::sql
 
 #endif  // PSTRACK_STORAGE_SQL_QUERY_H_

@@ -14,6 +14,7 @@
 #include "services/catalog/procedure_csv.h"
 #include "services/lifecycle/event_csv.h"
 #include "services/filings/filings.h"
+#include "services/metrics/external_inputs.h"
 #include "services/metrics/metrics.h"
 #include "services/reports/reports.h"
 #include "services/security/access_control.h"
@@ -91,7 +92,7 @@ TEST(CopyDatabaseTest, IndicatorsAreTheSameBeforeAndAfter) {
   Filings source_filings(**source, calendar);
   for (const auto& o : source_filings.Record(events).outcomes) ASSERT_NE(o.outcome, WriteOutcome::kRejected) << o.status;
   Metrics source_metrics(**source, calendar, methodologies);
-  ASSERT_EQ(source_metrics.SubmitExternalInputs({{"sipas-like", "P22", "complaints_on_time",
+  ASSERT_EQ(ExternalInputs(**source, [&] { return source_metrics.methodologies(); }).Submit({{"sipas-like", "P22", "complaints_on_time",
                                                   {Date(2025, 1, 1), Date(2026, 1, 1)}, 45, 50, 0, "test"}})[0]
                 .outcome,
             WriteOutcome::kApplied);

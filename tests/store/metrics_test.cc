@@ -4,6 +4,8 @@
 // breakdown, series point, ranking and score is recomputed here from the
 // replayed dossiers with plain loops written from the definitions in
 // DOMAIN.md section 6, independently of the aggregate code.
+#include "services/metrics/aggregate_maintenance.h"
+#include "services/metrics/external_inputs.h"
 #include "services/metrics/metrics.h"
 
 #include <filesystem>
@@ -64,8 +66,14 @@ class MetricsTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     filings_ = std::make_unique<Filings>(*store_, calendar_);
-    metrics_ = std::make_unique<Metrics>(*store_, calendar_, methodologies_);
+    MakeUseCases();
     Build();
+  }
+
+  void MakeUseCases() {
+    metrics_ = std::make_unique<Metrics>(*store_, calendar_, methodologies_);
+    inputs_ = std::make_unique<ExternalInputs>(*store_, [this] { return metrics_->methodologies(); });
+    maintenance_ = std::make_unique<AggregateMaintenance>(*store_, calendar_);
   }
 
   void Build() {
@@ -410,6 +418,8 @@ class MetricsTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
   std::unique_ptr<Filings> filings_;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<ExternalInputs> inputs_;
+  std::unique_ptr<AggregateMaintenance> maintenance_;
   World world_;
   std::vector<std::pair<DossierState, const Procedure*>> states_;
 };
@@ -471,7 +481,7 @@ TEST_F(MetricsTest, MaintenanceAfterAMigrationRebuildsTheClockCountersSqlite) {
   auto missing = reopened.Indicators({"VN", TreeView::kCurrent}, june, {"overdue_open"}, std::nullopt);
   ASSERT_TRUE(missing.ok());
   EXPECT_NE(missing->values[0].denominator, before->values[0].denominator);
-  ASSERT_TRUE(reopened.RunPendingMaintenance().ok());
+  ASSERT_TRUE(AggregateMaintenance(**store, calendar_).RunPendingMaintenance().ok());
   auto after = reopened.Indicators({"VN", TreeView::kCurrent}, june, {"overdue_open"}, std::nullopt);
   ASSERT_TRUE(after.ok());
   ExpectSame(after->values[0], before->values[0], "after maintenance");
@@ -550,7 +560,7 @@ TEST_F(MetricsTest, Migration8KeepsRollupsAtTheTopAndEveryFigureSqlite) {
     }
   }
   // The rebuild from the dossiers (roll-ups included) finds every row as is.
-  auto check = reopened.CheckAggregates();
+  auto check = AggregateMaintenance(**store, calendar_).CheckAggregates();
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_EQ(check->rows_differing, 0);
   (*store)->Close();
@@ -727,8 +737,8 @@ TEST_F(MetricsTest, RankingsAndScoresFollowTheRecomputation) {
   for (const auto& id : scored->methodology->ExternalInputs()) {
     external.push_back({"in-" + id, "P1", id, year, 9, 10, 0, "test"});
   }
-  for (const auto& o : metrics_->SubmitExternalInputs(external)) EXPECT_EQ(o.outcome, WriteOutcome::kApplied) << o.status;
-  for (const auto& o : metrics_->SubmitExternalInputs(external)) EXPECT_EQ(o.outcome, WriteOutcome::kUnchanged);
+  for (const auto& o : inputs_->Submit(external)) EXPECT_EQ(o.outcome, WriteOutcome::kApplied) << o.status;
+  for (const auto& o : inputs_->Submit(external)) EXPECT_EQ(o.outcome, WriteOutcome::kUnchanged);
   auto rescored = metrics_->Score({"P1", TreeView::kCurrent}, year, "qd766@2026");
   for (const auto& id : scored->methodology->ExternalInputs()) {
     keyed["external:" + id] = IndicatorValue::Ratio(id, 9, 10, "");
@@ -794,7 +804,7 @@ TEST_F(MetricsTest, CachedCatalogFiguresOfARankingFollowEveryWrite) {
   // counts. The rebuild moved the reference version, so the cached bits
   // are not taken whatever the count.
   received("P2.C1-260302-0002", "1.000009");
-  ASSERT_TRUE(metrics_->RebuildAggregates().ok());
+  ASSERT_TRUE(maintenance_->RebuildAggregates().ok());
   EXPECT_NEAR(rate_of("P2"), 2.0 / 3, 1e-12);
   received("P2.C1-260302-0003", "1.000002");
   EXPECT_NEAR(rate_of("P2"), 3.0 / 3, 1e-12);
@@ -897,7 +907,7 @@ TEST(NonZeroRowsTest, KeepTheRowsThatMoveInKeyOrder) {
 }
 
 TEST_F(MetricsTest, RebuildFromEventsMatchesTheIncrementalAggregates) {
-  auto check = metrics_->CheckAggregates();
+  auto check = maintenance_->CheckAggregates();
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_EQ(check->dossiers, static_cast<int64_t>(world_.dossiers.size()));
   EXPECT_GT(check->rows_compared, 1000);
@@ -909,9 +919,9 @@ TEST_F(MetricsTest, RebuildFromEventsMatchesTheIncrementalAggregates) {
                 junk.counts[0] = 7;
                 return tx.AddAggregates({junk});
               }).ok());
-  EXPECT_EQ(metrics_->CheckAggregates()->rows_differing, 1);
-  EXPECT_TRUE(metrics_->CheckAggregates(CheckOptions([](auto& o) { o.repair = true; }))->repaired);
-  EXPECT_EQ(metrics_->CheckAggregates()->rows_differing, 0);
+  EXPECT_EQ(maintenance_->CheckAggregates()->rows_differing, 1);
+  EXPECT_TRUE(maintenance_->CheckAggregates(CheckOptions([](auto& o) { o.repair = true; }))->repaired);
+  EXPECT_EQ(maintenance_->CheckAggregates()->rows_differing, 0);
 }
 
 // What a bug or a hand edit leaves in the aggregates, planted behind the
@@ -1030,23 +1040,23 @@ class AggregateCheckTest : public MetricsTest {
 };
 
 TEST_F(AggregateCheckTest, FindsWhatWasPlantedSaysWhereAndRepairFixesOnlyThat) {
-  auto clean = metrics_->CheckAggregates();
+  auto clean = maintenance_->CheckAggregates();
   ASSERT_TRUE(clean.ok()) << clean.status();
   EXPECT_EQ(clean->rows_differing, 0);
   EXPECT_TRUE(clean->samples.empty() && clean->nodes.empty());
   const Planted planted = Plant();
-  auto found = metrics_->CheckAggregates();
+  auto found = maintenance_->CheckAggregates();
   ASSERT_TRUE(found.ok()) << found.status();
   ExpectFound(*found, planted);
   EXPECT_EQ(found->rows_compared, clean->rows_compared + 1);  // the added row
   EXPECT_FALSE(found->repaired);
 
-  auto repaired = metrics_->CheckAggregates(CheckOptions([](auto& o) { o.repair = true; }));
+  auto repaired = maintenance_->CheckAggregates(CheckOptions([](auto& o) { o.repair = true; }));
   ASSERT_TRUE(repaired.ok()) << repaired.status();
   ExpectFound(*repaired, planted);
   EXPECT_TRUE(repaired->repaired);
   EXPECT_EQ(repaired->rows_repaired, 4);
-  auto after = metrics_->CheckAggregates();
+  auto after = maintenance_->CheckAggregates();
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->rows_differing, 0);
   ExpectIndicatorsAsBruteForce();
@@ -1056,7 +1066,7 @@ TEST_F(AggregateCheckTest, FindsWhatWasPlantedSaysWhereAndRepairFixesOnlyThat) {
 // sorted runs (merged into fewer past the open-file limit): the same finding.
 TEST_F(AggregateCheckTest, ATinyMemoryBudgetSpillsAndFindsTheSame) {
   const Planted planted = Plant();
-  auto spilled = metrics_->CheckAggregates(CheckOptions([](auto& o) {
+  auto spilled = maintenance_->CheckAggregates(CheckOptions([](auto& o) {
     o.memory_budget = 4096;
     o.dossiers_per_page = 7;
     o.rows_per_page = 13;
@@ -1064,7 +1074,7 @@ TEST_F(AggregateCheckTest, ATinyMemoryBudgetSpillsAndFindsTheSame) {
   ASSERT_TRUE(spilled.ok()) << spilled.status();
   ExpectFound(*spilled, planted);
   EXPECT_GT(spilled->spill_runs, 60);
-  auto repaired = metrics_->CheckAggregates(CheckOptions([](auto& o) {
+  auto repaired = maintenance_->CheckAggregates(CheckOptions([](auto& o) {
     o.repair = true;
     o.memory_budget = 4096;
     o.dossiers_per_page = 7;
@@ -1073,7 +1083,7 @@ TEST_F(AggregateCheckTest, ATinyMemoryBudgetSpillsAndFindsTheSame) {
   }));
   ASSERT_TRUE(repaired.ok()) << repaired.status();
   EXPECT_EQ(repaired->rows_repaired, 4);
-  EXPECT_EQ(metrics_->CheckAggregates()->rows_differing, 0);
+  EXPECT_EQ(maintenance_->CheckAggregates()->rows_differing, 0);
   ExpectIndicatorsAsBruteForce();
 }
 
@@ -1086,7 +1096,7 @@ TEST_F(AggregateCheckTest, WritesGoOnDuringTheCheckAndTheRepairKeepsThem) {
   auto record = [&](const std::string& dossier) { RecordReceipt(dossier); };
   auto before = metrics_->Indicators({"P1", TreeView::kCurrent}, kPeriods[0], {"received"}, std::nullopt);
   ASSERT_TRUE(before.ok());
-  auto repaired = metrics_->CheckAggregates(CheckOptions([&](auto& o) {
+  auto repaired = maintenance_->CheckAggregates(CheckOptions([&](auto& o) {
     o.repair = true;
     o.dossiers_per_page = 50;
     o.after_page = [&] {
@@ -1096,7 +1106,7 @@ TEST_F(AggregateCheckTest, WritesGoOnDuringTheCheckAndTheRepairKeepsThem) {
   ASSERT_TRUE(repaired.ok()) << repaired.status();
   ExpectFound(*repaired, planted);
   EXPECT_EQ(repaired->dossiers, static_cast<int64_t>(world_.dossiers.size()));  // the snapshot's
-  auto after = metrics_->CheckAggregates();
+  auto after = maintenance_->CheckAggregates();
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->rows_differing, 0);
   EXPECT_EQ(after->dossiers, static_cast<int64_t>(world_.dossiers.size()) + 2);
@@ -1111,7 +1121,7 @@ TEST_F(AggregateCheckTest, StopsAtTheDeadlineOrACancellationAndRepairsNothing) {
   int pages = 0;
   {
     ScopedCallLimits limits(absl::InfiniteFuture(), [&] { return cancel; });
-    auto stopped = metrics_->CheckAggregates(CheckOptions([&](auto& o) {
+    auto stopped = maintenance_->CheckAggregates(CheckOptions([&](auto& o) {
       o.repair = true;
       o.dossiers_per_page = 10;
       o.after_page = [&] { cancel = ++pages == 3; };
@@ -1121,14 +1131,14 @@ TEST_F(AggregateCheckTest, StopsAtTheDeadlineOrACancellationAndRepairsNothing) {
   EXPECT_EQ(pages, 3);
   {
     ScopedCallLimits limits(absl::Now() + absl::Milliseconds(50));
-    auto stopped = metrics_->CheckAggregates(CheckOptions([&](auto& o) {
+    auto stopped = maintenance_->CheckAggregates(CheckOptions([&](auto& o) {
       o.repair = true;
       o.dossiers_per_page = 5;
       o.after_page = [] { absl::SleepFor(absl::Milliseconds(20)); };
     }));
     EXPECT_EQ(stopped.status().code(), absl::StatusCode::kDeadlineExceeded) << stopped.status();
   }
-  auto check = metrics_->CheckAggregates();
+  auto check = maintenance_->CheckAggregates();
   ASSERT_TRUE(check.ok());
   ExpectFound(*check, planted);  // nothing was repaired
 }
@@ -1147,9 +1157,9 @@ TEST_F(AggregateCheckTest, GivesUpWhenTheLogOutgrowsItsLimitAndEveryWriteLands) 
   ASSERT_TRUE(store.ok()) << store.status();
   store_ = std::move(*store);
   filings_ = std::make_unique<Filings>(*store_, calendar_);
-  metrics_ = std::make_unique<Metrics>(*store_, calendar_, methodologies_);
+  MakeUseCases();
   int recorded = 0;
-  auto check = metrics_->CheckAggregates(CheckOptions([&](auto& o) {
+  auto check = maintenance_->CheckAggregates(CheckOptions([&](auto& o) {
     o.dossiers_per_page = 5;
     o.after_page = [&] {
       for (int i = 0; i < 10; ++i) RecordReceipt(absl::StrFormat("P1.C2-250304-9%04d", recorded++));
@@ -1162,7 +1172,7 @@ TEST_F(AggregateCheckTest, GivesUpWhenTheLogOutgrowsItsLimitAndEveryWriteLands) 
   } else {
     EXPECT_TRUE(check.ok()) << check.status();
   }
-  auto after = metrics_->CheckAggregates();
+  auto after = maintenance_->CheckAggregates();
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->rows_differing, 0);
   EXPECT_EQ(after->dossiers, static_cast<int64_t>(world_.dossiers.size()) + recorded);
@@ -1196,7 +1206,7 @@ TEST_F(MetricsTest, CatalogChangesAndAgencyMovesKeepDerivedDataExact) {
     if (p && p->code == changed.code) p = &world_.procedures[0];
     states_[i] = {*Replay(world_.dossiers[i], *calendar_, p), p};
   }
-  auto check = metrics_->CheckAggregates();
+  auto check = maintenance_->CheckAggregates();
   ASSERT_TRUE(check.ok());
   EXPECT_EQ(check->rows_differing, 0);
   for (const char* root : {"VN", "P1", "P2"}) {
@@ -1227,7 +1237,7 @@ TEST_F(MetricsTest, BadInputIsRefusedNamingTheField) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  auto input = metrics_->SubmitExternalInputs({{"x", "P1", "nonsense", kPeriods[0], 1, 2, 0, "t"},
+  auto input = inputs_->Submit({{"x", "P1", "nonsense", kPeriods[0], 1, 2, 0, "t"},
                                                {"y", "P1", "complaints_on_time", kPeriods[0], 3, 2, 0, "t"},
                                                {"z", "NOPE", "complaints_on_time", kPeriods[0], 1, 2, 0, "t"}});
   EXPECT_NE(input[0].status.message().find("input.indicator_id"), absl::string_view::npos) << input[0].status;

@@ -19,6 +19,7 @@
 #include "services/catalog/catalog.h"
 #include "services/common/status.h"
 #include "services/filings/filings.h"
+#include "services/metrics/aggregate_maintenance.h"
 #include "tests/test_database.h"
 #include "storage/store.h"
 
@@ -823,7 +824,7 @@ TEST_F(ReportsTest, MaintenanceAfterMigration6RestoresOwnNodesAndMismatchesSqlit
   auto broken = reports.Reconcile(ScopeRequest{"P1"}, march);
   ASSERT_TRUE(broken.ok());
   EXPECT_NE(broken->rows[0].events, before->rows[0].events);
-  ASSERT_TRUE(metrics.RunPendingMaintenance().ok());
+  ASSERT_TRUE(AggregateMaintenance(**store, calendar_).RunPendingMaintenance().ok());
   auto after = reports.Reconcile(ScopeRequest{"P1"}, march);
   ASSERT_TRUE(after.ok());
   ASSERT_EQ(after->rows.size(), before->rows.size());
@@ -837,7 +838,7 @@ TEST_F(ReportsTest, MaintenanceAfterMigration6RestoresOwnNodesAndMismatchesSqlit
 
 TEST_F(ReportsTest, RebuildKeepsOwnNodesAndMismatchesExact) {
   FileDossiers("P1.C1", 60, 51);
-  auto check = metrics_->CheckAggregates();
+  auto check = AggregateMaintenance(*store_, calendar_).CheckAggregates();
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_EQ(check->rows_differing, 0);
   EXPECT_GT(check->rows_compared, 0);

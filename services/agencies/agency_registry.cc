@@ -221,7 +221,7 @@ absl::StatusOr<Agency> AgencyRegistry::Get(absl::string_view code) {
 }
 
 absl::StatusOr<AgencyListPage> AgencyRegistry::List(const AgencyListRequest& request) {
-  PSTRACK_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(request.page_size));
+  PSTRACK_ASSIGN_OR_RETURN(KeysetPager pager, KeysetPager::Make(request.page_size, ListFingerprint(request)));
   if (request.max_depth < 0) return InvalidField("max_depth", "must not be negative");
   if (request.max_depth > 0 && request.root_code.empty()) {
     return InvalidField("max_depth", "needs root_code");
@@ -229,15 +229,12 @@ absl::StatusOr<AgencyListPage> AgencyRegistry::List(const AgencyListRequest& req
   if (static_cast<int>(request.level) < 0 || static_cast<int>(request.level) > kMaxAgencyLevel) {
     return InvalidField("level", "unknown level");
   }
-  const std::string fingerprint = ListFingerprint(request);
   AgencyQuery q;
-  if (!request.page_token.empty()) {
-    PSTRACK_ASSIGN_OR_RETURN(q.after_path, DecodePageToken(request.page_token, fingerprint));
-  }
+  PSTRACK_ASSIGN_OR_RETURN(q.after_path, pager.After(request.page_token));
   q.level = request.level;
   q.as_of = request.as_of;
   q.name_folded = FoldForSearch(request.name_contains);
-  q.limit = page_size + 1;
+  q.limit = pager.fetch_limit();
   AgencyListPage page;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](AgencyReader& tx) -> absl::Status {
     if (!request.root_code.empty()) {
@@ -248,10 +245,7 @@ absl::StatusOr<AgencyListPage> AgencyRegistry::List(const AgencyListRequest& req
     PSTRACK_ASSIGN_OR_RETURN(page.agencies, tx.ListAgencies(q));
     return absl::OkStatus();
   }));
-  if (static_cast<int>(page.agencies.size()) > page_size) {
-    page.agencies.resize(page_size);
-    page.next_page_token = EncodePageToken(fingerprint, page.agencies.back().path);
-  }
+  page.next_page_token = pager.Trim(page.agencies, [](const Agency& a) { return a.path; });
   return page;
 }
 

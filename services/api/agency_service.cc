@@ -1,3 +1,4 @@
+#include "services/api/batch_import.h"
 #include "services/api/agency_service.h"
 
 #include "absl/strings/str_cat.h"
@@ -76,34 +77,18 @@ grpc::Status AgencyServiceImpl::ImportAgencies(grpc::ServerContext* context,
                                                const v1::ImportAgenciesRequest* request,
                                                v1::ImportAgenciesResponse* response) {
   return guard_.Run(context, "ImportAgencies", *request, [&](Call& call) -> absl::Status {
-    if (request->items().empty()) return InvalidField("items", "is empty");
-    if (request->items_size() > kMaxBatchItems) {
-      return FieldError(absl::StatusCode::kInvalidArgument, "items",
-                        absl::StrCat(request->items_size(), " items; at most ", kMaxBatchItems,
-                                     " per call, split the import"));
-    }
+    PSTRACK_RETURN_IF_ERROR(CheckBatchSize("items", request->items_size(), "agencies"));
     // Items that fail translation are reported without reaching the registry.
-    std::vector<AgencyImportItem> items;
-    std::vector<int> positions;
-    std::vector<ItemOutcome> outcomes(request->items_size());
-    for (int i = 0; i < request->items_size(); ++i) {
-      const auto& item = request->items(i);
-      outcomes[i].index = i;
-      outcomes[i].key = item.agency().code();
-      outcomes[i].source_line = item.source_line();
-      auto agency = AgencyFromProto(item.agency());
-      if (!agency.ok()) {
-        outcomes[i].status = agency.status();
-        continue;
-      }
-      items.push_back({*std::move(agency), item.source_line()});
-      positions.push_back(i);
-    }
-    std::vector<ItemOutcome> done = registry_.Import(items);
-    for (size_t k = 0; k < done.size(); ++k) {
-      done[k].index = positions[k];
-      outcomes[positions[k]] = done[k];
-    }
+    std::vector<ItemOutcome> outcomes = ImportItems<AgencyImportItem>(
+        request->items_size(),
+        [&](int i, ItemOutcome& o) -> absl::StatusOr<AgencyImportItem> {
+          const auto& item = request->items(i);
+          o.key = item.agency().code();
+          o.source_line = item.source_line();
+          PSTRACK_ASSIGN_OR_RETURN(Agency agency, AgencyFromProto(item.agency()));
+          return AgencyImportItem{std::move(agency), item.source_line()};
+        },
+        [&](std::vector<AgencyImportItem> items) { return registry_.Import(items); });
     call.SetTarget(absl::StrCat(outcomes.size(), " agencies, first ", outcomes.front().key));
     call.SetCounts(CountOutcomes(outcomes));
     for (const auto& o : outcomes) ItemOutcomeToProto(o, response->add_results());

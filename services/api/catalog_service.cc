@@ -1,3 +1,4 @@
+#include "services/api/batch_import.h"
 #include "services/api/catalog_service.h"
 
 #include "absl/strings/str_cat.h"
@@ -71,32 +72,17 @@ grpc::Status CatalogServiceImpl::ImportProcedures(grpc::ServerContext* context,
                                                   const v1::ImportProceduresRequest* request,
                                                   v1::ImportProceduresResponse* response) {
   return guard_.Run(context, "ImportProcedures", *request, [&](Call& call) -> absl::Status {
-    if (request->items().empty()) return InvalidField("items", "is empty");
-    if (request->items_size() > kMaxBatchItems) {
-      return InvalidField("items", absl::StrCat(request->items_size(), " items; at most ", kMaxBatchItems,
-                                                " per call, split the import"));
-    }
-    std::vector<ProcedureImportItem> items;
-    std::vector<int> positions;
-    std::vector<ItemOutcome> outcomes(request->items_size());
-    for (int i = 0; i < request->items_size(); ++i) {
-      const auto& item = request->items(i);
-      outcomes[i].index = i;
-      outcomes[i].key = item.procedure().code();
-      outcomes[i].source_line = item.source_line();
-      auto p = ProcedureFromProto(item.procedure());
-      if (!p.ok()) {
-        outcomes[i].status = p.status();
-        continue;
-      }
-      items.push_back({*std::move(p), item.source_line()});
-      positions.push_back(i);
-    }
-    std::vector<ItemOutcome> done = catalog_.Import(items);
-    for (size_t k = 0; k < done.size(); ++k) {
-      done[k].index = positions[k];
-      outcomes[positions[k]] = done[k];
-    }
+    PSTRACK_RETURN_IF_ERROR(CheckBatchSize("items", request->items_size(), "procedures"));
+    std::vector<ItemOutcome> outcomes = ImportItems<ProcedureImportItem>(
+        request->items_size(),
+        [&](int i, ItemOutcome& o) -> absl::StatusOr<ProcedureImportItem> {
+          const auto& item = request->items(i);
+          o.key = item.procedure().code();
+          o.source_line = item.source_line();
+          PSTRACK_ASSIGN_OR_RETURN(Procedure procedure, ProcedureFromProto(item.procedure()));
+          return ProcedureImportItem{std::move(procedure), item.source_line()};
+        },
+        [&](std::vector<ProcedureImportItem> items) { return catalog_.Import(items); });
     call.SetTarget(absl::StrCat(outcomes.size(), " procedures, first ", outcomes.front().key));
     call.SetCounts(CountOutcomes(outcomes));
     for (const auto& o : outcomes) ItemOutcomeToProto(o, response->add_results());

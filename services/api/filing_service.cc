@@ -1,3 +1,4 @@
+#include "services/api/batch_import.h"
 #include "services/api/filing_service.h"
 
 #include <algorithm>
@@ -114,14 +115,7 @@ grpc::Status FilingServiceImpl::RecordEvent(grpc::ServerContext* context, const 
       AuditRow row = call.AuditDraft();
       const ItemOutcome& o = outcomes.front();
       const absl::Status status = o.outcome == WriteOutcome::kRejected ? o.status : absl::OkStatus();
-      row.code = static_cast<int>(status.code());
-      row.message = std::string(status.message().substr(0, 1000));
-      row.target = call.target();
-      const BatchCounts counts = CountOutcomes(outcomes);
-      row.applied = counts.applied;
-      row.unchanged = counts.unchanged;
-      row.rejected = counts.rejected;
-      row.duration_us = absl::ToInt64Microseconds(absl::Now() - call.start());
+      CompleteAuditRow(row, status, call.target(), CountOutcomes(outcomes), call.start());
       return row;
     };
     RecordResult result = filings_.RecordTogether({event}, {}, call.audited_method() ? &audit : nullptr);
@@ -146,10 +140,7 @@ grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const
                                              v1::RecordEventsResponse* response) {
   return guard_.Run(context, "RecordEvents", *request, [&](Call& call) -> absl::Status {
     const int n = request->events_size();
-    if (n == 0) return InvalidField("events", "is empty");
-    if (n > kMaxBatchItems) {
-      return InvalidField("events", absl::StrCat(n, " events; at most ", kMaxBatchItems, " per call"));
-    }
+    PSTRACK_RETURN_IF_ERROR(CheckBatchSize("events", n, "events"));
     if (request->source_lines_size() != 0 && request->source_lines_size() != n) {
       return InvalidField("source_lines", "must be empty or as long as events");
     }

@@ -1,3 +1,4 @@
+#include "services/api/batch_import.h"
 #include "services/api/metrics_service.h"
 
 #include "absl/strings/str_cat.h"
@@ -189,35 +190,21 @@ grpc::Status MetricsServiceImpl::SubmitExternalInputs(grpc::ServerContext* conte
                                                       const v1::SubmitExternalInputsRequest* request,
                                                       v1::SubmitExternalInputsResponse* response) {
   return guard_.Run(context, "SubmitExternalInputs", *request, [&](Call& call) -> absl::Status {
-    if (request->inputs().empty()) return InvalidField("inputs", "is empty");
-    if (request->inputs_size() > kMaxBatchItems) return InvalidField("inputs", "at most 10000 per call");
-    std::vector<ExternalInput> inputs;
-    std::vector<ItemOutcome> all(request->inputs_size());
-    std::vector<int> positions;
-    for (int i = 0; i < request->inputs_size(); ++i) {
-      const auto& in = request->inputs(i);
-      all[i].index = i;
-      all[i].key = in.input_id();
-      Period period;
-      if (!in.has_period() || !in.period().has_start() || !in.period().has_end()) {
-        all[i].status = InvalidField("input.period", "needs both start and end");
-        continue;
-      }
-      auto start = DateFromProto(in.period().start(), "input.period.start");
-      auto end = DateFromProto(in.period().end(), "input.period.end");
-      if (!start.ok() || !end.ok()) {
-        all[i].status = start.ok() ? end.status() : start.status();
-        continue;
-      }
-      inputs.push_back(ExternalInput{in.input_id(), in.agency_code(), in.indicator_id(), Period{*start, *end},
-                                     in.numerator(), in.denominator(), in.value(), in.source()});
-      positions.push_back(i);
-    }
-    std::vector<ItemOutcome> done = inputs_.Submit(inputs);
-    for (size_t k = 0; k < done.size(); ++k) {
-      done[k].index = positions[k];
-      all[positions[k]] = done[k];
-    }
+    PSTRACK_RETURN_IF_ERROR(CheckBatchSize("inputs", request->inputs_size(), "inputs"));
+    std::vector<ItemOutcome> all = ImportItems<ExternalInput>(
+        request->inputs_size(),
+        [&](int i, ItemOutcome& o) -> absl::StatusOr<ExternalInput> {
+          const auto& in = request->inputs(i);
+          o.key = in.input_id();
+          if (!in.has_period() || !in.period().has_start() || !in.period().has_end()) {
+            return InvalidField("input.period", "needs both start and end");
+          }
+          PSTRACK_ASSIGN_OR_RETURN(Date start, DateFromProto(in.period().start(), "input.period.start"));
+          PSTRACK_ASSIGN_OR_RETURN(Date end, DateFromProto(in.period().end(), "input.period.end"));
+          return ExternalInput{in.input_id(),  in.agency_code(),  in.indicator_id(), Period{start, end},
+                               in.numerator(), in.denominator(), in.value(),        in.source()};
+        },
+        [&](std::vector<ExternalInput> inputs) { return inputs_.Submit(inputs); });
     call.SetTarget(absl::StrCat(all.size(), " external inputs, first ", all.front().key));
     call.SetCounts(CountOutcomes(all));
     for (const auto& o : all) ItemOutcomeToProto(o, response->add_results());

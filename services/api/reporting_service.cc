@@ -1,3 +1,4 @@
+#include "services/api/batch_import.h"
 #include "services/api/reporting_service.h"
 
 #include <algorithm>
@@ -104,8 +105,7 @@ grpc::Status ReportingServiceImpl::SubmitReports(grpc::ServerContext* context, c
                                                  v1::SubmitReportsResponse* response) {
   return guard_.Run(context, "SubmitReports", *request, [&](Call& call) -> absl::Status {
     const int n = request->reports_size();
-    if (n == 0) return InvalidField("reports", "is empty");
-    if (n > kMaxBatchItems) return InvalidField("reports", absl::StrCat(n, " reports; at most ", kMaxBatchItems));
+    PSTRACK_RETURN_IF_ERROR(CheckBatchSize("reports", n, "reports"));
     std::vector<PeriodicReport> reports;
     std::vector<int> positions;
     std::vector<ItemOutcome> all(n);

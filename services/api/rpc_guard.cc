@@ -89,15 +89,8 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
     }
     if (policy->audited && !(call != nullptr && call->audited())) {
       audit.at_us = absl::ToUnixMicros(start);
-      audit.code = static_cast<int>(status.code());
-      audit.message = std::string(status.message().substr(0, 1000));
-      if (call != nullptr) {
-        audit.target = call->target();
-        audit.applied = call->counts().applied;
-        audit.unchanged = call->counts().unchanged;
-        audit.rejected = call->counts().rejected;
-      }
-      audit.duration_us = absl::ToInt64Microseconds(absl::Now() - start);
+      CompleteAuditRow(audit, status, call != nullptr ? call->target() : "",
+                       call != nullptr ? call->counts() : BatchCounts{}, start);
       absl::Status written = access_.Audit(audit);
       if (!written.ok()) LogError("audit record for ", audit.method, " not written: ", written.ToString());
     }

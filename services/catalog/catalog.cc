@@ -75,18 +75,15 @@ absl::StatusOr<Procedure> Catalog::Get(absl::string_view code) {
 }
 
 absl::StatusOr<ProcedureListPage> Catalog::List(const ProcedureListRequest& r) {
-  PSTRACK_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(r.page_size));
+  PSTRACK_ASSIGN_OR_RETURN(KeysetPager pager, KeysetPager::Make(r.page_size, ListFingerprint(r)));
   if (static_cast<int>(r.level) < 0 || static_cast<int>(r.level) > kMaxAgencyLevel) {
     return InvalidField("level", "unknown level");
   }
   if (static_cast<int>(r.online_mode) < 0 || static_cast<int>(r.online_mode) > 3) {
     return InvalidField("online_mode", "unknown mode");
   }
-  const std::string fingerprint = ListFingerprint(r);
   ProcedureQuery q;
-  if (!r.page_token.empty()) {
-    PSTRACK_ASSIGN_OR_RETURN(q.after_code, DecodePageToken(r.page_token, fingerprint));
-  }
+  PSTRACK_ASSIGN_OR_RETURN(q.after_code, pager.After(r.page_token));
   q.field = r.field;
   q.online_mode = r.online_mode;
   q.level = r.level;
@@ -94,7 +91,7 @@ absl::StatusOr<ProcedureListPage> Catalog::List(const ProcedureListRequest& r) {
   q.query_folded = FoldForSearch(r.query);
   q.full_online_eligible = r.full_online_eligible;
   q.fee_bearing = r.fee_bearing;
-  q.limit = page_size + 1;
+  q.limit = pager.fetch_limit();
   ProcedureListPage page;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](CatalogReader& tx) -> absl::Status {
     if (!r.agency_code.empty()) {
@@ -105,10 +102,7 @@ absl::StatusOr<ProcedureListPage> Catalog::List(const ProcedureListRequest& r) {
     PSTRACK_ASSIGN_OR_RETURN(page.procedures, tx.ListProcedures(q));
     return absl::OkStatus();
   }));
-  if (static_cast<int>(page.procedures.size()) > page_size) {
-    page.procedures.resize(page_size);
-    page.next_page_token = EncodePageToken(fingerprint, page.procedures.back().code);
-  }
+  page.next_page_token = pager.Trim(page.procedures, [](const Procedure& p) { return p.code; });
   return page;
 }
 

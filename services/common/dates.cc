@@ -1,5 +1,7 @@
 #include "services/common/dates.h"
 
+#include "absl/time/clock.h"
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -57,5 +59,9 @@ absl::TimeZone VietnamTimeZone() {
   static const absl::TimeZone tz = absl::FixedTimeZone(7 * 3600);
   return tz;
 }
+
+Date LocalDay(absl::Time t) { return Date(absl::ToCivilDay(t, VietnamTimeZone())); }
+absl::Time StartOfDay(Date d) { return absl::FromCivil(absl::CivilSecond(d), VietnamTimeZone()); }
+Date Today() { return LocalDay(absl::Now()); }
 
 }  // namespace pstrack

@@ -36,6 +36,11 @@ absl::Time NowForStorage();
 
 // Vietnam's time zone: fixed UTC+7 (no daylight saving since 1975).
 absl::TimeZone VietnamTimeZone();
+// The local (Vietnam) day of an instant; the instant a local day begins;
+// today, locally.
+Date LocalDay(absl::Time t);
+absl::Time StartOfDay(Date d);
+Date Today();
 
 }  // namespace pstrack
 

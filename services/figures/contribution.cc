@@ -7,7 +7,6 @@
 namespace pstrack {
 namespace {
 
-Date LocalDay(absl::Time t) { return Date(absl::ToCivilDay(t, VietnamTimeZone())); }
 
 void Add(Counts& c, Counter k, int64_t n = 1) { c[static_cast<int>(k)] += n; }
 

@@ -37,7 +37,7 @@ namespace {
 
 using K = EventKind;
 
-std::string LocalDayText(absl::Time t) { return FormatDate(Date(absl::ToCivilDay(t, VietnamTimeZone()))); }
+std::string LocalDayText(absl::Time t) { return FormatDate(LocalDay(t)); }
 
 // Lookups shared by the events of one batch or one page.
 class Lookups {
@@ -169,7 +169,7 @@ std::vector<FeedLogRow> FeedLog(const std::vector<FilingEvent>& events, const st
                                 const std::vector<EarlyRejection>& early, const WorkingCalendar& calendar,
                                 absl::Time now) {
   const std::string arrival_day = LocalDayText(now);
-  const Date today(absl::ToCivilDay(now, VietnamTimeZone()));
+  const Date today = LocalDay(now);
   const int64_t now_us = absl::ToUnixMicros(now);
   std::map<std::tuple<std::string, std::string, std::string>, int64_t> counts;  // (agency, day, metric)
   for (size_t i = 0; i < events.size(); ++i) {
@@ -179,7 +179,7 @@ std::vector<FeedLogRow> FeedLog(const std::vector<FilingEvent>& events, const st
     const std::string day = timed ? LocalDayText(e.occurred_at) : arrival_day;
     if (o.outcome == WriteOutcome::kApplied) {
       ++counts[{e.agency_code, day, "accepted"}];
-      const Date occurred(absl::ToCivilDay(e.occurred_at, VietnamTimeZone()));
+      const Date occurred = LocalDay(e.occurred_at);
       if (today > calendar.AddWorkingDays(occurred, 1)) ++counts[{e.agency_code, day, "late"}];
     } else if (o.outcome == WriteOutcome::kRejected && !o.status.ok()) {
       ++counts[{e.agency_code, day, "rejected:" + RejectionReason(o.status)}];
@@ -578,18 +578,15 @@ absl::StatusOr<DossierView> Filings::Get(absl::string_view code, std::optional<a
 }
 
 absl::StatusOr<DossierPage> Filings::List(const DossierListRequest& r) {
-  PSTRACK_ASSIGN_OR_RETURN(int page_size, ResolvePageSize(r.page_size));
+  PSTRACK_ASSIGN_OR_RETURN(KeysetPager pager, KeysetPager::Make(r.page_size, ListFingerprint(r)));
   for (const auto& [from, until, field] : {std::tuple(r.received_from, r.received_until, "received"),
                                            std::tuple(r.finished_from, r.finished_until, "finished")}) {
     if (from && until && *until <= *from) {
       return InvalidField(absl::StrCat(field, ".end"), "must be after start");
     }
   }
-  const std::string fingerprint = ListFingerprint(r);
   DossierQuery q;
-  if (!r.page_token.empty()) {
-    PSTRACK_ASSIGN_OR_RETURN(q.after_code, DecodePageToken(r.page_token, fingerprint));
-  }
+  PSTRACK_ASSIGN_OR_RETURN(q.after_code, pager.After(r.page_token));
   const absl::Time as_of = r.as_of.value_or(absl::Now());
   q.procedure_code = r.procedure_code;
   q.status = static_cast<int>(r.status);
@@ -599,7 +596,7 @@ absl::StatusOr<DossierPage> Filings::List(const DossierListRequest& r) {
   q.finished_from = r.finished_from;
   q.finished_until = r.finished_until;
   if (r.overdue_only) q.overdue_at_us = absl::ToUnixMicros(as_of);
-  q.limit = page_size + 1;
+  q.limit = pager.fetch_limit();
   DossierPage page;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](FilingReader& tx) -> absl::Status {
     if (!r.agency_code.empty()) {
@@ -607,10 +604,7 @@ absl::StatusOr<DossierPage> Filings::List(const DossierListRequest& r) {
       q.agency_path = agency.path;
     }
     PSTRACK_ASSIGN_OR_RETURN(std::vector<DossierRow> rows, tx.ListDossiers(q));
-    if (static_cast<int>(rows.size()) > page_size) {
-      rows.resize(page_size);
-      page.next_page_token = EncodePageToken(fingerprint, rows.back().code);
-    }
+    page.next_page_token = pager.Trim(rows, [](const DossierRow& row) { return row.code; });
     std::vector<std::string> codes;
     for (const auto& row : rows) codes.push_back(row.code);
     PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents(codes));

@@ -46,8 +46,6 @@ bool AllowedAfter(K end, K k) {
   return false;  // stopped, withdrawn, not accepted: only feedback
 }
 
-Date LocalDay(absl::Time t) { return Date(absl::ToCivilDay(t, VietnamTimeZone())); }
-absl::Time StartOfDay(Date d) { return absl::FromCivil(absl::CivilSecond(d), VietnamTimeZone()); }
 
 // Judges a finish (or a stopped clock) at `judged` against a due instant.
 Timeliness Judge(absl::Time judged, absl::Time due, Date appointment_date) {

@@ -28,8 +28,6 @@
 namespace pstrack {
 namespace {
 
-absl::Time StartOfDay(Date d) { return absl::FromCivil(absl::CivilSecond(d), VietnamTimeZone()); }
-Date Today() { return Date(absl::ToCivilDay(absl::Now(), VietnamTimeZone())); }
 
 // The agencies a breakdown or a ranking lists: in today's tree those in force
 // today; as filed, those in force at some time during the period.

@@ -15,8 +15,6 @@
 namespace pstrack {
 namespace {
 
-absl::Time StartOfDay(Date d) { return absl::FromCivil(absl::CivilSecond(d), VietnamTimeZone()); }
-Date LocalDay(absl::Time t) { return Date(absl::ToCivilDay(t, VietnamTimeZone())); }
 
 std::string Describe(const PeriodicReport& r) {
   return absl::StrCat("agency ", r.agency_code, r.subject().empty() ? "" : ", ", r.subject(), ", ", r.period_label);

@@ -11,7 +11,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "services/agencies/agency_store.h"
+#include "services/common/batch.h"
 #include "services/security/api_key.h"
 #include "services/common/transactions.h"
 
@@ -30,6 +33,21 @@ struct AuditRow {
   std::string peer;
   int64_t duration_us = 0;
 };
+
+// Completes the audit row of a call (its draft says who, the method, the
+// peer and when it began, at_us) with the call's outcome: the status (its
+// message cut to 1,000 bytes), the target, the batch counts and the time it
+// took since `start`. The one place an audit row is finished.
+inline void CompleteAuditRow(AuditRow& row, const absl::Status& status, std::string target,
+                             const BatchCounts& counts, absl::Time start) {
+  row.code = static_cast<int>(status.code());
+  row.message = std::string(status.message().substr(0, 1000));
+  row.target = std::move(target);
+  row.applied = counts.applied;
+  row.unchanged = counts.unchanged;
+  row.rejected = counts.rejected;
+  row.duration_us = absl::ToInt64Microseconds(absl::Now() - start);
+}
 
 // Audit entries, newest first.
 struct AuditQuery {

@@ -185,45 +185,58 @@ absl::StatusOr<int> LoadReferenceData(Store& store, const std::vector<std::strin
             c.rejected, " rejected");
     rejected += c.rejected;
   };
-  AgencyRegistry registry(store, MoveHook(calendar));
-  for (const std::string& file : agency_files) {
+  // Each file: its rows parsed (bad rows reported and counted), those not
+  // yet in the database imported.
+  auto load = [&](const std::string& file, auto parse, auto item_of, auto code_of, auto existing_of,
+                  auto import) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-    auto rows = ParseAgencyCsv(text);
+    auto rows = parse(text);
     if (!rows.ok()) return absl::InvalidArgumentError(absl::StrCat(file, ": ", rows.status().message()));
-    std::vector<AgencyImportItem> items;
+    using Item = typename decltype(item_of(rows->front()))::value_type;
+    std::vector<Item> items;
+    std::vector<std::string> codes;
     for (auto& row : *rows) {
-      if (!row.agency.ok()) {
-        LogWarning(file, ":", row.line, ": ", row.agency.status().message());
+      absl::StatusOr<Item> item = item_of(row);
+      if (!item.ok()) {
+        LogWarning(file, ":", row.line, ": ", item.status().message());
         ++rejected;
         continue;
       }
-      items.push_back({*row.agency, row.line});
+      codes.push_back(code_of(*item));
+      items.push_back(*std::move(item));
     }
-    std::vector<std::string> codes;
-    for (const auto& item : items) codes.push_back(item.agency.code);
-    PSTRACK_ASSIGN_OR_RETURN(auto existing, Existing<Agency>(store, codes, &AgencyReader::FindAgencies));
-    std::erase_if(items, [&](const AgencyImportItem& item) { return existing.contains(item.agency.code); });
-    report(file, registry.Import(items), existing.size());
+    PSTRACK_ASSIGN_OR_RETURN(absl::flat_hash_set<std::string> existing, existing_of(codes));
+    std::erase_if(items, [&](const Item& item) { return existing.contains(code_of(item)); });
+    report(file, import(items), existing.size());
+    return absl::OkStatus();
+  };
+  AgencyRegistry registry(store, MoveHook(calendar));
+  for (const std::string& file : agency_files) {
+    PSTRACK_RETURN_IF_ERROR(load(
+        file, ParseAgencyCsv,
+        [](const AgencyCsvRow& row) -> absl::StatusOr<AgencyImportItem> {
+          if (!row.agency.ok()) return row.agency.status();
+          return AgencyImportItem{*row.agency, row.line};
+        },
+        [](const AgencyImportItem& item) { return item.agency.code; },
+        [&](const std::vector<std::string>& codes) {
+          return Existing<Agency>(store, codes, &AgencyReader::FindAgencies);
+        },
+        [&](const std::vector<AgencyImportItem>& items) { return registry.Import(items); }));
   }
   Catalog catalog(store, ProcedureHook(calendar));
   for (const std::string& file : procedure_files) {
-    PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-    auto rows = ParseProcedureCsv(text);
-    if (!rows.ok()) return absl::InvalidArgumentError(absl::StrCat(file, ": ", rows.status().message()));
-    std::vector<ProcedureImportItem> items;
-    for (auto& row : *rows) {
-      if (!row.procedure.ok()) {
-        LogWarning(file, ":", row.line, ": ", row.procedure.status().message());
-        ++rejected;
-        continue;
-      }
-      items.push_back({*row.procedure, row.line});
-    }
-    std::vector<std::string> codes;
-    for (const auto& item : items) codes.push_back(item.procedure.code);
-    PSTRACK_ASSIGN_OR_RETURN(auto existing, Existing<Procedure>(store, codes, &ProcedureReader::FindProcedures));
-    std::erase_if(items, [&](const ProcedureImportItem& item) { return existing.contains(item.procedure.code); });
-    report(file, catalog.Import(items), existing.size());
+    PSTRACK_RETURN_IF_ERROR(load(
+        file, ParseProcedureCsv,
+        [](const ProcedureCsvRow& row) -> absl::StatusOr<ProcedureImportItem> {
+          if (!row.procedure.ok()) return row.procedure.status();
+          return ProcedureImportItem{*row.procedure, row.line};
+        },
+        [](const ProcedureImportItem& item) { return item.procedure.code; },
+        [&](const std::vector<std::string>& codes) {
+          return Existing<Procedure>(store, codes, &ProcedureReader::FindProcedures);
+        },
+        [&](const std::vector<ProcedureImportItem>& items) { return catalog.Import(items); }));
   }
   return rejected;
 }

@@ -54,13 +54,20 @@ Timeliness Judge(absl::Time judged, absl::Time due, Date appointment_date) {
   return Timeliness::kOnTime;
 }
 
-// Checks that the sorted events form a possible history.
-absl::Status CheckHistory(const std::vector<FilingEvent>& events) {
+// The events that may happen once in a dossier's history, found while
+// checking that they do: the receipt, the online registration, the end
+// (resolved, stopped, withdrawn, not accepted), the return of the result,
+// the re-appointment. The history is sorted; all events name one agency.
+struct Landmarks {
   const FilingEvent* receipt = nullptr;
   const FilingEvent* registration = nullptr;
-  const FilingEvent* end = nullptr;       // resolved, stopped, withdrawn, not accepted
+  const FilingEvent* end = nullptr;
   const FilingEvent* returned = nullptr;
   const FilingEvent* reappointed = nullptr;
+};
+
+absl::StatusOr<Landmarks> FindLandmarks(const std::vector<FilingEvent>& events) {
+  Landmarks m;
   const FilingEvent& first = events.front();
   for (const FilingEvent& e : events) {
     if (e.agency_code != first.agency_code) {
@@ -69,37 +76,47 @@ absl::Status CheckHistory(const std::vector<FilingEvent>& events) {
                                      "'; an event cannot name agency '", e.agency_code, "'"));
     }
     if (e.kind == K::kReceived) {
-      if (receipt) return Impossible("single_receipt", e, absl::StrCat("already received by event '", receipt->event_id, "'"));
-      receipt = &e;
+      if (m.receipt) {
+        return Impossible("single_receipt", e, absl::StrCat("already received by event '", m.receipt->event_id, "'"));
+      }
+      m.receipt = &e;
     }
     if (e.kind == K::kRegisteredOnline) {
-      if (registration) {
+      if (m.registration) {
         return Impossible("single_registration", e,
-                          absl::StrCat("already registered by event '", registration->event_id, "'"));
+                          absl::StrCat("already registered by event '", m.registration->event_id, "'"));
       }
-      registration = &e;
+      m.registration = &e;
     }
     if (IsTerminal(e.kind)) {
-      if (end) {
+      if (m.end) {
         return Impossible("single_end", e,
-                          absl::StrCat("the dossier already ended: ", EventKindName(end->kind), " by event '",
-                                       end->event_id, "'"));
+                          absl::StrCat("the dossier already ended: ", EventKindName(m.end->kind), " by event '",
+                                       m.end->event_id, "'"));
       }
-      end = &e;
+      m.end = &e;
     }
     if (e.kind == K::kResultReturned) {
-      if (returned) return Impossible("single_return", e, absl::StrCat("result already returned by event '", returned->event_id, "'"));
-      returned = &e;
+      if (m.returned) {
+        return Impossible("single_return", e,
+                          absl::StrCat("result already returned by event '", m.returned->event_id, "'"));
+      }
+      m.returned = &e;
     }
     if (e.kind == K::kReappointed) {
-      if (reappointed) {
+      if (m.reappointed) {
         return Impossible("single_reappointment", e,
                           absl::StrCat("a dossier may be re-appointed with an apology at most once; event '",
-                                       reappointed->event_id, "' already did"));
+                                       m.reappointed->event_id, "' already did"));
       }
-      reappointed = &e;
+      m.reappointed = &e;
     }
   }
+  return m;
+}
+
+// Every event that names a procedure names the same one.
+absl::Status CheckOneProcedure(const std::vector<FilingEvent>& events) {
   std::string procedure;
   for (const FilingEvent& e : events) {
     if (e.procedure_code.empty()) continue;
@@ -110,38 +127,50 @@ absl::Status CheckHistory(const std::vector<FilingEvent>& events) {
                         absl::StrCat("the dossier is for procedure '", procedure, "', not '", e.procedure_code, "'"));
     }
   }
-  if (receipt && end && end->kind == K::kNotAccepted) {
-    return Impossible("received_or_not_accepted", *end,
-                      absl::StrCat("the dossier was received by event '", receipt->event_id,
+  return absl::OkStatus();
+}
+
+// The landmarks in a possible order: received or refused, registered before
+// the receipt, nothing before the dossier existed, the result returned
+// after it was resolved.
+absl::Status CheckOrder(const std::vector<FilingEvent>& events, const Landmarks& m) {
+  if (m.receipt && m.end && m.end->kind == K::kNotAccepted) {
+    return Impossible("received_or_not_accepted", *m.end,
+                      absl::StrCat("the dossier was received by event '", m.receipt->event_id,
                                    "'; it cannot also be refused at the counter"));
   }
-  if (registration && receipt && ReplayOrderLess(*receipt, *registration)) {
-    return Impossible("registered_before_receipt", *registration,
-                      absl::StrCat("the dossier was received earlier, by event '", receipt->event_id, "'"));
+  if (m.registration && m.receipt && ReplayOrderLess(*m.receipt, *m.registration)) {
+    return Impossible("registered_before_receipt", *m.registration,
+                      absl::StrCat("the dossier was received earlier, by event '", m.receipt->event_id, "'"));
   }
   // The first known event that opened the dossier.
-  const FilingEvent* opened = registration ? registration : receipt;
+  const FilingEvent* opened = m.registration ? m.registration : m.receipt;
   for (const FilingEvent& e : events) {
-    if (receipt && NeedsReceipt(e.kind) && ReplayOrderLess(e, *receipt)) {
+    if (m.receipt && NeedsReceipt(e.kind) && ReplayOrderLess(e, *m.receipt)) {
       return Impossible("after_receipt", e,
-                        absl::StrCat("it happened before the dossier was received (event '", receipt->event_id, "')"));
+                        absl::StrCat("it happened before the dossier was received (event '", m.receipt->event_id,
+                                     "')"));
     }
     if (opened && &e != opened && ReplayOrderLess(e, *opened) && e.kind != K::kRegisteredOnline) {
       return Impossible("after_opening", e,
                         absl::StrCat("it happened before the dossier existed (event '", opened->event_id, "')"));
     }
   }
-  if (returned && end && end->kind == K::kResolved && ReplayOrderLess(*returned, *end)) {
-    return Impossible("returned_after_resolved", *returned,
-                      absl::StrCat("the result was returned before it was resolved (event '", end->event_id, "')"));
+  if (m.returned && m.end && m.end->kind == K::kResolved && ReplayOrderLess(*m.returned, *m.end)) {
+    return Impossible("returned_after_resolved", *m.returned,
+                      absl::StrCat("the result was returned before it was resolved (event '", m.end->event_id, "')"));
   }
-  if (returned && end && end->kind != K::kResolved) {
-    return Impossible("single_end", *returned,
-                      absl::StrCat("the dossier ended without a result: ", EventKindName(end->kind), " by event '",
-                                   end->event_id, "'"));
+  if (m.returned && m.end && m.end->kind != K::kResolved) {
+    return Impossible("single_end", *m.returned,
+                      absl::StrCat("the dossier ended without a result: ", EventKindName(m.end->kind), " by event '",
+                                   m.end->event_id, "'"));
   }
-  // Nothing but what the end allows may follow it.
-  for (const FilingEvent* last : {end, returned}) {
+  return absl::OkStatus();
+}
+
+// Nothing but what the end (or the return of the result) allows follows it.
+absl::Status CheckNothingAfterEnd(const std::vector<FilingEvent>& events, const Landmarks& m) {
+  for (const FilingEvent* last : {m.end, m.returned}) {
     if (!last) continue;
     bool after = false;
     for (const FilingEvent& e : events) {
@@ -149,7 +178,7 @@ absl::Status CheckHistory(const std::vector<FilingEvent>& events) {
         after = true;
         continue;
       }
-      if (after && !AllowedAfter(last->kind, e.kind) && !(last->kind == K::kResolved && &e == returned)) {
+      if (after && !AllowedAfter(last->kind, e.kind) && !(last->kind == K::kResolved && &e == m.returned)) {
         return Impossible("nothing_after_end", e,
                           absl::StrCat("the dossier already ended (", EventKindName(last->kind), " by event '",
                                        last->event_id, "'); only feedback",
@@ -162,6 +191,14 @@ absl::Status CheckHistory(const std::vector<FilingEvent>& events) {
     }
   }
   return absl::OkStatus();
+}
+
+// Checks that the sorted events form a possible history.
+absl::Status CheckHistory(const std::vector<FilingEvent>& events) {
+  PSTRACK_ASSIGN_OR_RETURN(Landmarks landmarks, FindLandmarks(events));
+  PSTRACK_RETURN_IF_ERROR(CheckOneProcedure(events));
+  PSTRACK_RETURN_IF_ERROR(CheckOrder(events, landmarks));
+  return CheckNothingAfterEnd(events, landmarks);
 }
 
 }  // namespace

@@ -168,130 +168,153 @@ std::vector<std::pair<std::string, int64_t>> Largest(const absl::flat_hash_map<s
 
 }  // namespace
 
-absl::StatusOr<AggregateCheck> AggregateMaintenance::CheckAggregates(const AggregateCheckOptions& options) {
+// One check's state: its options and work directory, the result so far,
+// the corrections (with repair) and the differing rows per node and day.
+struct AggregateMaintenance::CheckRun {
+  explicit CheckRun(const AggregateCheckOptions& o)
+      : options(o), work(o.work_dir.empty() ? std::filesystem::temp_directory_path().string() : o.work_dir) {}
+  const AggregateCheckOptions& options;
+  const std::string work;
   AggregateCheck check;
-  const std::string work =
-      options.work_dir.empty() ? std::filesystem::temp_directory_path().string() : options.work_dir;
   std::unique_ptr<AggregateRuns> corrections;
   absl::flat_hash_map<std::string, int64_t> by_node, by_day;
+};
+
+absl::StatusOr<AggregateCheck> AggregateMaintenance::CheckAggregates(const AggregateCheckOptions& options) {
+  CheckRun run(options);
   const absl::Time started = absl::Now();
   PSTRACK_RETURN_IF_ERROR(store_.ReadLongSnapshot([&](MetricsReader& tx) -> absl::Status {
     const AggregateKeyOrder order{tx.aggregate_order()};
-    // 1. What the events give, in sorted runs.
-    // Without the time roll-ups: the merge derives them from the day rows
-    // (they were half of the rows added). The nodes that have them are the
-    // first kRolledUpDepth of each dossier's path.
-    AggregateRuns expected(order, options.memory_budget, work);
+    AggregateRuns expected(order, options.memory_budget, run.work);
     absl::flat_hash_set<std::string> rolled_up;
-    std::string last_path;
-    absl::Status added;
-    PSTRACK_RETURN_IF_ERROR(ReplayDossiers(
-        tx, options.dossiers_per_page,
-        [&](const DossierState& state, const Procedure* procedure, const std::string& path) {
-          if (path != last_path) {
-            last_path = path;
-            std::vector<absl::string_view> nodes = absl::StrSplit(path, '/');
-            for (size_t n = 0; n < nodes.size() && n < kRolledUpDepth; ++n) rolled_up.emplace(nodes[n]);
-          }
-          ForEachAggregateContribution(
-              state, procedure, path,
-              [&](const AggregateKey& key, const Counts& counts) {
-                if (added.ok()) added = expected.Add(key, counts);
-              },
-              /*with_rollups=*/false);
-        },
-        [&] {
-          if (options.after_page) options.after_page();
-          PSTRACK_RETURN_IF_ERROR(store_.LongSnapshotGrowth());
-          return added;
-        },
-        &check.dossiers));
+    PSTRACK_RETURN_IF_ERROR(ReplayExpected(tx, run, expected, rolled_up));
     const absl::Duration replayed_in = absl::Now() - started;
-    if (options.repair) corrections = std::make_unique<AggregateRuns>(order, options.memory_budget / 4, work);
-
-    // 2. Merged with what is stored, both in key order.
-    auto compare = [&](const AggregateKey& key, const Counts& want, const Counts& have) -> absl::Status {
-      const bool want_any = AnyCount(want), have_any = AnyCount(have);
-      if (!want_any && !have_any) return absl::OkStatus();
-      ++check.rows_compared;
-      if (want == have) return absl::OkStatus();
-      ++check.rows_differing;
-      ++(!have_any ? check.rows_missing : !want_any ? check.rows_unexpected : check.rows_changed);
-      if (check.samples.size() < AggregateCheck::kMaxSamples) check.samples.push_back({key, want, have});
-      ++by_node[key.node_code];
-      ++by_day[key.day];
-      if (corrections) {
-        Counts delta{};
-        for (int i = 0; i < kCounterCount; ++i) delta[i] = want[i] - have[i];
-        PSTRACK_RETURN_IF_ERROR(corrections->Add(key, delta));
-      }
-      return absl::OkStatus();
-    };
-    const Counts zero{};
-    WithRollups with_rollups(expected, order, rolled_up, options.memory_budget / 4, work);
-    AggregateRow want;
-    PSTRACK_ASSIGN_OR_RETURN(bool has_want, with_rollups.Next(&want));
-    std::vector<AggregateRow> stored;
-    size_t at = 0;
-    bool stored_done = false;
-    std::optional<AggregateKey> after;
-    int64_t merged = 0;
-    while (true) {
-      if (at == stored.size() && !stored_done) {
-        PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
-        PSTRACK_RETURN_IF_ERROR(store_.LongSnapshotGrowth());
-        PSTRACK_ASSIGN_OR_RETURN(stored, tx.AggregatePage(after, options.rows_per_page));
-        at = 0;
-        stored_done = stored.size() < static_cast<size_t>(options.rows_per_page);
-        if (!stored.empty()) after = stored.back().key;
-      }
-      const bool has_stored = at < stored.size();
-      if (!has_want && !has_stored) break;
-      if (++merged % 65536 == 0) PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
-      if (has_stored && (!has_want || order(stored[at].key, want.key))) {
-        PSTRACK_RETURN_IF_ERROR(compare(stored[at].key, zero, stored[at].counts));
-        ++at;
-        continue;
-      }
-      if (has_stored && !order(want.key, stored[at].key)) {  // the same key
-        PSTRACK_RETURN_IF_ERROR(compare(want.key, want.counts, stored[at].counts));
-        ++at;
-      } else {
-        PSTRACK_RETURN_IF_ERROR(compare(want.key, want.counts, zero));
-      }
-      PSTRACK_ASSIGN_OR_RETURN(has_want, with_rollups.Next(&want));
-    }
-    check.spill_runs = expected.runs_written();
-    check.spill_bytes = expected.bytes_written();
-    LogInfo("aggregate check: ", check.dossiers, " dossiers replayed in ", absl::FormatDuration(replayed_in), " (",
-            check.spill_runs, " sorted runs, ", check.spill_bytes >> 20, " MiB), ", check.rows_compared,
-            " rows compared in ", absl::FormatDuration(absl::Now() - started - replayed_in), "; ",
-            check.rows_differing, " differ");
+    if (options.repair) run.corrections = std::make_unique<AggregateRuns>(order, options.memory_budget / 4, run.work);
+    PSTRACK_RETURN_IF_ERROR(CompareStored(tx, run, expected, rolled_up, order));
+    run.check.spill_runs = expected.runs_written();
+    run.check.spill_bytes = expected.bytes_written();
+    LogInfo("aggregate check: ", run.check.dossiers, " dossiers replayed in ", absl::FormatDuration(replayed_in),
+            " (", run.check.spill_runs, " sorted runs, ", run.check.spill_bytes >> 20, " MiB), ",
+            run.check.rows_compared, " rows compared in ", absl::FormatDuration(absl::Now() - started - replayed_in),
+            "; ", run.check.rows_differing, " differ");
     return absl::OkStatus();
   }));
-  check.nodes = Largest(by_node, AggregateCheck::kMaxSamples);
-  check.days = Largest(by_day, AggregateCheck::kMaxSamples);
+  run.check.nodes = Largest(run.by_node, AggregateCheck::kMaxSamples);
+  run.check.days = Largest(run.by_day, AggregateCheck::kMaxSamples);
+  if (run.corrections && run.check.rows_differing > 0) PSTRACK_RETURN_IF_ERROR(Repair(run));
+  return std::move(run.check);
+}
 
-  // 3. The repair: each difference added to its row, a page per write
-  // transaction. Writes since the snapshot added their own deltas to the
-  // same rows, so the sum is right whatever they did.
-  if (corrections && check.rows_differing > 0) {
-    std::vector<AggregateRow> page;
-    AggregateRow row;
-    while (true) {
-      PSTRACK_ASSIGN_OR_RETURN(bool more, corrections->Next(&row));
-      if (more) page.push_back(std::move(row));
-      if (page.size() == static_cast<size_t>(options.rows_per_repair) || (!more && !page.empty())) {
-        PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
-        PSTRACK_RETURN_IF_ERROR(store_.Write([&](MetricsWriter& tx) { return tx.AddAggregates(page); }));
-        check.rows_repaired += static_cast<int64_t>(page.size());
-        page.clear();
-      }
-      if (!more) break;
+// 1. What the events give, in sorted runs. Without the time roll-ups: the
+// merge derives them from the day rows (they were half of the rows added).
+// The nodes that have them are the first kRolledUpDepth of each dossier's
+// path.
+absl::Status AggregateMaintenance::ReplayExpected(MetricsReader& tx, CheckRun& run, AggregateRuns& expected,
+                                                  absl::flat_hash_set<std::string>& rolled_up) {
+  std::string last_path;
+  absl::Status added;
+  return ReplayDossiers(
+      tx, run.options.dossiers_per_page,
+      [&](const DossierState& state, const Procedure* procedure, const std::string& path) {
+        if (path != last_path) {
+          last_path = path;
+          std::vector<absl::string_view> nodes = absl::StrSplit(path, '/');
+          for (size_t n = 0; n < nodes.size() && n < kRolledUpDepth; ++n) rolled_up.emplace(nodes[n]);
+        }
+        ForEachAggregateContribution(
+            state, procedure, path,
+            [&](const AggregateKey& key, const Counts& counts) {
+              if (added.ok()) added = expected.Add(key, counts);
+            },
+            /*with_rollups=*/false);
+      },
+      [&] {
+        if (run.options.after_page) run.options.after_page();
+        PSTRACK_RETURN_IF_ERROR(store_.LongSnapshotGrowth());
+        return added;
+      },
+      &run.check.dossiers);
+}
+
+// 2. The expected rows (with their roll-ups) merged with the stored ones,
+// both in key order, a page of stored rows at a time.
+absl::Status AggregateMaintenance::CompareStored(MetricsReader& tx, CheckRun& run, AggregateRuns& expected,
+                                                 const absl::flat_hash_set<std::string>& rolled_up,
+                                                 AggregateKeyOrder order) {
+  AggregateCheck& check = run.check;
+  auto compare = [&](const AggregateKey& key, const Counts& want, const Counts& have) -> absl::Status {
+    const bool want_any = AnyCount(want), have_any = AnyCount(have);
+    if (!want_any && !have_any) return absl::OkStatus();
+    ++check.rows_compared;
+    if (want == have) return absl::OkStatus();
+    ++check.rows_differing;
+    ++(!have_any ? check.rows_missing : !want_any ? check.rows_unexpected : check.rows_changed);
+    if (check.samples.size() < AggregateCheck::kMaxSamples) check.samples.push_back({key, want, have});
+    ++run.by_node[key.node_code];
+    ++run.by_day[key.day];
+    if (run.corrections) {
+      Counts delta{};
+      for (int i = 0; i < kCounterCount; ++i) delta[i] = want[i] - have[i];
+      PSTRACK_RETURN_IF_ERROR(run.corrections->Add(key, delta));
     }
-    check.repaired = true;
+    return absl::OkStatus();
+  };
+  const Counts zero{};
+  WithRollups with_rollups(expected, order, rolled_up, run.options.memory_budget / 4, run.work);
+  AggregateRow want;
+  PSTRACK_ASSIGN_OR_RETURN(bool has_want, with_rollups.Next(&want));
+  std::vector<AggregateRow> stored;
+  size_t at = 0;
+  bool stored_done = false;
+  std::optional<AggregateKey> after;
+  int64_t merged = 0;
+  while (true) {
+    if (at == stored.size() && !stored_done) {
+      PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+      PSTRACK_RETURN_IF_ERROR(store_.LongSnapshotGrowth());
+      PSTRACK_ASSIGN_OR_RETURN(stored, tx.AggregatePage(after, run.options.rows_per_page));
+      at = 0;
+      stored_done = stored.size() < static_cast<size_t>(run.options.rows_per_page);
+      if (!stored.empty()) after = stored.back().key;
+    }
+    const bool has_stored = at < stored.size();
+    if (!has_want && !has_stored) break;
+    if (++merged % 65536 == 0) PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+    if (has_stored && (!has_want || order(stored[at].key, want.key))) {
+      PSTRACK_RETURN_IF_ERROR(compare(stored[at].key, zero, stored[at].counts));
+      ++at;
+      continue;
+    }
+    if (has_stored && !order(want.key, stored[at].key)) {  // the same key
+      PSTRACK_RETURN_IF_ERROR(compare(want.key, want.counts, stored[at].counts));
+      ++at;
+    } else {
+      PSTRACK_RETURN_IF_ERROR(compare(want.key, want.counts, zero));
+    }
+    PSTRACK_ASSIGN_OR_RETURN(has_want, with_rollups.Next(&want));
   }
-  return check;
+  return absl::OkStatus();
+}
+
+// 3. The repair: each difference added to its row, a page per write
+// transaction. Writes since the snapshot added their own deltas to the same
+// rows, so the sum is right whatever they did.
+absl::Status AggregateMaintenance::Repair(CheckRun& run) {
+  std::vector<AggregateRow> page;
+  AggregateRow row;
+  while (true) {
+    PSTRACK_ASSIGN_OR_RETURN(bool more, run.corrections->Next(&row));
+    if (more) page.push_back(std::move(row));
+    if (page.size() == static_cast<size_t>(run.options.rows_per_repair) || (!more && !page.empty())) {
+      PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+      PSTRACK_RETURN_IF_ERROR(store_.Write([&](MetricsWriter& tx) { return tx.AddAggregates(page); }));
+      run.check.rows_repaired += static_cast<int64_t>(page.size());
+      page.clear();
+    }
+    if (!more) break;
+  }
+  run.check.repaired = true;
+  return absl::OkStatus();
 }
 
 }  // namespace pstrack

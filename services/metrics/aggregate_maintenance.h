@@ -14,11 +14,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "services/calendar/working_calendar.h"
 #include "services/figures/aggregate_store.h"
 #include "services/lifecycle/lifecycle.h"
+#include "services/metrics/aggregate_runs.h"
 #include "services/metrics/metrics_store.h"
 
 namespace pstrack {
@@ -100,6 +102,14 @@ class AggregateMaintenance {
       MetricsReader& tx, int per_page,
       absl::FunctionRef<void(const DossierState&, const Procedure*, const std::string&)> on_dossier,
       absl::FunctionRef<absl::Status()> after_page, int64_t* dossiers);
+
+  // The check's steps (aggregate_maintenance.cc).
+  struct CheckRun;
+  absl::Status ReplayExpected(MetricsReader& tx, CheckRun& run, AggregateRuns& expected,
+                              absl::flat_hash_set<std::string>& rolled_up);
+  absl::Status CompareStored(MetricsReader& tx, CheckRun& run, AggregateRuns& expected,
+                             const absl::flat_hash_set<std::string>& rolled_up, AggregateKeyOrder order);
+  absl::Status Repair(CheckRun& run);
 
   MetricsStore store_;
   std::shared_ptr<const WorkingCalendar> calendar_;

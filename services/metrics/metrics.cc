@@ -55,12 +55,12 @@ Metrics::Metrics(MetricsStore store, std::shared_ptr<const WorkingCalendar> cale
     : store_(store), calendar_(std::move(calendar)), methodologies_(std::move(methodologies)) {}
 
 std::shared_ptr<const MethodologyRegistry> Metrics::methodologies() const {
-  std::lock_guard lock(methodologies_mu_);
+  absl::MutexLock lock(&methodologies_mu_);
   return methodologies_;
 }
 
 void Metrics::SetMethodologies(std::shared_ptr<const MethodologyRegistry> registry) {
-  std::lock_guard lock(methodologies_mu_);
+  absl::MutexLock lock(&methodologies_mu_);
   methodologies_ = std::move(registry);
 }
 
@@ -195,7 +195,7 @@ absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(MetricsReader& tx, const s
       // Nodes whose bits are cached at the count read now; the others are read.
       std::vector<std::string> unread;
       {
-        std::lock_guard lock(positive_mu_);
+        absl::MutexLock lock(&positive_mu_);
         if (positive_version_ != reference.version) {
           positive_cache_.clear();
           positive_version_ = reference.version;
@@ -228,7 +228,7 @@ absl::StatusOr<Metrics::Prefetched> Metrics::Prefetch(MetricsReader& tx, const s
             const std::optional<size_t> i = reference.IndexOf(value, hint);
             if (i) (*bits)[*i] |= PositiveBits(flags);  // not in the catalog: never counted
           }));
-      std::lock_guard lock(positive_mu_);
+      absl::MutexLock lock(&positive_mu_);
       if (positive_version_ != reference.version) continue;  // a newer snapshot has been seen
       if (positive_cache_.size() + unread.size() > kPositiveCacheEntries) positive_cache_.clear();
       for (const std::string& node : unread) {

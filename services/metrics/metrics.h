@@ -19,9 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/calendar/working_calendar.h"
 #include "services/common/batch.h"
@@ -167,12 +169,12 @@ class Metrics {
     std::vector<uint8_t> bits;
   };
   static constexpr size_t kPositiveCacheEntries = 4096;  // about 8 MiB
-  std::mutex positive_mu_;
-  std::string positive_version_;  // the reference version of the entries
-  absl::flat_hash_map<std::string, PositiveEntry> positive_cache_;
+  absl::Mutex positive_mu_;
+  std::string positive_version_ ABSL_GUARDED_BY(positive_mu_);  // the reference version of the entries
+  absl::flat_hash_map<std::string, PositiveEntry> positive_cache_ ABSL_GUARDED_BY(positive_mu_);
 
-  mutable std::mutex methodologies_mu_;
-  std::shared_ptr<const MethodologyRegistry> methodologies_;
+  mutable absl::Mutex methodologies_mu_;
+  std::shared_ptr<const MethodologyRegistry> methodologies_ ABSL_GUARDED_BY(methodologies_mu_);
 };
 
 // Checks requested indicator ids (empty = every built-in one).

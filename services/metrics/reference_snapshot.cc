@@ -41,7 +41,7 @@ bool CarriedOutIn(const Procedure& p, const std::vector<const Agency*>& listed, 
 absl::StatusOr<std::shared_ptr<const ReferenceSnapshot>> ReferenceCache::Get(CatalogReader& tx) {
   PSTRACK_ASSIGN_OR_RETURN(std::string version, tx.ReferenceVersion());
   {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     if (snapshot_ && snapshot_->version == version) return snapshot_;
   }
   auto snapshot = std::make_shared<ReferenceSnapshot>();
@@ -70,7 +70,7 @@ absl::StatusOr<std::shared_ptr<const ReferenceSnapshot>> ReferenceCache::Get(Cat
   for (const Agency& a : snapshot->agencies) snapshot->by_path.push_back(&a);
   std::sort(snapshot->by_path.begin(), snapshot->by_path.end(),
             [](const Agency* a, const Agency* b) { return a->path < b->path; });
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   snapshot_ = std::move(snapshot);
   return snapshot_;
 }
@@ -79,7 +79,7 @@ std::shared_ptr<const ReferenceSnapshot::ScopeCatalog> ReferenceSnapshot::Catalo
     const std::vector<std::string>& paths, Date day) const {
   const std::string key = absl::StrCat(FormatDate(day), "|", absl::StrJoin(paths, "|"));
   {
-    std::lock_guard lock(scope_catalogs_mu);
+    absl::MutexLock lock(&scope_catalogs_mu);
     auto it = scope_catalogs.find(key);
     if (it != scope_catalogs.end()) return it->second;
   }
@@ -106,7 +106,7 @@ std::shared_ptr<const ReferenceSnapshot::ScopeCatalog> ReferenceSnapshot::Catalo
     c.fee_online_payment += p.fee_bearing && p.online_payment_integrated;
     c.population_db_connected += p.population_db_connected;
   }
-  std::lock_guard lock(scope_catalogs_mu);
+  absl::MutexLock lock(&scope_catalogs_mu);
   if (scope_catalogs.size() >= kScopeCatalogs) scope_catalogs.clear();
   scope_catalogs.emplace(key, out);
   return out;

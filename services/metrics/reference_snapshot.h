@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "services/catalog/catalog_store.h"
 #include "services/figures/indicators.h"
 
@@ -48,7 +48,7 @@ struct ReferenceSnapshot {
   };
   std::shared_ptr<const ScopeCatalog> CatalogOf(const std::vector<std::string>& paths, Date day) const;
   static constexpr size_t kScopeCatalogs = 1024;  // kept at most (about 8 KiB each)
-  mutable std::mutex scope_catalogs_mu;
+  mutable absl::Mutex scope_catalogs_mu;
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const ScopeCatalog>> scope_catalogs
       ABSL_GUARDED_BY(scope_catalogs_mu);
 
@@ -77,7 +77,7 @@ class ReferenceCache {
   absl::StatusOr<std::shared_ptr<const ReferenceSnapshot>> Get(CatalogReader& tx);
 
  private:
-  std::mutex mu_;
+  absl::Mutex mu_;
   std::shared_ptr<const ReferenceSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -263,6 +263,127 @@ absl::StatusOr<std::vector<SilentAgency>> Reports::Silent(const ScopeRequest& sc
   return out;
 }
 
+namespace {
+
+// The instant before which an open dossier has been overdue for at least
+// `far` working days at `at`: overdue since a day at or before the far-th
+// working day before today.
+int64_t FarOverdueSince(const WorkingCalendar& calendar, absl::Time at, int far) {
+  Date threshold = LocalDay(at);
+  for (int n = 0; n < far;) {
+    threshold = threshold - 1;
+    if (calendar.IsWorkingDay(threshold)) ++n;
+  }
+  return absl::ToUnixMicros(StartOfDay(threshold + 1)) - 1;
+}
+
+using QualityRows = std::map<std::string, DataQualityRow>;
+
+// Accepted, late and rejected events (by reason) from the feed log.
+absl::Status AddFeedLog(ReportsReader& tx, const FeedLogQuery& query, QualityRows& rows) {
+  PSTRACK_ASSIGN_OR_RETURN(std::vector<FeedLogRow> log, tx.SumFeedLog(query));
+  std::map<std::string, std::map<std::string, int64_t>> reasons;
+  for (const FeedLogRow& f : log) {
+    DataQualityRow& row = rows[f.agency_code];
+    if (f.metric == "accepted") {
+      row.accepted += f.count;
+      row.last_event_us = std::max(row.last_event_us, f.last_us);
+    } else if (f.metric == "late") {
+      row.late += f.count;
+    } else if (absl::StartsWith(f.metric, "rejected:")) {
+      row.rejected += f.count;
+      reasons[f.agency_code][f.metric.substr(9)] += f.count;
+    }
+  }
+  for (auto& [code, by_reason] : reasons) {
+    auto& list = rows[code].rejected_by_reason;
+    list.assign(by_reason.begin(), by_reason.end());
+    std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  }
+  return absl::OkStatus();
+}
+
+// Receipts and appointment mismatches from the agencies' own nodes.
+absl::Status AddReceipts(ReportsReader& tx, const absl::flat_hash_map<std::string, Agency>& agencies,
+                         const Period& period, QualityRows& rows) {
+  std::vector<std::string> nodes;
+  for (const auto& [code, a] : agencies) nodes.push_back(OwnNode(code));
+  std::sort(nodes.begin(), nodes.end());
+  AggregateQuery q{nodes, Basis::kReceipt, AggregateDim::kTotal, FormatDate(period.start), FormatDate(period.end)};
+  q.by_node = true;
+  q.only = {Counter::kReceived, Counter::kAppointmentMismatch};
+  PSTRACK_ASSIGN_OR_RETURN(auto sums, tx.SumAggregates(q));
+  for (const auto& s : sums) {
+    const std::string code = s.key.node_code.substr(1);
+    const int64_t received = pstrack::Get(s.counts, Counter::kReceived);
+    const int64_t mismatches = pstrack::Get(s.counts, Counter::kAppointmentMismatch);
+    if (received == 0 && mismatches == 0) continue;
+    DataQualityRow& row = rows[code];
+    row.received += received;
+    row.mismatches += mismatches;
+  }
+  return absl::OkStatus();
+}
+
+// Open dossiers overdue since at or before `since_us`.
+absl::Status AddFarOverdue(ReportsReader& tx, const std::vector<std::string>& paths, int64_t since_us,
+                           QualityRows& rows) {
+  PSTRACK_ASSIGN_OR_RETURN(std::vector<OverdueByAgency> overdue, tx.CountOverdueSince(paths, since_us));
+  for (const OverdueByAgency& o : overdue) {
+    DataQualityRow& row = rows[o.agency_code];
+    row.far_overdue += o.count;
+    row.oldest_overdue_us =
+        row.oldest_overdue_us == 0 ? o.oldest_overdue_us : std::min(row.oldest_overdue_us, o.oldest_overdue_us);
+  }
+  return absl::OkStatus();
+}
+
+// The scope's total row: sums, the oldest overdue, the latest event and
+// the rejections by reason, most first.
+DataQualityRow TotalOf(const std::vector<DataQualityRow>& all) {
+  DataQualityRow t;
+  std::map<std::string, int64_t> reasons;
+  for (const DataQualityRow& row : all) {
+    t.accepted += row.accepted;
+    t.rejected += row.rejected;
+    t.late += row.late;
+    t.mismatches += row.mismatches;
+    t.received += row.received;
+    t.far_overdue += row.far_overdue;
+    if (row.oldest_overdue_us && (!t.oldest_overdue_us || row.oldest_overdue_us < t.oldest_overdue_us)) {
+      t.oldest_overdue_us = row.oldest_overdue_us;
+    }
+    t.last_event_us = std::max(t.last_event_us, row.last_event_us);
+    for (const auto& [reason, n] : row.rejected_by_reason) reasons[reason] += n;
+  }
+  t.rejected_by_reason.assign(reasons.begin(), reasons.end());
+  std::stable_sort(t.rejected_by_reason.begin(), t.rejected_by_reason.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  return t;
+}
+
+// Counts: highest first unless ascending; ties by agency code A-Z. The code
+// sort: A-Z (it is its natural order; `ascending` does not apply).
+void SortQualityRows(std::vector<DataQualityRow>& all, QualitySort sort, bool ascending) {
+  auto key = [&](const DataQualityRow& r) -> int64_t {
+    switch (sort) {
+      case QualitySort::kIssues: return r.issues();
+      case QualitySort::kRejected: return r.rejected;
+      case QualitySort::kLateEvents: return r.late;
+      case QualitySort::kMismatches: return r.mismatches;
+      case QualitySort::kFarOverdue: return r.far_overdue;
+      case QualitySort::kAgencyCode: return 0;
+    }
+    return 0;
+  };
+  std::stable_sort(all.begin(), all.end(), [&](const DataQualityRow& a, const DataQualityRow& b) {
+    if (sort != QualitySort::kAgencyCode && key(a) != key(b)) return ascending ? key(a) < key(b) : key(a) > key(b);
+    return a.agency_code < b.agency_code;
+  });
+}
+
+}  // namespace
+
 absl::StatusOr<DataQualityPage> Reports::Quality(const DataQualityRequest& request) {
   PSTRACK_RETURN_IF_ERROR(ValidatePeriod(request.period, "period"));
   if (request.far_overdue_working_days < 0) return InvalidField("far_overdue_working_days", "must not be negative");
@@ -271,14 +392,7 @@ absl::StatusOr<DataQualityPage> Reports::Quality(const DataQualityRequest& reque
   const int far = request.far_overdue_working_days == 0 ? 10 : request.far_overdue_working_days;
   const int page_size = request.page_size == 0 ? 100 : std::min(request.page_size, 1000);
   const absl::Time at = request.as_of.value_or(absl::Now());
-  // Overdue for at least `far` working days at `at`: overdue since a day at
-  // or before the far-th working day before today.
-  Date threshold = LocalDay(at);
-  for (int n = 0; n < far;) {
-    threshold = threshold - 1;
-    if (calendar_->IsWorkingDay(threshold)) ++n;
-  }
-  const int64_t overdue_since_us = absl::ToUnixMicros(StartOfDay(threshold + 1)) - 1;
+  const int64_t overdue_since_us = FarOverdueSince(*calendar_, at, far);
 
   const std::string fingerprint = FilterFingerprint(
       absl::StrCat("quality|", request.scope.agency_code, "|", static_cast<int>(request.scope.view), "|",
@@ -291,57 +405,16 @@ absl::StatusOr<DataQualityPage> Reports::Quality(const DataQualityRequest& reque
     if (!absl::SimpleAtoi(last, &offset)) return InvalidField("page_token", "is not a token of this listing");
   }
 
-  std::map<std::string, DataQualityRow> rows;
+  QualityRows rows;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](ReportsReader& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(Metrics::ResolvedScope resolved,
                              metrics_.ResolveScope(tx, request.scope, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(auto agencies, AgenciesOf(tx, resolved));
-    FeedLogQuery fq{FilterPaths(resolved), FormatDate(request.period.start), FormatDate(request.period.end)};
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<FeedLogRow> log, tx.SumFeedLog(fq));
-    std::map<std::string, std::map<std::string, int64_t>> reasons;
-    for (const FeedLogRow& f : log) {
-      DataQualityRow& row = rows[f.agency_code];
-      if (f.metric == "accepted") {
-        row.accepted += f.count;
-        row.last_event_us = std::max(row.last_event_us, f.last_us);
-      } else if (f.metric == "late") {
-        row.late += f.count;
-      } else if (absl::StartsWith(f.metric, "rejected:")) {
-        row.rejected += f.count;
-        reasons[f.agency_code][f.metric.substr(9)] += f.count;
-      }
-    }
-    for (auto& [code, by_reason] : reasons) {
-      auto& list = rows[code].rejected_by_reason;
-      list.assign(by_reason.begin(), by_reason.end());
-      std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-    }
-    // Receipts and appointment mismatches from the agencies' own nodes.
-    std::vector<std::string> nodes;
-    for (const auto& [code, a] : agencies) nodes.push_back(OwnNode(code));
-    std::sort(nodes.begin(), nodes.end());
-    AggregateQuery q{nodes, Basis::kReceipt, AggregateDim::kTotal, FormatDate(request.period.start),
-                     FormatDate(request.period.end)};
-    q.by_node = true;
-    q.only = {Counter::kReceived, Counter::kAppointmentMismatch};
-    PSTRACK_ASSIGN_OR_RETURN(auto sums, tx.SumAggregates(q));
-    for (const auto& s : sums) {
-      const std::string code = s.key.node_code.substr(1);
-      const int64_t received = pstrack::Get(s.counts, Counter::kReceived);
-      const int64_t mismatches = pstrack::Get(s.counts, Counter::kAppointmentMismatch);
-      if (received == 0 && mismatches == 0) continue;
-      DataQualityRow& row = rows[code];
-      row.received += received;
-      row.mismatches += mismatches;
-    }
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<OverdueByAgency> overdue,
-                             tx.CountOverdueSince(resolved.paths, overdue_since_us));
-    for (const OverdueByAgency& o : overdue) {
-      DataQualityRow& row = rows[o.agency_code];
-      row.far_overdue += o.count;
-      row.oldest_overdue_us = row.oldest_overdue_us == 0 ? o.oldest_overdue_us
-                                                         : std::min(row.oldest_overdue_us, o.oldest_overdue_us);
-    }
+    PSTRACK_RETURN_IF_ERROR(AddFeedLog(
+        tx, FeedLogQuery{FilterPaths(resolved), FormatDate(request.period.start), FormatDate(request.period.end)},
+        rows));
+    PSTRACK_RETURN_IF_ERROR(AddReceipts(tx, agencies, request.period, rows));
+    PSTRACK_RETURN_IF_ERROR(AddFarOverdue(tx, resolved.paths, overdue_since_us, rows));
     for (auto& [code, row] : rows) {
       row.agency_code = code;
       if (auto it = agencies.find(code); it != agencies.end()) row.agency_name = it->second.name;
@@ -349,49 +422,12 @@ absl::StatusOr<DataQualityPage> Reports::Quality(const DataQualityRequest& reque
     return absl::OkStatus();
   }));
 
-  DataQualityPage page;
   std::vector<DataQualityRow> all;
   all.reserve(rows.size());
-  for (auto& [code, row] : rows) {
-    DataQualityRow& t = page.total;
-    t.accepted += row.accepted;
-    t.rejected += row.rejected;
-    t.late += row.late;
-    t.mismatches += row.mismatches;
-    t.received += row.received;
-    t.far_overdue += row.far_overdue;
-    if (row.oldest_overdue_us && (!t.oldest_overdue_us || row.oldest_overdue_us < t.oldest_overdue_us)) {
-      t.oldest_overdue_us = row.oldest_overdue_us;
-    }
-    t.last_event_us = std::max(t.last_event_us, row.last_event_us);
-    all.push_back(std::move(row));
-  }
-  std::map<std::string, int64_t> total_reasons;
-  for (const auto& row : all) {
-    for (const auto& [reason, n] : row.rejected_by_reason) total_reasons[reason] += n;
-  }
-  page.total.rejected_by_reason.assign(total_reasons.begin(), total_reasons.end());
-  std::stable_sort(page.total.rejected_by_reason.begin(), page.total.rejected_by_reason.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
-  auto key = [&](const DataQualityRow& r) -> int64_t {
-    switch (request.sort) {
-      case QualitySort::kIssues: return r.issues();
-      case QualitySort::kRejected: return r.rejected;
-      case QualitySort::kLateEvents: return r.late;
-      case QualitySort::kMismatches: return r.mismatches;
-      case QualitySort::kFarOverdue: return r.far_overdue;
-      case QualitySort::kAgencyCode: return 0;
-    }
-    return 0;
-  };
-  // Counts: highest first unless ascending; ties by agency code A-Z. The
-  // code sort: A-Z (it is its natural order; `ascending` does not apply).
-  std::stable_sort(all.begin(), all.end(), [&](const DataQualityRow& a, const DataQualityRow& b) {
-    if (request.sort != QualitySort::kAgencyCode && key(a) != key(b)) {
-      return request.ascending ? key(a) < key(b) : key(a) > key(b);
-    }
-    return a.agency_code < b.agency_code;
-  });
+  for (auto& [code, row] : rows) all.push_back(std::move(row));
+  DataQualityPage page;
+  page.total = TotalOf(all);
+  SortQualityRows(all, request.sort, request.ascending);
   for (size_t i = offset; i < all.size() && page.rows.size() < static_cast<size_t>(page_size); ++i) {
     page.rows.push_back(all[i]);
   }

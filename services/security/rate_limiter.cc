@@ -10,7 +10,7 @@ absl::Duration RateLimiter::Take(absl::string_view client, double rate, absl::Ti
   if (rate <= 0) return absl::ZeroDuration();
   const double capacity = std::max(1.0, rate * burst_seconds_);
   Shard& shard = shards_[absl::Hash<absl::string_view>()(client) % kShards];
-  std::lock_guard lock(shard.mu);
+  absl::MutexLock lock(&shard.mu);
   if (shard.buckets.size() >= shard.sweep_at && !shard.buckets.contains(client)) {
     // Forget buckets that have refilled: they hold no information.
     absl::erase_if(shard.buckets, [&](const auto& entry) {

@@ -8,8 +8,10 @@
 #include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace pstrack {
@@ -30,11 +32,11 @@ class RateLimiter {
     absl::Time last;
   };
   struct Shard {
-    std::mutex mu;
-    absl::flat_hash_map<std::string, Bucket> buckets;
+    absl::Mutex mu;
+    absl::flat_hash_map<std::string, Bucket> buckets ABSL_GUARDED_BY(mu);
     // Sweep for full buckets when the map reaches this size; doubles when
     // a sweep frees too little, so inserts stay amortised O(1).
-    size_t sweep_at = kMaxBucketsPerShard;
+    size_t sweep_at ABSL_GUARDED_BY(mu) = kMaxBucketsPerShard;
   };
   static constexpr int kShards = 16;
   // Full buckets carry no information and are forgotten beyond this size.

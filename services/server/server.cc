@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_split.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -66,8 +67,8 @@ struct PstrackServer::Impl {
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::string host;
-  std::mutex shutdown_mu;
-  bool shut_down = false;
+  absl::Mutex shutdown_mu;
+  bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
 };
 
 absl::StatusOr<std::shared_ptr<const MethodologyRegistry>> ReloadMethodologyDirectory(PstrackServer::Impl& impl);
@@ -397,7 +398,7 @@ std::string PstrackServer::address() const { return absl::StrCat(impl_->host, ":
 Store& PstrackServer::store() { return *impl_->store; }
 
 void PstrackServer::Shutdown(absl::Duration grace) {
-  std::lock_guard lock(impl_->shutdown_mu);
+  absl::MutexLock lock(&impl_->shutdown_mu);
   if (impl_->shut_down) return;
   impl_->shut_down = true;
   LogInfo("shutting down: health NOT_SERVING, draining in-flight calls");

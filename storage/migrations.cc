@@ -314,6 +314,16 @@ const std::vector<Migration>& AllMigrations() {
        {
            "ALTER TABLE aggregates ADD COLUMN changes BIGINT NOT NULL DEFAULT 0",
        }},
+      {10,
+       "set semantics: events a lifecycle rule sets aside, and dossier codes dated other than their receipt, "
+       "counted for the data-quality view",
+       {
+           "ALTER TABLE aggregates ADD COLUMN code_date_mismatch BIGINT NOT NULL DEFAULT 0",
+           "ALTER TABLE aggregates ADD COLUMN set_aside BIGINT NOT NULL DEFAULT 0",
+           // Existing dossiers get the new counters.
+           "INSERT INTO maintenance (task) SELECT 'rebuild_aggregates' WHERE EXISTS (SELECT 1 FROM aggregates) "
+           "AND NOT EXISTS (SELECT 1 FROM maintenance WHERE task = 'rebuild_aggregates')",
+       }},
   };
   return kMigrations;
 }

@@ -188,6 +188,14 @@ void DossierStateToProto(const DossierState& s, absl::Time as_of, v1::Dossier* o
   out->set_apology_late(s.apology_late);
   out->set_feedback_count(s.feedback_count);
   out->set_complaint(s.complaint);
+  for (const SetAsideEvent& e : s.set_aside) {
+    v1::SetAsideEvent* x = out->add_set_aside();
+    x->set_event_id(e.event_id);
+    x->set_kind(std::string(EventKindName(e.kind)));
+    TimeToProto(e.occurred_at, x->mutable_occurred_at());
+    x->set_rule(e.rule);
+    x->set_reason(e.reason);
+  }
   TimeToProto(as_of, out->mutable_as_of());
 }
 

@@ -60,6 +60,8 @@ void QualityRowToProto(const DataQualityRow& r, v1::GetDataQualityResponse::Row*
   out->set_far_overdue_open(r.far_overdue);
   if (r.oldest_overdue_us) TimeToProto(absl::FromUnixMicros(r.oldest_overdue_us), out->mutable_oldest_overdue_since());
   if (r.last_event_us) TimeToProto(absl::FromUnixMicros(r.last_event_us), out->mutable_last_event_at());
+  out->set_set_aside_events(r.set_aside);
+  out->set_code_date_mismatches(r.code_date_mismatches);
   out->set_issues(r.issues());
 }
 
@@ -250,6 +252,7 @@ grpc::Status ReportingServiceImpl::GetDataQuality(grpc::ServerContext* context,
       case v1::DATA_QUALITY_SORT_APPOINTMENT_MISMATCHES: r.sort = QualitySort::kMismatches; break;
       case v1::DATA_QUALITY_SORT_FAR_OVERDUE: r.sort = QualitySort::kFarOverdue; break;
       case v1::DATA_QUALITY_SORT_AGENCY_CODE: r.sort = QualitySort::kAgencyCode; break;
+      case v1::DATA_QUALITY_SORT_SET_ASIDE: r.sort = QualitySort::kSetAside; break;
       default: return InvalidField("sort", absl::StrCat("unknown sort ", request->sort()));
     }
     r.ascending = request->ascending();

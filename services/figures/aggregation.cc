@@ -45,7 +45,7 @@ void ForEachAggregateContribution(const DossierState& state, const Procedure* pr
   for (const Contribution& c : contributions) {
     const std::string day = FormatDate(c.day);
     // Open and overdue counts are asked of scopes, not of breakdowns.
-    const size_t dim_count = c.basis == Basis::kClock ? 1 : std::size(dims);
+    const size_t dim_count = c.basis == Basis::kClock || c.basis == Basis::kEvent ? 1 : std::size(dims);
     for (size_t n = 0; n < nodes.size(); ++n) {
       for (size_t d = 0; d < dim_count; ++d) {
         const auto& [dim, value] = dims[d];
@@ -61,7 +61,7 @@ void ForEachAggregateContribution(const DossierState& state, const Procedure* pr
     // by channel: what reconciliation compares a centre's report with.
     if (c.basis == Basis::kClock || nodes.empty()) continue;
     const std::string own = OwnNode(nodes.back());
-    for (size_t d = 0; d < 2; ++d) {
+    for (size_t d = 0; d < std::min<size_t>(dim_count, 2); ++d) {
       const auto& [dim, value] = dims[d];
       add(AggregateKey{own, c.basis, dim, value, day}, c.counts);
     }

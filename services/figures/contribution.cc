@@ -1,6 +1,7 @@
 #include "services/figures/contribution.h"
 
 #include <algorithm>
+#include <map>
 
 #include "services/common/checked_math.h"
 
@@ -23,7 +24,7 @@ const std::array<const char*, kCounterCount>& CounterNames() {
       "processing_days",   "rated",             "satisfied",         "complaint",
       "late_or_disliked", "opened",            "closed",            "overdue_started",
       "overdue_ended",     "portal_overdue_started", "portal_overdue_ended",
-      "appointment_mismatch"};
+      "appointment_mismatch", "code_date_mismatch", "set_aside"};
   return kNames;
 }
 
@@ -68,11 +69,25 @@ void AddClockSpans(const DossierState& s, std::vector<Contribution>* out) {
   }
 }
 
+// Each set-aside event on the day it occurred.
+void AddSetAside(const DossierState& s, std::vector<Contribution>* out) {
+  std::map<Date, int64_t> by_day;
+  for (const SetAsideEvent& e : s.set_aside) ++by_day[LocalDay(e.occurred_at)];
+  for (const auto& [day, n] : by_day) {
+    Contribution c;
+    c.basis = Basis::kEvent;
+    c.day = day;
+    Add(c.counts, Counter::kSetAside, n);
+    out->push_back(c);
+  }
+}
+
 }  // namespace
 
 std::vector<Contribution> ContributionsOf(const DossierState& s, const Procedure* p) {
   std::vector<Contribution> out;
   AddClockSpans(s, &out);
+  AddSetAside(s, &out);
   // A dossier counts only once it has been received (not merely registered,
   // not refused at the counter).
   if (!s.received()) return out;
@@ -94,6 +109,7 @@ std::vector<Contribution> ContributionsOf(const DossierState& s, const Procedure
   if (s.shared_for_reuse) Add(c, Counter::kSharedForReuse);
   if (s.population_db_used) Add(c, Counter::kPopulationDbUsed);
   if (s.appointment_mismatch) Add(c, Counter::kAppointmentMismatch);
+  if (OptionalDate coded = DossierCodeDate(s.code); coded && *coded != intake.day) Add(c, Counter::kCodeDateMismatch);
   out.push_back(intake);
 
   if (!s.finished() || s.finish_kind == FinishKind::kNotAccepted) return out;

@@ -60,6 +60,9 @@ enum class Counter {
   kPortalOverdueEnded,
   // Receipt basis again (added later; columns are append-only).
   kAppointmentMismatch,          // the declared appointment date differs from the computed one
+  kCodeDateMismatch,             // the dossier code's date part is not the receipt day
+  // Event basis (day = the day the event occurred): data quality.
+  kSetAside,                     // events a lifecycle rule set aside (Replay)
   kCount,
 };
 inline constexpr int kCounterCount = static_cast<int>(Counter::kCount);
@@ -74,7 +77,9 @@ const std::array<const char*, kCounterCount>& CounterNames();
 // be current without reading them again.
 inline constexpr std::array<Counter, 2> kPresenceCounters = {Counter::kPaidOnline, Counter::kReceivedOnline};
 
-enum class Basis { kReceipt = 1, kFinish = 2, kClock = 3 };
+// kEvent rows are kept in total only (no breakdown by channel, field or
+// procedure): they count events, not dossiers.
+enum class Basis { kReceipt = 1, kFinish = 2, kClock = 3, kEvent = 4 };
 
 // The clock-basis bucket of an instant: the local day d with the instant in
 // (start of d, start of d+1]. So the buckets before day D hold exactly the

@@ -35,7 +35,6 @@ StoredEvent ToStored(const FilingEvent& e, absl::Time now) {
 
 namespace {
 
-using K = EventKind;
 
 std::string LocalDayText(absl::Time t) { return FormatDate(LocalDay(t)); }
 
@@ -196,6 +195,32 @@ std::vector<FeedLogRow> FeedLog(const std::vector<FilingEvent>& events, const st
   return rows;
 }
 
+// An event may name only an agency in force on the local day it occurred,
+// with one exception: a dossier the agency received before it ended (its
+// code dates it before the end) may be processed, finished and rated
+// after the end, as in-flight dossiers were at the 2025 mergers. Opening a
+// dossier (registration, receipt, refusal at the counter) needs the agency
+// in force. A check of the event alone, so the set of events decides.
+absl::Status InForce(const Agency& agency, const FilingEvent& e) {
+  const Date day = LocalDay(e.occurred_at);
+  if (agency.InForceOn(day)) return absl::OkStatus();
+  const bool opens = e.kind == EventKind::kRegisteredOnline || e.kind == EventKind::kReceived ||
+                     e.kind == EventKind::kNotAccepted;
+  if (!opens && agency.valid_until && day >= *agency.valid_until) {
+    const OptionalDate coded = DossierCodeDate(e.dossier_code);
+    if (coded && agency.InForceOn(*coded)) return absl::OkStatus();
+  }
+  std::string why = absl::StrCat("agency '", agency.code, "' is not in force on ", FormatDate(day));
+  if (agency.valid_from && day < *agency.valid_from) {
+    absl::StrAppend(&why, " (it begins on ", FormatDate(*agency.valid_from), ")");
+  } else if (agency.valid_until) {
+    absl::StrAppend(&why, " (it ended on ", FormatDate(*agency.valid_until),
+                    agency.successor_code.empty() ? "" : absl::StrCat("; its successor is '", agency.successor_code, "'"),
+                    opens ? "" : "; only dossiers it received before its end may follow it", ")");
+  }
+  return InvalidField("event.agency_code", why);
+}
+
 // One batch's way into the store, as named steps (Filings::RecordWithAudit
 // runs them in order). Before the transaction: each event checked on its
 // own, then against the others of the batch. Inside it: the dossiers locked
@@ -218,10 +243,19 @@ class Batch {
     }
   }
 
-  // Each event on its own (ValidateEvent).
-  void Validate() {
+  // Each event on its own (ValidateEvent), and not later than the clock
+  // allows.
+  void Validate(absl::Duration clock_allowance) {
     for (size_t i = 0; i < events_.size(); ++i) {
       absl::Status valid = ValidateEvent(events_[i]);
+      if (valid.ok() && events_[i].occurred_at > now_ + clock_allowance) {
+        valid = InvalidField("event.occurred_at",
+                             absl::StrCat(absl::FormatTime("%Y-%m-%d %H:%M:%S%Ez", events_[i].occurred_at,
+                                                           VietnamTimeZone()),
+                                          " is in the future: the server's clock says ",
+                                          absl::FormatTime("%Y-%m-%d %H:%M:%S%Ez", now_, VietnamTimeZone()),
+                                          " (allowance ", absl::FormatDuration(clock_allowance), ")"));
+      }
       if (!valid.ok()) {
         Decide(i, WriteOutcome::kRejected, valid);
         continue;
@@ -298,6 +332,10 @@ class Batch {
         Decide(i, WriteOutcome::kRejected,
                FieldError(absl::StatusCode::kNotFound, "event.agency_code",
                           absl::StrCat("agency '", e.agency_code, "' does not exist")));
+        continue;
+      }
+      if (absl::Status in_force = InForce(*agency, e); !in_force.ok()) {
+        Decide(i, WriteOutcome::kRejected, std::move(in_force));
         continue;
       }
       if (!e.procedure_code.empty()) {
@@ -393,59 +431,26 @@ class Batch {
     }
   }
 
-  absl::Status ReplayDossier(const std::string& code, std::vector<size_t>& indices) {
-    std::vector<FilingEvent> current = stored_[code];
-    const std::vector<FilingEvent> before = current;
-    // Receipts and registrations first: they anchor the history, so an
-    // event wrongly timed before a receipt in the same batch is the one
-    // rejected, not the receipt.
-    auto anchor = [&](size_t i) {
-      return events_[i].kind == K::kReceived || events_[i].kind == K::kRegisteredOnline ? 0 : 1;
-    };
-    std::sort(indices.begin(), indices.end(), [&](size_t a, size_t b) {
-      if (anchor(a) != anchor(b)) return anchor(a) < anchor(b);
-      return ReplayOrderLess(events_[a], events_[b]);
-    });
-    std::vector<size_t> accepted;
-    // Fast path: the whole set is a possible history.
-    std::vector<FilingEvent> all = current;
+  // Every well-formed event of the dossier lands: the replay of the whole
+  // set decides which of them the lifecycle rules set aside (Replay).
+  absl::Status ReplayDossier(const std::string& code, const std::vector<size_t>& indices) {
+    const std::vector<FilingEvent>& before = stored_[code];
+    std::vector<FilingEvent> all = before;
     for (size_t i : indices) all.push_back(events_[i]);
     PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, ProcedureOf(all, *lookups_));
-    absl::StatusOr<DossierState> state = Replay(all, calendar_, procedure);
-    if (state.ok()) {
-      accepted = indices;
-      current = std::move(all);
-    } else {
-      // Otherwise add the events one at a time, in that order, and reject
-      // each one that would make the history impossible.
-      for (size_t i : indices) {
-        std::vector<FilingEvent> candidate = current;
-        candidate.push_back(events_[i]);
-        PSTRACK_ASSIGN_OR_RETURN(procedure, ProcedureOf(candidate, *lookups_));
-        absl::StatusOr<DossierState> next = Replay(candidate, calendar_, procedure);
-        if (!next.ok()) {
-          Decide(i, WriteOutcome::kRejected, next.status());
-          continue;
-        }
-        accepted.push_back(i);
-        current = std::move(candidate);
-        state = std::move(next);
-      }
-    }
-    if (accepted.empty()) return absl::OkStatus();
-    PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups_->FindAgency(current.front().agency_code));
-    for (size_t i : accepted) new_events_.push_back(ToStored(events_[i], now_));
-    dossier_rows_.push_back(ToDossierRow(*state, agency->path, now_));
-    applied_.insert(applied_.end(), accepted.begin(), accepted.end());
+    PSTRACK_ASSIGN_OR_RETURN(DossierState state, Replay(std::move(all), calendar_, procedure));
+    PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups_->FindAgency(state.agency_code));
+    for (size_t i : indices) new_events_.push_back(ToStored(events_[i], now_));
+    dossier_rows_.push_back(ToDossierRow(state, agency->path, now_));
+    applied_.insert(applied_.end(), indices.begin(), indices.end());
     // The dossier's old contribution out, the new one in.
-    PSTRACK_ASSIGN_OR_RETURN(const Procedure* final_procedure, ProcedureOf(current, *lookups_));
     if (!before.empty()) {
       PSTRACK_ASSIGN_OR_RETURN(const Procedure* old_procedure, ProcedureOf(before, *lookups_));
       PSTRACK_ASSIGN_OR_RETURN(DossierState old_state, Replay(before, calendar_, old_procedure));
       AccumulateDossier(old_state, old_procedure, agency->path, -1, &deltas_);
     }
-    AccumulateDossier(*state, final_procedure, agency->path, +1, &deltas_);
-    result_.dossiers[code] = *std::move(state);
+    AccumulateDossier(state, procedure, agency->path, +1, &deltas_);
+    result_.dossiers[code] = std::move(state);
     return absl::OkStatus();
   }
 
@@ -531,7 +536,7 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
   if (events.empty() && early.empty()) return {};
   const absl::Time now = NowForStorage();
   Batch batch(events, source_lines, *calendar_, now);
-  batch.Validate();
+  batch.Validate(clock_allowance_);
   batch.DedupeWithinBatch();
   const absl::Status written = store_.Write(
       [&](FilingWriter& tx) -> absl::Status {

@@ -1,8 +1,11 @@
 // Filings: recording dossier events and answering dossier queries over a
-// Store. Ingestion validates each event, dedupes by event id, replays every
-// touched dossier from its full event set (Replay in lifecycle.h), and writes
-// the new events and the dossier's index row in one transaction: an event
-// acknowledged is committed, and a rejected one leaves nothing behind.
+// Store. Ingestion validates each event (fields, agency in force on the day,
+// dossier code naming the agency, procedure known, not in the future),
+// dedupes by event id, replays every touched dossier from its full event set
+// (Replay in lifecycle.h, which sets aside what the lifecycle rules break but
+// never refuses), and writes the new events and the dossier's index row in
+// one transaction: an event acknowledged is committed, and a rejected one
+// leaves nothing behind.
 // Thread-safe: the Store serialises writers; the calendar is immutable.
 #ifndef PSTRACK_SERVICES_FILINGS_FILINGS_H_
 #define PSTRACK_SERVICES_FILINGS_FILINGS_H_
@@ -24,6 +27,10 @@
 #include "services/filings/filing_store.h"
 
 namespace pstrack {
+
+// How far past the server's clock an event may be dated by default: clocks
+// of centres' systems drift.
+inline constexpr absl::Duration kDefaultClockAllowance = absl::Minutes(5);
 
 struct RecordResult {
   std::vector<ItemOutcome> outcomes;  // one per event, in request order
@@ -100,6 +107,8 @@ class Filings {
 
   // Without a feed log (copies of a database, which carry the source's).
   void set_feed_log(bool on) { feed_log_ = on; }
+  // How far past the server's clock an event may be dated (default 5 min).
+  void set_clock_allowance(absl::Duration allowance) { clock_allowance_ = allowance; }
 
   absl::StatusOr<DossierView> Get(absl::string_view code, std::optional<absl::Time> as_of, bool with_events);
   absl::StatusOr<DossierPage> List(const DossierListRequest& request);
@@ -127,6 +136,7 @@ class Filings {
   ChangeFeed* changes_;  // bumped after a commit that applied events; may be null
   GroupCommit<Pending> group_commit_;
   bool feed_log_ = true;
+  absl::Duration clock_allowance_ = kDefaultClockAllowance;
 };
 
 // The dossier's index row, from its replayed state.

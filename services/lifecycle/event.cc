@@ -125,6 +125,27 @@ absl::Status ValidateDossierCode(absl::string_view code, absl::string_view field
   return absl::OkStatus();
 }
 
+absl::string_view DossierCodeAgency(absl::string_view code) {
+  // "<agency>-YYMMDD-<sequence>": the agency part may itself hold '-'.
+  const size_t seq = code.rfind('-');
+  if (seq == absl::string_view::npos || seq == 0) return {};
+  const size_t date = code.rfind('-', seq - 1);
+  return date == absl::string_view::npos ? absl::string_view() : code.substr(0, date);
+}
+
+OptionalDate DossierCodeDate(absl::string_view code) {
+  const size_t seq = code.rfind('-');
+  if (seq == absl::string_view::npos || seq < 7) return std::nullopt;
+  const absl::string_view date = code.substr(seq - 6, 6);
+  for (char c : date) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+  }
+  auto d = MakeDate(2000 + (date[0] - '0') * 10 + (date[1] - '0'), (date[2] - '0') * 10 + (date[3] - '0'),
+                    (date[4] - '0') * 10 + (date[5] - '0'), "code");
+  if (!d.ok()) return std::nullopt;
+  return *d;
+}
+
 absl::Status ValidateEvent(const FilingEvent& e) {
   if (e.event_id.empty()) return MissingField("event.event_id");
   if (e.event_id.size() > kMaxEventIdLength || !IsPrintableAscii(e.event_id)) {
@@ -133,6 +154,12 @@ absl::Status ValidateEvent(const FilingEvent& e) {
   }
   PSTRACK_RETURN_IF_ERROR(ValidateDossierCode(e.dossier_code, "event.dossier_code"));
   PSTRACK_RETURN_IF_ERROR(ValidateAgencyCode(e.agency_code, "event.agency_code"));
+  if (DossierCodeAgency(e.dossier_code) != e.agency_code) {
+    return InvalidField("event.dossier_code",
+                        absl::StrCat("'", e.dossier_code, "' names agency '", DossierCodeAgency(e.dossier_code),
+                                     "', not the event's agency '", e.agency_code,
+                                     "': a dossier code begins with the code of the agency that received it"));
+  }
   if (!e.procedure_code.empty()) {
     PSTRACK_RETURN_IF_ERROR(ValidateProcedureCode(e.procedure_code, "event.procedure_code"));
   }

@@ -83,15 +83,22 @@ inline constexpr size_t kMaxEventIdLength = 128;
 inline constexpr size_t kMaxDossierCodeLength = 64;
 inline constexpr size_t kMaxReasonLength = 2000;
 
-// Checks the event on its own: ids and codes well formed, a kind, an
-// instant within 2000..2100, the kind's required payload, no payload of
+// Checks the event on its own: ids and codes well formed, the dossier code
+// beginning with the event's agency code, a kind, an instant within
+// 2000..2100, the kind's required payload, no payload of
 // another kind. Messages name the field ("event.received.channel").
 absl::Status ValidateEvent(const FilingEvent& event);
 
 // Dossier codes (Circular 01/2018/TT-VPCP Art. 19): "<agency code>-YYMMDD-<n>"
-// with at least 4 digits of sequence; the agency part is the centre's own
-// code and is not required to match pstrack's agency code.
+// with at least 4 digits of sequence. An event's dossier code must begin
+// with its agency's code (ValidateEvent), so that no centre can record
+// events of another agency's dossiers.
 absl::Status ValidateDossierCode(absl::string_view code, absl::string_view field);
+// The agency part of a well-formed dossier code ("P22.STP" of
+// "P22.STP-251103-0007"), and its receipt date (which may differ from the
+// actual receipt's: counted in the data-quality view, not refused).
+absl::string_view DossierCodeAgency(absl::string_view code);
+OptionalDate DossierCodeDate(absl::string_view code);
 
 // The replay order: occurred_at, then kind (lifecycle order), then event_id.
 bool ReplayOrderLess(const FilingEvent& a, const FilingEvent& b);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "services/common/status.h"
@@ -11,11 +13,15 @@ namespace {
 
 using K = EventKind;
 
-absl::Status Impossible(absl::string_view rule, const FilingEvent& e, absl::string_view why) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("event '", e.event_id, "' (", EventKindName(e.kind), " at ",
-                   absl::FormatTime("%Y-%m-%d %H:%M:%S", e.occurred_at, VietnamTimeZone()), "): rule ", rule, ": ",
-                   why));
+// A rule the set of events breaks, and the event it sets aside.
+struct Violation {
+  const FilingEvent* event;
+  const char* rule;
+  std::string why;
+};
+
+std::optional<Violation> Impossible(const char* rule, const FilingEvent& e, std::string why) {
+  return Violation{&e, rule, std::move(why)};
 }
 
 bool IsTerminal(K k) { return k == K::kResolved || k == K::kStopped || k == K::kWithdrawn || k == K::kNotAccepted; }
@@ -66,8 +72,7 @@ struct Landmarks {
   const FilingEvent* reappointed = nullptr;
 };
 
-absl::StatusOr<Landmarks> FindLandmarks(const std::vector<FilingEvent>& events) {
-  Landmarks m;
+std::optional<Violation> FindLandmarks(const std::vector<FilingEvent>& events, Landmarks& m) {
   const FilingEvent& first = events.front();
   for (const FilingEvent& e : events) {
     if (e.agency_code != first.agency_code) {
@@ -112,11 +117,11 @@ absl::StatusOr<Landmarks> FindLandmarks(const std::vector<FilingEvent>& events) 
       m.reappointed = &e;
     }
   }
-  return m;
+  return std::nullopt;
 }
 
 // Every event that names a procedure names the same one.
-absl::Status CheckOneProcedure(const std::vector<FilingEvent>& events) {
+std::optional<Violation> CheckOneProcedure(const std::vector<FilingEvent>& events) {
   std::string procedure;
   for (const FilingEvent& e : events) {
     if (e.procedure_code.empty()) continue;
@@ -127,13 +132,13 @@ absl::Status CheckOneProcedure(const std::vector<FilingEvent>& events) {
                         absl::StrCat("the dossier is for procedure '", procedure, "', not '", e.procedure_code, "'"));
     }
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
 // The landmarks in a possible order: received or refused, registered before
 // the receipt, nothing before the dossier existed, the result returned
 // after it was resolved.
-absl::Status CheckOrder(const std::vector<FilingEvent>& events, const Landmarks& m) {
+std::optional<Violation> CheckOrder(const std::vector<FilingEvent>& events, const Landmarks& m) {
   if (m.receipt && m.end && m.end->kind == K::kNotAccepted) {
     return Impossible("received_or_not_accepted", *m.end,
                       absl::StrCat("the dossier was received by event '", m.receipt->event_id,
@@ -165,11 +170,11 @@ absl::Status CheckOrder(const std::vector<FilingEvent>& events, const Landmarks&
                       absl::StrCat("the dossier ended without a result: ", EventKindName(m.end->kind), " by event '",
                                    m.end->event_id, "'"));
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
 // Nothing but what the end (or the return of the result) allows follows it.
-absl::Status CheckNothingAfterEnd(const std::vector<FilingEvent>& events, const Landmarks& m) {
+std::optional<Violation> CheckNothingAfterEnd(const std::vector<FilingEvent>& events, const Landmarks& m) {
   for (const FilingEvent* last : {m.end, m.returned}) {
     if (!last) continue;
     bool after = false;
@@ -190,15 +195,33 @@ absl::Status CheckNothingAfterEnd(const std::vector<FilingEvent>& events, const 
       }
     }
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
-// Checks that the sorted events form a possible history.
-absl::Status CheckHistory(const std::vector<FilingEvent>& events) {
-  PSTRACK_ASSIGN_OR_RETURN(Landmarks landmarks, FindLandmarks(events));
-  PSTRACK_RETURN_IF_ERROR(CheckOneProcedure(events));
-  PSTRACK_RETURN_IF_ERROR(CheckOrder(events, landmarks));
+// The first rule the sorted events break, if any, with the event it sets
+// aside.
+std::optional<Violation> CheckHistory(const std::vector<FilingEvent>& events) {
+  Landmarks landmarks;
+  if (auto v = FindLandmarks(events, landmarks)) return v;
+  if (auto v = CheckOneProcedure(events)) return v;
+  if (auto v = CheckOrder(events, landmarks)) return v;
   return CheckNothingAfterEnd(events, landmarks);
+}
+
+SetAsideEvent SetAside(const FilingEvent& e, const char* rule, std::string why) {
+  return SetAsideEvent{e.event_id, e.kind, e.occurred_at, rule, std::move(why)};
+}
+
+// Sets aside, one at a time, the event each broken rule names, until the
+// rest is a possible history. Deterministic: the checks run over the set in
+// replay order, so the same set always sets aside the same events.
+std::vector<SetAsideEvent> SetAsideImpossible(std::vector<FilingEvent>& events) {
+  std::vector<SetAsideEvent> out;
+  while (std::optional<Violation> v = CheckHistory(events)) {
+    out.push_back(SetAside(*v->event, v->rule, std::move(v->why)));
+    events.erase(events.begin() + (v->event - events.data()));
+  }
+  return out;
 }
 
 }  // namespace
@@ -265,18 +288,18 @@ absl::StatusOr<DossierState> Replay(std::vector<FilingEvent> events, const Worki
                                     const Procedure* procedure) {
   if (events.empty()) return absl::InvalidArgumentError("a dossier needs at least one event");
   std::sort(events.begin(), events.end(), ReplayOrderLess);
-  PSTRACK_RETURN_IF_ERROR(CheckHistory(events));
 
   DossierState s;
   s.code = events.front().dossier_code;
   s.agency_code = events.front().agency_code;
+  s.event_count = static_cast<int>(events.size());
+  s.set_aside = SetAsideImpossible(events);
   OptionalDate first_appointment;
   Date first_clock_day;
   int wait_days = 0;         // working days spent waiting for supplements
   absl::Time portal_base_due;
   Date portal_base_date;
   for (const FilingEvent& e : events) {
-    ++s.event_count;
     s.last_event_time = std::max(s.last_event_time, e.occurred_at);
     if (!e.procedure_code.empty()) s.procedure_code = e.procedure_code;
     auto finish = [&](FinishKind kind) {
@@ -345,10 +368,11 @@ absl::StatusOr<DossierState> Replay(std::vector<FilingEvent> events, const Worki
       case K::kReappointed:
         if (s.appointment) {
           if (*e.new_appointment <= s.appointment->appointment_date) {
-            return Impossible("reappointment_later", e,
-                              absl::StrCat("the new appointment date ", FormatDate(*e.new_appointment),
-                                           " is not after the current one, ",
-                                           FormatDate(s.appointment->appointment_date)));
+            s.set_aside.push_back(SetAside(e, "reappointment_later",
+                                           absl::StrCat("the new appointment date ", FormatDate(*e.new_appointment),
+                                                        " is not after the current one, ",
+                                                        FormatDate(s.appointment->appointment_date))));
+            break;
           }
           // Due no later than one day before the appointment date.
           s.apology_late = LocalDay(e.occurred_at) > s.appointment->appointment_date - 1;
@@ -391,6 +415,9 @@ absl::StatusOr<DossierState> Replay(std::vector<FilingEvent> events, const Worki
         return absl::InvalidArgumentError("event without a kind");
     }
   }
+  std::sort(s.set_aside.begin(), s.set_aside.end(), [](const SetAsideEvent& a, const SetAsideEvent& b) {
+    return std::tie(a.occurred_at, a.kind, a.event_id) < std::tie(b.occurred_at, b.kind, b.event_id);
+  });
   s.appointment_mismatch = s.declared_appointment && first_appointment && *s.declared_appointment != *first_appointment;
 
   if (s.finished()) {

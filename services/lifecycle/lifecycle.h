@@ -67,6 +67,17 @@ Appointment ComputeAppointment(absl::Time start, uint32_t amount, TimeUnit unit,
 
 inline constexpr int kAfternoonCutoffHour = 15;
 
+// An event of the dossier's set that a lifecycle rule sets aside: it is
+// kept (stored, listed with the dossier) but has no effect on the state.
+// Which events a set sets aside is a function of the set alone.
+struct SetAsideEvent {
+  std::string event_id;
+  EventKind kind = EventKind::kUnspecified;
+  absl::Time occurred_at;
+  std::string rule;    // "after_opening", "single_receipt", ... (docs/lifecycle.md)
+  std::string reason;  // why, naming the event it conflicts with
+};
+
 struct DossierState {
   std::string code, agency_code, procedure_code;
   DossierStatus status = DossierStatus::kUnspecified;
@@ -100,8 +111,10 @@ struct DossierState {
   bool complaint = false;
   // Working days from the clock start to the finish, supplement waits excluded.
   std::optional<int> processing_working_days;
-  int event_count = 0;
-  absl::Time last_event_time = absl::InfinitePast();
+  int event_count = 0;  // every event of the set, set aside or not
+  absl::Time last_event_time = absl::InfinitePast();  // of the events that count
+  // The events the rules set aside, in replay order.
+  std::vector<SetAsideEvent> set_aside;
 
   bool received() const { return received_time.has_value(); }
   bool finished() const { return finish_kind != FinishKind::kNone; }
@@ -119,9 +132,12 @@ Timeliness TimelinessAt(const DossierState& state, absl::Time t, bool portal_pra
 std::optional<absl::Time> OverdueFrom(const DossierState& state, bool portal_practice);
 
 // Replays a dossier's events (any order; they are sorted by ReplayOrderLess)
-// into its state. FAILED_PRECONDITION names the broken rule and the event
-// when the set is not a possible history. `procedure` supplies the statutory
-// time; with none, no appointment is computed.
+// into its state. When the set is not a possible history, the events the
+// broken rules name are set aside (DossierState::set_aside, with the rule)
+// and the rest is replayed: a rule never makes the replay fail, and the
+// result depends on the set alone, not on the order it arrived in.
+// `procedure` supplies the statutory time; with none, no appointment is
+// computed. Fails only on an empty set or an event without a kind.
 absl::StatusOr<DossierState> Replay(std::vector<FilingEvent> events, const WorkingCalendar& calendar,
                                     const Procedure* procedure);
 

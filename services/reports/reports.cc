@@ -303,7 +303,8 @@ absl::Status AddFeedLog(ReportsReader& tx, const FeedLogQuery& query, QualityRow
   return absl::OkStatus();
 }
 
-// Receipts and appointment mismatches from the agencies' own nodes.
+// Receipts, appointment and code-date mismatches, and set-aside events
+// from the agencies' own nodes.
 absl::Status AddReceipts(ReportsReader& tx, const absl::flat_hash_map<std::string, Agency>& agencies,
                          const Period& period, QualityRows& rows) {
   std::vector<std::string> nodes;
@@ -311,16 +312,25 @@ absl::Status AddReceipts(ReportsReader& tx, const absl::flat_hash_map<std::strin
   std::sort(nodes.begin(), nodes.end());
   AggregateQuery q{nodes, Basis::kReceipt, AggregateDim::kTotal, FormatDate(period.start), FormatDate(period.end)};
   q.by_node = true;
-  q.only = {Counter::kReceived, Counter::kAppointmentMismatch};
+  q.only = {Counter::kReceived, Counter::kAppointmentMismatch, Counter::kCodeDateMismatch};
   PSTRACK_ASSIGN_OR_RETURN(auto sums, tx.SumAggregates(q));
   for (const auto& s : sums) {
     const std::string code = s.key.node_code.substr(1);
     const int64_t received = pstrack::Get(s.counts, Counter::kReceived);
     const int64_t mismatches = pstrack::Get(s.counts, Counter::kAppointmentMismatch);
-    if (received == 0 && mismatches == 0) continue;
+    const int64_t code_dates = pstrack::Get(s.counts, Counter::kCodeDateMismatch);
+    if (received == 0 && mismatches == 0 && code_dates == 0) continue;
     DataQualityRow& row = rows[code];
     row.received += received;
     row.mismatches += mismatches;
+    row.code_date_mismatches += code_dates;
+  }
+  q.basis = Basis::kEvent;
+  q.only = {Counter::kSetAside};
+  PSTRACK_ASSIGN_OR_RETURN(sums, tx.SumAggregates(q));
+  for (const auto& s : sums) {
+    const int64_t set_aside = pstrack::Get(s.counts, Counter::kSetAside);
+    if (set_aside != 0) rows[s.key.node_code.substr(1)].set_aside += set_aside;
   }
   return absl::OkStatus();
 }
@@ -348,6 +358,8 @@ DataQualityRow TotalOf(const std::vector<DataQualityRow>& all) {
     t.rejected += row.rejected;
     t.late += row.late;
     t.mismatches += row.mismatches;
+    t.set_aside += row.set_aside;
+    t.code_date_mismatches += row.code_date_mismatches;
     t.received += row.received;
     t.far_overdue += row.far_overdue;
     if (row.oldest_overdue_us && (!t.oldest_overdue_us || row.oldest_overdue_us < t.oldest_overdue_us)) {
@@ -372,6 +384,7 @@ void SortQualityRows(std::vector<DataQualityRow>& all, QualitySort sort, bool as
       case QualitySort::kLateEvents: return r.late;
       case QualitySort::kMismatches: return r.mismatches;
       case QualitySort::kFarOverdue: return r.far_overdue;
+      case QualitySort::kSetAside: return r.set_aside;
       case QualitySort::kAgencyCode: return 0;
     }
     return 0;

@@ -54,7 +54,7 @@ struct SilentAgency {
   int working_days_silent = 0;
 };
 
-enum class QualitySort { kIssues, kRejected, kLateEvents, kMismatches, kFarOverdue, kAgencyCode };
+enum class QualitySort { kIssues, kRejected, kLateEvents, kMismatches, kFarOverdue, kAgencyCode, kSetAside };
 
 struct DataQualityRequest {
   ScopeRequest scope;
@@ -70,10 +70,12 @@ struct DataQualityRequest {
 struct DataQualityRow {
   std::string agency_code, agency_name;
   int64_t accepted = 0, rejected = 0, late = 0, mismatches = 0, received = 0, far_overdue = 0;
+  int64_t set_aside = 0;           // events a lifecycle rule set aside, by the day they occurred
+  int64_t code_date_mismatches = 0;  // dossiers received on another day than their code says
   std::vector<std::pair<std::string, int64_t>> rejected_by_reason;  // most frequent first
   int64_t oldest_overdue_us = 0;  // 0 = none
   int64_t last_event_us = 0;      // 0 = none
-  int64_t issues() const { return rejected + late + mismatches + far_overdue; }
+  int64_t issues() const { return rejected + late + mismatches + far_overdue + set_aside + code_date_mismatches; }
 };
 
 struct DataQualityPage {

@@ -11,6 +11,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "services/common/log.h"
 #include "services/common/usage.h"
 #include "services/server/server.h"
@@ -50,6 +51,8 @@ ABSL_FLAG(bool, tls_require_client_cert, false, "With --tls_client_ca: refuse cl
 ABSL_FLAG(bool, reflection, true, "Serve gRPC reflection (open, like health checking)");
 ABSL_FLAG(int, max_message_mb, 64, "Largest request or response message, in MiB");
 ABSL_FLAG(int, max_call_seconds, 300, "Deadline given to unary calls that arrive without one");
+ABSL_FLAG(absl::Duration, clock_allowance, absl::Minutes(5),
+          "How far past the server's clock an event may be dated (clocks of centres' systems drift), e.g. 5m");
 
 int main(int argc, char** argv) {
   pstrack::SetUpUsage("pstrack-server", "services/server/main.cc");
@@ -91,12 +94,15 @@ int main(int argc, char** argv) {
   options.reflection = absl::GetFlag(FLAGS_reflection);
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
   options.guard.max_call_duration = absl::Seconds(absl::GetFlag(FLAGS_max_call_seconds));
+  options.clock_allowance = absl::GetFlag(FLAGS_clock_allowance);
   if (absl::GetFlag(FLAGS_max_message_mb) < 1 || absl::GetFlag(FLAGS_max_message_mb) > 1024 ||
       absl::GetFlag(FLAGS_max_call_seconds) < 1 || absl::GetFlag(FLAGS_rate_limit) < 0 ||
       absl::GetFlag(FLAGS_wal_limit_mib) < 1 || absl::GetFlag(FLAGS_reader_cache_mib) < 1 ||
-      absl::GetFlag(FLAGS_max_db_mib) < 0 || absl::GetFlag(FLAGS_long_snapshot_wal_mib) < 0) {
+      absl::GetFlag(FLAGS_max_db_mib) < 0 || absl::GetFlag(FLAGS_long_snapshot_wal_mib) < 0 ||
+      absl::GetFlag(FLAGS_clock_allowance) < absl::ZeroDuration()) {
     pstrack::LogError("cannot start: --max_message_mb must be 1..1024, --max_call_seconds at least 1, "
-                      "--rate_limit, --max_db_mib and --long_snapshot_wal_mib not negative, --wal_limit_mib and "
+                      "--rate_limit, --max_db_mib, --long_snapshot_wal_mib and --clock_allowance not negative, "
+                      "--wal_limit_mib and "
                       "--reader_cache_mib at least 1");
     return 2;
   }

@@ -269,11 +269,13 @@ absl::StatusOr<std::shared_ptr<const MethodologyRegistry>> LoadMethodologies(con
 }
 
 // The use cases over the store, and what a migration left them to do.
-absl::Status BuildUseCases(PstrackServer::Impl& impl, std::shared_ptr<const MethodologyRegistry> methodologies) {
+absl::Status BuildUseCases(PstrackServer::Impl& impl, const ServerOptions& options,
+                           std::shared_ptr<const MethodologyRegistry> methodologies) {
   Store& store = *impl.store;
   impl.agencies = std::make_unique<AgencyRegistry>(store, MoveHook(impl.calendar));
   impl.catalog = std::make_unique<Catalog>(store, ProcedureHook(impl.calendar));
   impl.filings = std::make_unique<Filings>(store, impl.calendar, &impl.changes);
+  impl.filings->set_clock_allowance(options.clock_allowance);
   impl.metrics = std::make_unique<Metrics>(store, impl.calendar, std::move(methodologies));
   Metrics* metrics = impl.metrics.get();
   impl.external_inputs = std::make_unique<ExternalInputs>(store, [metrics] { return metrics->methodologies(); });
@@ -378,7 +380,7 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
   impl->methodology_dir = options.methodology_dir;
   PSTRACK_ASSIGN_OR_RETURN(std::shared_ptr<const MethodologyRegistry> methodologies,
                            LoadMethodologies(options.methodology_dir));
-  PSTRACK_RETURN_IF_ERROR(BuildUseCases(*impl, std::move(methodologies)));
+  PSTRACK_RETURN_IF_ERROR(BuildUseCases(*impl, options, std::move(methodologies)));
   BuildServices(*impl, options);
   PSTRACK_RETURN_IF_ERROR(Listen(*impl, options, std::move(credentials)));
   LogInfo(VersionLine("pstrack-server"), " listening on ", options.listen_address, " (port ", impl->port, ", ",

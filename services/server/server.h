@@ -42,6 +42,8 @@ struct ServerOptions {
   std::string calendar_dir = "data/calendar";
   // Directory of methodology files (*.txt). Empty: no index scores.
   std::string methodology_dir = "data/methodologies";
+  // How far past the server's clock an event may be dated.
+  absl::Duration clock_allowance = absl::Minutes(5);
 
   // Access control (docs/security.md). Authentication is on unless
   // `access.auth_disabled` (development only) is set.

@@ -52,6 +52,51 @@ class FilingApiTest : public ServerTest {
 
 constexpr char kDossier[] = "P22.X1-250602-0001";
 
+// Well-formed means more than the fields: the dossier code names the
+// event's agency, the agency is in force on the day, the time is not in
+// the future. Each refusal names the field.
+TEST_F(FilingApiTest, EventsThatAreNotWellFormedAreRefusedNamingTheField) {
+  v1::RecordEventResponse out;
+  auto other_agency = Received("w1", "P22.STP-250602-0001");  // agency P22.X1
+  EXPECT_RPC_ERROR(Record(other_agency, &out), INVALID_ARGUMENT, "event.dossier_code");
+  // An agency that ended, and one that had not begun.
+  v1::CreateAgencyRequest ended;
+  ended.mutable_agency()->set_code("P22.OLD");
+  ended.mutable_agency()->set_name("Old commune");
+  ended.mutable_agency()->set_level(v1::AGENCY_LEVEL_COMMUNE);
+  ended.mutable_agency()->set_parent_code("P22");
+  DateToProto(Date(2025, 7, 1), ended.mutable_agency()->mutable_valid_until());
+  ended.mutable_agency()->set_successor_code("P22.X1");
+  v1::Agency created;
+  grpc::Status s = agencies_->CreateAgency(Ctx().get(), ended, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  auto after_end = Received("w2", "P22.OLD-250702-0001");
+  after_end.set_agency_code("P22.OLD");
+  *after_end.mutable_occurred_at() = At(2025, 7, 2, 10);
+  EXPECT_RPC_ERROR(Record(after_end, &out), INVALID_ARGUMENT, "event.agency_code");
+  auto before_end = after_end;
+  *before_end.mutable_occurred_at() = At(2025, 6, 30, 10);
+  before_end.set_dossier_code("P22.OLD-250630-0001");
+  EXPECT_TRUE(Record(before_end, &out).ok());
+  // A dossier received before the end may be finished after it; one coded
+  // after the end may not.
+  auto finished_after = Resolved("w5", "P22.OLD-250630-0001", 3);
+  finished_after.set_agency_code("P22.OLD");
+  *finished_after.mutable_occurred_at() = At(2025, 7, 3, 10);
+  EXPECT_TRUE(Record(finished_after, &out).ok());
+  EXPECT_EQ(out.dossier().status(), v1::DOSSIER_STATUS_RESOLVED);
+  finished_after.set_event_id("w6");
+  finished_after.set_dossier_code("P22.OLD-250702-0001");
+  EXPECT_RPC_ERROR(Record(finished_after, &out), INVALID_ARGUMENT, "event.agency_code");
+  // Later than the server's clock plus the allowance (5 minutes).
+  auto future = Received("w3", "P22.X1-991231-0001");
+  TimeToProto(absl::Now() + absl::Hours(1), future.mutable_occurred_at());
+  EXPECT_RPC_ERROR(Record(future, &out), INVALID_ARGUMENT, "event.occurred_at");
+  auto almost_now = Received("w4", "P22.X1-991231-0002");
+  TimeToProto(absl::Now() + absl::Minutes(1), almost_now.mutable_occurred_at());
+  EXPECT_TRUE(Record(almost_now, &out).ok());
+}
+
 TEST_F(FilingApiTest, UnaryRecordIsIdempotentAndReturnsTheDossier) {
   v1::RecordEventResponse out;
   ASSERT_TRUE(Record(Received("e1", kDossier), &out).ok());
@@ -115,22 +160,30 @@ TEST_F(FilingApiTest, UnaryErrorsNameTheFieldAndTheRule) {
   EXPECT_RPC_ERROR(Record(bad_date, &out), INVALID_ARGUMENT, "event.received.declared_appointment_date");
   auto bad_code = Received("e1", "not-a-dossier-code");
   EXPECT_RPC_ERROR(Record(bad_code, &out), INVALID_ARGUMENT, "event.dossier_code");
-  auto unknown_agency = Received("e1", kDossier);
+  auto unknown_agency = Received("e1", "P77-250602-0001");
   unknown_agency.set_agency_code("P77");
   EXPECT_RPC_ERROR(Record(unknown_agency, &out), NOT_FOUND, "event.agency_code");
   auto unknown_procedure = Received("e1", kDossier);
   unknown_procedure.set_procedure_code("2.000001");
   EXPECT_RPC_ERROR(Record(unknown_procedure, &out), NOT_FOUND, "event.procedure_code");
   ASSERT_TRUE(Record(Received("e1", kDossier), &out).ok());
+  // Lifecycle rules set events aside; they never refuse them.
   auto early = Resolved("e2", kDossier, 1);  // before the receipt
-  EXPECT_RPC_ERROR(Record(early, &out), FAILED_PRECONDITION, "after_receipt");
+  ASSERT_TRUE(Record(early, &out).ok());
+  ASSERT_EQ(out.dossier().set_aside_size(), 1);
+  EXPECT_EQ(out.dossier().set_aside(0).event_id(), "e2");
+  EXPECT_EQ(out.dossier().set_aside(0).rule(), "after_receipt");
+  EXPECT_EQ(out.dossier().set_aside(0).kind(), "resolved");
   auto second = Received("e3", kDossier);
-  EXPECT_RPC_ERROR(Record(second, &out), FAILED_PRECONDITION, "single_receipt");
+  ASSERT_TRUE(Record(second, &out).ok());
   v1::GetDossierRequest get;
   get.set_code(kDossier);
   v1::Dossier d;
   ASSERT_TRUE(filings_->GetDossier(Ctx().get(), get, &d).ok());
-  EXPECT_EQ(d.events_size(), 1);  // nothing of the rejected events
+  EXPECT_EQ(d.events_size(), 3);  // every event is kept
+  ASSERT_EQ(d.set_aside_size(), 2);
+  EXPECT_EQ(d.set_aside(1).rule(), "single_receipt");
+  EXPECT_EQ(d.status(), v1::DOSSIER_STATUS_RECEIVED);
 }
 
 TEST_F(FilingApiTest, BatchReportsEachItem) {
@@ -138,7 +191,7 @@ TEST_F(FilingApiTest, BatchReportsEachItem) {
   *req.add_events() = Received("e1", kDossier);
   *req.add_events() = Resolved("e2", kDossier, 4);
   *req.add_events() = Resolved("e3", "P22.X1-250602-0002", 4);  // resolved before its receipt is known: accepted
-  auto bad = Received("e4", "P22.X1-250602-0004");
+  auto bad = Received("e4", "P77-250602-0004");
   bad.set_agency_code("P77");
   *req.add_events() = bad;
   *req.add_events() = Received("e1", kDossier);  // a duplicate within the batch

@@ -186,7 +186,7 @@ TEST_F(FilingsTest, SameIdSameContentIsADuplicateDifferentContentIsRefused) {
   EXPECT_EQ(StoredEvents(), 2);
 }
 
-TEST_F(FilingsTest, ImpossibleEventIsRejectedAndTheDossierStaysAsItWas) {
+TEST_F(FilingsTest, ImpossibleEventIsKeptAndSetAsideAndTheStateStaysAsItWas) {
   ASSERT_EQ(filings_->Record({Event("a1", kDossier, K::kReceived, Local(2025, 6, 2, 10)),
                               Event("a2", kDossier, K::kWithdrawn, Local(2025, 6, 3, 10))})
                 .outcomes[1]
@@ -195,12 +195,15 @@ TEST_F(FilingsTest, ImpossibleEventIsRejectedAndTheDossierStaysAsItWas) {
   auto before = filings_->Get(kDossier, std::nullopt, true);
   auto r = filings_->Record({Event("a3", kDossier, K::kProcessingStarted, Local(2025, 6, 4, 10)),
                              Event("a4", kDossier, K::kFeedback, Local(2025, 6, 4, 11))});
-  EXPECT_EQ(r.outcomes[0].status.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(r.outcomes[0].status.message().find("nothing_after_end"), absl::string_view::npos) << r.outcomes[0].status;
+  EXPECT_EQ(r.outcomes[0].outcome, WriteOutcome::kApplied);  // kept, set aside
   EXPECT_EQ(r.outcomes[1].outcome, WriteOutcome::kApplied);  // feedback after withdrawal is fine
   auto after = filings_->Get(kDossier, std::nullopt, true);
   EXPECT_EQ(after->state.status, DossierStatus::kWithdrawn);
-  EXPECT_EQ(after->events.size(), before->events.size() + 1);
+  EXPECT_EQ(after->events.size(), before->events.size() + 2);
+  ASSERT_EQ(after->state.set_aside.size(), 1u);
+  EXPECT_EQ(after->state.set_aside[0].event_id, "a3");
+  EXPECT_EQ(after->state.set_aside[0].rule, "nothing_after_end");
+  EXPECT_EQ(after->state.feedback_count, 1);
 }
 
 TEST_F(FilingsTest, BatchKeepsGoodEventsAndReportsEachBadOne) {

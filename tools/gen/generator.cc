@@ -29,6 +29,10 @@ struct Slot {
   int province = 0;  // in Index::provinces
   int menu = 0;      // in Index::menus
   bool department = false;
+  // For the own slot of a province formed on 2025-07-01: the slot of the
+  // same province its dossiers go to before that day (the province did not
+  // exist yet; its units did), or -1.
+  int stand_in = -1;
 };
 
 // Procedures an agency carries out, with cumulative popularity for sampling.
@@ -629,6 +633,7 @@ class WorldBuilder {
 
   void Build() {
     AddAgencies();
+    AddStandIns();
     AddProcedures();
     BuildMenus();
     BuildDays();
@@ -649,6 +654,21 @@ class WorldBuilder {
     x_.slots.push_back(s);
     weights_.push_back(weight);
     return static_cast<int>(x_.slots.size()) - 1;
+  }
+
+  // A province that begins on 2025-07-01 receives no dossiers before; its
+  // first unit stands in for it.
+  void AddStandIns() {
+    for (size_t s = 0; s < x_.slots.size(); ++s) {
+      const Agency& a = world_.agencies[x_.slots[s].agency];
+      if (a.level != AgencyLevel::kProvince || !a.valid_from) continue;
+      for (size_t u = 0; u < x_.slots.size(); ++u) {
+        if (u != s && x_.slots[u].province == x_.slots[s].province) {
+          x_.slots[s].stand_in = static_cast<int>(u);
+          break;
+        }
+      }
+    }
   }
 
   void AddAgencies() {
@@ -1057,11 +1077,19 @@ void DossierEvents(const GenOptions& options, const World& world, int64_t index,
       x.cum.begin() - 1);
   const int64_t first = (x.cum[a] * per_day + phase) / x.total_weight;
   const int64_t count = (x.cum[a + 1] * per_day + phase) / x.total_weight - first;
+  const Date day = x.days[k];
   const int64_t seq = r - first + 1;
-  const internal::Slot& slot = x.slots[a];
+  int64_t number = seq;  // in the dossier code
+  const internal::Slot* dealt = &x.slots[a];
+  const Agency* dealt_agency = &world.agencies[dealt->agency];
+  if (dealt_agency->valid_from && day < *dealt_agency->valid_from && dealt->stand_in >= 0) {
+    // Numbered apart from the stand-in's own dossiers of the day.
+    dealt = &x.slots[dealt->stand_in];
+    number += 90000;
+  }
+  const internal::Slot& slot = *dealt;
   const Agency& agency = world.agencies[slot.agency];
   const internal::ProvinceInfo& province = x.provinces[slot.province];
-  const Date day = x.days[k];
 
   const internal::Menu& menu = x.menus[slot.menu];
   const size_t pick =
@@ -1077,7 +1105,7 @@ void DossierEvents(const GenOptions& options, const World& world, int64_t index,
   AppendPadded(day.month(), 2, &code);
   AppendPadded(day.day(), 2, &code);
   code.push_back('-');
-  AppendPadded(seq, 4, &code);
+  AppendPadded(number, 4, &code);
 
   const size_t begin = out->size();
   auto add = [&](K kind, absl::Time at) -> FilingEvent& {

@@ -74,37 +74,38 @@ std::function<absl::Status()> DurableLog::FileFlush(std::string path) {
 }
 
 uint64_t DurableLog::Committed() {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return ++committed_;
 }
 
 void DurableLog::WaitDurable(uint64_t ticket) {
-  std::unique_lock lock(mu_);
+  mu_.Lock();
   while (durable_ < ticket) {
     if (flushing_) {
       // A flush is running; it may have begun before this commit, so check
       // again when it ends (and flush then if it did not cover it).
-      flushed_cv_.wait(lock);
+      flushed_cv_.Wait(&mu_);
       continue;
     }
     flushing_ = true;
     const uint64_t covers = committed_;  // every commit so far is in the file
-    lock.unlock();
+    mu_.Unlock();
     const absl::Status flushed = flush_();
     if (!flushed.ok()) {
       LogError("stopping: ", flushed.message(), "; committed writes may not be durable, restart to recover");
       std::abort();
     }
-    lock.lock();
+    mu_.Lock();
     flushing_ = false;
     ++flushes_;
     if (covers > durable_) durable_ = covers;
-    flushed_cv_.notify_all();
+    flushed_cv_.SignalAll();
   }
+  mu_.Unlock();
 }
 
 int64_t DurableLog::flushes() const {
-  std::lock_guard lock(mu_);
+  absl::MutexLock lock(&mu_);
   return flushes_;
 }
 

@@ -11,13 +11,13 @@
 
 #include <sys/types.h>
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 
 namespace pstrack {
 
@@ -45,12 +45,12 @@ class DurableLog {
 
  private:
   std::function<absl::Status()> flush_;
-  mutable std::mutex mu_;
-  std::condition_variable flushed_cv_;
-  uint64_t committed_ = 0;  // tickets handed out
-  uint64_t durable_ = 0;    // every ticket up to this is durable
-  bool flushing_ = false;
-  int64_t flushes_ = 0;
+  mutable absl::Mutex mu_;
+  absl::CondVar flushed_cv_;
+  uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;  // tickets handed out
+  uint64_t durable_ ABSL_GUARDED_BY(mu_) = 0;    // every ticket up to this is durable
+  bool flushing_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t flushes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace pstrack

@@ -3,7 +3,6 @@
 #include <array>
 #include <atomic>
 #include <bit>
-#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -14,6 +13,7 @@
 #include <variant>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "services/common/call_limits.h"
 #include "services/common/ceilings.h"
@@ -55,13 +56,13 @@ using sql::ToMicros;
 class SessionPool {
  public:
   void Add(std::unique_ptr<soci::session> s) {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     free_.push_back(s.get());
     all_.push_back(std::move(s));
   }
   soci::session* Acquire() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !free_.empty() || closed_; });
+    absl::MutexLock lock(&mu_);
+    while (free_.empty() && !closed_) cv_.Wait(&mu_);
     if (closed_) return nullptr;
     soci::session* s = free_.back();
     free_.pop_back();
@@ -69,29 +70,29 @@ class SessionPool {
   }
   void Release(soci::session* s) {
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       free_.push_back(s);
     }
-    cv_.notify_one();
+    cv_.Signal();
   }
   // Waits for every session to come back, runs `before_close`, then closes
   // them.
   void Close(absl::FunctionRef<void()> before_close) {
-    std::unique_lock lock(mu_);
+    absl::MutexLock lock(&mu_);
     closed_ = true;
-    cv_.notify_all();
-    drained_.wait(lock, [&] { return free_.size() == all_.size(); });
+    cv_.SignalAll();
+    while (free_.size() != all_.size()) drained_.Wait(&mu_);
     before_close();
     for (auto& s : all_) s->close();
   }
-  void NotifyReturned() { drained_.notify_all(); }
+  void NotifyReturned() { drained_.SignalAll(); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_, drained_;
-  std::vector<std::unique_ptr<soci::session>> all_;
-  std::vector<soci::session*> free_;
-  bool closed_ = false;
+  absl::Mutex mu_;
+  absl::CondVar cv_, drained_;
+  std::vector<std::unique_ptr<soci::session>> all_ ABSL_GUARDED_BY(mu_);
+  std::vector<soci::session*> free_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class SqlStore : public Store {
@@ -170,7 +171,7 @@ class SqlStore : public Store {
 
   absl::Status Read(absl::FunctionRef<absl::Status(ReadTransaction&)> fn) override {
     if (share_writer_for_reads_) {
-      std::lock_guard lock(write_mu_);
+      absl::MutexLock lock(&write_mu_);
       if (closed_) return Closed();
       return RunInTransaction(*writer_dialect_, /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
     }
@@ -208,7 +209,7 @@ class SqlStore : public Store {
     absl::Status status;
     uint64_t ticket = 0;  // a commit whose log is still to be flushed
     {
-      std::lock_guard lock(write_mu_);
+      absl::MutexLock lock(&write_mu_);
       if (closed_) {
         status = Closed();
       } else {
@@ -229,15 +230,15 @@ class SqlStore : public Store {
   void Close() override {
     if (checkpointer_.joinable()) {
       {
-        std::lock_guard lock(checkpoint_mu_);
+        absl::MutexLock lock(&checkpoint_mu_);
         stop_checkpoints_ = true;
       }
-      checkpoint_cv_.notify_all();
+      checkpoint_cv_.SignalAll();
       checkpointer_.join();
       checkpointer_session_->close();
     }
     {
-      std::lock_guard lock(write_mu_);
+      absl::MutexLock lock(&write_mu_);
       if (closed_) return;
       closed_ = true;
       writer_dialect_.reset();  // its prepared statements finalized before the connection closes
@@ -272,8 +273,12 @@ class SqlStore : public Store {
   // (the writer's WAL hook, Open()). If a long reader made that fail and no
   // write follows, the TRUNCATE here retries it while the writer is idle.
   void CheckpointLoop() {
-    std::unique_lock lock(checkpoint_mu_);
-    while (!checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_checkpoints_; })) {
+    absl::MutexLock lock(&checkpoint_mu_);
+    while (true) {
+      const absl::Time next = absl::Now() + absl::Milliseconds(200);
+      while (!stop_checkpoints_ && !checkpoint_cv_.WaitWithDeadline(&checkpoint_mu_, next)) {
+      }
+      if (stop_checkpoints_) break;
       try {
         int busy = 0, log_frames = 0, checkpointed = 0;
         *checkpointer_session_ << "PRAGMA wal_checkpoint(PASSIVE)", soci::into(busy), soci::into(log_frames),
@@ -430,11 +435,12 @@ class SqlStore : public Store {
   DatabaseUrl url_;
   StoreOptions options_;
   int page_size_ = 4096;  // SQLite, read at open
-  std::mutex write_mu_;
+  // Serialises the writer's transactions (SQLite has one writer) and Close.
+  absl::Mutex write_mu_;
   std::unique_ptr<soci::session> writer_;
   SessionPool readers_;
   bool share_writer_for_reads_ = false;
-  bool closed_ = false;
+  bool closed_ ABSL_GUARDED_BY(write_mu_) = false;
   int schema_version_ = 0;
   std::atomic<int> long_snapshots_{0};
   std::atomic<int64_t> wal_frames_{0};  // the write-ahead log's size after the latest commit
@@ -447,9 +453,9 @@ class SqlStore : public Store {
   std::unique_ptr<DurableLog> durable_log_;
   std::unique_ptr<soci::session> checkpointer_session_;
   std::thread checkpointer_;
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool stop_checkpoints_ = false;
+  absl::Mutex checkpoint_mu_;
+  absl::CondVar checkpoint_cv_;
+  bool stop_checkpoints_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
 };
 
 }  // namespace

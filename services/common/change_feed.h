@@ -5,10 +5,10 @@
 #ifndef PSTRACK_SERVICES_COMMON_CHANGE_FEED_H_
 #define PSTRACK_SERVICES_COMMON_CHANGE_FEED_H_
 
-#include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 #include "absl/time/time.h"
 
@@ -18,27 +18,29 @@ class ChangeFeed {
  public:
   void Bump() {
     {
-      std::lock_guard lock(mu_);
+      absl::MutexLock lock(&mu_);
       ++version_;
     }
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   uint64_t version() const {
-    std::lock_guard lock(mu_);
+    absl::MutexLock lock(&mu_);
     return version_;
   }
   // Waits until the version differs from `seen` or `deadline` passes;
   // returns the current version.
   uint64_t WaitForChange(uint64_t seen, absl::Time deadline) const {
-    std::unique_lock lock(mu_);
-    cv_.wait_until(lock, absl::ToChronoTime(deadline), [&] { return version_ != seen; });
+    absl::MutexLock lock(&mu_);
+    while (version_ == seen) {
+      if (cv_.WaitWithDeadline(&mu_, deadline)) break;  // the deadline passed
+    }
     return version_;
   }
 
  private:
-  mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
-  uint64_t version_ = 0;
+  mutable absl::Mutex mu_;
+  mutable absl::CondVar cv_;
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace pstrack

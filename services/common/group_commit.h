@@ -10,10 +10,11 @@
 #ifndef PSTRACK_SERVICES_COMMON_GROUP_COMMIT_H_
 #define PSTRACK_SERVICES_COMMON_GROUP_COMMIT_H_
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 #include "absl/functional/function_ref.h"
 
@@ -32,16 +33,19 @@ class GroupCommit {
   void Submit(Item* item) {
     Waiter me;
     me.item = item;
-    std::unique_lock lock(mu_);
+    mu_.Lock();
     queue_.push_back(&me);
     if (leading_) {
-      me.cv.wait(lock, [&] { return me.done || me.lead; });
-      if (me.done) return;
+      while (!me.done && !me.lead) me.cv.Wait(&mu_);
+      if (me.done) {
+        mu_.Unlock();
+        return;
+      }
     }
     leading_ = true;
     std::vector<Waiter*> group;
     group.swap(queue_);  // later arrivals form the next group
-    lock.unlock();
+    mu_.Unlock();
     std::vector<Item*> items;
     items.reserve(group.size());
     for (Waiter* w : group) items.push_back(w->item);
@@ -49,7 +53,7 @@ class GroupCommit {
     auto hand_on = [&] {
       if (handed_on) return;
       handed_on = true;
-      std::lock_guard relock(mu_);
+      absl::MutexLock relock(&mu_);
       // Only one waiter wakes to lead the next group. (Waking every waiter
       // for each group, one shared condition variable, cost a context
       // switch per waiting call per group: with 64 concurrent unary writes,
@@ -58,32 +62,35 @@ class GroupCommit {
         leading_ = false;
       } else {
         queue_.front()->lead = true;
-        queue_.front()->cv.notify_one();
+        queue_.front()->cv.Signal();
       }
     };
     flush_(items, hand_on);
     hand_on();
-    lock.lock();
-    // Then the callers of this group, whose calls can return. Notified under
-    // the lock: a waiter's Waiter lives on its stack until it sees `done`.
+    // Then the callers of this group, whose calls can return. Signalled
+    // under the lock: a waiter's Waiter lives on its stack until it sees
+    // `done`.
+    absl::MutexLock relock(&mu_);
     for (Waiter* w : group) {
       if (w == &me) continue;
       w->done = true;
-      w->cv.notify_one();
+      w->cv.Signal();
     }
   }
 
  private:
   struct Waiter {
     Item* item = nullptr;
-    std::condition_variable cv;
+    absl::CondVar cv;
+    // Both under GroupCommit::mu_ (a nested struct cannot name it in an
+    // annotation).
     bool done = false;  // flushed by another thread's group
     bool lead = false;  // handed the lead of the next group
   };
   Flush flush_;
-  std::mutex mu_;
-  std::vector<Waiter*> queue_;
-  bool leading_ = false;  // a group is being written, or its lead handed on
+  absl::Mutex mu_;
+  std::vector<Waiter*> queue_ ABSL_GUARDED_BY(mu_);
+  bool leading_ ABSL_GUARDED_BY(mu_) = false;  // a group is being written, or its lead handed on
 };
 
 }  // namespace pstrack

@@ -244,49 +244,50 @@ def main():
 
         def events_from_jsonl_and_csv():
             jsonl = os.path.join(work, "events.jsonl")
-            d1 = "P22.HALONG-250602-0001"
+            d1 = "P22.HALONG-250707-0001"
             with open(jsonl, "w", encoding="utf-8") as f:
                 # Out of order: the resolution comes before the receipt.
                 f.write(json.dumps({"event_id": "j2", "dossier_code": d1, "agency_code": "P22.HALONG",
-                                    "occurred_at": "2025-06-05T09:00:00+07:00", "resolved": {"electronic_result": True}}) + "\n")
+                                    "occurred_at": "2025-07-10T09:00:00+07:00", "resolved": {"electronic_result": True}}) + "\n")
                 f.write(json.dumps({"event_id": "j1", "dossier_code": d1, "agency_code": "P22.HALONG",
-                                    "procedure_code": "1.000689", "occurred_at": "2025-06-02T10:00:00+07:00",
+                                    "procedure_code": "1.000689", "occurred_at": "2025-07-07T10:00:00+07:00",
                                     "received": {"channel": "CHANNEL_ONLINE",
-                                                 "declared_appointment_date": {"year": 2025, "month": 6, "day": 3}}}) + "\n")
+                                                 "declared_appointment_date": {"year": 2025, "month": 7, "day": 8}}}) + "\n")
                 f.write("this is not json\n")
                 f.write(json.dumps({"event_id": "j3", "dossier_code": d1, "agency_code": "P22.HALONG",
-                                    "occurred_at": "2025-06-01T09:00:00+07:00", "processing_started": {}}) + "\n")
+                                    "occurred_at": "2025-07-06T09:00:00+07:00", "processing_started": {}}) + "\n")
             proc = cli(server, "event", "send", jsonl, expect_rc=1)
             out = proc.stdout
             assert "line 3: not a FilingEvent in JSON" in out, out
-            assert "line 4: j3:" in out and "after_receipt" in out, out
-            assert "events: 2 accepted, 0 duplicate, 2 rejected" in out, out
+            # j3 (processing before the receipt) is kept; the replay sets it aside.
+            assert "events: 3 accepted, 0 duplicate, 1 rejected" in out, out
             again = cli(server, "event", "send", jsonl, expect_rc=1).stdout
-            assert "events: 0 accepted, 2 duplicate, 2 rejected" in again, again
+            assert "events: 0 accepted, 3 duplicate, 1 rejected" in again, again
             csv_path = os.path.join(work, "events.csv")
-            d2 = "P22.HALONG-250602-0002"
+            d2 = "P22.HALONG-250707-0002"
             with open(csv_path, "w", encoding="utf-8") as f:
                 f.write("event_id,dossier_code,agency_code,procedure_code,occurred_at,kind,channel,rating\n")
-                f.write(f"c1,{d2},P22.HALONG,1.000689,2025-06-02 16:00,received,in_person,\n")
-                f.write(f"c2,{d2},P22.HALONG,,2025-06-03 09:00,supplement_requested,,\n")
-                f.write(f"c3,{d2},P22.HALONG,,2025-06-04 09:00,feedback,,satisfied\n")
-                f.write(f"c4,{d2},P22.HALONG,,2025-06-04,feedback,,satisfied\n")
+                f.write(f"c1,{d2},P22.HALONG,1.000689,2025-07-07 16:00,received,in_person,\n")
+                f.write(f"c2,{d2},P22.HALONG,,2025-07-08 09:00,supplement_requested,,\n")
+                f.write(f"c3,{d2},P22.HALONG,,2025-07-09 09:00,feedback,,satisfied\n")
+                f.write(f"c4,{d2},P22.HALONG,,2025-07-09,feedback,,satisfied\n")
             out = cli(server, "event", "send", csv_path, expect_rc=1).stdout
             assert "line 5: occurred_at:" in out, out
             assert "events: 3 accepted, 0 duplicate, 1 rejected" in out, out
             # The dossier's timeline and outcome, computed independently here:
             # Procedure 1.000689 takes 3 working days (data/sample/procedures.csv):
-            # 3 working days from Monday 2 June 2025 10:00 is Thursday 5 June;
-            # resolved on 5 June is on time; the centre declared 3 June.
+            # 3 working days from Monday 7 July 2025 10:00 is Thursday 10 July;
+            # resolved on 10 July is on time; the centre declared 8 July.
             out = cli(server, "dossier", "get", d1).stdout
-            assert "2025-06-05 (computed)" in out, out
-            assert "2025-06-03  ≠ computed" in out, out
+            assert "2025-07-10 (computed)" in out, out
+            assert "2025-07-08  ≠ computed" in out, out
             assert "on_time (rule), on_time (portal)" in out, out
             timeline = out[out.index("TIME "):]
             assert timeline.index(" received ") < timeline.index(" resolved "), out
+            assert "[set aside: after_receipt]" in timeline and "j3: rule after_receipt:" in out, out
             d = json.loads(cli(server, "dossier", "get", d2, "--json").stdout)
-            # Received after 15:00: the clock starts Tuesday 3 June, so 6 June.
-            assert d["computed_appointment_date"] == {"year": 2025, "month": 6, "day": 6}, d
+            # Received after 15:00: the clock starts Tuesday 8 July, so 11 July.
+            assert d["computed_appointment_date"] == {"year": 2025, "month": 7, "day": 11}, d
             assert d["status"] == "DOSSIER_STATUS_SUPPLEMENT_REQUESTED", d
             listed = json.loads(cli(server, "dossier", "list", "--agency=P22", "--json").stdout)
             assert {x["code"] for x in listed["dossiers"]} == {d1, d2}, listed
@@ -450,7 +451,7 @@ def main():
             path = os.path.join(work, "centre.csv")
             with open(path, "w", encoding="utf-8") as f:
                 f.write("event_id,dossier_code,agency_code,procedure_code,occurred_at,kind,channel\n")
-                f.write("k1,P22.HALONG-250303-0001,P22.HALONG,1.000689,2025-03-03 09:00,received,online\n")
+                f.write("k1,P22.HALONG-250903-0001,P22.HALONG,1.000689,2025-09-03 09:00,received,online\n")
                 f.write("k2,P01-250303-0001,P01,1.000689,2025-03-03 09:00,received,online\n")
             out = cli(server, "event", "send", path, expect_rc=1, token=token).stdout
             assert "events: 1 accepted, 0 duplicate, 1 rejected" in out, out

@@ -1082,7 +1082,9 @@ void DossierEvents(const GenOptions& options, const World& world, int64_t index,
   int64_t number = seq;  // in the dossier code
   const internal::Slot* dealt = &x.slots[a];
   const Agency* dealt_agency = &world.agencies[dealt->agency];
-  if (dealt_agency->valid_from && day < *dealt_agency->valid_from && dealt->stand_in >= 0) {
+  // A week's margin: an online registration comes up to three days before
+  // the receipt, and must find the agency in force too.
+  if (dealt_agency->valid_from && day < *dealt_agency->valid_from + 7 && dealt->stand_in >= 0) {
     // Numbered apart from the stand-in's own dossiers of the day.
     dealt = &x.slots[dealt->stand_in];
     number += 90000;

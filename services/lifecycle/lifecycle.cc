@@ -52,7 +52,6 @@ bool AllowedAfter(K end, K k) {
   return false;  // stopped, withdrawn, not accepted: only feedback
 }
 
-
 // Judges a finish (or a stopped clock) at `judged` against a due instant.
 Timeliness Judge(absl::Time judged, absl::Time due, Date appointment_date) {
   if (judged >= due) return Timeliness::kLate;
@@ -152,9 +151,9 @@ std::optional<Violation> CheckOrder(const std::vector<FilingEvent>& events, cons
   const FilingEvent* opened = m.registration ? m.registration : m.receipt;
   for (const FilingEvent& e : events) {
     if (m.receipt && NeedsReceipt(e.kind) && ReplayOrderLess(e, *m.receipt)) {
-      return Impossible("after_receipt", e,
-                        absl::StrCat("it happened before the dossier was received (event '", m.receipt->event_id,
-                                     "')"));
+      return Impossible(
+          "after_receipt", e,
+          absl::StrCat("it happened before the dossier was received (event '", m.receipt->event_id, "')"));
     }
     if (opened && &e != opened && ReplayOrderLess(e, *opened) && e.kind != K::kRegisteredOnline) {
       return Impossible("after_opening", e,
@@ -184,14 +183,14 @@ std::optional<Violation> CheckNothingAfterEnd(const std::vector<FilingEvent>& ev
         continue;
       }
       if (after && !AllowedAfter(last->kind, e.kind) && !(last->kind == K::kResolved && &e == m.returned)) {
-        return Impossible("nothing_after_end", e,
-                          absl::StrCat("the dossier already ended (", EventKindName(last->kind), " by event '",
-                                       last->event_id, "'); only feedback",
-                                       last->kind == K::kStopped || last->kind == K::kWithdrawn ||
-                                               last->kind == K::kNotAccepted
-                                           ? ""
-                                           : ", payments, digitisation and the return of the result",
-                                       " may follow"));
+        return Impossible(
+            "nothing_after_end", e,
+            absl::StrCat("the dossier already ended (", EventKindName(last->kind), " by event '", last->event_id,
+                         "'); only feedback",
+                         last->kind == K::kStopped || last->kind == K::kWithdrawn || last->kind == K::kNotAccepted
+                             ? ""
+                             : ", payments, digitisation and the return of the result",
+                         " may follow"));
       }
     }
   }
@@ -235,8 +234,8 @@ absl::string_view TimelinessName(Timeliness t) {
 
 absl::string_view DossierStatusName(DossierStatus s) {
   static constexpr std::array<absl::string_view, 11> kNames = {
-      "unspecified", "registered_online", "received", "not_accepted", "processing", "supplement_requested",
-      "financial_obligation", "withdrawn", "stopped", "resolved", "result_returned"};
+      "unspecified",          "registered_online", "received", "not_accepted", "processing",     "supplement_requested",
+      "financial_obligation", "withdrawn",         "stopped",  "resolved",     "result_returned"};
   int i = static_cast<int>(s);
   return i >= 0 && i < 11 ? kNames[i] : "unknown";
 }
@@ -284,162 +283,207 @@ std::optional<absl::Time> OverdueFrom(const DossierState& s, bool portal) {
   return due;
 }
 
+namespace {
+
+// Replays sorted events that form a possible history into a state: one
+// event at a time (Apply), then the outcome (Finish).
+class Replayer {
+ public:
+  Replayer(DossierState& s, const WorkingCalendar& calendar, const Procedure* procedure)
+      : s_(s), calendar_(calendar), procedure_(procedure) {}
+
+  absl::Status Apply(const FilingEvent& e) {
+    s_.last_event_time = std::max(s_.last_event_time, e.occurred_at);
+    if (!e.procedure_code.empty()) s_.procedure_code = e.procedure_code;
+    auto finish = [&](FinishKind kind) {
+      if (s_.finished()) return;
+      s_.finish_kind = kind;
+      s_.finish_time = e.occurred_at;
+    };
+    switch (e.kind) {
+      case K::kRegisteredOnline:
+        s_.registered_time = e.occurred_at;
+        if (s_.status == DossierStatus::kUnspecified) s_.status = DossierStatus::kRegisteredOnline;
+        break;
+      case K::kReceived:
+        Receive(e);
+        break;
+      case K::kNotAccepted:
+        finish(FinishKind::kNotAccepted);
+        s_.status = DossierStatus::kNotAccepted;
+        break;
+      case K::kProcessingStarted:
+        s_.status = DossierStatus::kProcessing;
+        break;
+      case K::kSupplementRequested:
+        ++s_.supplement_requests;
+        if (!s_.supplement_wait_since) s_.supplement_wait_since = e.occurred_at;
+        s_.status = DossierStatus::kSupplementRequested;
+        break;
+      case K::kSupplementReceived:
+        ReceiveSupplement(e);
+        break;
+      case K::kFinancialObligationRequested:
+        s_.status = DossierStatus::kFinancialObligation;
+        break;
+      case K::kPayment:
+        s_.paid_amount_vnd += e.amount_vnd;
+        if (e.paid_online) {
+          s_.paid_online = true;
+          s_.paid_online_amount_vnd += e.amount_vnd;
+        }
+        if (s_.status == DossierStatus::kFinancialObligation) s_.status = DossierStatus::kProcessing;
+        break;
+      case K::kReappointed:
+        Reappoint(e);
+        break;
+      case K::kResolved:
+        finish(FinishKind::kResolved);
+        s_.electronic_result = e.electronic_result;
+        s_.processed_electronically = e.processed_electronically;
+        s_.signed_electronically = e.signed_electronically;
+        s_.status = DossierStatus::kResolved;
+        break;
+      case K::kResultReturned:
+        finish(FinishKind::kResultReturned);
+        s_.returned_remotely = e.returned_remotely;
+        s_.status = DossierStatus::kResultReturned;
+        break;
+      case K::kStopped:
+        finish(FinishKind::kStopped);
+        s_.status = DossierStatus::kStopped;
+        break;
+      case K::kWithdrawn:
+        finish(FinishKind::kWithdrawn);
+        s_.status = DossierStatus::kWithdrawn;
+        break;
+      case K::kDigitised:
+        s_.digitised_documents |= e.digitised_documents;
+        s_.digitised_result |= e.digitised_result;
+        s_.reused_data |= e.reused_data;
+        s_.population_db_used |= e.population_db_used;
+        s_.shared_for_reuse |= e.shared_for_reuse;
+        break;
+      case K::kFeedback:
+        s_.rating = e.rating;
+        ++s_.feedback_count;
+        s_.complaint |= e.complaint;
+        break;
+      case K::kUnspecified:
+        return absl::InvalidArgumentError("event without a kind");
+    }
+    return absl::OkStatus();
+  }
+
+  // The appointment mismatch and, for a finished dossier, its outcome.
+  void Finish() {
+    std::sort(s_.set_aside.begin(), s_.set_aside.end(), [](const SetAsideEvent& a, const SetAsideEvent& b) {
+      return std::tie(a.occurred_at, a.kind, a.event_id) < std::tie(b.occurred_at, b.kind, b.event_id);
+    });
+    s_.appointment_mismatch =
+        s_.declared_appointment && received_with_procedure_ && *s_.declared_appointment != first_appointment_;
+
+    if (s_.finished()) {
+      if (s_.finish_kind == FinishKind::kNotAccepted || !s_.received() || !s_.appointment) {
+        s_.timeliness = s_.portal_timeliness = Timeliness::kNotApplicable;
+      } else {
+        // A dossier that ends while waiting for a supplement is judged when its
+        // clock stopped.
+        const absl::Time judged = s_.supplement_wait_since ? *s_.supplement_wait_since : *s_.finish_time;
+        s_.timeliness = s_.finish_kind == FinishKind::kWithdrawn
+                            ? Timeliness::kNotApplicable
+                            : Judge(judged, s_.appointment->due_time, s_.appointment->appointment_date);
+        if (s_.supplement_requests > 1) {
+          s_.portal_timeliness = Timeliness::kLate;  // portal practice
+        } else {
+          const absl::Time due = *s_.portal_due_time;
+          s_.portal_timeliness = Judge(judged, due, LocalDay(due - absl::Nanoseconds(1)));
+        }
+        const int days = calendar_.WorkingDaysBetween(first_clock_day_, LocalDay(judged)) - wait_days_;
+        s_.processing_working_days = std::max(0, days);
+      }
+    }
+  }
+
+ private:
+  // The receipt starts the statutory clock and the portal's.
+  void Receive(const FilingEvent& e) {
+    s_.received_time = e.occurred_at;
+    s_.channel = e.channel;
+    s_.declared_appointment = e.declared_appointment;
+    if (procedure_) {
+      s_.appointment =
+          ComputeAppointment(e.occurred_at, procedure_->resolution_amount, procedure_->resolution_unit, calendar_);
+      received_with_procedure_ = true;
+      first_appointment_ = s_.appointment->appointment_date;
+      first_clock_day_ = s_.appointment->clock_day;
+      portal_base_due_ = s_.appointment->due_time;
+      portal_base_date_ = s_.appointment->appointment_date;
+      s_.portal_due_time = portal_base_due_;
+    }
+    s_.status = DossierStatus::kReceived;
+  }
+
+  // A complete supplement restarts the statutory clock and extends the
+  // portal's by the wait.
+  void ReceiveSupplement(const FilingEvent& e) {
+    // A receipt whose request is not (yet) known has no effect.
+    if (!s_.supplement_wait_since) return;
+    wait_days_ += calendar_.WorkingDaysBetween(LocalDay(*s_.supplement_wait_since), LocalDay(e.occurred_at));
+    s_.supplement_wait_since.reset();
+    if (procedure_) {
+      // Decree 61/2018 Art. 19(4): the clock restarts from zero.
+      s_.appointment =
+          ComputeAppointment(e.occurred_at, procedure_->resolution_amount, procedure_->resolution_unit, calendar_);
+      // Portal practice: the waiting time is not counted.
+      Date extended = calendar_.AddWorkingDays(portal_base_date_, wait_days_);
+      s_.portal_due_time = portal_base_due_ + absl::Hours(24) * static_cast<double>(extended - portal_base_date_);
+    }
+    s_.status = DossierStatus::kProcessing;
+  }
+
+  // The apology letter's new date; one not after the current date is set
+  // aside (rule reappointment_later).
+  void Reappoint(const FilingEvent& e) {
+    if (s_.appointment) {
+      if (*e.new_appointment <= s_.appointment->appointment_date) {
+        s_.set_aside.push_back(
+            SetAside(e, "reappointment_later",
+                     absl::StrCat("the new appointment date ", FormatDate(*e.new_appointment),
+                                  " is not after the current one, ", FormatDate(s_.appointment->appointment_date))));
+        return;
+      }
+      // Due no later than one day before the appointment date.
+      s_.apology_late = LocalDay(e.occurred_at) > s_.appointment->appointment_date - 1;
+    }
+    s_.reappointed_date = e.new_appointment;
+  }
+
+  DossierState& s_;
+  const WorkingCalendar& calendar_;
+  const Procedure* procedure_;
+  bool received_with_procedure_ = false;  // then first_appointment_ holds
+  Date first_appointment_;
+  Date first_clock_day_;
+  int wait_days_ = 0;  // working days spent waiting for supplements
+  absl::Time portal_base_due_;
+  Date portal_base_date_;
+};
+
+}  // namespace
+
 absl::StatusOr<DossierState> Replay(std::vector<FilingEvent> events, const WorkingCalendar& calendar,
                                     const Procedure* procedure) {
   if (events.empty()) return absl::InvalidArgumentError("a dossier needs at least one event");
   std::sort(events.begin(), events.end(), ReplayOrderLess);
-
   DossierState s;
   s.code = events.front().dossier_code;
   s.agency_code = events.front().agency_code;
   s.event_count = static_cast<int>(events.size());
   s.set_aside = SetAsideImpossible(events);
-  OptionalDate first_appointment;
-  Date first_clock_day;
-  int wait_days = 0;         // working days spent waiting for supplements
-  absl::Time portal_base_due;
-  Date portal_base_date;
-  for (const FilingEvent& e : events) {
-    s.last_event_time = std::max(s.last_event_time, e.occurred_at);
-    if (!e.procedure_code.empty()) s.procedure_code = e.procedure_code;
-    auto finish = [&](FinishKind kind) {
-      if (s.finished()) return;
-      s.finish_kind = kind;
-      s.finish_time = e.occurred_at;
-    };
-    switch (e.kind) {
-      case K::kRegisteredOnline:
-        s.registered_time = e.occurred_at;
-        if (s.status == DossierStatus::kUnspecified) s.status = DossierStatus::kRegisteredOnline;
-        break;
-      case K::kReceived:
-        s.received_time = e.occurred_at;
-        s.channel = e.channel;
-        s.declared_appointment = e.declared_appointment;
-        if (procedure) {
-          s.appointment = ComputeAppointment(e.occurred_at, procedure->resolution_amount, procedure->resolution_unit,
-                                             calendar);
-          first_appointment = s.appointment->appointment_date;
-          first_clock_day = s.appointment->clock_day;
-          portal_base_due = s.appointment->due_time;
-          portal_base_date = s.appointment->appointment_date;
-          s.portal_due_time = portal_base_due;
-        }
-        s.status = DossierStatus::kReceived;
-        break;
-      case K::kNotAccepted:
-        finish(FinishKind::kNotAccepted);
-        s.status = DossierStatus::kNotAccepted;
-        break;
-      case K::kProcessingStarted:
-        s.status = DossierStatus::kProcessing;
-        break;
-      case K::kSupplementRequested:
-        ++s.supplement_requests;
-        if (!s.supplement_wait_since) s.supplement_wait_since = e.occurred_at;
-        s.status = DossierStatus::kSupplementRequested;
-        break;
-      case K::kSupplementReceived:
-        // A receipt whose request is not (yet) known has no effect.
-        if (!s.supplement_wait_since) break;
-        wait_days += calendar.WorkingDaysBetween(LocalDay(*s.supplement_wait_since), LocalDay(e.occurred_at));
-        s.supplement_wait_since.reset();
-        if (procedure) {
-          // Decree 61/2018 Art. 19(4): the clock restarts from zero.
-          s.appointment = ComputeAppointment(e.occurred_at, procedure->resolution_amount,
-                                             procedure->resolution_unit, calendar);
-          // Portal practice: the waiting time is not counted.
-          Date extended = calendar.AddWorkingDays(portal_base_date, wait_days);
-          s.portal_due_time = portal_base_due + absl::Hours(24) * static_cast<double>(extended - portal_base_date);
-        }
-        s.status = DossierStatus::kProcessing;
-        break;
-      case K::kFinancialObligationRequested:
-        s.status = DossierStatus::kFinancialObligation;
-        break;
-      case K::kPayment:
-        s.paid_amount_vnd += e.amount_vnd;
-        if (e.paid_online) {
-          s.paid_online = true;
-          s.paid_online_amount_vnd += e.amount_vnd;
-        }
-        if (s.status == DossierStatus::kFinancialObligation) s.status = DossierStatus::kProcessing;
-        break;
-      case K::kReappointed:
-        if (s.appointment) {
-          if (*e.new_appointment <= s.appointment->appointment_date) {
-            s.set_aside.push_back(SetAside(e, "reappointment_later",
-                                           absl::StrCat("the new appointment date ", FormatDate(*e.new_appointment),
-                                                        " is not after the current one, ",
-                                                        FormatDate(s.appointment->appointment_date))));
-            break;
-          }
-          // Due no later than one day before the appointment date.
-          s.apology_late = LocalDay(e.occurred_at) > s.appointment->appointment_date - 1;
-        }
-        s.reappointed_date = e.new_appointment;
-        break;
-      case K::kResolved:
-        finish(FinishKind::kResolved);
-        s.electronic_result = e.electronic_result;
-        s.processed_electronically = e.processed_electronically;
-        s.signed_electronically = e.signed_electronically;
-        s.status = DossierStatus::kResolved;
-        break;
-      case K::kResultReturned:
-        finish(FinishKind::kResultReturned);
-        s.returned_remotely = e.returned_remotely;
-        s.status = DossierStatus::kResultReturned;
-        break;
-      case K::kStopped:
-        finish(FinishKind::kStopped);
-        s.status = DossierStatus::kStopped;
-        break;
-      case K::kWithdrawn:
-        finish(FinishKind::kWithdrawn);
-        s.status = DossierStatus::kWithdrawn;
-        break;
-      case K::kDigitised:
-        s.digitised_documents |= e.digitised_documents;
-        s.digitised_result |= e.digitised_result;
-        s.reused_data |= e.reused_data;
-        s.population_db_used |= e.population_db_used;
-        s.shared_for_reuse |= e.shared_for_reuse;
-        break;
-      case K::kFeedback:
-        s.rating = e.rating;
-        ++s.feedback_count;
-        s.complaint |= e.complaint;
-        break;
-      case K::kUnspecified:
-        return absl::InvalidArgumentError("event without a kind");
-    }
-  }
-  std::sort(s.set_aside.begin(), s.set_aside.end(), [](const SetAsideEvent& a, const SetAsideEvent& b) {
-    return std::tie(a.occurred_at, a.kind, a.event_id) < std::tie(b.occurred_at, b.kind, b.event_id);
-  });
-  s.appointment_mismatch = s.declared_appointment && first_appointment && *s.declared_appointment != *first_appointment;
-
-  if (s.finished()) {
-    if (s.finish_kind == FinishKind::kNotAccepted || !s.received() || !s.appointment) {
-      s.timeliness = s.portal_timeliness = Timeliness::kNotApplicable;
-    } else {
-      // A dossier that ends while waiting for a supplement is judged when its
-      // clock stopped.
-      const absl::Time judged = s.supplement_wait_since ? *s.supplement_wait_since : *s.finish_time;
-      s.timeliness = s.finish_kind == FinishKind::kWithdrawn
-                         ? Timeliness::kNotApplicable
-                         : Judge(judged, s.appointment->due_time, s.appointment->appointment_date);
-      if (s.supplement_requests > 1) {
-        s.portal_timeliness = Timeliness::kLate;  // portal practice
-      } else {
-        const absl::Time due = *s.portal_due_time;
-        s.portal_timeliness = Judge(judged, due, LocalDay(due - absl::Nanoseconds(1)));
-      }
-      const int days = calendar.WorkingDaysBetween(first_clock_day, LocalDay(judged)) - wait_days;
-      s.processing_working_days = std::max(0, days);
-    }
-  }
+  Replayer replayer(s, calendar, procedure);
+  for (const FilingEvent& e : events) PSTRACK_RETURN_IF_ERROR(replayer.Apply(e));
+  replayer.Finish();
   return s;
 }
 

@@ -9,6 +9,7 @@ import argparse
 import csv
 import io
 import json
+import random
 import os
 import calendar
 import re
@@ -345,14 +346,17 @@ def main():
                 e.occurred_at.CopyFrom(timestamp_pb2.Timestamp(seconds=calendar.timegm((2026, 1, 5, 2, 0, 0))))
                 e.received.channel = filing_pb2.CHANNEL_ONLINE
                 return e.SerializeToString()
-            messages = [event(1), b"\x0a\x03\xff\xfe\xfd", event(2), event(3)]
+            # Invalid UTF-8 in a string field, random bytes, an invalid wire type (7).
+            messages = [event(1), b"\x0a\x03\xff\xfe\xfd", event(2), bytes(random.Random(5).randrange(256) for _ in range(40)),
+                        event(3), b"\x0f\x01\x02"]
             with grpc.insecure_channel(server.address) as ch:
                 stream = ch.stream_unary("/pstrack.v1.FilingService/StreamEvents",
                                          response_deserializer=filing_pb2.StreamEventsResponse.FromString)
                 out = stream(iter(messages), timeout=20, metadata=(("authorization", "Bearer " + server.token),))
             assert out.summary.applied == 3, out
-            assert [r.index for r in out.rejected] == [1], out
-            assert out.rejected[0].code == 3 and "message 1 of the stream" in out.rejected[0].message, out
+            assert [r.index for r in out.rejected] == [1, 3, 5], out
+            for r in out.rejected:
+                assert r.code == 3 and f"message {r.index} of the stream" in r.message, out
         check("a stream reports a message that does not parse by position and records the rest",
               stream_reports_an_unparseable_message_and_goes_on)
 

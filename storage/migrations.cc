@@ -324,6 +324,20 @@ const std::vector<Migration>& AllMigrations() {
            "INSERT INTO maintenance (task) SELECT 'rebuild_aggregates' WHERE EXISTS (SELECT 1 FROM aggregates) "
            "AND NOT EXISTS (SELECT 1 FROM maintenance WHERE task = 'rebuild_aggregates')",
        }},
+      {11,
+       "the event log: an event is acknowledged once appended here; the projection moves it into filing_events "
+       "with the dossier rows and aggregates it changes",
+       {
+           R"(CREATE TABLE event_log (
+                seq {auto_id},
+                event_id {text_key} NOT NULL UNIQUE,
+                dossier_code {text_key} NOT NULL,
+                occurred_us BIGINT NOT NULL,
+                kind INTEGER NOT NULL,
+                content TEXT NOT NULL,
+                recorded_us BIGINT NOT NULL))",
+           "CREATE INDEX event_log_by_dossier ON event_log(dossier_code)",
+       }},
   };
   return kMigrations;
 }

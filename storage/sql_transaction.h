@@ -15,6 +15,7 @@
 #include "storage/tables/aggregate_tables.h"
 #include "storage/tables/catalog_tables.h"
 #include "storage/tables/dossier_tables.h"
+#include "storage/tables/event_log_tables.h"
 #include "storage/tables/feed_log_tables.h"
 #include "storage/tables/metrics_tables.h"
 #include "storage/tables/report_tables.h"
@@ -26,6 +27,7 @@ class SqlTransaction final : public WriteTransaction,
                              public SqlAgencyTables,
                              public SqlCatalogTables,
                              public SqlDossierTables,
+                             public SqlEventLogTables,
                              public SqlAggregateTables,
                              public SqlSecurityTables,
                              public SqlReportTables,

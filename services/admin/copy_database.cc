@@ -105,6 +105,13 @@ absl::StatusOr<CopyReport> CopyDatabase(Store& from, Store& to, std::shared_ptr<
   // Dossier events, a page of dossiers at a time (all events of a dossier
   // travel together), re-ingested so the target derives its own state.
   // The events' arrivals are the source's (copied above), not this copy's.
+  // Events the source acknowledged but has not projected yet are projected
+  // there first, so that the pages of dossiers below hold every event.
+  Filings source(from, calendar);
+  for (;;) {
+    PSTRACK_ASSIGN_OR_RETURN(int64_t moved, source.ProjectPending());
+    if (moved == 0) break;
+  }
   Filings filings(to, calendar);
   filings.set_feed_log(false);
   DossierQuery q;

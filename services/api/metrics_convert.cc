@@ -81,4 +81,9 @@ absl::StatusOr<std::optional<absl::Time>> OptionalTime(bool has, const google::p
   return std::optional<absl::Time>(out);
 }
 
+void LogToProto(const LogState& log, v1::LogPosition* out) {
+  out->set_position(log.position());
+  out->set_pending_events(log.pending);
+}
+
 }  // namespace pstrack

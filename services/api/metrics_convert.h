@@ -23,6 +23,8 @@ void PeriodToProto(const Period& p, v1::DateRange* out);
 void ValueToProto(const IndicatorValue& v, v1::IndicatorValue* out);
 // A report seen by an indicator query, and its role.
 void ReportUseToProto(const ReportUse& use, v1::SourcePart* out);
+// Where an answer stands in the event log.
+void LogToProto(const LogState& log, v1::LogPosition* out);
 std::vector<std::string> Ids(const google::protobuf::RepeatedPtrField<std::string>& ids);
 absl::StatusOr<std::optional<absl::Time>> OptionalTime(bool has, const google::protobuf::Timestamp& t,
                                                        absl::string_view field);

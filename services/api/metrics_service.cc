@@ -73,6 +73,7 @@ grpc::Status MetricsServiceImpl::GetIndicators(grpc::ServerContext* context, con
     TimeToProto(r.as_of, response->mutable_as_of());
     for (const auto& v : r.values) ValueToProto(v, response->add_values());
     for (const auto& part : r.parts) ReportUseToProto(part, response->add_parts());
+    LogToProto(r.log, response->mutable_log());
     return absl::OkStatus();
   });
 }
@@ -102,6 +103,7 @@ grpc::Status MetricsServiceImpl::GetBreakdown(grpc::ServerContext* context, cons
       for (const auto& v : row.values) ValueToProto(v, out->add_values());
     }
     for (const auto& v : total.values) ValueToProto(v, response->add_total());
+    LogToProto(total.log, response->mutable_log());
     return absl::OkStatus();
   });
 }
@@ -120,7 +122,9 @@ grpc::Status MetricsServiceImpl::GetTimeSeries(grpc::ServerContext* context, con
       case v1::GRANULARITY_YEAR: g = Granularity::kYear; break;
       default: return InvalidField("granularity", "choose day, month, quarter or year");
     }
-    PSTRACK_ASSIGN_OR_RETURN(auto points, metrics_.TimeSeries(scope, period, Ids(request->indicator_ids()), g));
+    LogState log;
+    PSTRACK_ASSIGN_OR_RETURN(auto points, metrics_.TimeSeries(scope, period, Ids(request->indicator_ids()), g, &log));
+    LogToProto(log, response->mutable_log());
     for (const auto& p : points) {
       auto* out = response->add_points();
       PeriodToProto(p.period, out->mutable_period());
@@ -139,9 +143,11 @@ grpc::Status MetricsServiceImpl::RankAgencies(grpc::ServerContext* context, cons
     if (request->level() < 0 || request->level() > kMaxAgencyLevel) return InvalidField("level", "unknown level");
     std::optional<bool> ascending;
     if (request->ascending()) ascending = true;
+    LogState log;
     PSTRACK_ASSIGN_OR_RETURN(auto entries,
                              metrics_.Rank(parent, static_cast<AgencyLevel>(request->level()), period,
-                                           request->indicator_id(), request->methodology_id(), ascending));
+                                           request->indicator_id(), request->methodology_id(), ascending, &log));
+    LogToProto(log, response->mutable_log());
     for (const auto& e : entries) {
       auto* out = response->add_entries();
       out->set_rank(e.rank);
@@ -162,6 +168,7 @@ grpc::Status MetricsServiceImpl::ScoreIndex(grpc::ServerContext* context, const 
     PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
     PSTRACK_ASSIGN_OR_RETURN(ScoredIndex s, metrics_.Score(scope, period, request->methodology_id()));
     ScoreToProto(s.score, response);
+    LogToProto(s.log, response->mutable_log());
     *response->mutable_scope() = request->scope();
     PeriodToProto(period, response->mutable_period());
     return absl::OkStatus();

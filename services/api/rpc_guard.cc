@@ -138,6 +138,9 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
   {
     ScopedCallLimits limits(deadline, cancelled);
     status = CheckCallLimits();
+    if (status.ok() && policy->reads_projection && options_.wait_for_projection) {
+      options_.wait_for_projection(std::min(deadline, absl::Now() + options_.max_projection_wait));
+    }
     if (status.ok()) {
       try {
         status = handler(call);

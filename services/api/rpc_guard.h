@@ -18,6 +18,7 @@
 #ifndef PSTRACK_SERVICES_API_RPC_GUARD_H_
 #define PSTRACK_SERVICES_API_RPC_GUARD_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,13 @@ struct GuardOptions {
   // The largest request of a batch method (and message of a stream): the
   // server's largest message. Other methods take kSmallRequestBytes.
   size_t max_batch_request_bytes = 64 << 20;
+  // Read-your-writes: before a method that reads derived data, waits (until
+  // the deadline given) for the projection of the events this server
+  // acknowledged (Filings::WaitForProjection). None: nothing to wait for.
+  std::function<bool(absl::Time deadline)> wait_for_projection;
+  // The longest such a wait may take; the read then goes on with what is
+  // projected (and says how many events it does not contain).
+  absl::Duration max_projection_wait = absl::Seconds(10);
 };
 
 class RpcGuard {

@@ -106,6 +106,7 @@ class DossierReader {
   virtual absl::StatusOr<std::optional<DossierRow>> FindDossier(absl::string_view code) = 0;
   // Ordered by code.
   virtual absl::StatusOr<std::vector<DossierRow>> ListDossiers(const DossierQuery& query) = 0;
+  // Every event stored: projected, or still in the event log.
   virtual absl::StatusOr<int64_t> CountEvents() = 0;
   virtual absl::StatusOr<OpenCounts> CountOpen(const std::vector<std::string>& agency_paths, int64_t at_us) = 0;
   // Open dossiers of these subtrees overdue (by the rule) since at or
@@ -141,12 +142,63 @@ class FeedLogWriter : public virtual FeedLogReader, public virtual TransactionCo
   virtual absl::Status AddFeedLog(const std::vector<FeedLogRow>& rows) = 0;
 };
 
+// An event of the log: acknowledged and durable, not yet projected into
+// the dossiers and the aggregates. `seq` orders the log (on PostgreSQL
+// sequence values may commit out of order: nothing relies on a prefix).
+struct LoggedEvent {
+  int64_t seq = 0;
+  StoredEvent event;
+};
+
+// The log as a reader's snapshot sees it.
+struct LogState {
+  int64_t pending = 0;            // events acknowledged, not yet projected
+  int64_t first_pending_seq = 0;  // 0 when nothing is pending
+  int64_t last_seq = 0;           // the highest sequence number handed out
+  // Every event up to here is in the figures.
+  int64_t position() const { return pending > 0 ? first_pending_seq - 1 : last_seq; }
+};
+
+// The event log: what writers append and the projection consumes.
+class EventLogReader {
+ public:
+  virtual ~EventLogReader() = default;
+  // Logged (not yet projected) events with these ids.
+  virtual absl::StatusOr<std::vector<StoredEvent>> FindLoggedEvents(const std::vector<std::string>& event_ids) = 0;
+  // The oldest pending events, at most `limit`.
+  virtual absl::StatusOr<std::vector<LoggedEvent>> PendingEvents(int limit) = 0;
+  // Every pending event of these dossiers.
+  virtual absl::StatusOr<std::vector<LoggedEvent>> PendingEventsOf(const std::vector<std::string>& dossier_codes) = 0;
+  virtual absl::StatusOr<LogState> GetLogState() = 0;
+};
+
+class EventLogWriter : public virtual EventLogReader, public virtual TransactionControl {
+ public:
+  // Appends events (ids stored nowhere yet), in multi-row statements;
+  // returns the highest sequence number they got.
+  virtual absl::StatusOr<int64_t> AppendToLog(const std::vector<StoredEvent>& events) = 0;
+  // Removes projected events from the log.
+  virtual absl::Status RemoveFromLog(const std::vector<int64_t>& seqs) = 0;
+  // Whether this transaction may project: one projector at a time across
+  // the processes sharing the database (released at commit).
+  virtual absl::StatusOr<bool> LeadProjection() = 0;
+};
+
 // What ingestion and re-derivation read: the reference data, the dossiers,
-// their aggregates and the feed log.
-class FilingReader : public virtual CatalogReader, public virtual DossierReader, public virtual AggregateReader, public virtual FeedLogReader {};
+// the log, their aggregates and the feed log.
+class FilingReader : public virtual CatalogReader,
+                     public virtual DossierReader,
+                     public virtual EventLogReader,
+                     public virtual AggregateReader,
+                     public virtual FeedLogReader {};
 
 // What they write in the same transaction (the audit row of a batch too).
-class FilingWriter : public virtual FilingReader, public virtual DossierWriter, public virtual AggregateWriter, public virtual FeedLogWriter, public virtual AuditWriter {};
+class FilingWriter : public virtual FilingReader,
+                     public virtual DossierWriter,
+                     public virtual EventLogWriter,
+                     public virtual AggregateWriter,
+                     public virtual FeedLogWriter,
+                     public virtual AuditWriter {};
 
 using FilingStore = Transactions<FilingReader, FilingWriter>;
 

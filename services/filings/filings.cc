@@ -18,7 +18,10 @@
 #include "absl/time/clock.h"
 #include "services/common/page_token.h"
 #include "services/common/status.h"
+#include "services/common/log.h"
 #include "services/figures/aggregation.h"
+#include "services/filings/lookups.h"
+#include "services/filings/projection.h"
 
 namespace pstrack {
 
@@ -37,74 +40,6 @@ namespace {
 
 
 std::string LocalDayText(absl::Time t) { return FormatDate(LocalDay(t)); }
-
-// Lookups shared by the events of one batch or one page.
-class Lookups {
- public:
-  explicit Lookups(FilingReader& tx) : tx_(tx) {}
-
-  // Reads the agencies and procedures these events name in a few
-  // statements; later Find* calls for them (found or not) ask the database
-  // nothing.
-  absl::Status Prefetch(const std::vector<const FilingEvent*>& events) {
-    absl::flat_hash_set<std::string> agency_codes, procedure_codes;
-    for (const FilingEvent* e : events) {
-      if (!agencies_.contains(e->agency_code)) agency_codes.insert(e->agency_code);
-      if (!e->procedure_code.empty() && !procedures_.contains(e->procedure_code)) {
-        procedure_codes.insert(e->procedure_code);
-      }
-    }
-    const std::vector<std::string> agencies_asked(agency_codes.begin(), agency_codes.end());
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<Agency> agencies, tx_.FindAgencies(agencies_asked));
-    for (const std::string& c : agencies_asked) agencies_.emplace(c, std::nullopt);
-    for (Agency& a : agencies) agencies_[a.code] = std::move(a);
-    const std::vector<std::string> procedures_asked(procedure_codes.begin(), procedure_codes.end());
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<Procedure> procedures, tx_.FindProcedures(procedures_asked));
-    for (const std::string& c : procedures_asked) procedures_.emplace(c, std::nullopt);
-    for (Procedure& p : procedures) procedures_[p.code] = std::move(p);
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<const Agency*> FindAgency(const std::string& code) {
-    auto it = agencies_.find(code);
-    if (it == agencies_.end()) {
-      PSTRACK_ASSIGN_OR_RETURN(auto found, tx_.FindAgency(code));
-      it = agencies_.emplace(code, std::move(found)).first;
-    }
-    return it->second ? &*it->second : nullptr;
-  }
-  absl::StatusOr<const Procedure*> FindProcedure(const std::string& code) {
-    auto it = procedures_.find(code);
-    if (it == procedures_.end()) {
-      PSTRACK_ASSIGN_OR_RETURN(auto found, tx_.FindProcedure(code));
-      it = procedures_.emplace(code, std::move(found)).first;
-    }
-    return it->second ? &*it->second : nullptr;
-  }
-
- private:
-  FilingReader& tx_;
-  absl::flat_hash_map<std::string, std::optional<Agency>> agencies_;
-  absl::flat_hash_map<std::string, std::optional<Procedure>> procedures_;
-};
-
-// The procedure named by any of the events, if known.
-absl::StatusOr<const Procedure*> ProcedureOf(const std::vector<FilingEvent>& events, Lookups& lookups) {
-  for (const FilingEvent& e : events) {
-    if (!e.procedure_code.empty()) return lookups.FindProcedure(e.procedure_code);
-  }
-  return nullptr;
-}
-
-absl::StatusOr<std::map<std::string, std::vector<FilingEvent>>> DecodeByDossier(
-    const std::vector<StoredEvent>& stored) {
-  std::map<std::string, std::vector<FilingEvent>> out;
-  for (const StoredEvent& s : stored) {
-    PSTRACK_ASSIGN_OR_RETURN(FilingEvent e, DecodeEvent(s.content));
-    out[s.dossier_code].push_back(std::move(e));
-  }
-  return out;
-}
 
 std::string ListFingerprint(const DossierListRequest& r) {
   return FilterFingerprint(absl::StrCat(
@@ -298,7 +233,10 @@ class Batch {
   absl::Status FindStored(FilingReader& tx) {
     std::vector<std::string> ids;
     for (size_t i : Open()) ids.push_back(events_[i].event_id);
+    // Projected, or still in the log.
     PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> existing, tx.FindEvents(ids));
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> logged, tx.FindLoggedEvents(ids));
+    for (StoredEvent& e : logged) existing.push_back(std::move(e));
     absl::flat_hash_map<std::string, const StoredEvent*> by_id;
     for (const StoredEvent& s : existing) by_id[s.event_id] = &s;
     for (size_t i : Open()) {
@@ -349,34 +287,37 @@ class Batch {
       }
       by_dossier_[e.dossier_code].push_back(i);
     }
+    return absl::OkStatus();
+  }
+
+  // The well-formed events, appended to the event log: from here on they
+  // are acknowledged (once the transaction commits).
+  absl::Status Append(FilingWriter& tx) {
+    std::vector<StoredEvent> logged;
+    std::vector<size_t> appended;
+    for (const auto& [code, indices] : by_dossier_) {
+      for (size_t i : indices) {
+        logged.push_back(ToStored(events_[i], now_));
+        appended.push_back(i);
+      }
+    }
+    PSTRACK_ASSIGN_OR_RETURN(last_seq_, tx.AppendToLog(logged));
+    for (size_t i : appended) Decide(i, WriteOutcome::kApplied);
+    return absl::OkStatus();
+  }
+
+  // Projects the dossiers this batch appended to, in its transaction.
+  absl::Status Project(FilingWriter& tx) {
     std::vector<std::string> codes;
     for (const auto& [code, unused] : by_dossier_) codes.push_back(code);
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored_events, tx.LoadDossierEvents(codes));
-    PSTRACK_ASSIGN_OR_RETURN(stored_, DecodeByDossier(stored_events));
-    std::vector<const FilingEvent*> earlier;
-    for (const auto& [code, history] : stored_) {
-      for (const FilingEvent& e : history) earlier.push_back(&e);
-    }
-    return lookups_->Prefetch(earlier);
-  }
-
-  // Each dossier's history with the batch's events replayed (ReplayDossier),
-  // and its old contribution to the aggregates out, the new one in.
-  // Everything is decided in memory first; Project writes it.
-  absl::Status ReplayDossiers() {
-    for (auto& [code, indices] : by_dossier_) PSTRACK_RETURN_IF_ERROR(ReplayDossier(code, indices));
+    PSTRACK_ASSIGN_OR_RETURN(Projected projected, ProjectDossiers(tx, codes, calendar_, now_));
+    result_.dossiers = std::move(projected.dossiers);
     return absl::OkStatus();
   }
 
-  // The accepted events, the dossiers' index rows and the aggregate deltas,
-  // each in a few multi-row statements for the whole batch.
-  absl::Status Project(FilingWriter& tx) {
-    PSTRACK_RETURN_IF_ERROR(tx.InsertEvents(new_events_));
-    PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(dossier_rows_));
-    if (!CeilingOn(Ceiling::kNoAggregates)) PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(std::move(deltas_))));
-    for (size_t i : applied_) Decide(i, WriteOutcome::kApplied);
-    return absl::OkStatus();
-  }
+  // The highest log sequence number this batch appended (0: none).
+  int64_t last_seq() const { return last_seq_; }
+  bool appended_any() const { return last_seq_ > 0; }
 
   // The outcomes as they will be reported (copies following their
   // originals), for the audit rows written in the same transaction.
@@ -431,29 +372,6 @@ class Batch {
     }
   }
 
-  // Every well-formed event of the dossier lands: the replay of the whole
-  // set decides which of them the lifecycle rules set aside (Replay).
-  absl::Status ReplayDossier(const std::string& code, const std::vector<size_t>& indices) {
-    const std::vector<FilingEvent>& before = stored_[code];
-    std::vector<FilingEvent> all = before;
-    for (size_t i : indices) all.push_back(events_[i]);
-    PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, ProcedureOf(all, *lookups_));
-    PSTRACK_ASSIGN_OR_RETURN(DossierState state, Replay(std::move(all), calendar_, procedure));
-    PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups_->FindAgency(state.agency_code));
-    for (size_t i : indices) new_events_.push_back(ToStored(events_[i], now_));
-    dossier_rows_.push_back(ToDossierRow(state, agency->path, now_));
-    applied_.insert(applied_.end(), indices.begin(), indices.end());
-    // The dossier's old contribution out, the new one in.
-    if (!before.empty()) {
-      PSTRACK_ASSIGN_OR_RETURN(const Procedure* old_procedure, ProcedureOf(before, *lookups_));
-      PSTRACK_ASSIGN_OR_RETURN(DossierState old_state, Replay(before, calendar_, old_procedure));
-      AccumulateDossier(old_state, old_procedure, agency->path, -1, &deltas_);
-    }
-    AccumulateDossier(state, procedure, agency->path, +1, &deltas_);
-    result_.dossiers[code] = std::move(state);
-    return absl::OkStatus();
-  }
-
   const std::vector<FilingEvent>& events_;
   const WorkingCalendar& calendar_;
   const absl::Time now_;
@@ -463,11 +381,7 @@ class Batch {
   std::vector<std::pair<size_t, size_t>> copies_;  // (copy, original)
   std::optional<Lookups> lookups_;
   std::map<std::string, std::vector<size_t>> by_dossier_;  // the events of each dossier
-  std::map<std::string, std::vector<FilingEvent>> stored_;  // the stored histories
-  AggregateDeltas deltas_;
-  std::vector<StoredEvent> new_events_;
-  std::vector<DossierRow> dossier_rows_;
-  std::vector<size_t> applied_;
+  int64_t last_seq_ = 0;
 };
 
 }  // namespace
@@ -511,7 +425,7 @@ void Filings::RecordGroup(std::vector<Pending*>& group, absl::FunctionRef<void()
     }
     return rows;
   };
-  RecordResult merged = RecordWithAudit(all, {}, early, &audits, hand_on);
+  RecordResult merged = RecordWithAudit(all, {}, early, &audits, hand_on, /*project=*/true);
   size_t offset = 0;
   for (Pending* p : group) {
     const size_t n = p->events->size();
@@ -527,12 +441,12 @@ void Filings::RecordGroup(std::vector<Pending*>& group, absl::FunctionRef<void()
 
 RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
                              const std::vector<EarlyRejection>& early) {
-  return RecordWithAudit(events, source_lines, early, nullptr, [] {});
+  return RecordWithAudit(events, source_lines, early, nullptr, [] {}, /*project=*/!background_);
 }
 
 RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
                                       const std::vector<EarlyRejection>& early, const AuditRows* audits,
-                                      absl::FunctionRef<void()> released) {
+                                      absl::FunctionRef<void()> released, bool project) {
   if (events.empty() && early.empty()) return {};
   const absl::Time now = NowForStorage();
   Batch batch(events, source_lines, *calendar_, now);
@@ -543,17 +457,122 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
         PSTRACK_RETURN_IF_ERROR(batch.Lock(tx));
         PSTRACK_RETURN_IF_ERROR(batch.FindStored(tx));
         PSTRACK_RETURN_IF_ERROR(batch.LookUp(tx));
-        PSTRACK_RETURN_IF_ERROR(batch.ReplayDossiers());
-        PSTRACK_RETURN_IF_ERROR(batch.Project(tx));
+        PSTRACK_RETURN_IF_ERROR(batch.Append(tx));
+        if (project) PSTRACK_RETURN_IF_ERROR(batch.Project(tx));
         if (audits != nullptr) PSTRACK_RETURN_IF_ERROR(tx.InsertAudit((*audits)(batch.FinalOutcomes())));
         if (!feed_log_) return absl::OkStatus();
         return tx.AddFeedLog(FeedLog(events, batch.outcomes(), early, *calendar_, now));
       },
       released);
   if (!written.ok()) return batch.NotCommitted(written);
+  if (!project && batch.appended_any()) {
+    // Acknowledged: durable in the log. The projector takes it from here.
+    int64_t seen = acknowledged_seq_.load();
+    while (seen < batch.last_seq() && !acknowledged_seq_.compare_exchange_weak(seen, batch.last_seq())) {
+    }
+    absl::MutexLock lock(&projection_mu_);
+    projection_work_ = true;
+    projection_cv_.SignalAll();
+  }
   RecordResult result = batch.Committed(audits != nullptr);
   if (changes_ && !result.dossiers.empty()) changes_->Bump();
   return result;
+}
+
+Filings::~Filings() { StopProjection(); }
+
+void Filings::StopProjection() {
+  {
+    absl::MutexLock lock(&projection_mu_);
+    projector_stop_ = true;
+    projection_cv_.SignalAll();
+  }
+  if (projector_.joinable()) projector_.join();
+}
+
+void Filings::StartProjection() {
+  if (background_.exchange(true)) return;
+  projector_ = std::thread([this] { ProjectorLoop(); });
+}
+
+void Filings::ProjectorLoop() {
+  // Another process's events (PostgreSQL) and what a crash left in the log
+  // are found by the periodic round.
+  constexpr absl::Duration kIdleRound = absl::Milliseconds(200);
+  for (;;) {
+    {
+      absl::MutexLock lock(&projection_mu_);
+      if (!projection_work_ && !projector_stop_) projection_cv_.WaitWithTimeout(&projection_mu_, kIdleRound);
+      if (projector_stop_) return;
+      projection_work_ = false;
+    }
+    for (;;) {
+      absl::StatusOr<int64_t> moved = ProjectPending();
+      if (!moved.ok()) {
+        LogError("projection of the event log failed (retried): ", moved.status().ToString());
+        absl::SleepFor(absl::Milliseconds(100));
+        break;
+      }
+      if (*moved < kProjectionRound) break;
+    }
+  }
+}
+
+absl::StatusOr<int64_t> Filings::ProjectPending(int max_events) {
+  const absl::Time now = NowForStorage();
+  int64_t moved = 0;
+  std::optional<LogState> after;
+  // Everyone's events: no caller's deadline applies.
+  ScopedCallLimits no_limits(absl::InfiniteFuture());
+  PSTRACK_RETURN_IF_ERROR(store_.Write([&](FilingWriter& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(bool lead, tx.LeadProjection());
+    if (!lead) return absl::OkStatus();
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<LoggedEvent> oldest, tx.PendingEvents(max_events));
+    if (!oldest.empty()) {
+      std::set<std::string> codes;
+      for (const LoggedEvent& e : oldest) codes.insert(e.event.dossier_code);
+      const std::vector<std::string> list(codes.begin(), codes.end());
+      PSTRACK_RETURN_IF_ERROR(tx.LockKeys(list));
+      PSTRACK_ASSIGN_OR_RETURN(Projected projected, ProjectDossiers(tx, list, *calendar_, now));
+      moved = projected.events;
+    }
+    PSTRACK_ASSIGN_OR_RETURN(after, tx.GetLogState());
+    return absl::OkStatus();
+  }));
+  if (after) {
+    absl::MutexLock lock(&projection_mu_);
+    projected_through_ = std::max(projected_through_, after->position());
+    projection_cv_.SignalAll();
+  }
+  if (moved > 0 && changes_) changes_->Bump();
+  return moved;
+}
+
+bool Filings::WaitForProjection(absl::Time deadline) {
+  const int64_t target = acknowledged_seq_.load();
+  if (target == 0) return true;  // nothing acknowledged unprojected, ever
+  for (;;) {
+    {
+      absl::MutexLock lock(&projection_mu_);
+      if (projected_through_ >= target) return true;
+    }
+    if (absl::Now() >= deadline) return false;
+    // Another process may be the projector: ask the database too.
+    absl::StatusOr<LogState> log = Log();
+    absl::MutexLock lock(&projection_mu_);
+    if (log.ok()) projected_through_ = std::max(projected_through_, log->position());
+    if (projected_through_ >= target) return true;
+    projection_cv_.WaitWithDeadline(&projection_mu_, std::min(deadline, absl::Now() + absl::Milliseconds(20)));
+  }
+}
+
+absl::StatusOr<LogState> Filings::Log() {
+  LogState state;
+  PSTRACK_RETURN_IF_ERROR(store_.Read([&](FilingReader& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(state, tx.GetLogState());
+    return absl::OkStatus();
+  }));
+  return state;
 }
 
 absl::StatusOr<DossierView> Filings::Get(absl::string_view code, std::optional<absl::Time> as_of, bool with_events) {
@@ -561,11 +580,14 @@ absl::StatusOr<DossierView> Filings::Get(absl::string_view code, std::optional<a
   DossierView view;
   view.as_of = as_of.value_or(absl::Now());
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](FilingReader& tx) -> absl::Status {
-    PSTRACK_ASSIGN_OR_RETURN(auto row, tx.FindDossier(code));
-    if (!row) {
+    // Projected and still in the log: the dossier as of every event this
+    // server has.
+    PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents({std::string(code)}));
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<LoggedEvent> logged, tx.PendingEventsOf({std::string(code)}));
+    for (LoggedEvent& e : logged) stored.push_back(std::move(e.event));
+    if (stored.empty()) {
       return FieldError(absl::StatusCode::kNotFound, "code", absl::StrCat("dossier '", code, "' does not exist"));
     }
-    PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents({std::string(code)}));
     PSTRACK_ASSIGN_OR_RETURN(auto by_dossier, DecodeByDossier(stored));
     std::vector<FilingEvent>& events = by_dossier[std::string(code)];
     Lookups lookups(tx);

@@ -10,11 +10,16 @@
 #ifndef PSTRACK_SERVICES_FILINGS_FILINGS_H_
 #define PSTRACK_SERVICES_FILINGS_FILINGS_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -107,13 +112,42 @@ class Filings {
 
   // Without a feed log (copies of a database, which carry the source's).
   void set_feed_log(bool on) { feed_log_ = on; }
+
+  // The projection behind the writes (the server does this): from here on
+  // Record acknowledges a batch once it is in the event log, and a
+  // background thread projects the log into the dossiers and aggregates.
+  // Without it every write projects what it appended in its own
+  // transaction. RecordTogether (unary calls) always projects its own
+  // dossiers, so that its answer carries their state.
+  void StartProjection();
+  // Stops the projector after its round (the log keeps what is pending for
+  // the next start). Idempotent; the destructor does it too.
+  void StopProjection();
+  // Projects up to `max_events` of the oldest pending events of the log
+  // (every writer's, this process's or another's) in one transaction;
+  // returns how many it moved. Moves nothing while another process holds
+  // the projection (PostgreSQL: one projector at a time).
+  absl::StatusOr<int64_t> ProjectPending(int max_events = kProjectionRound);
+  // Read-your-writes: waits, until `deadline` at the latest, for the
+  // projection of every event this process acknowledged before the call.
+  // Returns false if the deadline came first (the read then goes on with
+  // what is projected, and says how much is pending).
+  bool WaitForProjection(absl::Time deadline);
+  // The log as a fresh read snapshot sees it.
+  absl::StatusOr<LogState> Log();
   // How far past the server's clock an event may be dated (default 5 min).
   void set_clock_allowance(absl::Duration allowance) { clock_allowance_ = allowance; }
 
+  // A dossier with every event this server has, projected or not.
   absl::StatusOr<DossierView> Get(absl::string_view code, std::optional<absl::Time> as_of, bool with_events);
   absl::StatusOr<DossierPage> List(const DossierListRequest& request);
 
   const WorkingCalendar& calendar() const { return *calendar_; }
+
+  ~Filings();
+
+  // Events a projection round moves at most.
+  static constexpr int kProjectionRound = 20000;
 
  private:
   struct Pending {
@@ -129,7 +163,8 @@ class Filings {
   using AuditRows = std::function<std::vector<AuditRow>(const std::vector<ItemOutcome>&)>;
   RecordResult RecordWithAudit(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
                                const std::vector<EarlyRejection>& early, const AuditRows* audits,
-                               absl::FunctionRef<void()> released);
+                               absl::FunctionRef<void()> released, bool project);
+  void ProjectorLoop();
 
   FilingStore store_;
   std::shared_ptr<const WorkingCalendar> calendar_;
@@ -137,6 +172,16 @@ class Filings {
   GroupCommit<Pending> group_commit_;
   bool feed_log_ = true;
   absl::Duration clock_allowance_ = kDefaultClockAllowance;
+
+  // The projection behind the writes (StartProjection).
+  std::atomic<bool> background_{false};
+  std::atomic<int64_t> acknowledged_seq_{0};  // the highest log seq this process acknowledged unprojected
+  absl::Mutex projection_mu_;
+  absl::CondVar projection_cv_;  // work for the projector, or a round done
+  int64_t projected_through_ ABSL_GUARDED_BY(projection_mu_) = 0;  // nothing pending at or below
+  bool projection_work_ ABSL_GUARDED_BY(projection_mu_) = false;
+  bool projector_stop_ ABSL_GUARDED_BY(projection_mu_) = false;
+  std::thread projector_;
 };
 
 // The dossier's index row, from its replayed state.

@@ -472,6 +472,14 @@ class Replayer {
 
 }  // namespace
 
+std::string ProcedureCodeOf(const std::vector<FilingEvent>& events) {
+  const FilingEvent* first = nullptr;
+  for (const FilingEvent& e : events) {
+    if (!e.procedure_code.empty() && (first == nullptr || ReplayOrderLess(e, *first))) first = &e;
+  }
+  return first == nullptr ? std::string() : first->procedure_code;
+}
+
 absl::StatusOr<DossierState> Replay(std::vector<FilingEvent> events, const WorkingCalendar& calendar,
                                     const Procedure* procedure) {
   if (events.empty()) return absl::InvalidArgumentError("a dossier needs at least one event");

@@ -131,13 +131,20 @@ Timeliness TimelinessAt(const DossierState& state, absl::Time t, bool portal_pra
 // no due time, or its clock stopped for a supplement before the due time.
 std::optional<absl::Time> OverdueFrom(const DossierState& state, bool portal_practice);
 
+// The code of the procedure a dossier's events make it one of: the one named
+// by the first of them, in replay order, that names one (an event naming
+// another is set aside by one_procedure). The `procedure` to give Replay,
+// found the same way whatever order the events are in; empty when no event
+// names one.
+std::string ProcedureCodeOf(const std::vector<FilingEvent>& events);
+
 // Replays a dossier's events (any order; they are sorted by ReplayOrderLess)
 // into its state. When the set is not a possible history, the events the
 // broken rules name are set aside (DossierState::set_aside, with the rule)
 // and the rest is replayed: a rule never makes the replay fail, and the
 // result depends on the set alone, not on the order it arrived in.
-// `procedure` supplies the statutory time; with none, no appointment is
-// computed. Fails only on an empty set or an event without a kind.
+// `procedure` (the one ProcedureCodeOf names) supplies the statutory time;
+// with none, no appointment is computed. Fails only on an empty set or an event without a kind.
 absl::StatusOr<DossierState> Replay(std::vector<FilingEvent> events, const WorkingCalendar& calendar,
                                     const Procedure* procedure);
 

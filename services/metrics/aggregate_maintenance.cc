@@ -48,14 +48,12 @@ absl::Status AggregateMaintenance::ReplayDossiers(
         for (const DossierRow& r : rows) {
           std::vector<FilingEvent>& events = by_dossier[r.code];
           const Procedure* procedure = nullptr;
-          for (const FilingEvent& e : events) {
-            if (e.procedure_code.empty()) continue;
-            if (!procedures.contains(e.procedure_code)) {
-              PSTRACK_ASSIGN_OR_RETURN(procedures[e.procedure_code], tx.FindProcedure(e.procedure_code));
+          if (const std::string code = ProcedureCodeOf(events); !code.empty()) {
+            if (!procedures.contains(code)) {
+              PSTRACK_ASSIGN_OR_RETURN(procedures[code], tx.FindProcedure(code));
             }
-            auto& p = procedures[e.procedure_code];
+            auto& p = procedures[code];
             procedure = p ? &*p : nullptr;
-            break;
           }
           if (!agencies.contains(r.agency_code)) {
             PSTRACK_ASSIGN_OR_RETURN(agencies[r.agency_code], tx.FindAgency(r.agency_code));

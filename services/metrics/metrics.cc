@@ -445,6 +445,7 @@ absl::StatusOr<IndicatorSetResult> Metrics::Indicators(const ScopeRequest& scope
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
     PSTRACK_ASSIGN_OR_RETURN(result.values, Values(tx, resolved, period, ids, result.as_of, &result.parts));
+    PSTRACK_ASSIGN_OR_RETURN(result.log, tx.GetLogState());
     return absl::OkStatus();
   }));
   return result;
@@ -452,12 +453,16 @@ absl::StatusOr<IndicatorSetResult> Metrics::Indicators(const ScopeRequest& scope
 
 absl::StatusOr<std::vector<BreakdownRow>> Metrics::Breakdown(const ScopeRequest& scope, const Period& period,
                                                              const std::vector<std::string>& requested,
-                                                             Dimension dimension, std::optional<absl::Time> as_of) {
+                                                             Dimension dimension, std::optional<absl::Time> as_of,
+                                                             LogState* log) {
   PSTRACK_RETURN_IF_ERROR(ValidatePeriod(period, "period"));
   PSTRACK_ASSIGN_OR_RETURN(std::vector<std::string> ids, ResolveIndicatorIds(requested, "indicator_ids"));
   const absl::Time instant = DefaultAsOf(period, as_of);
   std::vector<BreakdownRow> rows;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](MetricsReader& tx) -> absl::Status {
+    if (log != nullptr) {
+      PSTRACK_ASSIGN_OR_RETURN(*log, tx.GetLogState());
+    }
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
     if (dimension == Dimension::kChildAgency) {
       AgencyQuery q;
@@ -508,7 +513,7 @@ absl::StatusOr<std::vector<BreakdownRow>> Metrics::Breakdown(const ScopeRequest&
 
 absl::StatusOr<std::vector<SeriesPoint>> Metrics::TimeSeries(const ScopeRequest& scope, const Period& period,
                                                              const std::vector<std::string>& requested,
-                                                             Granularity granularity) {
+                                                             Granularity granularity, LogState* log) {
   PSTRACK_RETURN_IF_ERROR(ValidatePeriod(period, "period"));
   PSTRACK_ASSIGN_OR_RETURN(std::vector<std::string> ids, ResolveIndicatorIds(requested, "indicator_ids"));
   // The points: calendar days, months, quarters or years overlapping the period, cut to it.
@@ -531,6 +536,9 @@ absl::StatusOr<std::vector<SeriesPoint>> Metrics::TimeSeries(const ScopeRequest&
   }
   std::vector<SeriesPoint> out;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](MetricsReader& tx) -> absl::Status {
+    if (log != nullptr) {
+      PSTRACK_ASSIGN_OR_RETURN(*log, tx.GetLogState());
+    }
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
     for (const Period& p : points) {
@@ -594,6 +602,7 @@ absl::StatusOr<ScoredIndex> Metrics::Score(const ScopeRequest& scope, const Peri
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, scope.agency_code, "scope.agency_code"));
     PSTRACK_ASSIGN_OR_RETURN(ResolvedScope resolved, Resolve(tx, root, scope.view));
     PSTRACK_ASSIGN_OR_RETURN(result.score, ScoreIn(tx, resolved, period, *methodology));
+    PSTRACK_ASSIGN_OR_RETURN(result.log, tx.GetLogState());
     return absl::OkStatus();
   }));
   return result;
@@ -602,7 +611,7 @@ absl::StatusOr<ScoredIndex> Metrics::Score(const ScopeRequest& scope, const Peri
 absl::StatusOr<std::vector<RankEntry>> Metrics::Rank(const ScopeRequest& parent, AgencyLevel level,
                                                      const Period& period, const std::string& indicator_id,
                                                      const std::string& methodology_id,
-                                                     std::optional<bool> ascending) {
+                                                     std::optional<bool> ascending, LogState* log) {
   PSTRACK_RETURN_IF_ERROR(ValidatePeriod(period, "period"));
   if (indicator_id.empty() == methodology_id.empty()) {
     return InvalidField("indicator_id", "set exactly one of indicator_id and methodology_id");
@@ -620,6 +629,9 @@ absl::StatusOr<std::vector<RankEntry>> Metrics::Rank(const ScopeRequest& parent,
   }
   std::vector<RankEntry> entries;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](MetricsReader& tx) -> absl::Status {
+    if (log != nullptr) {
+      PSTRACK_ASSIGN_OR_RETURN(*log, tx.GetLogState());
+    }
     PSTRACK_ASSIGN_OR_RETURN(Agency root, RequireAgency(tx, parent.agency_code, "parent.agency_code"));
     AgencyQuery q;
     q.root_path = root.path;

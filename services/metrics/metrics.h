@@ -44,6 +44,9 @@ struct IndicatorSetResult {
   // The periodic reports of the scope overlapping the period and what
   // became of each (everything else comes from events).
   std::vector<ReportUse> parts;
+  // The event log in the same snapshot: the position the figures reflect
+  // and the acknowledged events they do not contain yet.
+  LogState log;
 };
 
 enum class Dimension { kChildAgency, kField, kChannel, kProcedure };
@@ -68,6 +71,7 @@ struct RankEntry {
 
 struct ScoredIndex {
   IndexScore score;
+  LogState log;  // as in IndicatorSetResult
   std::shared_ptr<const Methodology> methodology;  // keeps `score`'s pointers alive
 };
 
@@ -83,14 +87,15 @@ class Metrics {
                                                 std::optional<absl::Time> as_of);
   absl::StatusOr<std::vector<BreakdownRow>> Breakdown(const ScopeRequest& scope, const Period& period,
                                                       const std::vector<std::string>& ids, Dimension dimension,
-                                                      std::optional<absl::Time> as_of);
+                                                      std::optional<absl::Time> as_of, LogState* log = nullptr);
   absl::StatusOr<std::vector<SeriesPoint>> TimeSeries(const ScopeRequest& scope, const Period& period,
-                                                      const std::vector<std::string>& ids, Granularity granularity);
+                                                      const std::vector<std::string>& ids, Granularity granularity,
+                                                      LogState* log = nullptr);
   // Ranks the children of `parent` (or its descendants of `level`) by an
   // indicator, or by a methodology's total when `methodology_id` is set.
   absl::StatusOr<std::vector<RankEntry>> Rank(const ScopeRequest& parent, AgencyLevel level, const Period& period,
                                               const std::string& indicator_id, const std::string& methodology_id,
-                                              std::optional<bool> ascending);
+                                              std::optional<bool> ascending, LogState* log = nullptr);
   absl::StatusOr<ScoredIndex> Score(const ScopeRequest& scope, const Period& period,
                                     const std::string& methodology_id);
 

@@ -1,5 +1,7 @@
 #include "services/security/policy.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
@@ -37,7 +39,7 @@ std::string MethodPolicy::allowed_roles() const {
 }
 
 const std::vector<MethodPolicy>& AllMethodPolicies() {
-  static const auto* kPolicies = new std::vector<MethodPolicy>{
+  static auto* const kPolicies = new std::vector<MethodPolicy>{
       // Reference data: readable by every identity, written by admins.
       {kAgency, "CreateAgency", kAdmin, true},
       {kAgency, "UpdateAgency", kAdmin, true},
@@ -83,6 +85,16 @@ const std::vector<MethodPolicy>& AllMethodPolicies() {
       {kAdminService, "ReloadMethodologies", kAdmin, true},
       {kAdminService, "WhoAmI", kAnyRole, false},
   };
+  static const bool kMarked = [] {
+    for (MethodPolicy& p : *kPolicies) {
+      static constexpr absl::string_view kReads[] = {
+          "GetDossier", "ListDossiers", "GetIndicators", "GetBreakdown", "GetTimeSeries",    "RankAgencies",
+          "ScoreIndex", "Reconcile",    "ListSilentAgencies", "GetDataQuality", "RebuildAggregates"};
+      p.reads_projection = std::find(std::begin(kReads), std::end(kReads), p.method) != std::end(kReads);
+    }
+    return true;
+  }();
+  (void)kMarked;
   return *kPolicies;
 }
 

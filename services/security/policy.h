@@ -27,6 +27,10 @@ struct MethodPolicy {
   // Bounded by the client's deadline only, not by the server's longest call
   // (--max_call_seconds): the aggregate check, minutes on a large database.
   bool long_running = false;
+  // Reads figures, dossiers or the data quality derived from the events:
+  // waits first for the projection of the events this server acknowledged
+  // (read-your-writes; RpcGuard).
+  bool reads_projection = false;
 
   std::string full_name() const;  // "pstrack.v1.FilingService/RecordEvents"
   bool allows(Role role) const { return (roles >> static_cast<int>(role)) & 1u; }

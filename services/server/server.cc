@@ -276,6 +276,9 @@ absl::Status BuildUseCases(PstrackServer::Impl& impl, const ServerOptions& optio
   impl.catalog = std::make_unique<Catalog>(store, ProcedureHook(impl.calendar));
   impl.filings = std::make_unique<Filings>(store, impl.calendar, &impl.changes);
   impl.filings->set_clock_allowance(options.clock_allowance);
+  // Batches and streams are acknowledged once in the event log; the
+  // projection follows behind them.
+  impl.filings->StartProjection();
   impl.metrics = std::make_unique<Metrics>(store, impl.calendar, std::move(methodologies));
   Metrics* metrics = impl.metrics.get();
   impl.external_inputs = std::make_unique<ExternalInputs>(store, [metrics] { return metrics->methodologies(); });
@@ -289,6 +292,8 @@ absl::Status BuildUseCases(PstrackServer::Impl& impl, const ServerOptions& optio
 void BuildServices(PstrackServer::Impl& impl, const ServerOptions& options) {
   impl.access = std::make_unique<AccessControl>(*impl.store, options.access);
   GuardOptions guard_options = options.guard;
+  Filings* filings = impl.filings.get();
+  guard_options.wait_for_projection = [filings](absl::Time deadline) { return filings->WaitForProjection(deadline); };
   guard_options.max_batch_request_bytes = static_cast<size_t>(options.max_receive_message_bytes);
   impl.guard = std::make_unique<RpcGuard>(*impl.access, guard_options);
   if (options.access.auth_disabled) {
@@ -407,6 +412,7 @@ void PstrackServer::Shutdown(absl::Duration grace) {
   impl_->server->GetHealthCheckService()->SetServingStatus(false);
   impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   impl_->server->Wait();
+  impl_->filings->StopProjection();
   impl_->store->Close();
   LogInfo("stopped: database closed");
 }

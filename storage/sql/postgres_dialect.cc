@@ -192,4 +192,13 @@ absl::Status PostgresDialect::LockKeys(const std::vector<std::string>& keys) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> PostgresDialect::TryLock(int64_t key) {
+  DynamicQuery q;
+  q.sql = absl::StrCat("SELECT CASE WHEN pg_try_advisory_xact_lock(", q.BindInt64(key), ") THEN 1 ELSE 0 END");
+  int locked = 0;
+  PSTRACK_RETURN_IF_ERROR(Fetch(
+      q, [&](Columns& st) { st.exchange(Into(locked)); }, [] {}));
+  return locked == 1;
+}
+
 }  // namespace pstrack::sql

@@ -34,6 +34,11 @@ class SqliteDialect final : public Dialect {
   StoredAggregateOrder aggregate_order() const override { return StoredAggregateOrder::kDayThenValue; }
   absl::Status UpsertAggregates(const AggregateUpsert& upsert) override;
   absl::Status LockKeys(const std::vector<std::string>&) override { return absl::OkStatus(); }
+  absl::StatusOr<bool> TryLock(int64_t) override { return true; }
+  const char* LastLogSeqQuery() const override {
+    return "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'event_log'), 0)";
+  }
+  const char* InsertedLogSeqQuery() const override { return "SELECT last_insert_rowid()"; }
 
  private:
   // Runs a fixed text (BEGIN, COMMIT, ...) as a prepared statement; throws.

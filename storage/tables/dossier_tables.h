@@ -19,7 +19,12 @@ class SqlDossierTables : public virtual DossierWriter, protected virtual SqlCont
  public:
   absl::StatusOr<std::vector<StoredEvent>> FindEvents(const std::vector<std::string>& ids) override;
   absl::StatusOr<std::vector<StoredEvent>> LoadDossierEvents(const std::vector<std::string>& codes) override;
-  absl::StatusOr<int64_t> CountEvents() override { return Count("filing_events"); }
+  // Projected or still in the event log.
+  absl::StatusOr<int64_t> CountEvents() override {
+    PSTRACK_ASSIGN_OR_RETURN(int64_t projected, Count("filing_events"));
+    PSTRACK_ASSIGN_OR_RETURN(int64_t logged, Count("event_log"));
+    return projected + logged;
+  }
   absl::StatusOr<std::optional<DossierRow>> FindDossier(absl::string_view code) override;
   absl::StatusOr<std::vector<DossierRow>> ListDossiers(const DossierQuery& query) override;
   absl::Status InsertEvents(const std::vector<StoredEvent>& events) override;

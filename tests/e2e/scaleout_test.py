@@ -130,16 +130,17 @@ def main():
         as_centre = (("authorization", "Bearer " + made.token),)
 
         # The dossiers: 300 at wards of Quảng Ninh, procedure 1.000689 (3 working
-        # days), received on working days of June 2025 at 09:00, resolved one day
+        # days), received on working days of October 2025 at 09:00 (the wards
+        # begin on 2025-07-01), resolved one day
         # later (early) or 30 days later (late); a third online.
         rng = random.Random(20251126)
         wards = ["P22.HALONG", "P22.BAICHAY", "P22.CAMPHA", "P22.UONGBI"]
-        days = [d for d in range(2, 28) if (d - 2) % 7 < 5]  # Mon 2 June 2025 ...
+        days = [d for d in range(6, 32) if (d - 6) % 7 < 5]  # Mon 6 October 2025 ...
         events, expected = [], {"received": 0, "online": 0, "early": 0, "late": 0}
         for n in range(300):
             day = days[n % len(days)]
             ward = wards[n % len(wards)]
-            code = f"{ward}-2506{day:02d}-{n:04d}"
+            code = f"{ward}-2510{day:02d}-{n:04d}"
             online = n % 3 == 0
             late = n % 10 == 0
             expected["received"] += 1
@@ -147,10 +148,10 @@ def main():
             expected["late" if late else "early"] += 1
             received = filing_pb2.FilingEvent(event_id=f"{code}/r", dossier_code=code, agency_code=ward,
                                               procedure_code="1.000689")
-            received.occurred_at.FromJsonString(f"2025-06-{day:02d}T02:00:00Z")
+            received.occurred_at.FromJsonString(f"2025-10-{day:02d}T02:00:00Z")
             received.received.channel = filing_pb2.CHANNEL_ONLINE if online else filing_pb2.CHANNEL_IN_PERSON
             resolved = filing_pb2.FilingEvent(event_id=f"{code}/x", dossier_code=code, agency_code=ward)
-            finish = calendar.timegm(time.strptime(f"2025-06-{day:02d}", "%Y-%m-%d")) + (30 if late else 1) * 86400
+            finish = calendar.timegm(time.strptime(f"2025-10-{day:02d}", "%Y-%m-%d")) + (30 if late else 1) * 86400
             resolved.occurred_at.FromSeconds(int(finish) + 3 * 3600)
             resolved.resolved.electronic_result = True
             events += [received, resolved]

@@ -51,6 +51,18 @@ class FilingWriterWrapper : public FilingWriter {
     return t_.CountOverdueSince(p, since_us);
   }
   absl::Status InsertEvents(const std::vector<StoredEvent>& e) override { return t_.InsertEvents(e); }
+
+  absl::StatusOr<std::vector<StoredEvent>> FindLoggedEvents(const std::vector<std::string>& ids) override {
+    return t_.FindLoggedEvents(ids);
+  }
+  absl::StatusOr<std::vector<LoggedEvent>> PendingEvents(int limit) override { return t_.PendingEvents(limit); }
+  absl::StatusOr<std::vector<LoggedEvent>> PendingEventsOf(const std::vector<std::string>& c) override {
+    return t_.PendingEventsOf(c);
+  }
+  absl::StatusOr<LogState> GetLogState() override { return t_.GetLogState(); }
+  absl::StatusOr<int64_t> AppendToLog(const std::vector<StoredEvent>& e) override { return t_.AppendToLog(e); }
+  absl::Status RemoveFromLog(const std::vector<int64_t>& seqs) override { return t_.RemoveFromLog(seqs); }
+  absl::StatusOr<bool> LeadProjection() override { return t_.LeadProjection(); }
   absl::Status PutDossiers(const std::vector<DossierRow>& rows) override { return t_.PutDossiers(rows); }
 
   absl::StatusOr<std::vector<FeedLogRow>> SumFeedLog(const FeedLogQuery& q) override { return t_.SumFeedLog(q); }

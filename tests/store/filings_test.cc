@@ -8,6 +8,7 @@
 #include <thread>
 #include <atomic>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
@@ -15,6 +16,7 @@
 #include "services/common/status.h"
 #include "services/agencies/agency_registry.h"
 #include "services/catalog/catalog.h"
+#include "services/metrics/aggregate_maintenance.h"
 #include "tests/test_database.h"
 #include "storage/store.h"
 #include "tests/store/filing_writer_wrapper.h"
@@ -52,19 +54,27 @@ class FilingsTest : public ::testing::Test {
   void SetUp() override { Open(); }
 
   void Open() {
-    auto store = OpenStore(testing::TestDatabaseUrl(dir_, "f.db"));
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    AgencyRegistry registry(*store_);
+    store_ = OpenSeeded("f.db");
+    ASSERT_NE(store_, nullptr);
+    filings_ = std::make_unique<Filings>(*store_, Calendar());
+  }
+
+  // A database with the fixture's agencies and procedure.
+  std::unique_ptr<Store> OpenSeeded(const std::string& name) {
+    auto opened = OpenStore(testing::TestDatabaseUrl(dir_, name));
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    if (!opened.ok()) return nullptr;
+    std::unique_ptr<Store> store = std::move(*opened);
+    AgencyRegistry registry(*store);
     for (const Agency& a : {MakeAgency("VN", AgencyLevel::kNation, ""), MakeAgency("P22", AgencyLevel::kProvince, "VN"),
                             MakeAgency("P22.X1", AgencyLevel::kCommune, "P22"),
                             MakeAgency("P24", AgencyLevel::kProvince, "VN")}) {
-      ASSERT_TRUE(registry.Create(a).ok());
+      EXPECT_TRUE(registry.Create(a).ok());
     }
     Procedure p = MakeProcedure("1.000001");
     p.resolution_amount = 3;
-    ASSERT_TRUE(Catalog(*store_).Upsert(p).ok());
-    filings_ = std::make_unique<Filings>(*store_, Calendar());
+    EXPECT_TRUE(Catalog(*store).Upsert(p).ok());
+    return store;
   }
 
   int64_t StoredEvents() {
@@ -133,6 +143,118 @@ TEST_F(FilingsTest, ConcurrentCallersShareCommitsAndKeepTheirOwnOutcomes) {
     return absl::OkStatus();
   }).ok());
   EXPECT_EQ(stored, applied.load());
+}
+
+// Dossiers with every kind of trouble the lifecycle sets aside, shuffled.
+std::vector<FilingEvent> TroubledHistories(int dossiers, uint32_t seed) {
+  std::vector<FilingEvent> events;
+  for (int d = 0; d < dossiers; ++d) {
+    const std::string code = absl::StrFormat("P22.X1-250602-%04d", 100 + d);
+    events.push_back(Event(code + "/r", code, K::kReceived, Local(2025, 6, 2, 9 + d % 6)));
+    events.push_back(Event(code + "/p", code, K::kPayment, Local(2025, 6, 2, 8)));  // before the receipt
+    if (d % 3 == 0) events.push_back(Event(code + "/x", code, K::kResolved, Local(2025, 6, 4, 10)));
+    if (d % 4 == 0) events.push_back(Event(code + "/w", code, K::kWithdrawn, Local(2025, 6, 5, 10)));
+    if (d % 5 == 0) events.push_back(Event(code + "/f", code, K::kFeedback, Local(2025, 6, 6, 10)));
+    if (d % 7 == 0) events.push_back(Event(code + "/r2", code, K::kReceived, Local(2025, 6, 3, 10)));
+  }
+  std::mt19937 rng(seed);
+  std::shuffle(events.begin(), events.end(), rng);
+  return events;
+}
+
+// Each dossier of `events` as `filings` has it, against `reference`.
+void ExpectSameDossiers(Filings& filings, Filings& reference, const std::vector<FilingEvent>& events) {
+  std::set<std::string> codes;
+  for (const FilingEvent& e : events) codes.insert(e.dossier_code);
+  int set_aside = 0;
+  for (const std::string& code : codes) {
+    auto got = filings.Get(code, Local(2025, 7, 1), true);
+    auto want = reference.Get(code, Local(2025, 7, 1), true);
+    ASSERT_TRUE(got.ok() && want.ok()) << code;
+    EXPECT_EQ(got->state.status, want->state.status) << code;
+    EXPECT_EQ(got->timeliness, want->timeliness) << code;
+    EXPECT_EQ(got->state.paid_amount_vnd, want->state.paid_amount_vnd) << code;
+    EXPECT_EQ(got->events.size(), want->events.size()) << code;
+    ASSERT_EQ(got->state.set_aside.size(), want->state.set_aside.size()) << code;
+    for (size_t i = 0; i < got->state.set_aside.size(); ++i) {
+      EXPECT_EQ(got->state.set_aside[i].event_id, want->state.set_aside[i].event_id) << code;
+    }
+    set_aside += static_cast<int>(got->state.set_aside.size());
+  }
+  EXPECT_GT(set_aside, 0) << "the histories must exercise the set-aside rules";
+}
+
+// The aggregates equal a recomputation from the stored events, and none
+// is missing.
+void ExpectAggregatesRecompute(Store& store) {
+  auto check = AggregateMaintenance(store, Calendar()).CheckAggregates();
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_GT(check->rows_compared, 0);
+  EXPECT_EQ(check->rows_differing, 0);
+}
+
+// Behind the writes (StartProjection): a batch is acknowledged once it is in
+// the event log (every event stored at once), the projection follows, and
+// it makes what the synchronous path makes: the same dossiers, and
+// aggregates equal to a recomputation from the events.
+TEST_F(FilingsTest, BehindTheWritesTheProjectionCatchesUpWithEveryAcknowledgedEvent) {
+  const std::vector<FilingEvent> events = TroubledHistories(60, 22);
+  filings_->StartProjection();
+  for (size_t b = 0; b < events.size(); b += 17) {
+    const std::vector<FilingEvent> batch(events.begin() + b, events.begin() + std::min(events.size(), b + 17));
+    for (const auto& o : filings_->Record(batch).outcomes) ASSERT_EQ(o.outcome, WriteOutcome::kApplied) << o.status;
+    // Acknowledged: stored, projected or still in the log.
+    EXPECT_EQ(StoredEvents(), static_cast<int64_t>(std::min(events.size(), b + 17)));
+  }
+  ASSERT_TRUE(filings_->WaitForProjection(absl::Now() + absl::Seconds(30)));
+  auto log = filings_->Log();
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(log->pending, 0);
+  EXPECT_GE(log->position(), static_cast<int64_t>(events.size()));
+
+  std::unique_ptr<Store> other = OpenSeeded("reference.db");
+  ASSERT_NE(other, nullptr);
+  Filings reference(*other, Calendar());
+  std::vector<FilingEvent> in_order = events;
+  std::sort(in_order.begin(), in_order.end(), ReplayOrderLess);
+  for (const auto& o : reference.Record(in_order).outcomes) ASSERT_EQ(o.outcome, WriteOutcome::kApplied);
+  ExpectSameDossiers(*filings_, reference, events);
+  ExpectAggregatesRecompute(*store_);
+}
+
+// A crash after the log's commit and before its projection leaves
+// acknowledged events in the log: the next projection (at the next start)
+// takes them in, and nothing is counted twice.
+TEST_F(FilingsTest, EventsLeftInTheLogByACrashAreProjectedAtTheNextStart) {
+  const std::vector<FilingEvent> events = TroubledHistories(30, 7);
+  const size_t half = events.size() / 2;
+  const std::vector<FilingEvent> first(events.begin(), events.begin() + half);
+  for (const auto& o : filings_->Record(first).outcomes) ASSERT_EQ(o.outcome, WriteOutcome::kApplied);
+  // The rest reached the log only, as a writer whose projection never ran.
+  ASSERT_TRUE(store_->Write([&](WriteTransaction& tx) -> absl::Status {
+    std::vector<StoredEvent> logged;
+    for (size_t i = half; i < events.size(); ++i) logged.push_back(ToStored(events[i], absl::Now()));
+    return tx.AppendToLog(logged).status();
+  }).ok());
+  EXPECT_EQ(StoredEvents(), static_cast<int64_t>(events.size()));
+  EXPECT_EQ(filings_->Log()->pending, static_cast<int64_t>(events.size() - half));
+  // A dossier shows its logged events before they are projected.
+  auto early = filings_->Get(events.back().dossier_code, std::nullopt, true);
+  ASSERT_TRUE(early.ok()) << early.status();
+
+  Filings restarted(*store_, Calendar());
+  auto moved = restarted.ProjectPending();
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(*moved, static_cast<int64_t>(events.size() - half));
+  EXPECT_EQ(*restarted.ProjectPending(), 0);  // nothing twice
+  EXPECT_EQ(restarted.Log()->pending, 0);
+
+  std::unique_ptr<Store> other = OpenSeeded("reference.db");
+  ASSERT_NE(other, nullptr);
+  Filings reference(*other, Calendar());
+  for (const auto& o : reference.Record(events).outcomes) ASSERT_EQ(o.outcome, WriteOutcome::kApplied);
+  ExpectSameDossiers(restarted, reference, events);
+  ExpectAggregatesRecompute(*store_);
 }
 
 TEST(GroupCommitTest, EveryItemIsFlushedOnceAndWaitersShareGroups) {

@@ -177,8 +177,9 @@ class EventLogWriter : public virtual EventLogReader, public virtual Transaction
   // Appends events (ids stored nowhere yet), in multi-row statements;
   // returns the highest sequence number they got.
   virtual absl::StatusOr<int64_t> AppendToLog(const std::vector<StoredEvent>& events) = 0;
-  // Removes projected events from the log.
-  virtual absl::Status RemoveFromLog(const std::vector<int64_t>& seqs) = 0;
+  // Removes projected events from the log; returns how many of them it
+  // still held (fewer: another transaction projected some meanwhile).
+  virtual absl::StatusOr<int64_t> RemoveFromLog(const std::vector<int64_t>& seqs) = 0;
   // Whether this transaction may project: one projector at a time across
   // the processes sharing the database (released at commit).
   virtual absl::StatusOr<bool> LeadProjection() = 0;

@@ -448,6 +448,15 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
                                       const std::vector<EarlyRejection>& early, const AuditRows* audits,
                                       absl::FunctionRef<void()> released, bool project) {
   if (events.empty() && early.empty()) return {};
+  ++appends_in_flight_;
+  struct Done {
+    std::atomic<int>& n;
+    std::atomic<int64_t>& last;
+    ~Done() {
+      last = absl::ToUnixMicros(absl::Now());
+      --n;
+    }
+  } done{appends_in_flight_, last_append_us_};
   const absl::Time now = NowForStorage();
   Batch batch(events, source_lines, *calendar_, now);
   batch.Validate(clock_allowance_);
@@ -507,7 +516,9 @@ void Filings::ProjectorLoop() {
       projection_work_ = false;
     }
     for (;;) {
+      YieldToWrites();
       absl::StatusOr<int64_t> moved = ProjectPending();
+      if (!moved.ok() && moved.status().code() == absl::StatusCode::kAborted) continue;  // raced: again
       if (!moved.ok()) {
         LogError("projection of the event log failed (retried): ", moved.status().ToString());
         absl::SleepFor(absl::Milliseconds(100));
@@ -515,6 +526,17 @@ void Filings::ProjectorLoop() {
       }
       if (*moved < kProjectionRound) break;
     }
+  }
+}
+
+void Filings::YieldToWrites() {
+  constexpr int64_t kQuietUs = 30000;
+  for (;;) {
+    if (readers_waiting_.load() > 0) return;
+    if (appends_in_flight_.load() == 0 && absl::ToUnixMicros(absl::Now()) - last_append_us_.load() >= kQuietUs) return;
+    absl::MutexLock lock(&projection_mu_);
+    if (projector_stop_ || acknowledged_seq_.load() - projected_through_ >= kProjectionBacklogToYield) return;
+    projection_cv_.WaitWithTimeout(&projection_mu_, absl::Milliseconds(2));
   }
 }
 
@@ -531,9 +553,8 @@ absl::StatusOr<int64_t> Filings::ProjectPending(int max_events) {
     if (!oldest.empty()) {
       std::set<std::string> codes;
       for (const LoggedEvent& e : oldest) codes.insert(e.event.dossier_code);
-      const std::vector<std::string> list(codes.begin(), codes.end());
-      PSTRACK_RETURN_IF_ERROR(tx.LockKeys(list));
-      PSTRACK_ASSIGN_OR_RETURN(Projected projected, ProjectDossiers(tx, list, *calendar_, now));
+      PSTRACK_RETURN_IF_ERROR(tx.LockKeys(std::vector<std::string>(codes.begin(), codes.end())));
+      PSTRACK_ASSIGN_OR_RETURN(Projected projected, ProjectLogged(tx, std::move(oldest), *calendar_, now));
       moved = projected.events;
     }
     PSTRACK_ASSIGN_OR_RETURN(after, tx.GetLogState());
@@ -551,6 +572,11 @@ absl::StatusOr<int64_t> Filings::ProjectPending(int max_events) {
 bool Filings::WaitForProjection(absl::Time deadline) {
   const int64_t target = acknowledged_seq_.load();
   if (target == 0) return true;  // nothing acknowledged unprojected, ever
+  ++readers_waiting_;
+  struct Done {
+    std::atomic<int>& n;
+    ~Done() { --n; }
+  } done{readers_waiting_};
   for (;;) {
     {
       absl::MutexLock lock(&projection_mu_);

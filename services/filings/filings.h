@@ -147,7 +147,11 @@ class Filings {
   ~Filings();
 
   // Events a projection round moves at most.
-  static constexpr int kProjectionRound = 20000;
+  static constexpr int kProjectionRound = 5000;
+  // While fewer events than this wait for the projection, it gives way to
+  // writes that wait for the database's one writer (SQLite): a burst is
+  // acknowledged at the speed of the log, and projected after it.
+  static constexpr int64_t kProjectionBacklogToYield = 200000;
 
  private:
   struct Pending {
@@ -165,6 +169,10 @@ class Filings {
                                const std::vector<EarlyRejection>& early, const AuditRows* audits,
                                absl::FunctionRef<void()> released, bool project);
   void ProjectorLoop();
+  // Waits while writes are under way or came within the last few
+  // milliseconds (a client sending batches back to back), unless a read
+  // waits for the projection or the backlog is too long.
+  void YieldToWrites();
 
   FilingStore store_;
   std::shared_ptr<const WorkingCalendar> calendar_;
@@ -176,6 +184,9 @@ class Filings {
   // The projection behind the writes (StartProjection).
   std::atomic<bool> background_{false};
   std::atomic<int64_t> acknowledged_seq_{0};  // the highest log seq this process acknowledged unprojected
+  std::atomic<int> appends_in_flight_{0};     // writes between their start and their answer
+  std::atomic<int64_t> last_append_us_{0};    // when the latest write ended
+  std::atomic<int> readers_waiting_{0};       // reads waiting for the projection (it then yields no more)
   absl::Mutex projection_mu_;
   absl::CondVar projection_cv_;  // work for the projector, or a round done
   int64_t projected_through_ ABSL_GUARDED_BY(projection_mu_) = 0;  // nothing pending at or below

@@ -10,8 +10,13 @@ namespace pstrack {
 
 absl::StatusOr<Projected> ProjectDossiers(FilingWriter& tx, const std::vector<std::string>& codes,
                                           const WorkingCalendar& calendar, absl::Time now) {
-  Projected out;
   PSTRACK_ASSIGN_OR_RETURN(std::vector<LoggedEvent> pending, tx.PendingEventsOf(codes));
+  return ProjectLogged(tx, std::move(pending), calendar, now);
+}
+
+absl::StatusOr<Projected> ProjectLogged(FilingWriter& tx, std::vector<LoggedEvent> pending,
+                                        const WorkingCalendar& calendar, absl::Time now) {
+  Projected out;
   if (pending.empty()) return out;
   std::map<std::string, std::vector<FilingEvent>> fresh;
   std::vector<StoredEvent> moved;
@@ -60,8 +65,11 @@ absl::StatusOr<Projected> ProjectDossiers(FilingWriter& tx, const std::vector<st
     rows.push_back(ToDossierRow(state, agency->path, now));
     out.dossiers.emplace(code, std::move(state));
   }
+  PSTRACK_ASSIGN_OR_RETURN(int64_t removed, tx.RemoveFromLog(seqs));
+  if (removed != static_cast<int64_t>(seqs.size())) {
+    return absl::AbortedError("events of this projection were projected by another transaction meanwhile");
+  }
   PSTRACK_RETURN_IF_ERROR(tx.InsertEvents(moved));
-  PSTRACK_RETURN_IF_ERROR(tx.RemoveFromLog(seqs));
   PSTRACK_RETURN_IF_ERROR(tx.PutDossiers(rows));
   if (!CeilingOn(Ceiling::kNoAggregates)) PSTRACK_RETURN_IF_ERROR(tx.AddAggregates(NonZeroRows(std::move(deltas))));
   out.events = static_cast<int64_t>(moved.size());

@@ -34,6 +34,12 @@ struct Projected {
 // locks, so that no writer appends to them meanwhile.
 absl::StatusOr<Projected> ProjectDossiers(FilingWriter& tx, const std::vector<std::string>& dossier_codes,
                                           const WorkingCalendar& calendar, absl::Time now);
+// Projects these logged events (a round of the oldest: a dossier's later
+// events, if any, wait for a later round). The caller holds their dossiers'
+// key locks; ABORTED (and the caller's transaction must roll back) if
+// another transaction projected some of them meanwhile.
+absl::StatusOr<Projected> ProjectLogged(FilingWriter& tx, std::vector<LoggedEvent> pending,
+                                        const WorkingCalendar& calendar, absl::Time now);
 
 }  // namespace pstrack
 

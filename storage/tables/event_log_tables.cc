@@ -124,16 +124,19 @@ absl::StatusOr<int64_t> SqlEventLogTables::AppendToLog(const std::vector<StoredE
   return seq;
 }
 
-absl::Status SqlEventLogTables::RemoveFromLog(const std::vector<int64_t>& seqs) {
+absl::StatusOr<int64_t> SqlEventLogTables::RemoveFromLog(const std::vector<int64_t>& seqs) {
+  int64_t removed = 0;
   for (size_t begin = 0, end = 0; begin < seqs.size(); begin = end) {
     end = ChunkEnd(begin, seqs.size(), kMaxParamsPerStatement);
     DynamicQuery q;
     q.sql = "DELETE FROM event_log WHERE seq IN (";
     for (size_t i = begin; i < end; ++i) absl::StrAppend(&q.sql, i > begin ? ", " : "", q.BindInt64(seqs[i]));
-    absl::StrAppend(&q.sql, ")");
-    PSTRACK_RETURN_IF_ERROR(Execute(q));
+    absl::StrAppend(&q.sql, ") RETURNING seq");
+    long long seq = 0;
+    PSTRACK_RETURN_IF_ERROR(Fetch(
+        q, [&](Columns& st) { st.exchange(Into(seq)); }, [&] { ++removed; }));
   }
-  return absl::OkStatus();
+  return removed;
 }
 
 absl::StatusOr<bool> SqlEventLogTables::LeadProjection() { return dialect_.TryLock(kProjectionLock); }

@@ -22,7 +22,7 @@ class SqlEventLogTables : public virtual EventLogWriter, protected virtual SqlCo
   absl::StatusOr<std::vector<LoggedEvent>> PendingEventsOf(const std::vector<std::string>& dossier_codes) override;
   absl::StatusOr<LogState> GetLogState() override;
   absl::StatusOr<int64_t> AppendToLog(const std::vector<StoredEvent>& events) override;
-  absl::Status RemoveFromLog(const std::vector<int64_t>& seqs) override;
+  absl::StatusOr<int64_t> RemoveFromLog(const std::vector<int64_t>& seqs) override;
   absl::StatusOr<bool> LeadProjection() override;
 
  private:

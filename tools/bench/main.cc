@@ -559,6 +559,30 @@ void Ingest(absl::string_view backend) {
   auto channel = OwnChannel(server.address(), 0);
   auto stub = v1::FilingService::NewStub(channel);
 
+  // The projection lag, as a reader sees it: an analyst asks for the
+  // country's figures again and again while the batches go in; each answer
+  // waits (read-your-writes) for the projection of every event acknowledged
+  // before it was asked, so its latency is the lag of the latest of them.
+  std::atomic<bool> sending{true};
+  Latencies lag;
+  int64_t lag_pending_max = 0;
+  std::thread reader([&] {
+    auto metrics = v1::MetricsService::NewStub(OwnChannel(server.address(), 1));
+    v1::GetIndicatorsRequest req;
+    req.mutable_scope()->set_agency_code("VN");
+    req.mutable_period()->set_label("2025-06");
+    req.add_indicator_ids("received");
+    while (sending) {
+      v1::IndicatorSet out;
+      const auto begin = Clock::now();
+      grpc::Status s = metrics->GetIndicators(Ctx(token, 60).get(), req, &out);
+      if (!s.ok()) Die(absl::StrCat("GetIndicators: ", s.error_message()));
+      lag.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - begin).count());
+      lag_pending_max = std::max(lag_pending_max, out.log().pending_events());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+
   // Batches of 5,000 events.
   auto start = Clock::now();
   int64_t applied = 0;
@@ -576,6 +600,22 @@ void Ingest(absl::string_view backend) {
     }
   }
   const double batch_rate = applied / std::chrono::duration<double>(Clock::now() - start).count();
+  sending = false;
+  reader.join();
+  // Until the figures hold every acknowledged event.
+  const auto drain_start = Clock::now();
+  {
+    auto metrics = v1::MetricsService::NewStub(channel);
+    v1::GetIndicatorsRequest req;
+    req.mutable_scope()->set_agency_code("VN");
+    req.mutable_period()->set_label("2025-06");
+    req.add_indicator_ids("received");
+    v1::IndicatorSet out;
+    grpc::Status s = metrics->GetIndicators(Ctx(token, 600).get(), req, &out);
+    if (!s.ok()) Die(absl::StrCat("GetIndicators: ", s.error_message()));
+    if (out.log().pending_events() != 0) Die("the projection did not catch up within the read's wait");
+  }
+  const double drain_ms = std::chrono::duration<double, std::milli>(Clock::now() - drain_start).count();
   // One stream.
   start = Clock::now();
   v1::StreamEventsResponse stream_resp;
@@ -601,12 +641,17 @@ void Ingest(absl::string_view backend) {
   std::vector<RawRow> rows = RawRows(first);
   const double raw = backend == "sqlite" ? RawInsertSqlite(db.substr(7), rows)
                                          : RawInsertPostgres(OrDie(PostgresKeywordString(db), "--postgres"), rows);
-  const double target = backend == "sqlite" ? 100000 : 30000;
+  // Issue 22: acknowledged at no less than 40% of the raw insert of the same rows.
   for (auto [name, rate] : {std::pair{"RecordEvents (5,000 per call)", batch_rate}, {"StreamEvents", stream_rate}}) {
     Add({absl::StrCat(backend, ": ", name, " events/s"), Rate(rate, "/s"), Rate(raw, "/s raw"),
-         absl::StrFormat("%.0f%%", 100 * rate / raw), absl::StrFormat(">= %.0f/s", target),
-         rate >= target ? "met" : "MISSED"});
+         absl::StrFormat("%.0f%%", 100 * rate / raw), ">= 40% of raw", rate >= 0.4 * raw ? "met" : "MISSED"});
   }
+  Add({absl::StrCat(backend, ": projection lag during the batches (read-your-writes wait): p50 / p99"),
+       absl::StrCat(Ms(lag.Percentile(0.5)), " / ", Ms(lag.Percentile(0.99))),
+       absl::StrCat(lag.ms.size(), " reads, up to ", lag_pending_max, " events pending"), "", "p99 <= 1000 ms",
+       lag.Percentile(0.99) <= 1000 ? "met" : "MISSED"});
+  Add({absl::StrCat(backend, ": after the last batch, until every event is projected"), Ms(drain_ms), "", "", "",
+       ""});
   Add({absl::StrCat(backend, ": server peak memory (ingest)"), absl::StrFormat("%.0f MiB", peak), "", "", "", ""});
 }
 

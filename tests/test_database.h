@@ -5,10 +5,14 @@
 #define PSTRACK_TESTS_TEST_DATABASE_H_
 
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <sqlite3.h>
 
@@ -28,9 +32,20 @@ inline bool TestingPostgres() {
 // A fresh, empty database for one test: a SQLite file in `dir`, or a new
 // database on the test PostgreSQL server. Fails loudly (never skips) when
 // PostgreSQL is asked for but not reachable. The same `dir` and `name` give
-// the same database again (to test reopening).
-inline std::string TestDatabaseUrl(const TempDir& dir, const std::string& name) {
-  if (!TestingPostgres()) return "sqlite:" + dir.File(name);
+// the same database again (to test reopening). With `copy_of` (the URL of
+// another test database, closed), the new database starts as a copy of it
+// (CREATE DATABASE ... TEMPLATE; a copy of the SQLite file), which saves
+// loading the same reference data into every database of a test.
+inline std::string TestDatabaseUrl(const TempDir& dir, const std::string& name, const std::string& copy_of = "") {
+  if (!TestingPostgres()) {
+    const std::string file = dir.File(name);
+    if (!copy_of.empty() && !std::filesystem::exists(file)) {
+      const std::string from = copy_of.substr(copy_of.find(':') + 1);
+      std::filesystem::copy_file(from, file);
+      if (std::filesystem::exists(from + "-wal")) std::filesystem::copy_file(from + "-wal", file + "-wal");
+    }
+    return "sqlite:" + file;
+  }
   const char* base = std::getenv("PSTRACK_TEST_POSTGRES_URL");
   if (base == nullptr || *base == 0) {
     std::cerr << "PSTRACK_TEST_BACKEND=postgresql needs PSTRACK_TEST_POSTGRES_URL (postgresql://user@host:port/db)\n";
@@ -52,7 +67,15 @@ inline std::string TestDatabaseUrl(const TempDir& dir, const std::string& name) 
     }
     PGresult* r = PQexec(conn, ("DROP DATABASE IF EXISTS " + db).c_str());
     PQclear(r);
-    r = PQexec(conn, ("CREATE DATABASE " + db).c_str());
+    const std::string create =
+        "CREATE DATABASE " + db + (copy_of.empty() ? "" : " TEMPLATE " + copy_of.substr(copy_of.rfind('/') + 1));
+    r = PQexec(conn, create.c_str());
+    // A template's last connections may take a moment to go away.
+    for (int retry = 0; retry < 50 && !copy_of.empty() && PQresultStatus(r) != PGRES_COMMAND_OK; ++retry) {
+      PQclear(r);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      r = PQexec(conn, create.c_str());
+    }
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
       std::cerr << "CREATE DATABASE " << db << " failed: " << PQerrorMessage(conn) << "\n";
       std::abort();
@@ -84,6 +107,62 @@ inline std::string ExecSql(const std::string& url, const std::string& sql) {
   sqlite3_free(message);
   sqlite3_close(db);
   return error;
+}
+
+// The rows a query returns, every value as text (NULL as "NULL"), read
+// behind the store's back with the backend's own client library; `error`
+// is empty when the query ran.
+struct SqlRows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+  std::string error;
+};
+
+inline SqlRows QuerySql(const std::string& url, const std::string& sql) {
+  SqlRows out;
+  if (TestingPostgres()) {
+    PGconn* conn = PQconnectdb(url.c_str());
+    PGresult* r = PQexec(conn, sql.c_str());
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      out.error = PQerrorMessage(conn);
+    } else {
+      for (int c = 0; c < PQnfields(r); ++c) out.columns.push_back(PQfname(r, c));
+      for (int i = 0; i < PQntuples(r); ++i) {
+        std::vector<std::string>& row = out.rows.emplace_back();
+        for (int c = 0; c < PQnfields(r); ++c) row.push_back(PQgetisnull(r, i, c) ? "NULL" : PQgetvalue(r, i, c));
+      }
+    }
+    PQclear(r);
+    PQfinish(conn);
+    return out;
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(url.substr(url.find(':') + 1).c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    out.error = "cannot open " + url;
+    return out;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+    out.error = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return out;
+  }
+  for (int c = 0; c < sqlite3_column_count(st); ++c) out.columns.push_back(sqlite3_column_name(st, c));
+  int step = SQLITE_ROW;
+  while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+    std::vector<std::string>& row = out.rows.emplace_back();
+    for (int c = 0; c < sqlite3_column_count(st); ++c) {
+      const unsigned char* text = sqlite3_column_text(st, c);
+      row.push_back(sqlite3_column_type(st, c) == SQLITE_NULL || text == nullptr ? "NULL"
+                                                                                  : reinterpret_cast<const char*>(text));
+    }
+  }
+  if (step != SQLITE_DONE) out.error = sqlite3_errmsg(db);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
 }
 
 }  // namespace pstrack::testing

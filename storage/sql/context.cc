@@ -38,4 +38,23 @@ absl::StatusOr<int64_t> SqlContext::Count(const char* table) {
   return static_cast<int64_t>(n);
 }
 
+
+absl::Status SqlContext::InsertEventRows(const char* table, const std::vector<StoredEvent>& events) {
+  constexpr size_t kColumns = 6;
+  for (size_t begin = 0, end = 0; begin < events.size(); begin = end) {
+    end = ChunkEnd(begin, events.size(), kMaxParamsPerStatement / kColumns);
+    DynamicQuery q;
+    q.sql = absl::StrCat("INSERT INTO ", table,
+                         " (event_id, dossier_code, occurred_us, kind, content, recorded_us) VALUES ");
+    for (size_t i = begin; i < end; ++i) {
+      const StoredEvent& e = events[i];
+      absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(e.event_id), ", ", q.Bind(e.dossier_code), ", ",
+                      q.BindInt64(e.occurred_us), ", ", q.Bind(e.kind), ", ", q.Bind(e.content), ", ",
+                      q.BindInt64(e.recorded_us), ")");
+    }
+    PSTRACK_RETURN_IF_ERROR(Execute(q));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace pstrack::sql

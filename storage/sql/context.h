@@ -15,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "services/common/status.h"
 #include "soci/soci.h"
+#include "services/filings/filing_store.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/query.h"
 
@@ -53,6 +54,9 @@ class SqlContext {
     return out;
   }
   absl::StatusOr<int64_t> Count(const char* table);
+  // Inserts stored events into `table` (filing_events or event_log, which
+  // share these columns), in multi-row statements.
+  absl::Status InsertEventRows(const char* table, const std::vector<StoredEvent>& events);
   // Runs a statement built at run time: `bind_into` attaches the into()
   // variables, `on_row` runs after each fetched row.
   absl::Status Fetch(DynamicQuery& q, absl::FunctionRef<void(Columns&)> bind_into, absl::FunctionRef<void()> on_row) {

@@ -119,20 +119,7 @@ absl::StatusOr<std::vector<DossierRow>> SqlDossierTables::ListDossiers(const Dos
 }
 
 absl::Status SqlDossierTables::InsertEvents(const std::vector<StoredEvent>& events) {
-  constexpr size_t kColumns = 6;
-  for (size_t begin = 0, end = 0; begin < events.size(); begin = end) {
-    end = ChunkEnd(begin, events.size(), kMaxParamsPerStatement / kColumns);
-    DynamicQuery q;
-    q.sql = "INSERT INTO filing_events (event_id, dossier_code, occurred_us, kind, content, recorded_us) VALUES ";
-    for (size_t i = begin; i < end; ++i) {
-      const StoredEvent& e = events[i];
-      absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(e.event_id), ", ", q.Bind(e.dossier_code), ", ",
-                      q.BindInt64(e.occurred_us), ", ", q.Bind(e.kind), ", ", q.Bind(e.content), ", ",
-                      q.BindInt64(e.recorded_us), ")");
-    }
-    PSTRACK_RETURN_IF_ERROR(Execute(q));
-  }
-  return absl::OkStatus();
+  return InsertEventRows("filing_events", events);
 }
 
 absl::Status SqlDossierTables::PutDossiers(const std::vector<DossierRow>& rows) {

@@ -102,19 +102,7 @@ absl::StatusOr<LogState> SqlEventLogTables::GetLogState() {
 
 absl::StatusOr<int64_t> SqlEventLogTables::AppendToLog(const std::vector<StoredEvent>& events) {
   if (events.empty()) return 0;
-  constexpr size_t kColumns = 6;
-  for (size_t begin = 0, end = 0; begin < events.size(); begin = end) {
-    end = ChunkEnd(begin, events.size(), kMaxParamsPerStatement / kColumns);
-    DynamicQuery q;
-    q.sql = "INSERT INTO event_log (event_id, dossier_code, occurred_us, kind, content, recorded_us) VALUES ";
-    for (size_t i = begin; i < end; ++i) {
-      const StoredEvent& e = events[i];
-      absl::StrAppend(&q.sql, i > begin ? ", (" : "(", q.Bind(e.event_id), ", ", q.Bind(e.dossier_code), ", ",
-                      q.BindInt64(e.occurred_us), ", ", q.Bind(e.kind), ", ", q.Bind(e.content), ", ",
-                      q.BindInt64(e.recorded_us), ")");
-    }
-    PSTRACK_RETURN_IF_ERROR(Execute(q));
-  }
+  PSTRACK_RETURN_IF_ERROR(InsertEventRows("event_log", events));
   // A multi-row insert numbers its rows in order: the last is the highest.
   DynamicQuery q;
   q.sql = dialect_.InsertedLogSeqQuery();

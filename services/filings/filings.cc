@@ -531,6 +531,7 @@ void Filings::ProjectorLoop() {
 
 void Filings::YieldToWrites() {
   constexpr int64_t kQuietUs = 30000;
+  if (!yield_to_writes_) return;
   for (;;) {
     if (readers_waiting_.load() > 0) return;
     if (appends_in_flight_.load() == 0 && absl::ToUnixMicros(absl::Now()) - last_append_us_.load() >= kQuietUs) return;

@@ -1,11 +1,13 @@
 // Filings: recording dossier events and answering dossier queries over a
 // Store. Ingestion validates each event (fields, agency in force on the day,
 // dossier code naming the agency, procedure known, not in the future),
-// dedupes by event id, replays every touched dossier from its full event set
-// (Replay in lifecycle.h, which sets aside what the lifecycle rules break but
-// never refuses), and writes the new events and the dossier's index row in
-// one transaction: an event acknowledged is committed, and a rejected one
-// leaves nothing behind.
+// dedupes by event id and appends it to the event log in one transaction:
+// an event acknowledged is durable, a rejected one leaves nothing behind.
+// The projection (projection.h) then replays every touched dossier from its
+// full event set (Replay in lifecycle.h, which sets aside what the lifecycle
+// rules break but never refuses) into its index row and the aggregates:
+// in the same transaction, or behind it on the projector's thread
+// (StartProjection).
 // Thread-safe: the Store serialises writers; the calendar is immutable.
 #ifndef PSTRACK_SERVICES_FILINGS_FILINGS_H_
 #define PSTRACK_SERVICES_FILINGS_FILINGS_H_
@@ -92,9 +94,11 @@ class Filings {
  public:
   Filings(FilingStore store, std::shared_ptr<const WorkingCalendar> calendar, ChangeFeed* changes = nullptr);
 
-  // Records a batch: each event is applied, acknowledged as a duplicate, or
-  // rejected on its own. `source_lines` (optional, same length) is echoed.
-  // A database failure rejects the whole batch (nothing committed).
+  // Records a batch: each event is applied (appended to the log),
+  // acknowledged as a duplicate, or rejected on its own; with a projector
+  // running (StartProjection) it is projected afterwards, otherwise in the
+  // same transaction. `source_lines` (optional, same length) is echoed. A
+  // database failure rejects the whole batch (nothing committed).
   //
   // The same transaction adds to the feed log (per agency and arrival day):
   // events accepted, accepted late (after the end of the working day after
@@ -120,6 +124,10 @@ class Filings {
   // transaction. RecordTogether (unary calls) always projects its own
   // dossiers, so that its answer carries their state.
   void StartProjection();
+  // Whether the projector gives way to writes (YieldToWrites): for a
+  // database with one writer (SQLite), where they would wait for each
+  // other. Set before StartProjection.
+  void set_yield_to_writes(bool on) { yield_to_writes_ = on; }
   // Stops the projector after its round (the log keeps what is pending for
   // the next start). Idempotent; the destructor does it too.
   void StopProjection();
@@ -183,6 +191,7 @@ class Filings {
 
   // The projection behind the writes (StartProjection).
   std::atomic<bool> background_{false};
+  bool yield_to_writes_ = true;
   std::atomic<int64_t> acknowledged_seq_{0};  // the highest log seq this process acknowledged unprojected
   std::atomic<int> appends_in_flight_{0};     // writes between their start and their answer
   std::atomic<int64_t> last_append_us_{0};    // when the latest write ended

@@ -278,6 +278,7 @@ absl::Status BuildUseCases(PstrackServer::Impl& impl, const ServerOptions& optio
   impl.filings->set_clock_allowance(options.clock_allowance);
   // Batches and streams are acknowledged once in the event log; the
   // projection follows behind them.
+  impl.filings->set_yield_to_writes(store.backend() == "sqlite");
   impl.filings->StartProjection();
   impl.metrics = std::make_unique<Metrics>(store, impl.calendar, std::move(methodologies));
   Metrics* metrics = impl.metrics.get();

@@ -10,6 +10,8 @@
 // The suite runs on SQLite and, as store_tests_postgresql, on PostgreSQL.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -331,6 +333,24 @@ std::vector<Piece> Plan(const Histories& h, uint64_t seed, int replicas, int64_t
   return pieces;
 }
 
+// What a client does with a batch that was not committed because the
+// database was busy (UNAVAILABLE, "batch not committed", nothing stored):
+// sends it again. Two stores on one SQLite file wait for each other's
+// writer, at most the busy timeout (5 s); a slow (sanitizer) build can
+// exceed it.
+RecordResult Resending(const std::function<RecordResult()>& send) {
+  RecordResult r = send();
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    const bool busy = !r.outcomes.empty() && std::all_of(r.outcomes.begin(), r.outcomes.end(), [](const ItemOutcome& o) {
+      return o.outcome == WriteOutcome::kRejected && o.status.code() == absl::StatusCode::kUnavailable;
+    });
+    if (!busy) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    r = send();
+  }
+  return r;
+}
+
 // Sends the pieces, all at once: for each replica one thread sends its
 // batches (Filings::Record), one its streams (Record of consecutive chunks
 // of at most 64 events, as StreamEvents commits a chunk at a time), and
@@ -357,7 +377,9 @@ void Deliver(const std::vector<Piece>& pieces, const std::vector<Filings*>& repl
     Filings* filings = replicas[r];
     Lanes* l = &lanes[r];
     threads.emplace_back([filings, l, &tally] {
-      for (const Piece* p : l->batches) tally.Add(p->events, filings->Record(p->events));
+      for (const Piece* p : l->batches) {
+        tally.Add(p->events, Resending([&] { return filings->Record(p->events); }));
+      }
     });
     threads.emplace_back([filings, l, &tally] {
       for (const Piece* p : l->streams) {
@@ -365,7 +387,7 @@ void Deliver(const std::vector<Piece>& pieces, const std::vector<Filings*>& repl
           const std::vector<FilingEvent> chunk(
               p->events.begin() + static_cast<std::ptrdiff_t>(from),
               p->events.begin() + static_cast<std::ptrdiff_t>(std::min(p->events.size(), from + 64)));
-          tally.Add(chunk, filings->Record(chunk));
+          tally.Add(chunk, Resending([&] { return filings->Record(chunk); }));
         }
       }
     });
@@ -373,7 +395,7 @@ void Deliver(const std::vector<Piece>& pieces, const std::vector<Filings*>& repl
       threads.emplace_back([filings, l, &tally] {
         for (size_t i = l->next_unary++; i < l->unary.size(); i = l->next_unary++) {
           const std::vector<FilingEvent> one = {*l->unary[i]};
-          tally.Add(one, filings->RecordTogether(one));
+          tally.Add(one, Resending([&] { return filings->RecordTogether(one); }));
         }
       });
     }

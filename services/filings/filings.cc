@@ -130,6 +130,16 @@ std::vector<FeedLogRow> FeedLog(const std::vector<FilingEvent>& events, const st
   return rows;
 }
 
+// The dossiers as of every event the store has, projected or still in the
+// log, replayed.
+absl::StatusOr<std::map<std::string, std::vector<FilingEvent>>> LoadAllEvents(FilingReader& tx,
+                                                                               const std::vector<std::string>& codes) {
+  PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored, tx.LoadDossierEvents(codes));
+  PSTRACK_ASSIGN_OR_RETURN(std::vector<LoggedEvent> logged, tx.PendingEventsOf(codes));
+  for (LoggedEvent& e : logged) stored.push_back(std::move(e.event));
+  return DecodeByDossier(stored);
+}
+
 // An event may name only an agency in force on the local day it occurred,
 // with one exception: a dossier the agency received before it ended (its
 // code dates it before the end) may be processed, finished and rated
@@ -315,6 +325,21 @@ class Batch {
     return absl::OkStatus();
   }
 
+  // The state of each dossier this batch appended to, replayed from every
+  // event stored (the projector projects them later).
+  absl::Status Replayed(FilingReader& tx) {
+    std::vector<std::string> codes;
+    for (const auto& [code, unused] : by_dossier_) codes.push_back(code);
+    if (codes.empty()) return absl::OkStatus();
+    PSTRACK_ASSIGN_OR_RETURN(auto by_dossier, LoadAllEvents(tx, codes));
+    for (auto& [code, events] : by_dossier) {
+      PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, ProcedureOf(events, *lookups_));
+      PSTRACK_ASSIGN_OR_RETURN(DossierState state, Replay(std::move(events), calendar_, procedure));
+      result_.dossiers.emplace(code, std::move(state));
+    }
+    return absl::OkStatus();
+  }
+
   // The highest log sequence number this batch appended (0: none).
   int64_t last_seq() const { return last_seq_; }
   bool appended_any() const { return last_seq_ > 0; }
@@ -425,7 +450,11 @@ void Filings::RecordGroup(std::vector<Pending*>& group, absl::FunctionRef<void()
     }
     return rows;
   };
-  RecordResult merged = RecordWithAudit(all, {}, early, &audits, hand_on, /*project=*/true);
+  // With the projector running, the callers' dossiers are replayed for
+  // their answers and left to it: unary writers on different servers then
+  // never write the same aggregate rows.
+  RecordResult merged =
+      RecordWithAudit(all, {}, early, &audits, hand_on, background_ ? AfterAppend::kReplay : AfterAppend::kProject);
   size_t offset = 0;
   for (Pending* p : group) {
     const size_t n = p->events->size();
@@ -441,12 +470,14 @@ void Filings::RecordGroup(std::vector<Pending*>& group, absl::FunctionRef<void()
 
 RecordResult Filings::Record(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
                              const std::vector<EarlyRejection>& early) {
-  return RecordWithAudit(events, source_lines, early, nullptr, [] {}, /*project=*/!background_);
+  return RecordWithAudit(events, source_lines, early, nullptr, [] {},
+                         background_ ? AfterAppend::kNothing : AfterAppend::kProject);
 }
 
 RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
                                       const std::vector<EarlyRejection>& early, const AuditRows* audits,
-                                      absl::FunctionRef<void()> released, bool project) {
+                                      absl::FunctionRef<void()> released, AfterAppend after) {
+  const bool project = after == AfterAppend::kProject;
   if (events.empty() && early.empty()) return {};
   ++appends_in_flight_;
   struct Done {
@@ -468,6 +499,7 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
         PSTRACK_RETURN_IF_ERROR(batch.LookUp(tx));
         PSTRACK_RETURN_IF_ERROR(batch.Append(tx));
         if (project) PSTRACK_RETURN_IF_ERROR(batch.Project(tx));
+        if (after == AfterAppend::kReplay) PSTRACK_RETURN_IF_ERROR(batch.Replayed(tx));
         if (audits != nullptr) PSTRACK_RETURN_IF_ERROR(tx.InsertAudit((*audits)(batch.FinalOutcomes())));
         if (!feed_log_) return absl::OkStatus();
         return tx.AddFeedLog(FeedLog(events, batch.outcomes(), early, *calendar_, now));
@@ -484,7 +516,7 @@ RecordResult Filings::RecordWithAudit(const std::vector<FilingEvent>& events, co
     projection_cv_.SignalAll();
   }
   RecordResult result = batch.Committed(audits != nullptr);
-  if (changes_ && !result.dossiers.empty()) changes_->Bump();
+  if (changes_ && project && !result.dossiers.empty()) changes_->Bump();
   return result;
 }
 
@@ -497,6 +529,13 @@ void Filings::StopProjection() {
     projection_cv_.SignalAll();
   }
   if (projector_.joinable()) projector_.join();
+}
+
+void Filings::set_projection_held(bool held) {
+  absl::MutexLock lock(&projection_mu_);
+  projection_held_ = held;
+  projection_work_ = true;
+  projection_cv_.SignalAll();
 }
 
 void Filings::StartProjection() {
@@ -512,6 +551,7 @@ void Filings::ProjectorLoop() {
     {
       absl::MutexLock lock(&projection_mu_);
       if (!projection_work_ && !projector_stop_) projection_cv_.WaitWithTimeout(&projection_mu_, kIdleRound);
+      while (projection_held_ && !projector_stop_) projection_cv_.Wait(&projection_mu_);
       if (projector_stop_) return;
       projection_work_ = false;
     }
@@ -609,14 +649,11 @@ absl::StatusOr<DossierView> Filings::Get(absl::string_view code, std::optional<a
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](FilingReader& tx) -> absl::Status {
     // Projected and still in the log: the dossier as of every event this
     // server has.
-    PSTRACK_ASSIGN_OR_RETURN(auto stored, tx.LoadDossierEvents({std::string(code)}));
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<LoggedEvent> logged, tx.PendingEventsOf({std::string(code)}));
-    for (LoggedEvent& e : logged) stored.push_back(std::move(e.event));
-    if (stored.empty()) {
+    PSTRACK_ASSIGN_OR_RETURN(auto by_dossier, LoadAllEvents(tx, {std::string(code)}));
+    std::vector<FilingEvent>& events = by_dossier[std::string(code)];
+    if (events.empty()) {
       return FieldError(absl::StatusCode::kNotFound, "code", absl::StrCat("dossier '", code, "' does not exist"));
     }
-    PSTRACK_ASSIGN_OR_RETURN(auto by_dossier, DecodeByDossier(stored));
-    std::vector<FilingEvent>& events = by_dossier[std::string(code)];
     Lookups lookups(tx);
     PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, ProcedureOf(events, lookups));
     PSTRACK_ASSIGN_OR_RETURN(view.state, Replay(events, *calendar_, procedure));

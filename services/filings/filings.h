@@ -121,13 +121,16 @@ class Filings {
   // Record acknowledges a batch once it is in the event log, and a
   // background thread projects the log into the dossiers and aggregates.
   // Without it every write projects what it appended in its own
-  // transaction. RecordTogether (unary calls) always projects its own
-  // dossiers, so that its answer carries their state.
+  // transaction. RecordTogether (unary calls) then replays its dossiers in
+  // its transaction, so that its answer carries their state.
   void StartProjection();
   // Whether the projector gives way to writes (YieldToWrites): for a
   // database with one writer (SQLite), where they would wait for each
   // other. Set before StartProjection.
   void set_yield_to_writes(bool on) { yield_to_writes_ = on; }
+  // Holds the projector back (it finishes its round, then waits) until
+  // released: for measuring the append alone (pstrack-bench).
+  void set_projection_held(bool held);
   // Stops the projector after its round (the log keeps what is pending for
   // the next start). Idempotent; the destructor does it too.
   void StopProjection();
@@ -155,7 +158,7 @@ class Filings {
   ~Filings();
 
   // Events a projection round moves at most.
-  static constexpr int kProjectionRound = 5000;
+  static constexpr int kProjectionRound = 20000;
   // While fewer events than this wait for the projection, it gives way to
   // writes that wait for the database's one writer (SQLite): a burst is
   // acknowledged at the speed of the log, and projected after it.
@@ -169,13 +172,16 @@ class Filings {
     RecordResult result;
   };
   void RecordGroup(std::vector<Pending*>& group, absl::FunctionRef<void()> hand_on);
+  // What a write does after its append, in its transaction: project the
+  // dossiers it appended to, replay them for the caller, or nothing.
+  enum class AfterAppend { kProject, kReplay, kNothing };
   // Record, and in the same transaction the audit rows `audits` makes from
   // the final outcomes (result.audited tells whether they were committed).
   // `released` runs once the write lock is free (Store::Write).
   using AuditRows = std::function<std::vector<AuditRow>(const std::vector<ItemOutcome>&)>;
   RecordResult RecordWithAudit(const std::vector<FilingEvent>& events, const std::vector<int>& source_lines,
                                const std::vector<EarlyRejection>& early, const AuditRows* audits,
-                               absl::FunctionRef<void()> released, bool project);
+                               absl::FunctionRef<void()> released, AfterAppend after);
   void ProjectorLoop();
   // Waits while writes are under way or came within the last few
   // milliseconds (a client sending batches back to back), unless a read
@@ -201,6 +207,7 @@ class Filings {
   int64_t projected_through_ ABSL_GUARDED_BY(projection_mu_) = 0;  // nothing pending at or below
   bool projection_work_ ABSL_GUARDED_BY(projection_mu_) = false;
   bool projector_stop_ ABSL_GUARDED_BY(projection_mu_) = false;
+  bool projection_held_ ABSL_GUARDED_BY(projection_mu_) = false;
   std::thread projector_;
 };
 

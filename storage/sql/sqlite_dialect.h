@@ -49,6 +49,7 @@ class SqliteDialect final : public Dialect {
 
   soci::session& session_;
   StatementCache statements_;
+  std::string upsert_text_[2];  // UpsertAggregates: without, with RETURNING
 };
 
 }  // namespace pstrack::sql

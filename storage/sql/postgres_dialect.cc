@@ -62,30 +62,43 @@ void PostgresDialect::Begin(bool write, absl::Duration left) {
   }
 }
 
+// Straight through libpq: one round trip per statement, its parameters as
+// text (soci prepared each statement in a round trip of its own and bound
+// its thousands of parameters one by one: most of a PostgreSQL batch's
+// time).
+namespace {
+
+std::unique_ptr<PGresult, void (*)(PGresult*)> Run(PGconn* conn, DynamicQuery& q) {
+  std::vector<const char*> values;
+  const std::string text = q.PositionalText(&values);
+  std::unique_ptr<PGresult, void (*)(PGresult*)> result(
+      PQexecParams(conn, text.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0),
+      PQclear);
+  const ExecStatusType status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    throw std::runtime_error(result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn));
+  }
+  return result;
+}
+
+}  // namespace
+
 absl::Status PostgresDialect::Fetch(DynamicQuery& q, absl::FunctionRef<void(Columns&)> bind_into,
                                     absl::FunctionRef<void()> on_row) {
   return Guard([&] {
-    soci::statement st(session_);
-    Columns columns(&st);
+    Columns columns;
     bind_into(columns);
-    const std::string text = q.BindAll(st, /*anonymous=*/false);
-    st.alloc();
-    st.prepare(text);
-    st.define_and_bind();
-    st.execute(false);
-    while (st.fetch()) on_row();
+    auto result = Run(prepared_.conn(), q);
+    const int rows = PQntuples(result.get());
+    for (int row = 0; row < rows; ++row) {
+      columns.Read(result.get(), row);
+      on_row();
+    }
   });
 }
 
 absl::Status PostgresDialect::Execute(DynamicQuery& q) {
-  return Guard([&] {
-    soci::statement st(session_);
-    const std::string text = q.BindAll(st, /*anonymous=*/false);
-    st.alloc();
-    st.prepare(text);
-    st.define_and_bind();
-    st.execute(true);
-  });
+  return Guard([&] { Run(prepared_.conn(), q); });
 }
 
 absl::Status PostgresDialect::ForEachRow(DynamicQuery& q, int texts, int numbers,

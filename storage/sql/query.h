@@ -6,6 +6,7 @@
 #define PSTRACK_STORAGE_SQL_QUERY_H_
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -14,7 +15,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/agencies/agency.h"
@@ -102,6 +105,45 @@ class DynamicQuery {
     return text;
   }
 
+  // The text with PostgreSQL's positional placeholders ($1, $2, ... in the
+  // order they appear) and, for each, its value as text (nullptr: NULL),
+  // as libpq's PQexecParams takes them. The pointers live as long as this
+  // query.
+  std::string PositionalText(std::vector<const char*>* values) {
+    std::vector<size_t> in_text;
+    std::string marked = Text(/*anonymous=*/false, &in_text);
+    std::string text;
+    text.reserve(marked.size() + in_text.size());
+    size_t n = 0;
+    for (size_t i = 0; i < marked.size(); ++i) {
+      if (i + 2 >= marked.size() || marked[i] != ':' || marked[i + 1] != 'p' ||
+          !absl::ascii_isdigit(static_cast<unsigned char>(marked[i + 2]))) {
+        text.push_back(marked[i]);
+        continue;
+      }
+      size_t j = i + 2;
+      while (j < marked.size() && absl::ascii_isdigit(static_cast<unsigned char>(marked[j]))) ++j;
+      absl::StrAppend(&text, "$", ++n);
+      i = j - 1;
+    }
+    values->clear();
+    values->reserve(in_text.size());
+    for (size_t k : in_text) {
+      const auto& [type, i] = order_.at(k);
+      if (type == 0) {
+        values->push_back(strings_[i].c_str());
+      } else if (type == 4) {
+        values->push_back(nullptr);
+      } else {
+        texts_.push_back(type == 1   ? absl::StrCat(ints_[i])
+                         : type == 2 ? absl::StrCat(int64s_[i])
+                                     : absl::StrFormat("%.17g", doubles_[i]));
+        values->push_back(texts_.back().c_str());
+      }
+    }
+    return text;
+  }
+
   // Binds value `k` (a Bind() number, from 0) to parameter `position`.
   int BindNative(sqlite3_stmt* st, int position, size_t k) const {
     const auto& [type, i] = order_.at(k);
@@ -144,6 +186,7 @@ class DynamicQuery {
   std::deque<long long> int64s_;
   std::deque<double> doubles_;
   std::vector<std::pair<int, size_t>> order_;  // (0 string | 1 int | 2 int64 | 3 double | 4 null, index)
+  std::deque<std::string> texts_;              // numbers as text (PositionalText)
   std::string null_text_;
   soci::indicator null_ind_ = soci::i_null;
 };
@@ -184,6 +227,40 @@ class Columns {
           }
         },
         t.value);
+  }
+
+  // Copies row `row` of a libpq result (text format) into the targets;
+  // like soci, a NULL without an indicator is an error, and so is a number
+  // that does not read as one.
+  void Read(const PGresult* result, int row) const {
+    if (static_cast<size_t>(PQnfields(result)) < targets_.size()) {
+      throw std::runtime_error("the query returned fewer columns than it is read into");
+    }
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      const Target& t = targets_[i];
+      const int c = static_cast<int>(i);
+      const bool null = PQgetisnull(result, row, c);
+      if (t.ind != nullptr) *t.ind = null ? soci::i_null : soci::i_ok;
+      if (null) {
+        if (t.ind == nullptr) throw std::runtime_error("Null value fetched and no indicator defined.");
+        continue;
+      }
+      const char* text = PQgetvalue(result, row, c);
+      const absl::string_view value(text, static_cast<size_t>(PQgetlength(result, row, c)));
+      bool ok = true;
+      if (auto* s = std::get_if<std::string*>(&t.value)) {
+        (*s)->assign(value.data(), value.size());
+      } else if (auto* n = std::get_if<int*>(&t.value)) {
+        ok = absl::SimpleAtoi(value, *n);
+      } else if (auto* l = std::get_if<long long*>(&t.value)) {
+        int64_t v = 0;
+        ok = absl::SimpleAtoi(value, &v);
+        **l = v;
+      } else {
+        ok = absl::SimpleAtod(value, std::get<double*>(t.value));
+      }
+      if (!ok) throw std::runtime_error(absl::StrCat("column ", c, ": '", value, "' is not a number"));
+    }
   }
 
   // Copies the current row of `st` into the targets; like soci, a NULL

@@ -115,6 +115,10 @@ class SqlStore : public Store {
         readers_.Add(std::move(reader));
       }
       share_writer_for_reads_ = readers == 0;
+      if (url_.backend == Backend::kPostgresql) {
+        beside_ = Connect();
+        beside_dialect_ = MakeDialect(*beside_);
+      }
       if (url_.backend == Backend::kSqlite && !shared) {
         // Checkpoints move the WAL into the database file. SQLite runs them
         // inside the commit that crosses 1,000 pages, which made every
@@ -222,6 +226,13 @@ class SqlStore : public Store {
     return status;
   }
 
+  absl::Status WriteBeside(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) override {
+    if (beside_ == nullptr) return Write(fn);
+    absl::MutexLock lock(&beside_mu_);
+    if (beside_closed_) return Closed();
+    return RunInTransaction(*beside_dialect_, /*write=*/true, [&](SqlTransaction& tx) { return fn(tx); });
+  }
+
   absl::string_view backend() const override {
     return url_.backend == Backend::kSqlite ? "sqlite" : "postgresql";
   }
@@ -249,6 +260,14 @@ class SqlStore : public Store {
           LogWarning("checkpoint on close failed: ", e.what());
         }
         writer_->close();
+      }
+    }
+    if (beside_ != nullptr) {
+      absl::MutexLock lock(&beside_mu_);
+      if (!beside_closed_) {
+        beside_closed_ = true;
+        beside_dialect_.reset();
+        beside_->close();
       }
     }
     // Prepared statements are finalized before their connections close.
@@ -438,6 +457,11 @@ class SqlStore : public Store {
   // Serialises the writer's transactions (SQLite has one writer) and Close.
   absl::Mutex write_mu_;
   std::unique_ptr<soci::session> writer_;
+  // PostgreSQL: the connection of WriteBeside, with its own turn.
+  absl::Mutex beside_mu_;
+  std::unique_ptr<soci::session> beside_;
+  std::unique_ptr<Dialect> beside_dialect_ ABSL_GUARDED_BY(beside_mu_);
+  bool beside_closed_ ABSL_GUARDED_BY(beside_mu_) = false;
   SessionPool readers_;
   bool share_writer_for_reads_ = false;
   bool closed_ ABSL_GUARDED_BY(write_mu_) = false;

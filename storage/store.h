@@ -103,6 +103,13 @@ class Store {
   virtual absl::Status Write(absl::FunctionRef<absl::Status(WriteTransaction&)> fn,
                              absl::FunctionRef<void()> released) = 0;
 
+  // Runs `fn` in a write transaction beside the others: on PostgreSQL on a
+  // connection of its own, so that background work (the projection)
+  // neither waits for the writers' turn nor holds it up, the database
+  // serialising what they share; on a SQLite file, which has one writer,
+  // the same as Write.
+  virtual absl::Status WriteBeside(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) { return Write(fn); }
+
   // "sqlite" or "postgresql".
   virtual absl::string_view backend() const = 0;
   virtual int schema_version() const = 0;

@@ -64,6 +64,8 @@ class Transactions {
   absl::Status Write(absl::FunctionRef<absl::Status(Writer&)> fn, absl::FunctionRef<void()> released) const {
     return ops_->write(store_, fn, released);
   }
+  // A write transaction beside the others (Store::WriteBeside).
+  absl::Status WriteBeside(absl::FunctionRef<absl::Status(Writer&)> fn) const { return ops_->beside(store_, fn); }
 
  private:
   struct Ops {
@@ -71,6 +73,7 @@ class Transactions {
     absl::Status (*write)(void* store, absl::FunctionRef<absl::Status(Writer&)> fn,
                           absl::FunctionRef<void()> released);
     absl::Status (*growth)(const void* store);
+    absl::Status (*beside)(void* store, absl::FunctionRef<absl::Status(Writer&)> fn);
   };
   template <typename Store>
   static absl::Status ReadOn(void* store, absl::FunctionRef<absl::Status(Reader&)> fn, bool long_snapshot) {
@@ -85,11 +88,16 @@ class Transactions {
     return static_cast<Store*>(store)->Write(call, released);
   }
   template <typename Store>
+  static absl::Status WriteBesideOn(void* store, absl::FunctionRef<absl::Status(Writer&)> fn) {
+    auto call = [&](auto& tx) -> absl::Status { return fn(tx); };
+    return static_cast<Store*>(store)->WriteBeside(call);
+  }
+  template <typename Store>
   static absl::Status GrowthOn(const void* store) {
     return static_cast<const Store*>(store)->LongSnapshotGrowth();
   }
   template <typename Store>
-  static constexpr Ops kOps = {&ReadOn<Store>, &WriteOn<Store>, &GrowthOn<Store>};
+  static constexpr Ops kOps = {&ReadOn<Store>, &WriteOn<Store>, &GrowthOn<Store>, &WriteBesideOn<Store>};
 
   void* store_;
   const Ops* ops_;

@@ -181,9 +181,21 @@ class EventLogWriter : public virtual EventLogReader, public virtual Transaction
   // still held (fewer: another transaction projected some meanwhile).
   virtual absl::StatusOr<int64_t> RemoveFromLog(const std::vector<int64_t>& seqs) = 0;
   // Whether this transaction may project: one projector at a time across
-  // the processes sharing the database (released at commit).
-  virtual absl::StatusOr<bool> LeadProjection() = 0;
+  // the processes sharing the database (released at commit); with `wait`,
+  // once the current one has committed. Only the lead's transaction writes
+  // dossier rows and aggregates, so it needs no lock on the dossiers.
+  virtual absl::StatusOr<bool> LeadProjection(bool wait) = 0;
 };
+
+// Waits until this transaction leads the projection: whatever else writes
+// dossier rows or aggregates (an inline projection, a re-derivation, a
+// rebuild) does it as the lead, so that no projection round runs meanwhile.
+inline absl::Status LeadTheProjection(EventLogWriter& tx) {
+  absl::StatusOr<bool> lead = tx.LeadProjection(/*wait=*/true);
+  if (!lead.ok()) return lead.status();
+  if (!*lead) return absl::InternalError("the projection's lock was not granted");
+  return absl::OkStatus();
+}
 
 // What ingestion and re-derivation read: the reference data, the dossiers,
 // the log, their aggregates and the feed log.

@@ -134,9 +134,15 @@ std::vector<FeedLogRow> FeedLog(const std::vector<FilingEvent>& events, const st
 // log, replayed.
 absl::StatusOr<std::map<std::string, std::vector<FilingEvent>>> LoadAllEvents(FilingReader& tx,
                                                                                const std::vector<std::string>& codes) {
-  PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored, tx.LoadDossierEvents(codes));
+  // The log first, as FindStored reads it; an event the projector moved
+  // in between is in both, and counted once.
   PSTRACK_ASSIGN_OR_RETURN(std::vector<LoggedEvent> logged, tx.PendingEventsOf(codes));
-  for (LoggedEvent& e : logged) stored.push_back(std::move(e.event));
+  PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> stored, tx.LoadDossierEvents(codes));
+  absl::flat_hash_set<std::string> ids;
+  for (const StoredEvent& e : stored) ids.insert(e.event_id);
+  for (LoggedEvent& e : logged) {
+    if (!ids.contains(e.event.event_id)) stored.push_back(std::move(e.event));
+  }
   return DecodeByDossier(stored);
 }
 
@@ -243,10 +249,13 @@ class Batch {
   absl::Status FindStored(FilingReader& tx) {
     std::vector<std::string> ids;
     for (size_t i : Open()) ids.push_back(events_[i].event_id);
-    // Projected, or still in the log.
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> existing, tx.FindEvents(ids));
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> logged, tx.FindLoggedEvents(ids));
-    for (StoredEvent& e : logged) existing.push_back(std::move(e));
+    // Still in the log, or projected: read in that order, because the
+    // projector (another transaction, PostgreSQL) moves events from the log
+    // to the events atomically: an event gone from the log is then among
+    // the events.
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> existing, tx.FindLoggedEvents(ids));
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<StoredEvent> projected, tx.FindEvents(ids));
+    for (StoredEvent& e : projected) existing.push_back(std::move(e));
     absl::flat_hash_map<std::string, const StoredEvent*> by_id;
     for (const StoredEvent& s : existing) by_id[s.event_id] = &s;
     for (size_t i : Open()) {
@@ -316,8 +325,10 @@ class Batch {
     return absl::OkStatus();
   }
 
-  // Projects the dossiers this batch appended to, in its transaction.
+  // Projects the dossiers this batch appended to, in its transaction, as
+  // the projection's lead (after another process's round, if one runs).
   absl::Status Project(FilingWriter& tx) {
+    PSTRACK_RETURN_IF_ERROR(LeadTheProjection(tx));
     std::vector<std::string> codes;
     for (const auto& [code, unused] : by_dossier_) codes.push_back(code);
     PSTRACK_ASSIGN_OR_RETURN(Projected projected, ProjectDossiers(tx, codes, calendar_, now_));
@@ -587,14 +598,13 @@ absl::StatusOr<int64_t> Filings::ProjectPending(int max_events) {
   std::optional<LogState> after;
   // Everyone's events: no caller's deadline applies.
   ScopedCallLimits no_limits(absl::InfiniteFuture());
-  PSTRACK_RETURN_IF_ERROR(store_.Write([&](FilingWriter& tx) -> absl::Status {
-    PSTRACK_ASSIGN_OR_RETURN(bool lead, tx.LeadProjection());
+  // Beside the writes: on PostgreSQL a connection of its own, so appends
+  // go on while a round is projected.
+  PSTRACK_RETURN_IF_ERROR(store_.WriteBeside([&](FilingWriter& tx) -> absl::Status {
+    PSTRACK_ASSIGN_OR_RETURN(bool lead, tx.LeadProjection(/*wait=*/false));
     if (!lead) return absl::OkStatus();
     PSTRACK_ASSIGN_OR_RETURN(std::vector<LoggedEvent> oldest, tx.PendingEvents(max_events));
     if (!oldest.empty()) {
-      std::set<std::string> codes;
-      for (const LoggedEvent& e : oldest) codes.insert(e.event.dossier_code);
-      PSTRACK_RETURN_IF_ERROR(tx.LockKeys(std::vector<std::string>(codes.begin(), codes.end())));
       PSTRACK_ASSIGN_OR_RETURN(Projected projected, ProjectLogged(tx, std::move(oldest), *calendar_, now));
       moved = projected.events;
     }

@@ -30,13 +30,14 @@ struct Projected {
 };
 
 // Projects every pending event of these dossiers (codes without pending
-// events are skipped). On PostgreSQL the caller holds the dossiers' key
-// locks, so that no writer appends to them meanwhile.
+// events are skipped). The caller leads the projection (LeadProjection):
+// no other transaction projects meanwhile; writers may append to these
+// dossiers, and what they append waits for the next round.
 absl::StatusOr<Projected> ProjectDossiers(FilingWriter& tx, const std::vector<std::string>& dossier_codes,
                                           const WorkingCalendar& calendar, absl::Time now);
 // Projects these logged events (a round of the oldest: a dossier's later
-// events, if any, wait for a later round). The caller holds their dossiers'
-// key locks; ABORTED (and the caller's transaction must roll back) if
+// events, if any, wait for a later round). The caller leads the
+// projection; ABORTED (and the caller's transaction must roll back) if
 // another transaction projected some of them meanwhile.
 absl::StatusOr<Projected> ProjectLogged(FilingWriter& tx, std::vector<LoggedEvent> pending,
                                         const WorkingCalendar& calendar, absl::Time now);

@@ -24,6 +24,7 @@ bool AffectsDerivedData(const Procedure& a, const Procedure& b) {
 absl::Status RederiveProcedure(FilingWriter& tx, const WorkingCalendar& calendar, const Procedure& before,
                                const Procedure& after) {
   if (!AffectsDerivedData(before, after)) return absl::OkStatus();
+  PSTRACK_RETURN_IF_ERROR(LeadTheProjection(tx));
   DossierQuery q;
   q.procedure_code = after.code;
   const absl::Time now = NowForStorage();
@@ -44,6 +45,7 @@ absl::Status RederiveProcedure(FilingWriter& tx, const WorkingCalendar& calendar
 
 absl::Status RederiveMovedSubtree(FilingWriter& tx, const WorkingCalendar& calendar, absl::string_view old_path,
                                   absl::string_view new_path) {
+  PSTRACK_RETURN_IF_ERROR(LeadTheProjection(tx));
   DossierQuery q;
   q.agency_path = std::string(old_path);
   const absl::Time now = NowForStorage();

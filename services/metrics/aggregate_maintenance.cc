@@ -71,6 +71,8 @@ absl::Status AggregateMaintenance::ReplayDossiers(
 absl::StatusOr<AggregateCheck> AggregateMaintenance::RebuildAggregates() {
   AggregateCheck check;
   PSTRACK_RETURN_IF_ERROR(store_.Write([&](MetricsWriter& tx) -> absl::Status {
+    // As the projection's lead: no round projects meanwhile.
+    PSTRACK_RETURN_IF_ERROR(LeadTheProjection(tx));
     PSTRACK_RETURN_IF_ERROR(tx.ClearAggregates());
     AggregateDeltas page;
     return ReplayDossiers(

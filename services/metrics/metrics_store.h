@@ -56,7 +56,7 @@ class MaintenanceWriter : public virtual MaintenanceReader, public virtual Trans
 
 class MetricsReader : public virtual FilingReader, public virtual ReportSelectionReader, public virtual ExternalInputReader, public virtual MaintenanceReader {};
 
-class MetricsWriter : public virtual MetricsReader, public virtual AggregateWriter, public virtual ExternalInputWriter, public virtual MaintenanceWriter {};
+class MetricsWriter : public virtual MetricsReader, public virtual AggregateWriter, public virtual EventLogWriter, public virtual ExternalInputWriter, public virtual MaintenanceWriter {};
 
 using MetricsStore = Transactions<MetricsReader, MetricsWriter>;
 

@@ -87,9 +87,10 @@ class Dialect {
   virtual absl::Status UpsertAggregates(const AggregateUpsert& upsert) = 0;
   // TransactionControl::LockKeys.
   virtual absl::Status LockKeys(const std::vector<std::string>& keys) = 0;
-  // Takes a lock held until the transaction ends, if no other transaction
-  // holds it (SQLite: always; it has one writer).
-  virtual absl::StatusOr<bool> TryLock(int64_t key) = 0;
+  // Takes a lock held until the transaction ends: if no other transaction
+  // holds it, or (with `wait`) once none does. SQLite: always at once; it
+  // has one writer.
+  virtual absl::StatusOr<bool> Lock(int64_t key, bool wait) = 0;
   // A query of one integer: the highest sequence number the event log has
   // handed out (0 if none).
   virtual const char* LastLogSeqQuery() const = 0;

@@ -205,9 +205,10 @@ absl::Status PostgresDialect::LockKeys(const std::vector<std::string>& keys) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> PostgresDialect::TryLock(int64_t key) {
+absl::StatusOr<bool> PostgresDialect::Lock(int64_t key, bool wait) {
   DynamicQuery q;
-  q.sql = absl::StrCat("SELECT CASE WHEN pg_try_advisory_xact_lock(", q.BindInt64(key), ") THEN 1 ELSE 0 END");
+  q.sql = wait ? absl::StrCat("SELECT 1 FROM (SELECT pg_advisory_xact_lock(", q.BindInt64(key), ")) AS taken")
+               : absl::StrCat("SELECT CASE WHEN pg_try_advisory_xact_lock(", q.BindInt64(key), ") THEN 1 ELSE 0 END");
   int locked = 0;
   PSTRACK_RETURN_IF_ERROR(Fetch(
       q, [&](Columns& st) { st.exchange(Into(locked)); }, [] {}));

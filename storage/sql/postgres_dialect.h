@@ -34,7 +34,7 @@ class PostgresDialect final : public Dialect {
   StoredAggregateOrder aggregate_order() const override { return StoredAggregateOrder::kValueThenDay; }
   absl::Status UpsertAggregates(const AggregateUpsert& upsert) override;
   absl::Status LockKeys(const std::vector<std::string>& keys) override;
-  absl::StatusOr<bool> TryLock(int64_t key) override;
+  absl::StatusOr<bool> Lock(int64_t key, bool wait) override;
   // Not transactional: it may name a value an unfinished transaction took.
   const char* LastLogSeqQuery() const override {
     return "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM event_log_seq_seq";

@@ -34,7 +34,7 @@ class SqliteDialect final : public Dialect {
   StoredAggregateOrder aggregate_order() const override { return StoredAggregateOrder::kDayThenValue; }
   absl::Status UpsertAggregates(const AggregateUpsert& upsert) override;
   absl::Status LockKeys(const std::vector<std::string>&) override { return absl::OkStatus(); }
-  absl::StatusOr<bool> TryLock(int64_t) override { return true; }
+  absl::StatusOr<bool> Lock(int64_t, bool) override { return true; }
   const char* LastLogSeqQuery() const override {
     return "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'event_log'), 0)";
   }

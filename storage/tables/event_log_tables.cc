@@ -10,7 +10,7 @@ namespace {
 
 constexpr char kLogColumns[] = "seq, event_id, dossier_code, occurred_us, kind, content, recorded_us";
 
-// The lock key of the projection (TryLock): one projector at a time.
+// The lock key of the projection (Dialect::Lock): one projector at a time.
 constexpr int64_t kProjectionLock = 766767;
 
 }  // namespace
@@ -127,6 +127,6 @@ absl::StatusOr<int64_t> SqlEventLogTables::RemoveFromLog(const std::vector<int64
   return removed;
 }
 
-absl::StatusOr<bool> SqlEventLogTables::LeadProjection() { return dialect_.TryLock(kProjectionLock); }
+absl::StatusOr<bool> SqlEventLogTables::LeadProjection(bool wait) { return dialect_.Lock(kProjectionLock, wait); }
 
 }  // namespace pstrack::sql

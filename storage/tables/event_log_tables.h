@@ -23,7 +23,7 @@ class SqlEventLogTables : public virtual EventLogWriter, protected virtual SqlCo
   absl::StatusOr<LogState> GetLogState() override;
   absl::StatusOr<int64_t> AppendToLog(const std::vector<StoredEvent>& events) override;
   absl::StatusOr<int64_t> RemoveFromLog(const std::vector<int64_t>& seqs) override;
-  absl::StatusOr<bool> LeadProjection() override;
+  absl::StatusOr<bool> LeadProjection(bool wait) override;
 
  private:
   // Log rows whose `column` is one of `keys` (a few thousand a statement).

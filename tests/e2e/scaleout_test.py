@@ -200,7 +200,8 @@ def main():
                 print(f"[FAIL] {name}: {detail}")
 
         check("every client batch was accepted", not errors, "; ".join(errors[:5]))
-        stored = subprocess.run(["psql", db_url, "-Atc", "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM filing_events"],
+        stored = subprocess.run(["psql", db_url, "-Atc", "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM "
+                                 "(SELECT event_id FROM filing_events UNION ALL SELECT event_id FROM event_log) AS stored"],
                                 check=True, capture_output=True, text=True).stdout.strip()
         check("every event stored exactly once", stored == f"{len(events)}|{len(events)}", stored)
         upstreams = {line.split()[0] for line in open(os.path.join(work, "nginx", "logs", "access.log")) if line.strip()}

@@ -62,7 +62,7 @@ class FilingWriterWrapper : public FilingWriter {
   absl::StatusOr<LogState> GetLogState() override { return t_.GetLogState(); }
   absl::StatusOr<int64_t> AppendToLog(const std::vector<StoredEvent>& e) override { return t_.AppendToLog(e); }
   absl::StatusOr<int64_t> RemoveFromLog(const std::vector<int64_t>& seqs) override { return t_.RemoveFromLog(seqs); }
-  absl::StatusOr<bool> LeadProjection() override { return t_.LeadProjection(); }
+  absl::StatusOr<bool> LeadProjection(bool wait) override { return t_.LeadProjection(wait); }
   absl::Status PutDossiers(const std::vector<DossierRow>& rows) override { return t_.PutDossiers(rows); }
 
   absl::StatusOr<std::vector<FeedLogRow>> SumFeedLog(const FeedLogQuery& q) override { return t_.SumFeedLog(q); }

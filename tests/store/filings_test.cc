@@ -469,6 +469,12 @@ class FailingStore {
         },
         released);
   }
+  absl::Status WriteBeside(absl::FunctionRef<absl::Status(FilingWriter&)> fn) {
+    return real_.WriteBeside([&](WriteTransaction& tx) {
+      Tx wrapped(tx, poison_);
+      return fn(wrapped);
+    });
+  }
 
  private:
   class Tx : public FilingWriterWrapper {

@@ -22,12 +22,19 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
 }
 
 // An open descriptor of the log file, reopened when the path names another
-// file (SQLite removes the log when its last connection closes).
+// file (SQLite removes the log when its last connection closes). Opened at
+// once, and a spare descriptor kept for a reopen: when clients have taken
+// every descriptor the process may have, a flush must still find one (it
+// stops the process when it cannot).
 class LogFile {
  public:
-  explicit LogFile(std::string path) : path_(std::move(path)) {}
+  explicit LogFile(std::string path) : path_(std::move(path)) {
+    spare_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    (void)Flush();  // opens it; a failure here is met again by the first real flush
+  }
   ~LogFile() {
     if (fd_ >= 0) ::close(fd_);
+    if (spare_ >= 0) ::close(spare_);
   }
 
   absl::Status Flush() {
@@ -41,6 +48,11 @@ class LogFile {
     if (fd_ < 0 || named.st_ino != inode_ || named.st_dev != device_) {
       if (fd_ >= 0) ::close(fd_);
       fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd_ < 0 && (errno == EMFILE || errno == ENFILE) && spare_ >= 0) {
+        ::close(spare_);  // the spare's turn; another is taken afterwards
+        spare_ = -1;
+        fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+      }
       if (fd_ < 0) return Errno("cannot open the write-ahead log", path_);
       struct stat opened;
       if (::fstat(fd_, &opened) != 0) return Errno("cannot stat the write-ahead log", path_);
@@ -48,10 +60,17 @@ class LogFile {
       device_ = opened.st_dev;
       // The log's directory entry, once per file.
       const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
-      const int dir_fd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (spare_ < 0) spare_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      int dir_fd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dir_fd < 0 && (errno == EMFILE || errno == ENFILE) && spare_ >= 0) {
+        ::close(spare_);
+        spare_ = -1;
+        dir_fd = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      }
       if (dir_fd < 0) return Errno("cannot open the directory of", path_);
       const int rc = ::fsync(dir_fd);
       ::close(dir_fd);
+      if (spare_ < 0) spare_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
       if (rc != 0) return Errno("cannot flush the directory of", path_);
     }
     if (::fdatasync(fd_) != 0) return Errno("cannot flush the write-ahead log", path_);
@@ -61,6 +80,7 @@ class LogFile {
  private:
   std::string path_;
   int fd_ = -1;
+  int spare_ = -1;  // /dev/null, closed to make room for a reopen
   ino_t inode_ = 0;
   dev_t device_ = 0;
 };

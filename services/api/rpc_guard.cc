@@ -63,6 +63,11 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
 
 grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view method,
                            const google::protobuf::Message* request, absl::FunctionRef<absl::Status(Call&)> handler) {
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  struct Leaving {
+    std::atomic<int>& n;
+    ~Leaving() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } leaving{in_flight_};
   const absl::Time start = absl::Now();
   const MethodPolicy* policy = FindMethodPolicy(method);
   if (policy == nullptr) {

@@ -18,6 +18,7 @@
 #ifndef PSTRACK_SERVICES_API_RPC_GUARD_H_
 #define PSTRACK_SERVICES_API_RPC_GUARD_H_
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -128,6 +129,8 @@ class RpcGuard {
   absl::Status CheckMessage(absl::string_view method, const google::protobuf::Message& message) const;
 
   AccessControl& access() { return access_; }
+  // Handlers running now (each holds an RPC thread).
+  int calls_in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
 
  private:
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method, const google::protobuf::Message* request,
@@ -136,6 +139,7 @@ class RpcGuard {
 
   AccessControl& access_;
   const GuardOptions options_;
+  std::atomic<int> in_flight_{0};
 };
 
 // The API key a call carries: "authorization: Bearer <token>" or

@@ -1,4 +1,6 @@
 // pstrack-server: the gRPC server. Flags are listed with --help.
+#include <sys/resource.h>
+#include <unistd.h>
 #include <pthread.h>
 
 #include <csignal>
@@ -107,6 +109,19 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Every client connection is a descriptor: the soft limit (often 1,024)
+  // goes up to the hard one.
+  if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    const rlim_t soft = files.rlim_cur;
+    files.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &files) == 0) {
+      pstrack::LogInfo("open-file limit raised from ", soft, " to ", files.rlim_max);
+    }
+  }
+  // A stalled listener (ListenerWatch) stops the server as SIGTERM does,
+  // and the process then exits with status 1.
+  options.on_listener_stalled = [] { kill(getpid(), SIGTERM); };
+
   auto server = pstrack::PstrackServer::Start(options);
   if (!server.ok()) {
     pstrack::LogError("cannot start: ", server.status().message());
@@ -123,6 +138,7 @@ int main(int argc, char** argv) {
   });
   (*server)->Wait();
   watcher.join();
+  const bool failed = (*server)->failed();
   server->reset();
-  return 0;
+  return failed ? 1 : 0;
 }

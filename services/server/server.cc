@@ -12,6 +12,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "services/server/listener_watch.h"
 #include "grpcpp/resource_quota.h"
 #include "pstrack/v1/filing.grpc.pb.h"
 #include "pstrack/v1/metrics.grpc.pb.h"
@@ -67,6 +68,8 @@ struct PstrackServer::Impl {
   std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::string host;
+  std::atomic<bool> failed{false};
+  std::unique_ptr<ListenerWatch> watch;
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
 };
@@ -368,6 +371,18 @@ absl::Status Listen(PstrackServer::Impl& impl, const ServerOptions& options,
   impl.host =
       host_port[0] == "0.0.0.0" || host_port[0] == "[::]" || host_port[0].empty() ? "127.0.0.1" : host_port[0];
   impl.server->GetHealthCheckService()->SetServingStatus(true);
+  ListenerWatch::Options watch;
+  watch.port = impl.port;
+  watch.max_threads = options.max_threads;
+  watch.stall_limit = options.listener_stall_limit;
+  watch.calls_in_flight = [&impl] { return impl.guard->calls_in_flight(); };
+  // Shutdown stops the watch before it turns health NOT_SERVING for good.
+  watch.set_serving = [&impl](bool serving) { impl.server->GetHealthCheckService()->SetServingStatus(serving); };
+  watch.on_stalled = [&impl, stop = options.on_listener_stalled] {
+    impl.failed = true;
+    if (stop) stop();
+  };
+  impl.watch = std::make_unique<ListenerWatch>(std::move(watch));
   return absl::OkStatus();
 }
 
@@ -402,6 +417,7 @@ PstrackServer::PstrackServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 PstrackServer::~PstrackServer() { Shutdown(absl::Seconds(5)); }
 
 int PstrackServer::port() const { return impl_->port; }
+bool PstrackServer::failed() const { return impl_->failed; }
 std::string PstrackServer::address() const { return absl::StrCat(impl_->host, ":", impl_->port); }
 Store& PstrackServer::store() { return *impl_->store; }
 
@@ -410,6 +426,7 @@ void PstrackServer::Shutdown(absl::Duration grace) {
   if (impl_->shut_down) return;
   impl_->shut_down = true;
   LogInfo("shutting down: health NOT_SERVING, draining in-flight calls");
+  impl_->watch.reset();
   impl_->server->GetHealthCheckService()->SetServingStatus(false);
   impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   impl_->server->Wait();

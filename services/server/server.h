@@ -6,6 +6,7 @@
 #ifndef PSTRACK_SERVICES_SERVER_SERVER_H_
 #define PSTRACK_SERVICES_SERVER_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,11 @@ struct ServerOptions {
   // `access.auth_disabled` (development only) is set.
   AccessOptions access;
   GuardOptions guard;
+  // How long connections may wait in the listener's accept queue, none
+  // accepted, before the server stops with a failure (ListenerWatch), and
+  // what stops it (main: SIGTERM to itself, then exit status 1).
+  absl::Duration listener_stall_limit = absl::Seconds(3);
+  std::function<void()> on_listener_stalled;
   // Register gRPC server reflection (open to anyone, like health checking,
   // which is always on for load balancers and orchestrators).
   bool reflection = true;
@@ -79,6 +85,9 @@ class PstrackServer {
   void Shutdown(absl::Duration grace = absl::Seconds(10));
   // Blocks until Shutdown() has completed.
   void Wait();
+  // Whether the server stopped itself on a failure (a stalled listener):
+  // the process should exit non-zero.
+  bool failed() const;
   // Reloads the methodology files; on any error keeps the loaded ones and
   // returns the error (file, line, reason).
   absl::StatusOr<std::shared_ptr<const MethodologyRegistry>> ReloadMethodologies();

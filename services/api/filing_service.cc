@@ -244,6 +244,7 @@ grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc:
     v1::FilingEvent message;
     while (reader->Read(&bytes)) {
       if (context->IsCancelled()) return absl::CancelledError("the client cancelled the stream");
+      call.MarkActive();
       message.Clear();
       const bool parsed = grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::FilingEvent>(&bytes, &message).ok();
       // What a failed parse left behind may be anything (a string that is

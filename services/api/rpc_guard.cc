@@ -56,6 +56,62 @@ absl::Status RpcGuard::CheckMessage(absl::string_view method, const google::prot
   return CheckRequestLimits(message, method, MaxRequestBytes(*policy));
 }
 
+RpcGuard::RpcGuard(AccessControl& access, GuardOptions options) : access_(access), options_(std::move(options)) {
+  reaper_ = std::thread([this] { ReapStreams(); });
+}
+
+RpcGuard::~RpcGuard() {
+  {
+    absl::MutexLock lock(&streams_mu_);
+    stop_reaper_ = true;
+    streams_cv_.SignalAll();
+  }
+  reaper_.join();
+}
+
+absl::StatusOr<RpcGuard::OpenStream*> RpcGuard::OpenStreamSlot(grpc::ServerContext* context,
+                                                              const std::string& principal, bool client_stream) {
+  absl::MutexLock lock(&streams_mu_);
+  int& open = streams_per_caller_[principal];
+  if (open >= options_.max_streams_per_caller) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "at most ", options_.max_streams_per_caller, " streams may be open at once per caller (",
+        principal, " has ", open, "; --max_streams_per_key): close one, or wait for one to end, and retry"));
+  }
+  ++open;
+  auto* stream = new OpenStream{context, principal, absl::Now(), client_stream, {absl::ToUnixMicros(absl::Now())}};
+  streams_.insert(stream);
+  return stream;
+}
+
+void RpcGuard::CloseStreamSlot(OpenStream* stream) {
+  absl::MutexLock lock(&streams_mu_);
+  if (--streams_per_caller_[stream->principal] == 0) streams_per_caller_.erase(stream->principal);
+  streams_.erase(stream);
+  delete stream;
+}
+
+void RpcGuard::ReapStreams() {
+  absl::MutexLock lock(&streams_mu_);
+  while (!stop_reaper_) {
+    streams_cv_.WaitWithTimeout(&streams_mu_, absl::Seconds(1));
+    const absl::Time now = absl::Now();
+    for (OpenStream* s : streams_) {
+      if (s->ended) continue;
+      const bool old = now - s->start >= options_.max_stream_age;
+      const bool idle = s->client_stream && now - absl::FromUnixMicros(s->activity_us.load(std::memory_order_relaxed)) >=
+                                                   options_.stream_idle_timeout;
+      if (!old && !idle) continue;
+      LogInfo("ending a stream of ", s->principal, " from ", s->context->peer(), ": ",
+              old ? absl::StrCat("older than ", absl::FormatDuration(options_.max_stream_age), " (--max_stream_age)")
+                  : absl::StrCat("nothing sent for ", absl::FormatDuration(options_.stream_idle_timeout),
+                                 " (--stream_idle_timeout)"));
+      s->ended = true;
+      s->context->TryCancel();
+    }
+  }
+}
+
 grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view method,
                            const google::protobuf::Message& request, absl::FunctionRef<absl::Status(Call&)> handler) {
   return Run(context, method, &request, handler);
@@ -133,7 +189,22 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
     return finish(admitted, nullptr);
   }
 
+  // A stream takes one of its caller's slots for its lifetime.
+  OpenStream* stream = nullptr;
+  if (policy->stream) {
+    absl::StatusOr<OpenStream*> slot = OpenStreamSlot(context, caller->principal, /*client_stream=*/policy->batch);
+    if (!slot.ok()) return finish(slot.status(), nullptr);
+    stream = *slot;
+  }
+  struct Slot {
+    RpcGuard* guard;
+    OpenStream* stream;
+    ~Slot() {
+      if (stream != nullptr) guard->CloseStreamSlot(stream);
+    }
+  } slot{this, stream};
   Call call(access_, *std::move(caller));
+  if (stream != nullptr) call.set_activity(&stream->activity_us);
   if (policy->audited) {
     AuditRow draft = audit;
     draft.at_us = absl::ToUnixMicros(start);

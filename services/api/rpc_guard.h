@@ -21,11 +21,15 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/server_context.h"
@@ -58,6 +62,12 @@ class Call {
   AccessControl& access() { return access_; }
   // For streams, between messages: UNAUTHENTICATED once the key is revoked.
   absl::Status StillValid() { return access_.StillValid(caller_); }
+  // For a client stream, on each message: it is not idle
+  // (GuardOptions::stream_idle_timeout).
+  void MarkActive() {
+    if (activity_us_ != nullptr) activity_us_->store(absl::ToUnixMicros(absl::Now()), std::memory_order_relaxed);
+  }
+  void set_activity(std::atomic<int64_t>* activity_us) { activity_us_ = activity_us; }
 
   // For the audit record: what the call touched, and batch counts.
   void SetTarget(std::string target) { target_ = std::move(target); }
@@ -82,6 +92,7 @@ class Call {
   }
 
  private:
+  std::atomic<int64_t>* activity_us_ = nullptr;
   AccessControl& access_;
   Caller caller_;
   std::string target_;
@@ -105,11 +116,19 @@ struct GuardOptions {
   // The longest such a wait may take; the read then goes on with what is
   // projected (and says how many events it does not contain).
   absl::Duration max_projection_wait = absl::Seconds(10);
+  // Streams (watches, event streams): at most this many open at once per
+  // caller (its principal); a stream older than the age is ended (the
+  // client reconnects); a client stream that sends nothing for the idle
+  // timeout is ended.
+  int max_streams_per_caller = 16;
+  absl::Duration max_stream_age = absl::Hours(1);
+  absl::Duration stream_idle_timeout = absl::Minutes(5);
 };
 
 class RpcGuard {
  public:
-  RpcGuard(AccessControl& access, GuardOptions options = {}) : access_(access), options_(options) {}
+  RpcGuard(AccessControl& access, GuardOptions options = {});
+  ~RpcGuard();  // stops the stream reaper
 
   // Runs `handler` for `method` (the name in pstrack's API, e.g.
   // "RecordEvents") with `request`, and converts its status for gRPC.
@@ -137,9 +156,31 @@ class RpcGuard {
                    absl::FunctionRef<absl::Status(Call&)> handler);
   size_t MaxRequestBytes(const MethodPolicy& policy) const;
 
+  // An open stream, for the per-caller cap and the reaper.
+  struct OpenStream {
+    grpc::ServerContext* context;
+    std::string principal;
+    absl::Time start;
+    bool client_stream;
+    std::atomic<int64_t> activity_us;
+    bool ended = false;  // cancelled by the reaper (under streams_mu_)
+  };
+  // A slot for a stream of `principal`, or RESOURCE_EXHAUSTED at the cap.
+  absl::StatusOr<OpenStream*> OpenStreamSlot(grpc::ServerContext* context, const std::string& principal,
+                                             bool client_stream);
+  void CloseStreamSlot(OpenStream* stream);
+  // Ends streams past their age or idle (ServerContext::TryCancel), every second.
+  void ReapStreams();
+
   AccessControl& access_;
   const GuardOptions options_;
   std::atomic<int> in_flight_{0};
+  absl::Mutex streams_mu_;
+  absl::CondVar streams_cv_;
+  absl::flat_hash_map<std::string, int> streams_per_caller_ ABSL_GUARDED_BY(streams_mu_);
+  absl::flat_hash_set<OpenStream*> streams_ ABSL_GUARDED_BY(streams_mu_);
+  bool stop_reaper_ ABSL_GUARDED_BY(streams_mu_) = false;
+  std::thread reaper_;
 };
 
 // The API key a call carries: "authorization: Bearer <token>" or

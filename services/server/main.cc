@@ -53,6 +53,10 @@ ABSL_FLAG(bool, tls_require_client_cert, false, "With --tls_client_ca: refuse cl
 ABSL_FLAG(bool, reflection, true, "Serve gRPC reflection (open, like health checking)");
 ABSL_FLAG(int, max_message_mb, 64, "Largest request or response message, in MiB");
 ABSL_FLAG(int, max_call_seconds, 300, "Deadline given to unary calls that arrive without one");
+ABSL_FLAG(int, max_streams_per_key, 16, "Streams (watches, event streams) one caller may have open at once");
+ABSL_FLAG(absl::Duration, max_stream_age, absl::Hours(1), "A stream older than this is ended (the client reconnects)");
+ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Minutes(5),
+          "An event stream that sends nothing for this long is ended");
 ABSL_FLAG(absl::Duration, clock_allowance, absl::Minutes(5),
           "How far past the server's clock an event may be dated (clocks of centres' systems drift), e.g. 5m");
 
@@ -97,15 +101,20 @@ int main(int argc, char** argv) {
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_mb) << 20;
   options.guard.max_call_duration = absl::Seconds(absl::GetFlag(FLAGS_max_call_seconds));
   options.clock_allowance = absl::GetFlag(FLAGS_clock_allowance);
+  options.guard.max_streams_per_caller = absl::GetFlag(FLAGS_max_streams_per_key);
+  options.guard.max_stream_age = absl::GetFlag(FLAGS_max_stream_age);
+  options.guard.stream_idle_timeout = absl::GetFlag(FLAGS_stream_idle_timeout);
   if (absl::GetFlag(FLAGS_max_message_mb) < 1 || absl::GetFlag(FLAGS_max_message_mb) > 1024 ||
       absl::GetFlag(FLAGS_max_call_seconds) < 1 || absl::GetFlag(FLAGS_rate_limit) < 0 ||
       absl::GetFlag(FLAGS_wal_limit_mib) < 1 || absl::GetFlag(FLAGS_reader_cache_mib) < 1 ||
       absl::GetFlag(FLAGS_max_db_mib) < 0 || absl::GetFlag(FLAGS_long_snapshot_wal_mib) < 0 ||
-      absl::GetFlag(FLAGS_clock_allowance) < absl::ZeroDuration()) {
+      absl::GetFlag(FLAGS_clock_allowance) < absl::ZeroDuration() || absl::GetFlag(FLAGS_max_streams_per_key) < 1 ||
+      absl::GetFlag(FLAGS_max_stream_age) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_stream_idle_timeout) <= absl::ZeroDuration()) {
     pstrack::LogError("cannot start: --max_message_mb must be 1..1024, --max_call_seconds at least 1, "
                       "--rate_limit, --max_db_mib, --long_snapshot_wal_mib and --clock_allowance not negative, "
-                      "--wal_limit_mib and "
-                      "--reader_cache_mib at least 1");
+                      "--wal_limit_mib, --reader_cache_mib and --max_streams_per_key at least 1, "
+                      "--max_stream_age and --stream_idle_timeout positive");
     return 2;
   }
 

@@ -136,3 +136,110 @@ TEST_F(SaturationTest, HealthSaysNotServingWhileEveryThreadIsBusyAndServingAfter
 
 }  // namespace
 }  // namespace pstrack::testing
+
+namespace pstrack::testing {
+namespace {
+
+class StreamLimitsTest : public ServerTest {
+ protected:
+  void StartWith(int per_caller, absl::Duration age, absl::Duration idle) {
+    server_->Shutdown(absl::Seconds(5));
+    server_.reset();
+    ServerOptions o = Options();
+    o.guard.max_streams_per_caller = per_caller;
+    o.guard.max_stream_age = age;
+    o.guard.stream_idle_timeout = idle;
+    StartServer(o);
+    BasicTree();
+  }
+  struct Watch {
+    std::unique_ptr<grpc::ClientContext> ctx = std::make_unique<grpc::ClientContext>();
+    std::unique_ptr<grpc::ClientReader<v1::IndicatorSet>> reader;
+  };
+  Watch OpenWatch() {
+    Watch w;
+    v1::WatchIndicatorsRequest req;
+    req.mutable_scope()->set_agency_code("P22");
+    req.mutable_period()->set_label("2025");
+    req.add_indicator_ids("received");
+    w.ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    w.reader = metrics_->WatchIndicators(w.ctx.get(), req);
+    return w;
+  }
+};
+
+TEST_F(StreamLimitsTest, ACallerHasAtMostItsStreamsAndTheNextIsRefusedNamingTheCap) {
+  StartWith(2, absl::Hours(1), absl::Minutes(5));
+  Watch a = OpenWatch(), b = OpenWatch();
+  v1::IndicatorSet set;
+  ASSERT_TRUE(a.reader->Read(&set));
+  ASSERT_TRUE(b.reader->Read(&set));
+  Watch c = OpenWatch();
+  EXPECT_FALSE(c.reader->Read(&set));
+  grpc::Status refused = c.reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.error_message().find("at most 2 streams"), std::string::npos) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("--max_streams_per_key"), std::string::npos) << refused.error_message();
+  // Unary calls of the same caller go on meanwhile.
+  v1::GetIndicatorsRequest get;
+  get.mutable_scope()->set_agency_code("P22");
+  get.mutable_period()->set_label("2025");
+  v1::IndicatorSet out;
+  EXPECT_TRUE(metrics_->GetIndicators(Ctx().get(), get, &out).ok());
+  // A slot freed is a slot again.
+  a.ctx->TryCancel();
+  (void)a.reader->Finish();
+  absl::SleepFor(absl::Milliseconds(200));
+  Watch d = OpenWatch();
+  EXPECT_TRUE(d.reader->Read(&set));
+  b.ctx->TryCancel();
+  d.ctx->TryCancel();
+  (void)b.reader->Finish();
+  (void)d.reader->Finish();
+}
+
+TEST_F(StreamLimitsTest, AWatchPastItsMaximumAgeIsEnded) {
+  StartWith(16, absl::Seconds(2), absl::Hours(1));
+  Watch w = OpenWatch();
+  v1::IndicatorSet set;
+  ASSERT_TRUE(w.reader->Read(&set));
+  const absl::Time opened = absl::Now();
+  while (w.reader->Read(&set)) {
+  }
+  EXPECT_FALSE(w.reader->Finish().ok());
+  EXPECT_GE(absl::Now() - opened, absl::Seconds(1));
+  EXPECT_LE(absl::Now() - opened, absl::Seconds(10)) << "a watch outlived its maximum age";
+}
+
+TEST_F(StreamLimitsTest, AnEventStreamThatSendsNothingIsEndedAndOneThatSendsIsNot) {
+  StartWith(16, absl::Hours(1), absl::Seconds(1));
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    v1::StreamEventsResponse resp;
+    auto writer = filings_->StreamEvents(&ctx, &resp);
+    const absl::Time began = absl::Now();
+    EXPECT_FALSE(writer->Finish().ok());  // returns once the server ends the call
+    EXPECT_LE(absl::Now() - began, absl::Seconds(10)) << "an idle stream was not ended";
+  }
+  // One that sends a (refused, unknown agency) event every half second
+  // for three seconds is not idle.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  v1::StreamEventsResponse resp;
+  auto writer = filings_->StreamEvents(&ctx, &resp);
+  for (int i = 0; i < 6; ++i) {
+    v1::FilingEvent e;
+    e.set_event_id("idle-" + std::to_string(i));
+    e.set_agency_code("NOWHERE");
+    ASSERT_TRUE(writer->Write(e)) << "the stream was ended while it was sending, at message " << i;
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+  ASSERT_TRUE(writer->WritesDone());
+  const grpc::Status done = writer->Finish();
+  EXPECT_TRUE(done.ok()) << done.error_message();
+  EXPECT_EQ(resp.summary().rejected(), 6);
+}
+
+}  // namespace
+}  // namespace pstrack::testing

@@ -211,7 +211,18 @@ def main():
             req = metrics_pb2.GetIndicatorsRequest(
                 scope=metrics_pb2.Scope(agency_code="P22"), period=metrics_pb2.Period(label="2025"),
                 indicator_ids=["received", "online_submission_rate", "on_time_rate", "late_rate"])
-            values = {v.indicator_id: v for v in metrics.GetIndicators(req, timeout=30, metadata=as_admin).values}
+            # A read waits for the projection of what its own replica
+            # acknowledged; events the other replica acknowledged are in it
+            # once its log position says nothing is pending (docs/api.md).
+            deadline = time.time() + 30
+            while True:
+                answer = metrics.GetIndicators(req, timeout=30, metadata=as_admin)
+                if answer.log.pending_events == 0 or time.time() > deadline:
+                    break
+                time.sleep(0.1)
+            check("the figures come to contain every acknowledged event (log.pending_events reaches 0)",
+                  answer.log.pending_events == 0, answer.log)
+            values = {v.indicator_id: v for v in answer.values}
             got = (values["received"].numerator, values["online_submission_rate"].numerator,
                    values["on_time_rate"].numerator, values["on_time_rate"].denominator, values["late_rate"].numerator)
             want = (expected["received"], expected["online"], expected["early"], expected["received"], expected["late"])

@@ -116,6 +116,7 @@ class SqlStore : public Store {
       }
       share_writer_for_reads_ = readers == 0;
       if (url_.backend == Backend::kPostgresql) {
+        absl::MutexLock lock(&beside_mu_);
         beside_ = Connect();
         beside_dialect_ = MakeDialect(*beside_);
       }

@@ -83,10 +83,13 @@ class DynamicQuery {
     order_.push_back({4, 0});
     return absl::StrCat(":p", order_.size());
   }
+  // How the text names its parameters: "?" (SQLite then keeps no names at
+  // all) or "$1", "$2", ... in the order they appear (PostgreSQL).
+  enum class Placeholders { kAnonymous, kPositional };
+
   // The text to prepare and, in placeholder order, which value each
-  // placeholder takes (a Bind() number, from 0). With `anonymous` every
-  // ":pN" becomes "?" (SQLite then keeps no parameter names at all).
-  std::string Text(bool anonymous, std::vector<size_t>* in_text) const {
+  // placeholder takes (a Bind() number, from 0).
+  std::string Text(Placeholders style, std::vector<size_t>* in_text) const {
     in_text->reserve(order_.size());
     std::string text;
     text.reserve(sql.size());
@@ -99,33 +102,22 @@ class DynamicQuery {
       size_t j = i + 2, k = 0;
       while (j < sql.size() && absl::ascii_isdigit(static_cast<unsigned char>(sql[j]))) k = k * 10 + (sql[j++] - '0');
       in_text->push_back(k - 1);
-      text.append(anonymous ? "?" : sql.substr(i, j - i));
+      if (style == Placeholders::kAnonymous) {
+        text.push_back('?');
+      } else {
+        absl::StrAppend(&text, "$", in_text->size());
+      }
       i = j - 1;
     }
     return text;
   }
 
-  // The text with PostgreSQL's positional placeholders ($1, $2, ... in the
-  // order they appear) and, for each, its value as text (nullptr: NULL),
-  // as libpq's PQexecParams takes them. The pointers live as long as this
-  // query.
+  // The text with PostgreSQL's positional placeholders and, for each, its
+  // value as text (nullptr: NULL), as libpq's PQexecParams takes them. The
+  // pointers live as long as this query.
   std::string PositionalText(std::vector<const char*>* values) {
     std::vector<size_t> in_text;
-    std::string marked = Text(/*anonymous=*/false, &in_text);
-    std::string text;
-    text.reserve(marked.size() + in_text.size());
-    size_t n = 0;
-    for (size_t i = 0; i < marked.size(); ++i) {
-      if (i + 2 >= marked.size() || marked[i] != ':' || marked[i + 1] != 'p' ||
-          !absl::ascii_isdigit(static_cast<unsigned char>(marked[i + 2]))) {
-        text.push_back(marked[i]);
-        continue;
-      }
-      size_t j = i + 2;
-      while (j < marked.size() && absl::ascii_isdigit(static_cast<unsigned char>(marked[j]))) ++j;
-      absl::StrAppend(&text, "$", ++n);
-      i = j - 1;
-    }
+    std::string text = Text(Placeholders::kPositional, &in_text);
     values->clear();
     values->reserve(in_text.size());
     for (size_t k : in_text) {
@@ -154,32 +146,6 @@ class DynamicQuery {
     return sqlite3_bind_double(st, position, doubles_[i]);
   }
 
-  // Binds positionally, in the order the placeholders appear in the text
-  // (each placeholder must appear exactly once)
-  // (which need not be the order Bind() was called in: argument evaluation
-  // order is unspecified). Positional, because SQLite looks names up
-  // linearly: binding thousands of named parameters is quadratic.
-  // Returns the text to prepare (see Text()).
-  std::string BindAll(soci::statement& st, bool anonymous) {
-    std::vector<size_t> in_text;
-    std::string text = Text(anonymous, &in_text);
-    for (size_t k : in_text) {
-      const auto& [type, i] = order_.at(k);
-      if (type == 0) {
-        st.exchange(soci::use(strings_[i]));
-      } else if (type == 1) {
-        st.exchange(soci::use(ints_[i]));
-      } else if (type == 2) {
-        st.exchange(soci::use(int64s_[i]));
-      } else if (type == 4) {
-        st.exchange(soci::use(null_text_, null_ind_));
-      } else {
-        st.exchange(soci::use(doubles_[i]));
-      }
-    }
-    return text;
-  }
-
  private:
   std::deque<std::string> strings_;  // deque: references stay valid
   std::deque<int> ints_;
@@ -187,8 +153,6 @@ class DynamicQuery {
   std::deque<double> doubles_;
   std::vector<std::pair<int, size_t>> order_;  // (0 string | 1 int | 2 int64 | 3 double | 4 null, index)
   std::deque<std::string> texts_;              // numbers as text (PositionalText)
-  std::string null_text_;
-  soci::indicator null_ind_ = soci::i_null;
 };
 
 // A nullable text column read through an indicator.
@@ -199,9 +163,8 @@ struct NullableText {
   std::string get() const { return null() ? std::string() : value; }
 };
 
-// Where a fetched row's columns go, the same code for both ways of reading:
-// through soci (PostgreSQL, and SQLite without a statement cache) or
-// straight from a cached SQLite statement. Row readers call
+// Where a fetched row's columns go, the same code for both backends: a
+// libpq result (PostgreSQL) or a cached SQLite statement. Row readers call
 // st.exchange(Into(variable[, indicator])) once per column, in order.
 class Columns {
  public:
@@ -210,24 +173,7 @@ class Columns {
     soci::indicator* ind = nullptr;
   };
 
-  Columns() = default;                                      // read from SQLite by Read()
-  explicit Columns(soci::statement* soci) : soci_(soci) {}  // read by soci
-
-  void exchange(Target t) {
-    if (soci_ == nullptr) {
-      targets_.push_back(t);
-      return;
-    }
-    std::visit(
-        [&](auto* v) {
-          if (t.ind != nullptr) {
-            soci_->exchange(soci::into(*v, *t.ind));
-          } else {
-            soci_->exchange(soci::into(*v));
-          }
-        },
-        t.value);
-  }
+  void exchange(Target t) { targets_.push_back(t); }
 
   // Copies row `row` of a libpq result (text format) into the targets;
   // like soci, a NULL without an indicator is an error, and so is a number
@@ -289,7 +235,6 @@ class Columns {
   }
 
  private:
-  soci::statement* soci_ = nullptr;
   std::vector<Target> targets_;
 };
 

@@ -62,7 +62,7 @@ size_t SqliteDialect::ListLength(size_t n) const { return std::bit_ceil(n); }
 // a third of a wide sum.
 absl::Status SqliteDialect::Step(const DynamicQuery& q, absl::FunctionRef<void(sqlite3_stmt*)> on_row) {
   std::vector<size_t> in_text;
-  const std::string text = q.Text(/*anonymous=*/true, &in_text);
+  const std::string text = q.Text(DynamicQuery::Placeholders::kAnonymous, &in_text);
   sqlite3_stmt* st = statements_.Get(text);
   auto failure = [&] {
     const std::string message = sqlite3_errmsg(statements_.db());

@@ -134,11 +134,16 @@ class SqlStore : public Store {
         sqlite3_wal_hook(
             static_cast<soci::sqlite3_session_backend*>(writer_->get_backend())->conn_,
             [](void* self, sqlite3* db, const char* name, int frames) -> int {
-              static_cast<SqlStore*>(self)->wal_frames_.store(frames, std::memory_order_relaxed);
-              if (static_cast<const SqlStore*>(self)->OverWalLimit(frames)) {
+              auto* store = static_cast<SqlStore*>(self);
+              store->wal_frames_.store(frames, std::memory_order_relaxed);
+              if (store->OverWalLimit(frames)) {
                 // After the commit, its lock released: SQLite allows a
                 // checkpoint here. Busy (a long reader): the next commit
-                // tries again, and the background thread meanwhile.
+                // tries again, and the background thread meanwhile. The
+                // background thread's own checkpoint is waited for first:
+                // a second one at once fails without waiting (SQLITE_BUSY)
+                // and left the log past its limit.
+                absl::MutexLock lock(&store->checkpoint_mu_);
                 sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
               }
               return SQLITE_OK;

@@ -1,8 +1,12 @@
 #include "storage/database_url.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "services/common/status.h"
@@ -63,21 +67,36 @@ absl::StatusOr<std::string> PostgresKeywordString(absl::string_view url) {
       password = PercentDecode(absl::string_view(credentials.data() + colon + 1, credentials.size() - colon - 1));
     }
   }
-  std::string host(rest), port;
-  if (!host.empty() && host.front() == '[') {  // [::1]:5432
-    size_t close = host.find(']');
-    if (close == std::string::npos) return absl::InvalidArgumentError("db: malformed IPv6 host in the URL");
-    if (close + 1 < host.size() && host[close + 1] == ':') port = host.substr(close + 2);
-    host = host.substr(1, close - 1);
-  } else if (size_t colon = host.rfind(':'); colon != std::string::npos) {
-    port = host.substr(colon + 1);
-    host = host.substr(0, colon);
+  // host[:port], or a list of them for failover (h1:5432,h2:5432): libpq
+  // tries them in turn (with target_session_attrs=read-write, until one
+  // takes writes).
+  std::vector<std::string> hosts, ports;
+  for (absl::string_view one : absl::StrSplit(absl::string_view(rest.data(), rest.size()), ',')) {
+    std::string h(one), p;
+    if (!h.empty() && h.front() == '[') {  // [::1]:5432
+      size_t close = h.find(']');
+      if (close == std::string::npos) return absl::InvalidArgumentError("db: malformed IPv6 host in the URL");
+      if (close + 1 < h.size() && h[close + 1] == ':') p = h.substr(close + 2);
+      h = h.substr(1, close - 1);
+    } else if (size_t colon = h.rfind(':'); colon != std::string::npos) {
+      p = h.substr(colon + 1);
+      h = h.substr(0, colon);
+    }
+    if (h.empty() && rest.find(',') != std::string_view::npos) {
+      return absl::InvalidArgumentError("db: an empty host in the URL's list of hosts");
+    }
+    hosts.push_back(PercentDecode(h));
+    ports.push_back(p);
   }
+  const std::string host = absl::StrJoin(hosts, ",");
+  // Empty entries take the default port; no port at all leaves it out.
+  std::string port = absl::StrJoin(ports, ",");
+  if (std::all_of(ports.begin(), ports.end(), [](const std::string& p) { return p.empty(); })) port.clear();
   std::string out;
   auto add = [&](absl::string_view key, const std::string& value) {
     if (!value.empty()) absl::StrAppend(&out, out.empty() ? "" : " ", key, "=", Quote(value));
   };
-  add("host", PercentDecode(host));
+  add("host", host);
   add("port", port);
   add("dbname", dbname);
   add("user", user);

@@ -183,12 +183,12 @@ class SqlStore : public Store {
     if (share_writer_for_reads_) {
       absl::MutexLock lock(&write_mu_);
       if (closed_) return Closed();
-      return RunInTransaction(*writer_dialect_, /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
+      return RunInTransaction(*writer_, writer_dialect_, /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
     }
     soci::session* s = readers_.Acquire();
     if (s == nullptr) return Closed();
     absl::Status status =
-        RunInTransaction(*reader_dialects_.at(s), /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
+        RunInTransaction(*s, reader_dialects_.at(s), /*write=*/false, [&](SqlTransaction& tx) { return fn(tx); });
     readers_.Release(s);
     readers_.NotifyReturned();
     return status;
@@ -223,7 +223,7 @@ class SqlStore : public Store {
       if (closed_) {
         status = Closed();
       } else {
-        status = RunInTransaction(*writer_dialect_, /*write=*/true, [&](SqlTransaction& tx) { return fn(tx); });
+        status = RunInTransaction(*writer_, writer_dialect_, /*write=*/true, [&](SqlTransaction& tx) { return fn(tx); });
         if (status.ok() && durable_log_ != nullptr) ticket = durable_log_->Committed();
       }
     }
@@ -236,7 +236,7 @@ class SqlStore : public Store {
     if (beside_ == nullptr) return Write(fn);
     absl::MutexLock lock(&beside_mu_);
     if (beside_closed_) return Closed();
-    return RunInTransaction(*beside_dialect_, /*write=*/true, [&](SqlTransaction& tx) { return fn(tx); });
+    return RunInTransaction(*beside_, beside_dialect_, /*write=*/true, [&](SqlTransaction& tx) { return fn(tx); });
   }
 
   absl::string_view backend() const override {
@@ -366,36 +366,85 @@ class SqlStore : public Store {
     return std::make_unique<sql::PostgresDialect>(session);
   }
 
-  template <typename Fn>
-  absl::Status RunInTransaction(Dialect& dialect, bool write, Fn&& fn) {
-    PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+  // PostgreSQL: whether `session` has lost its server (restarted, failed
+  // over, or the network dropped it). libpq notices when a statement fails.
+  bool Broken(soci::session& session) const {
+    if (url_.backend != Backend::kPostgresql) return false;
+    auto* backend = static_cast<soci::postgresql_session_backend*>(session.get_backend());
+    return backend == nullptr || backend->conn_ == nullptr || PQstatus(backend->conn_) != CONNECTION_OK;
+  }
+
+  // Opens a broken PostgreSQL connection again (the URL's hosts in turn, so
+  // a multi-host URL with target_session_attrs=read-write finds the new
+  // primary after a failover), with a new dialect: prepared statements die
+  // with their connection.
+  absl::Status Reconnect(soci::session& session, std::unique_ptr<Dialect>& dialect) {
+    dialect.reset();
     try {
-      dialect.Begin(write, CurrentCallDeadline() - absl::Now());
+      session.reconnect();
+      session << "SET client_min_messages = WARNING";
     } catch (const std::exception& e) {
-      absl::Status failed = DatabaseError(e);
-      try {
-        dialect.Rollback();
-      } catch (const std::exception&) {
-      }
-      return failed;
+      return absl::UnavailableError(absl::StrCat("cannot reach the database (", Describe(),
+                                                 "); retry shortly: ", absl::StripAsciiWhitespace(e.what())));
     }
-    SqlTransaction tx(dialect);
+    dialect = MakeDialect(session);
+    LogInfo("reconnected to the database (", Describe(), ")");
+    return absl::OkStatus();
+  }
+
+  // The status of a transaction whose connection broke under it: nothing of
+  // it is stored, unless it broke during the commit, whose outcome is then
+  // unknown; either way the same call again is safe (writes are idempotent).
+  static absl::Status LostConnection(absl::string_view what, bool committing) {
+    return absl::UnavailableError(absl::StrCat(
+        "the connection to the database was lost (", absl::StripAsciiWhitespace(what), "); ",
+        committing ? "the commit's outcome is unknown: send the same call again (it is idempotent)"
+                   : "nothing of this call was stored: send it again"));
+  }
+
+  // Runs `fn` in a transaction on `session`. A PostgreSQL connection found
+  // broken is opened again first; one that broke since its last use (its
+  // BEGIN fails) is opened again and the transaction begun once more.
+  template <typename Fn>
+  absl::Status RunInTransaction(soci::session& session, std::unique_ptr<Dialect>& dialect, bool write, Fn&& fn) {
+    PSTRACK_RETURN_IF_ERROR(CheckCallLimits());
+    for (int attempt = 0;; ++attempt) {
+      if (dialect == nullptr || Broken(session)) PSTRACK_RETURN_IF_ERROR(Reconnect(session, dialect));
+      try {
+        dialect->Begin(write, CurrentCallDeadline() - absl::Now());
+        break;
+      } catch (const std::exception& e) {
+        if (Broken(session)) {
+          if (attempt == 0) continue;
+          return LostConnection(e.what(), /*committing=*/false);
+        }
+        absl::Status failed = DatabaseError(e);
+        try {
+          dialect->Rollback();
+        } catch (const std::exception&) {
+        }
+        return failed;
+      }
+    }
+    SqlTransaction tx(*dialect);
     absl::Status status;
     try {
       status = fn(tx);
     } catch (const std::exception& e) {
       status = DatabaseError(e);
     }
+    if (!status.ok() && Broken(session)) status = LostConnection(status.message(), /*committing=*/false);
     try {
       if (status.ok() && write) {
-        dialect.Commit();
+        dialect->Commit();
       } else {
-        dialect.Rollback();
+        dialect->Rollback();
       }
     } catch (const std::exception& e) {
+      if (Broken(session)) return status.ok() ? LostConnection(e.what(), write) : status;
       absl::Status commit = DatabaseError(e);
       try {
-        dialect.Rollback();
+        dialect->Rollback();
       } catch (const std::exception&) {
       }
       return status.ok() ? commit : status;
@@ -427,7 +476,7 @@ class SqlStore : public Store {
       }
       for (const Migration& m : migrations) {
         if (m.version <= current) continue;
-        absl::Status applied = RunInTransaction(*writer_dialect_, true, [&](SqlTransaction&) {
+        absl::Status applied = RunInTransaction(*writer_, writer_dialect_, true, [&](SqlTransaction&) {
           for (std::string stmt : m.statements) {
             if (absl::StartsWith(stmt, kSqliteOnly)) {
               if (url_.backend != Backend::kSqlite) continue;

@@ -25,6 +25,13 @@ absl::Status DatabaseError(const std::exception& e) {
         "the database disk is full: nothing of this write was stored. The operator must free space on the "
         "database's volume (or raise --max_db_mib); then send the same write again (it is idempotent)");
   }
+  // The server went away or is not taking connections (a restart, a
+  // failover, a standby still recovering): the same call later may succeed.
+  if (absl::StrContains(what, "server closed the connection") || absl::StrContains(what, "could not connect") ||
+      absl::StrContains(what, "no connection to the server") || absl::StrContains(what, "terminating connection") ||
+      absl::StrContains(what, "the database system is") || absl::StrContains(what, "read-only transaction")) {
+    return absl::UnavailableError(absl::StrCat("the database is unavailable, retry shortly: ", what));
+  }
   if (absl::StrContains(what, "locked") || absl::StrContains(what, "busy") ||
       absl::StrContains(what, "could not serialize") || absl::StrContains(what, "deadlock")) {
     return absl::UnavailableError(absl::StrCat("database busy, retry: ", what));

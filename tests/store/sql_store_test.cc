@@ -1,6 +1,7 @@
 // The SQLite store on a real file: migrations, refusal of newer schemas,
 // durability across reopen, subtree ranges, savepoints, concurrency.
 #include "storage/store.h"
+#include "storage/database_url.h"
 #include "services/common/status.h"
 #include "services/security/access_control.h"
 #include "services/figures/indicators.h"
@@ -262,6 +263,101 @@ TEST(SqlStoreTest, WriteAheadLogIsTruncatedPastItsLimitSqlite) {
   }).ok());
   EXPECT_EQ(audit_rows, 6000);
   store.Close();
+}
+
+// A PostgreSQL URL with several hosts becomes libpq's host and port lists
+// (failover: libpq tries them in turn, target_session_attrs picks the one
+// that takes writes).
+TEST(DatabaseUrlTest, SeveralHostsBecomeLibpqLists) {
+  auto one = ParseDatabaseUrl("postgresql://u:p%40ss@db.example:5433/pstrack");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->target, "host='db.example' port='5433' dbname='pstrack' user='u' password='p@ss'");
+  auto two = ParseDatabaseUrl("postgresql://u@h1:5432,[::1]:5433/pstrack?target_session_attrs=read-write");
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(two->target,
+            "host='h1,::1' port='5432,5433' dbname='pstrack' user='u' target_session_attrs='read-write'");
+  auto default_port = ParseDatabaseUrl("postgresql://h1,h2:6000/d");
+  ASSERT_TRUE(default_port.ok()) << default_port.status();
+  EXPECT_EQ(default_port->target, "host='h1,h2' port=',6000' dbname='d'");
+  auto no_port = ParseDatabaseUrl("postgresql://h1,h2/d");
+  ASSERT_TRUE(no_port.ok()) << no_port.status();
+  EXPECT_EQ(no_port->target, "host='h1,h2' dbname='d'");
+  auto empty = ParseDatabaseUrl("postgresql://h1,,h2/d");
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(empty.status().message(), "empty host")) << empty.status();
+}
+
+// Runs `sql` on the test PostgreSQL server's database `url` from a
+// connection of the test's own.
+void RunOnPostgres(const std::string& url, const std::string& sql) {
+  auto parsed = ParseDatabaseUrl(url);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  PGconn* conn = PQconnectdb(parsed->target.c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  PGresult* r = PQexec(conn, sql.c_str());
+  EXPECT_TRUE(PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK) << PQerrorMessage(conn);
+  PQclear(r);
+  PQfinish(conn);
+}
+
+// A PostgreSQL server that drops the store's connections (a restart, a
+// failover, pg_terminate_backend) does not take the store down: the next
+// transaction on each connection opens it again, and a transaction that
+// was running when its connection went is refused UNAVAILABLE saying
+// nothing of it was stored. (SQLite has no connections to lose.)
+TEST(SqlStoreTest, DroppedConnectionsAreOpenedAgain) {
+  if (!testing::TestingPostgres()) GTEST_SKIP() << "PostgreSQL only: runs in store_tests_postgresql";
+  TempDir dir;
+  const std::string url = testing::TestDatabaseUrl(dir, "dropped.db");
+  auto store = OpenOrDie(url);
+  ASSERT_NE(store, nullptr);
+  const std::string terminate_all =
+      "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()";
+  auto audit = [](int n) {
+    std::vector<AuditRow> rows(n);
+    for (AuditRow& r : rows) {
+      r.principal = "p";
+      r.method = "m";
+    }
+    return rows;
+  };
+  auto count = [&]() -> int64_t {
+    int64_t n = -1;
+    absl::Status read = store->Read([&](ReadTransaction& tx) -> absl::Status {
+      AuditQuery q;
+      q.limit = 1000;
+      PSTRACK_ASSIGN_OR_RETURN(auto listed, tx.ListAudit(q));
+      n = static_cast<int64_t>(listed.size());
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(read.ok()) << read;
+    return n;
+  };
+  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.InsertAudit(audit(3)); }).ok());
+  EXPECT_EQ(count(), 3);
+
+  // Dropped between transactions: every connection's next one works.
+  RunOnPostgres(url, terminate_all);
+  absl::Status written = store->Write([&](WriteTransaction& tx) { return tx.InsertAudit(audit(2)); });
+  EXPECT_TRUE(written.ok()) << written;
+  absl::Status beside = store->WriteBeside([&](WriteTransaction& tx) { return tx.InsertAudit(audit(1)); });
+  EXPECT_TRUE(beside.ok()) << beside;
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(count(), 6) << "read " << i;  // every reader of the pool
+
+  // Dropped inside a transaction: refused, nothing of it stored, the next works.
+  absl::Status lost = store->Write([&](WriteTransaction& tx) -> absl::Status {
+    PSTRACK_RETURN_IF_ERROR(tx.InsertAudit(audit(5)));
+    RunOnPostgres(url, terminate_all);
+    return tx.InsertAudit(audit(5));
+  });
+  EXPECT_EQ(lost.code(), absl::StatusCode::kUnavailable) << lost;
+  EXPECT_TRUE(absl::StrContains(lost.message(), "connection to the database was lost")) << lost;
+  EXPECT_TRUE(absl::StrContains(lost.message(), "nothing of this call was stored")) << lost;
+  EXPECT_EQ(count(), 6);
+  ASSERT_TRUE(store->Write([&](WriteTransaction& tx) { return tx.InsertAudit(audit(1)); }).ok());
+  EXPECT_EQ(count(), 7);
+  store->Close();
 }
 
 TEST(SqlStoreTest, FailedWriteRollsBackEverything) {

@@ -2,10 +2,11 @@
 #include "services/api/filing_service.h"
 
 #include <algorithm>
-#include <future>
+#include <optional>
 #include <utility>
 
 #include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/proto_buffer_writer.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 
 #include "absl/strings/str_cat.h"
@@ -176,113 +177,222 @@ grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const
   });
 }
 
-FilingServiceImpl::FilingServiceImpl(Filings& filings, RpcGuard& guard) : filings_(filings), guard_(guard) {
-  // The generated handler of StreamEvents gives way to one that reads bytes
-  // (a client stream's handler; "streamed" is gRPC's name for replacing a
-  // method's handler, and a client stream is served as a bidirectional one
-  // with no payload read in advance, as before).
-  const int index = v1::FilingEvent::descriptor()->file()->FindServiceByName("FilingService")
-                        ->FindMethodByName("StreamEvents")->index();
-  MarkMethodStreamed(index, new grpc::internal::ClientStreamingHandler<FilingServiceImpl, grpc::ByteBuffer,
-                                                                       v1::StreamEventsResponse>(
-                                [](FilingServiceImpl* service, grpc::ServerContext* context,
-                                   grpc::ServerReader<grpc::ByteBuffer>* reader, v1::StreamEventsResponse* response) {
-                                  return service->StreamEvents(context, reader, response);
-                                },
-                                this));
-}
-
-grpc::Status FilingServiceImpl::StreamEvents(grpc::ServerContext* context, grpc::ServerReader<grpc::ByteBuffer>* reader,
-                                             v1::StreamEventsResponse* response) {
-  return guard_.RunClientStream(context, "StreamEvents", [&](Call& call) -> absl::Status {
-    std::vector<ItemOutcome> rejected;
-    BatchCounts counts;
-    int position = 0;
-    // Records one chunk (its events and the early rejections since the
-    // previous chunk); touches `rejected` and `counts`.
-    auto record = [&](Translated t, std::vector<EarlyRejection> early) -> absl::Status {
-      if (t.events.empty() && early.empty()) return absl::OkStatus();
-      PSTRACK_RETURN_IF_ERROR(call.StillValid());  // a key revoked mid-stream writes no more
-      std::vector<std::string> dropped_agencies;
-      for (const FilingEvent& e : t.events) dropped_agencies.push_back(e.agency_code);
-      const std::vector<int> positions = t.positions;
-      PSTRACK_ASSIGN_OR_RETURN(std::vector<ItemOutcome> dropped, DropOutOfScope(call, t));
-      for (ItemOutcome& o : dropped) {
-        const size_t k = std::find(positions.begin(), positions.end(), o.index) - positions.begin();
-        early.push_back(EarlyRejection{k < dropped_agencies.size() ? dropped_agencies[k] : "", o.status});
-        rejected.push_back(std::move(o));
+// One StreamEvents call on gRPC's callback API: it holds no thread while it
+// waits for the client's next message. Messages are decoded as they arrive
+// (on gRPC's thread: a parse and a field check); every kStreamBatch of them
+// make a chunk, recorded on the service's work queue while the next chunk
+// is read. One chunk at a time, in order (a later chunk may continue a
+// dossier of an earlier one); a full chunk waits, and reading with it,
+// while the one before records. At the end the response says what was
+// rejected, by position.
+class FilingServiceImpl::EventStream : public grpc::ServerReadReactor<grpc::ByteBuffer> {
+ public:
+  EventStream(FilingServiceImpl& service, grpc::CallbackServerContext* context, grpc::ByteBuffer* response)
+      : service_(service), context_(context), response_(response) {
+    guarded_ = service_.guard_.Open(context, "StreamEvents", nullptr);
+    if (!guarded_->admitted()) {
+      {
+        absl::MutexLock lock(&mu_);
+        finished_ = true;
       }
-      std::vector<ItemOutcome> outcomes = filings_.Record(t.events, {}, early).outcomes;
-      for (size_t k = 0; k < outcomes.size(); ++k) {
-        ItemOutcome& o = outcomes[k];
-        o.index = t.positions[k];
-        if (o.outcome == WriteOutcome::kApplied) ++counts.applied;
-        if (o.outcome == WriteOutcome::kUnchanged) ++counts.unchanged;
-        if (o.outcome == WriteOutcome::kRejected) rejected.push_back(std::move(o));
-      }
-      return absl::OkStatus();
-    };
-    // A chunk is recorded on a thread of its own while this one reads and
-    // decodes the next, message by message (a stream went at 0.69-0.74 of
-    // the batch rate with the two in turn, 0.79-0.91 overlapped). One chunk
-    // at a time, in order (a later chunk may continue a dossier of an
-    // earlier one).
-    const absl::Time deadline = CurrentCallDeadline();
-    std::future<absl::Status> recording;  // the chunk in flight; declared after what it touches
-    auto flush = [&](Translated t, std::vector<EarlyRejection> early) -> absl::Status {
-      if (recording.valid()) PSTRACK_RETURN_IF_ERROR(recording.get());
-      recording = std::async(std::launch::async, [&, t = std::move(t), early = std::move(early)]() mutable {
-        ScopedCallLimits limits(deadline, [context] { return context->IsCancelled(); });
-        return record(std::move(t), std::move(early));
-      });
-      return absl::OkStatus();
-    };
-    std::vector<ItemOutcome> undecodable;  // this thread's, while a chunk records
-    Translated t;
-    std::vector<EarlyRejection> early;  // since the last chunk
-    grpc::ByteBuffer bytes;
-    v1::FilingEvent message;
-    while (reader->Read(&bytes)) {
-      if (context->IsCancelled()) return absl::CancelledError("the client cancelled the stream");
-      call.MarkActive();
-      message.Clear();
-      const bool parsed = grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::FilingEvent>(&bytes, &message).ok();
-      // What a failed parse left behind may be anything (a string that is
-      // not UTF-8): it is not echoed.
-      if (!parsed) message.Clear();
-      absl::Status decoded = parsed ? guard_.CheckMessage("StreamEvents", message)
-                                    : absl::InvalidArgumentError(MalformedRequestMessage(
-                                          "/pstrack.v1.FilingService/StreamEvents", position));
-      auto e = decoded.ok() ? FilingEventFromProto(message) : absl::StatusOr<FilingEvent>(decoded);
-      if (!e.ok()) {
-        ItemOutcome o;
-        o.index = position;
-        o.key = Excerpt(message.event_id());
-        o.status = e.status();
-        early.push_back(EarlyRejection{Excerpt(message.agency_code()), o.status});
-        undecodable.push_back(std::move(o));
-      } else {
-        t.events.push_back(*std::move(e));
-        t.positions.push_back(position);
-      }
-      ++position;
-      if (static_cast<int>(t.events.size() + early.size()) >= kStreamBatch) {
-        PSTRACK_RETURN_IF_ERROR(flush(std::exchange(t, Translated()), std::exchange(early, {})));
-      }
+      Finish(guarded_->Finish(guarded_->refusal()));
+      return;
     }
-    PSTRACK_RETURN_IF_ERROR(flush(std::move(t), std::move(early)));
-    PSTRACK_RETURN_IF_ERROR(recording.get());
-    for (ItemOutcome& o : undecodable) rejected.push_back(std::move(o));
-    std::sort(rejected.begin(), rejected.end(), [](const ItemOutcome& a, const ItemOutcome& b) { return a.index < b.index; });
-    counts.rejected = static_cast<int>(rejected.size());
-    call.SetTarget(absl::StrCat(position, " events streamed"));
-    call.SetCounts(counts);
-    response->mutable_summary()->set_applied(counts.applied);
-    response->mutable_summary()->set_unchanged(counts.unchanged);
-    response->mutable_summary()->set_rejected(counts.rejected);
-    for (const auto& o : rejected) ItemOutcomeToProto(o, response->add_rejected());
+    absl::MutexLock lock(&mu_);
+    ReadLocked();
+  }
+
+  void OnReadDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+    if (finished_) return;
+    if (!ok) {  // the client finished sending
+      input_ended_ = true;
+      Chunk rest{std::exchange(chunk_, Chunk())};
+      if (recording_) {
+        waiting_ = std::move(rest);
+      } else {
+        RecordLocked(std::move(rest));
+      }
+      return;
+    }
+    guarded_->call().MarkActive();
+    Decode();
+    if (static_cast<int>(chunk_.t.events.size() + chunk_.early.size()) < kStreamBatch) {
+      ReadLocked();
+      return;
+    }
+    Chunk full{std::exchange(chunk_, Chunk())};
+    if (recording_) {
+      waiting_ = std::move(full);  // read on once the one before is recorded
+      return;
+    }
+    RecordLocked(std::move(full));
+    ReadLocked();
+  }
+
+  void OnCancel() override {
+    std::optional<grpc::Status> end;
+    {
+      absl::MutexLock lock(&mu_);
+      // Else the chunk recording sees the cancellation and ends the call.
+      if (!recording_) end = EndLocked(absl::CancelledError("the client cancelled the stream"));
+    }
+    if (end) Finish(*end);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  struct Chunk {
+    Translated t;
+    std::vector<EarlyRejection> early;  // since the previous chunk
+  };
+
+  void ReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    reading_ = true;
+    StartRead(&bytes_);
+  }
+
+  // Decodes the message just read into the current chunk.
+  void Decode() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    message_.Clear();
+    const bool parsed = grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::FilingEvent>(&bytes_, &message_).ok();
+    // What a failed parse left behind may be anything (a string that is
+    // not UTF-8): it is not echoed.
+    if (!parsed) message_.Clear();
+    absl::Status decoded = parsed ? service_.guard_.CheckMessage("StreamEvents", message_)
+                                  : absl::InvalidArgumentError(MalformedRequestMessage(
+                                        "/pstrack.v1.FilingService/StreamEvents", position_));
+    auto e = decoded.ok() ? FilingEventFromProto(message_) : absl::StatusOr<FilingEvent>(decoded);
+    if (!e.ok()) {
+      ItemOutcome o;
+      o.index = position_;
+      o.key = Excerpt(message_.event_id());
+      o.status = e.status();
+      chunk_.early.push_back(EarlyRejection{Excerpt(message_.agency_code()), o.status});
+      undecodable_.push_back(std::move(o));
+    } else {
+      chunk_.t.events.push_back(*std::move(e));
+      chunk_.t.positions.push_back(position_);
+    }
+    ++position_;
+  }
+
+  // Records `chunk` on the work queue; then the next one waiting, or the end.
+  void RecordLocked(Chunk chunk) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    recording_ = true;
+    service_.stream_work_.Run([this, chunk = std::move(chunk)]() mutable {
+      absl::Status recorded;
+      {
+        ScopedCallLimits limits(guarded_->deadline(), [this] { return context_->IsCancelled(); });
+        recorded = Record(std::move(chunk));
+      }
+      std::optional<grpc::Status> end;
+      {
+        absl::MutexLock lock(&mu_);
+        recording_ = false;
+        if (finished_) return;
+        if (!recorded.ok()) {
+          end = EndLocked(recorded);  // everything acknowledged before it is committed
+        } else if (context_->IsCancelled()) {
+          end = EndLocked(absl::CancelledError("the client cancelled the stream"));
+        } else if (waiting_) {
+          RecordLocked(*std::exchange(waiting_, std::nullopt));
+          if (!input_ended_) ReadLocked();
+        } else if (input_ended_) {
+          end = EndLocked(Respond());
+        }
+      }
+      // Outside the lock: gRPC may run OnDone (which deletes this) inside Finish.
+      if (end) Finish(*end);
+    });
+  }
+
+  // Records one chunk: its events and the early rejections since the
+  // previous chunk. Touches rejected_ and counts_ (one chunk at a time).
+  absl::Status Record(Chunk chunk) {
+    Translated& t = chunk.t;
+    if (t.events.empty() && chunk.early.empty()) return absl::OkStatus();
+    Call& call = guarded_->call();
+    PSTRACK_RETURN_IF_ERROR(call.StillValid());  // a key revoked mid-stream writes no more
+    std::vector<std::string> dropped_agencies;
+    for (const FilingEvent& e : t.events) dropped_agencies.push_back(e.agency_code);
+    const std::vector<int> positions = t.positions;
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<ItemOutcome> dropped, DropOutOfScope(call, t));
+    for (ItemOutcome& o : dropped) {
+      const size_t k = std::find(positions.begin(), positions.end(), o.index) - positions.begin();
+      chunk.early.push_back(EarlyRejection{k < dropped_agencies.size() ? dropped_agencies[k] : "", o.status});
+      rejected_.push_back(std::move(o));
+    }
+    std::vector<ItemOutcome> outcomes = service_.filings_.Record(t.events, {}, chunk.early).outcomes;
+    for (size_t k = 0; k < outcomes.size(); ++k) {
+      ItemOutcome& o = outcomes[k];
+      o.index = t.positions[k];
+      if (o.outcome == WriteOutcome::kApplied) ++counts_.applied;
+      if (o.outcome == WriteOutcome::kUnchanged) ++counts_.unchanged;
+      if (o.outcome == WriteOutcome::kRejected) rejected_.push_back(std::move(o));
+    }
     return absl::OkStatus();
-  });
+  }
+
+  // The response once every chunk is recorded.
+  absl::Status Respond() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (ItemOutcome& o : undecodable_) rejected_.push_back(std::move(o));
+    std::sort(rejected_.begin(), rejected_.end(),
+              [](const ItemOutcome& a, const ItemOutcome& b) { return a.index < b.index; });
+    counts_.rejected = static_cast<int>(rejected_.size());
+    Call& call = guarded_->call();
+    call.SetTarget(absl::StrCat(position_, " events streamed"));
+    call.SetCounts(counts_);
+    v1::StreamEventsResponse response;
+    response.mutable_summary()->set_applied(counts_.applied);
+    response.mutable_summary()->set_unchanged(counts_.unchanged);
+    response.mutable_summary()->set_rejected(counts_.rejected);
+    for (const auto& o : rejected_) ItemOutcomeToProto(o, response.add_rejected());
+    bool own_buffer = false;
+    grpc::Status serialized =
+        grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::StreamEventsResponse>(response, response_, &own_buffer);
+    return serialized.ok() ? absl::OkStatus() : absl::InternalError(serialized.error_message());
+  }
+
+  // The status to Finish the call with (audited by the guard), once; the
+  // caller calls Finish after releasing mu_ and touches nothing after it
+  // (gRPC may run OnDone, which deletes this, inside Finish). A read still
+  // in flight completes (not ok) once the call has ended.
+  std::optional<grpc::Status> EndLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return std::nullopt;
+    finished_ = true;
+    return guarded_->Finish(std::move(status));
+  }
+
+  FilingServiceImpl& service_;
+  grpc::CallbackServerContext* const context_;
+  grpc::ByteBuffer* const response_;
+  std::unique_ptr<GuardedCall> guarded_;
+  absl::Mutex mu_;
+  grpc::ByteBuffer bytes_ ABSL_GUARDED_BY(mu_);
+  v1::FilingEvent message_ ABSL_GUARDED_BY(mu_);
+  int position_ ABSL_GUARDED_BY(mu_) = 0;
+  Chunk chunk_ ABSL_GUARDED_BY(mu_);                    // being read
+  std::optional<Chunk> waiting_ ABSL_GUARDED_BY(mu_);   // full, waiting for the one recording
+  std::vector<ItemOutcome> undecodable_ ABSL_GUARDED_BY(mu_);
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool recording_ ABSL_GUARDED_BY(mu_) = false;
+  bool input_ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // The work queue's (one chunk at a time), then Respond's.
+  std::vector<ItemOutcome> rejected_;
+  BatchCounts counts_;
+};
+
+FilingServiceImpl::FilingServiceImpl(Filings& filings, RpcGuard& guard) : filings_(filings), guard_(guard) {}
+
+FilingServiceImpl::~FilingServiceImpl() = default;
+
+grpc::ServerReadReactor<grpc::ByteBuffer>* FilingServiceImpl::StreamEvents(grpc::CallbackServerContext* context,
+                                                                          grpc::ByteBuffer* response) {
+  return new EventStream(*this, context, response);
 }
 
 grpc::Status FilingServiceImpl::GetDossier(grpc::ServerContext* context, const v1::GetDossierRequest* request,

@@ -6,13 +6,18 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "pstrack/v1/filing.grpc.pb.h"
 #include "services/api/rpc_guard.h"
+#include "services/common/work_queue.h"
 #include "services/filings/filings.h"
 
 namespace pstrack {
 
-class FilingServiceImpl final : public v1::FilingService::Service {
+// StreamEvents runs on gRPC's callback API (EventStream): a stream holds no
+// server thread while it waits for its client; its chunks are recorded on a
+// work queue of its own.
+class FilingServiceImpl final : public v1::FilingService::WithRawCallbackMethod_StreamEvents<v1::FilingService::Service> {
  public:
   FilingServiceImpl(Filings& filings, RpcGuard& guard);
+  ~FilingServiceImpl() override;
 
   grpc::Status RecordEvent(grpc::ServerContext* context, const v1::RecordEventRequest* request,
                            v1::RecordEventResponse* response) override;
@@ -23,8 +28,8 @@ class FilingServiceImpl final : public v1::FilingService::Service {
   // client had finished, so the events after it were dropped silently. A
   // message that does not parse is now reported among the rejected items,
   // by position, and the stream goes on.
-  grpc::Status StreamEvents(grpc::ServerContext* context, grpc::ServerReader<grpc::ByteBuffer>* reader,
-                            v1::StreamEventsResponse* response);
+  grpc::ServerReadReactor<grpc::ByteBuffer>* StreamEvents(grpc::CallbackServerContext* context,
+                                                          grpc::ByteBuffer* response) override;
   grpc::Status GetDossier(grpc::ServerContext* context, const v1::GetDossierRequest* request,
                           v1::Dossier* response) override;
   grpc::Status ListDossiers(grpc::ServerContext* context, const v1::ListDossiersRequest* request,
@@ -34,8 +39,13 @@ class FilingServiceImpl final : public v1::FilingService::Service {
   static constexpr int kStreamBatch = 5000;
 
  private:
+  class EventStream;
+  // Streams record at most this many chunks at once (each a transaction).
+  static constexpr int kStreamWorkers = 4;
+
   Filings& filings_;
   RpcGuard& guard_;
+  WorkQueue stream_work_{kStreamWorkers};
 };
 
 }  // namespace pstrack

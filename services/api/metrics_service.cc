@@ -246,54 +246,6 @@ grpc::Status MetricsServiceImpl::ListExternalInputs(grpc::ServerContext* context
   });
 }
 
-grpc::Status MetricsServiceImpl::WatchIndicators(grpc::ServerContext* context,
-                                                 const v1::WatchIndicatorsRequest* request,
-                                                 grpc::ServerWriter<v1::IndicatorSet>* writer) {
-  return guard_.Run(context, "WatchIndicators", *request, [&](Call& call) -> absl::Status {
-    PSTRACK_ASSIGN_OR_RETURN(ScopeRequest scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
-    PSTRACK_RETURN_IF_ERROR(call.RequireInScope(scope.agency_code, "scope.agency_code"));
-    PSTRACK_ASSIGN_OR_RETURN(Period period, PeriodFromProto(request->period(), request->has_period(), "period"));
-    absl::Duration interval = absl::Seconds(1);
-    if (request->has_min_interval()) {
-      interval = absl::Seconds(request->min_interval().seconds()) + absl::Nanoseconds(request->min_interval().nanos());
-      if (interval < absl::Milliseconds(100)) return InvalidField("min_interval", "must be at least 100 ms");
-    }
-    const std::vector<std::string> ids = Ids(request->indicator_ids());
-    v1::IndicatorSet last;
-    bool first = true;
-    uint64_t seen = changes_.version();
-    while (!context->IsCancelled()) {
-      PSTRACK_RETURN_IF_ERROR(call.StillValid());  // a revoked key's stream ends
-      PSTRACK_ASSIGN_OR_RETURN(IndicatorSetResult r, metrics_.Indicators(scope, period, ids, std::nullopt));
-      v1::IndicatorSet set;
-      *set.mutable_scope() = request->scope();
-      PeriodToProto(r.period, set.mutable_period());
-      for (const auto& v : r.values) ValueToProto(v, set.add_values());
-      // Send the first set, then only sets whose values changed.
-      v1::IndicatorSet compare = set;
-      if (first || !google::protobuf::util::MessageDifferencer::Equals(compare, last)) {
-        TimeToProto(r.as_of, set.mutable_as_of());
-        if (!writer->Write(set)) return absl::OkStatus();  // the client went away
-        last = compare;
-        first = false;
-      }
-      // Debounce: at most one message per interval, then wait for a change.
-      const absl::Time next = absl::Now() + interval;
-      while (!context->IsCancelled() && absl::Now() < next) {
-        absl::SleepFor(std::min(next - absl::Now(), absl::Milliseconds(100)));
-      }
-      while (!context->IsCancelled()) {
-        uint64_t now = changes_.WaitForChange(seen, absl::Now() + absl::Milliseconds(500));
-        if (now != seen) {
-          seen = now;
-          break;
-        }
-      }
-    }
-    return absl::OkStatus();
-  });
-}
-
 grpc::Status MetricsServiceImpl::RebuildAggregates(grpc::ServerContext* context,
                                                    const v1::RebuildAggregatesRequest* request,
                                                    v1::RebuildAggregatesResponse* response) {

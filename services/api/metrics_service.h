@@ -4,6 +4,7 @@
 #define PSTRACK_SERVICES_API_METRICS_SERVICE_H_
 
 #include "pstrack/v1/metrics.grpc.pb.h"
+#include "services/api/indicator_watches.h"
 #include "services/api/rpc_guard.h"
 #include "services/common/change_feed.h"
 #include "services/metrics/aggregate_maintenance.h"
@@ -12,7 +13,9 @@
 
 namespace pstrack {
 
-class MetricsServiceImpl final : public v1::MetricsService::Service {
+// WatchIndicators runs on gRPC's callback API (IndicatorWatches): a watch
+// holds no server thread while it waits.
+class MetricsServiceImpl final : public v1::MetricsService::WithCallbackMethod_WatchIndicators<v1::MetricsService::Service> {
  public:
   // `check_options`: how RebuildAggregates runs (its work directory, memory
   // budget); `repair` comes from each request.
@@ -23,7 +26,8 @@ class MetricsServiceImpl final : public v1::MetricsService::Service {
         maintenance_(maintenance),
         changes_(changes),
         guard_(guard),
-        check_options_(std::move(check_options)) {}
+        check_options_(std::move(check_options)),
+        watches_(metrics, changes, guard) {}
 
   grpc::Status ListIndicators(grpc::ServerContext* context, const v1::ListIndicatorsRequest* request,
                               v1::ListIndicatorsResponse* response) override;
@@ -43,8 +47,12 @@ class MetricsServiceImpl final : public v1::MetricsService::Service {
                                     v1::SubmitExternalInputsResponse* response) override;
   grpc::Status ListExternalInputs(grpc::ServerContext* context, const v1::ListExternalInputsRequest* request,
                                   v1::ListExternalInputsResponse* response) override;
-  grpc::Status WatchIndicators(grpc::ServerContext* context, const v1::WatchIndicatorsRequest* request,
-                               grpc::ServerWriter<v1::IndicatorSet>* writer) override;
+  grpc::ServerWriteReactor<v1::IndicatorSet>* WatchIndicators(grpc::CallbackServerContext* context,
+                                                              const v1::WatchIndicatorsRequest* request) override {
+    return watches_.Start(context, request);
+  }
+  // Watches open now.
+  int open_watches() const { return watches_.size(); }
   grpc::Status RebuildAggregates(grpc::ServerContext* context, const v1::RebuildAggregatesRequest* request,
                                  v1::RebuildAggregatesResponse* response) override;
 
@@ -55,6 +63,7 @@ class MetricsServiceImpl final : public v1::MetricsService::Service {
   const ChangeFeed& changes_;
   RpcGuard& guard_;
   const AggregateCheckOptions check_options_;
+  IndicatorWatches watches_;
 };
 
 }  // namespace pstrack

@@ -1,6 +1,7 @@
 #include "services/api/rpc_guard.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -19,7 +20,7 @@ constexpr absl::Duration kCancelCheckAfter = absl::Milliseconds(5);
 
 }  // namespace
 
-std::string TokenFromMetadata(const grpc::ServerContext& context) {
+std::string TokenFromMetadata(const grpc::ServerContextBase& context) {
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");
   if (it != md.end()) {
@@ -33,7 +34,7 @@ std::string TokenFromMetadata(const grpc::ServerContext& context) {
   return "";
 }
 
-std::vector<std::string> CertificateSubjects(const grpc::ServerContext& context) {
+std::vector<std::string> CertificateSubjects(const grpc::ServerContextBase& context) {
   std::vector<std::string> out;
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (!auth || !auth->IsPeerAuthenticated()) return out;
@@ -69,7 +70,7 @@ RpcGuard::~RpcGuard() {
   reaper_.join();
 }
 
-absl::StatusOr<RpcGuard::OpenStream*> RpcGuard::OpenStreamSlot(grpc::ServerContext* context,
+absl::StatusOr<OpenStream*> RpcGuard::OpenStreamSlot(grpc::ServerContextBase* context,
                                                               const std::string& principal, bool client_stream) {
   absl::MutexLock lock(&streams_mu_);
   int& open = streams_per_caller_[principal];
@@ -112,6 +113,11 @@ void RpcGuard::ReapStreams() {
   }
 }
 
+int RpcGuard::open_streams() const {
+  absl::MutexLock lock(&streams_mu_);
+  return static_cast<int>(streams_.size());
+}
+
 grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view method,
                            const google::protobuf::Message& request, absl::FunctionRef<absl::Status(Call&)> handler) {
   return Run(context, method, &request, handler);
@@ -124,102 +130,19 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
     std::atomic<int>& n;
     ~Leaving() { n.fetch_sub(1, std::memory_order_relaxed); }
   } leaving{in_flight_};
-  const absl::Time start = absl::Now();
-  const MethodPolicy* policy = FindMethodPolicy(method);
-  if (policy == nullptr) {
-    // Fail closed: a method without a policy is never served.
-    LogError("no access policy for method ", method);
-    return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("no access policy for ", method));
-  }
-  // Before any other work: a request over its limits costs nothing more
-  // than this walk, whoever sends it.
-  if (request != nullptr) {
-    if (absl::Status bounded = CheckRequestLimits(*request, method, MaxRequestBytes(*policy)); !bounded.ok()) {
-      return ToGrpcStatus(bounded);
-    }
-  }
-  AuditRow audit;
-  audit.method = policy->full_name();
-  audit.peer = context->peer();
-  audit.principal = "anonymous";
-
-  auto finish = [&](const absl::Status& status, const Call* call) {
-    if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown ||
-        status.code() == absl::StatusCode::kDataLoss) {
-      LogError(audit.method, " from ", audit.peer, " (", audit.principal, ") failed: ", status.ToString());
-    }
-    if (policy->audited && !(call != nullptr && call->audited())) {
-      audit.at_us = absl::ToUnixMicros(start);
-      CompleteAuditRow(audit, status, call != nullptr ? call->target() : "",
-                       call != nullptr ? call->counts() : BatchCounts{}, start);
-      absl::Status written = access_.Audit(audit);
-      if (!written.ok()) LogError("audit record for ", audit.method, " not written: ", written.ToString());
-    }
-    return ToGrpcStatus(status);
-  };
-
-  // gRPC reports "no deadline" as the largest time point.
-  absl::Time deadline = context->deadline() == std::chrono::system_clock::time_point::max()
-                            ? absl::InfiniteFuture()
-                            : absl::FromChrono(context->deadline());
-  if (!policy->stream && !policy->long_running) deadline = std::min(deadline, start + options_.max_call_duration);
-
-  // Whether the client cancelled is asked only once the call has run a few
-  // milliseconds: asking polls gRPC's completion queue, and asked before
-  // every transaction it was a tenth of a unary write; a shorter call ends
-  // before a cancellation could spare any work.
-  auto cancelled = [context, start] { return absl::Now() - start >= kCancelCheckAfter && context->IsCancelled(); };
-  absl::StatusOr<Caller> caller;
-  {
-    ScopedCallLimits limits(deadline, cancelled);
-    caller = access_.Authenticate(TokenFromMetadata(*context), CertificateSubjects(*context));
-  }
-  if (!caller.ok()) {
-    if (policy->audited && !access_.AuditAnonymousAttempt(audit.peer)) {
-      return ToGrpcStatus(caller.status());  // a flood: refused, not recorded
-    }
-    return finish(caller.status(), nullptr);
-  }
-  audit.principal = caller->principal;
-  audit.role = static_cast<int>(caller->role);
-  if (absl::Status role = AccessControl::CheckRole(*caller, *policy); !role.ok()) return finish(role, nullptr);
-  absl::Duration retry_after;
-  if (absl::Status admitted = access_.Admit(*caller, &retry_after); !admitted.ok()) {
-    context->AddTrailingMetadata("retry-after-ms", std::to_string(absl::ToInt64Milliseconds(retry_after) + 1));
-    return finish(admitted, nullptr);
-  }
-
-  // A stream takes one of its caller's slots for its lifetime.
-  OpenStream* stream = nullptr;
-  if (policy->stream) {
-    absl::StatusOr<OpenStream*> slot = OpenStreamSlot(context, caller->principal, /*client_stream=*/policy->batch);
-    if (!slot.ok()) return finish(slot.status(), nullptr);
-    stream = *slot;
-  }
-  struct Slot {
-    RpcGuard* guard;
-    OpenStream* stream;
-    ~Slot() {
-      if (stream != nullptr) guard->CloseStreamSlot(stream);
-    }
-  } slot{this, stream};
-  Call call(access_, *std::move(caller));
-  if (stream != nullptr) call.set_activity(&stream->activity_us);
-  if (policy->audited) {
-    AuditRow draft = audit;
-    draft.at_us = absl::ToUnixMicros(start);
-    call.SetAuditDraft(std::move(draft), start);
-  }
+  std::unique_ptr<GuardedCall> guarded = Open(context, method, request);
+  if (!guarded->admitted()) return guarded->Finish(guarded->refusal());
+  const absl::Time deadline = guarded->deadline();
   absl::Status status;
   {
-    ScopedCallLimits limits(deadline, cancelled);
+    ScopedCallLimits limits(deadline, guarded->cancelled());
     status = CheckCallLimits();
-    if (status.ok() && policy->reads_projection && options_.wait_for_projection) {
+    if (status.ok() && guarded->policy().reads_projection && options_.wait_for_projection) {
       options_.wait_for_projection(std::min(deadline, absl::Now() + options_.max_projection_wait));
     }
     if (status.ok()) {
       try {
-        status = handler(call);
+        status = handler(guarded->call());
       } catch (const std::exception& e) {
         status = absl::InternalError(absl::StrCat("internal error: ", e.what()));
       }
@@ -231,7 +154,116 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
       if (!limit.ok() && limit.code() == absl::StatusCode::kDeadlineExceeded) status = limit;
     }
   }
-  return finish(status, &call);
+  return guarded->Finish(status);
+}
+
+std::unique_ptr<GuardedCall> RpcGuard::Open(grpc::ServerContextBase* context, absl::string_view method,
+                                            const google::protobuf::Message* request) {
+  std::unique_ptr<GuardedCall> g(new GuardedCall(*this, context));
+  g->start_ = absl::Now();
+  g->policy_ = FindMethodPolicy(method);
+  if (g->policy_ == nullptr) {
+    // Fail closed: a method without a policy is never served.
+    LogError("no access policy for method ", method);
+    g->refusal_ = absl::InternalError(absl::StrCat("no access policy for ", method));
+    g->audit_refusal_ = false;
+    return g;
+  }
+  const MethodPolicy& policy = *g->policy_;
+  // Before any other work: a request over its limits costs nothing more
+  // than this walk, whoever sends it.
+  if (request != nullptr) {
+    if (absl::Status bounded = CheckRequestLimits(*request, method, MaxRequestBytes(policy)); !bounded.ok()) {
+      g->refusal_ = bounded;
+      g->audit_refusal_ = false;
+      return g;
+    }
+  }
+  g->audit_.method = policy.full_name();
+  g->audit_.peer = context->peer();
+  g->audit_.principal = "anonymous";
+
+  // gRPC reports "no deadline" as the largest time point.
+  g->deadline_ = context->deadline() == std::chrono::system_clock::time_point::max()
+                     ? absl::InfiniteFuture()
+                     : absl::FromChrono(context->deadline());
+  if (!policy.stream && !policy.long_running) g->deadline_ = std::min(g->deadline_, g->start_ + options_.max_call_duration);
+
+  absl::StatusOr<Caller> caller;
+  {
+    ScopedCallLimits limits(g->deadline_, g->cancelled());
+    caller = access_.Authenticate(TokenFromMetadata(*context), CertificateSubjects(*context));
+  }
+  if (!caller.ok()) {
+    g->refusal_ = caller.status();
+    // A flood of anonymous attempts: refused, not recorded.
+    if (policy.audited && !access_.AuditAnonymousAttempt(g->audit_.peer)) g->audit_refusal_ = false;
+    return g;
+  }
+  g->audit_.principal = caller->principal;
+  g->audit_.role = static_cast<int>(caller->role);
+  if (absl::Status role = AccessControl::CheckRole(*caller, policy); !role.ok()) {
+    g->refusal_ = role;
+    return g;
+  }
+  absl::Duration retry_after;
+  if (absl::Status admitted = access_.Admit(*caller, &retry_after); !admitted.ok()) {
+    context->AddTrailingMetadata("retry-after-ms", std::to_string(absl::ToInt64Milliseconds(retry_after) + 1));
+    g->refusal_ = admitted;
+    return g;
+  }
+  // A stream takes one of its caller's slots for its lifetime.
+  if (policy.stream) {
+    absl::StatusOr<OpenStream*> slot = OpenStreamSlot(context, caller->principal, /*client_stream=*/policy.batch);
+    if (!slot.ok()) {
+      g->refusal_ = slot.status();
+      return g;
+    }
+    g->stream_ = *slot;
+  }
+  g->call_.emplace(access_, *std::move(caller));
+  if (g->stream_ != nullptr) g->call_->set_activity(&g->stream_->activity_us);
+  if (policy.audited) {
+    AuditRow draft = g->audit_;
+    draft.at_us = absl::ToUnixMicros(g->start_);
+    g->call_->SetAuditDraft(std::move(draft), g->start_);
+  }
+  return g;
+}
+
+std::function<bool()> GuardedCall::cancelled() const {
+  // Whether the client cancelled is asked only once the call has run a few
+  // milliseconds: asking polls gRPC's completion queue, and asked before
+  // every transaction it was a tenth of a unary write; a shorter call ends
+  // before a cancellation could spare any work.
+  return [context = context_, start = start_] {
+    return absl::Now() - start >= kCancelCheckAfter && context->IsCancelled();
+  };
+}
+
+GuardedCall::~GuardedCall() {
+  if (stream_ != nullptr) guard_.CloseStreamSlot(std::exchange(stream_, nullptr));
+}
+
+grpc::Status GuardedCall::Finish(absl::Status status) {
+  if (finished_) return ToGrpcStatus(status);
+  finished_ = true;
+  if (stream_ != nullptr) guard_.CloseStreamSlot(std::exchange(stream_, nullptr));
+  if (policy_ == nullptr) return ToGrpcStatus(status);
+  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown ||
+      status.code() == absl::StatusCode::kDataLoss) {
+    LogError(audit_.method, " from ", audit_.peer, " (", audit_.principal, ") failed: ", status.ToString());
+  }
+  const bool refused = !refusal_.ok();
+  const Call* call = call_.has_value() ? &*call_ : nullptr;
+  if (policy_->audited && !(call != nullptr && call->audited()) && !(refused && !audit_refusal_)) {
+    audit_.at_us = absl::ToUnixMicros(start_);
+    CompleteAuditRow(audit_, status, call != nullptr ? call->target() : "",
+                     call != nullptr ? call->counts() : BatchCounts{}, start_);
+    absl::Status written = guard_.access_.Audit(audit_);
+    if (!written.ok()) LogError("audit record for ", audit_.method, " not written: ", written.ToString());
+  }
+  return ToGrpcStatus(status);
 }
 
 }  // namespace pstrack

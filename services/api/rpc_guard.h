@@ -20,6 +20,8 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -125,6 +127,56 @@ struct GuardOptions {
   absl::Duration stream_idle_timeout = absl::Minutes(5);
 };
 
+// An open stream, for the per-caller cap and the reaper (RpcGuard's).
+struct OpenStream {
+  grpc::ServerContextBase* context;
+  std::string principal;
+  absl::Time start;
+  bool client_stream;
+  std::atomic<int64_t> activity_us;
+  bool ended = false;  // cancelled by the reaper (under RpcGuard::streams_mu_)
+};
+
+class RpcGuard;
+
+// A call the guard has begun (steps 0-4): admitted, or refused with the
+// status to answer. For handlers that outlive the thread that began them
+// (the callback API's streams); RpcGuard::Run uses it too. Finish, once,
+// writes the audit record (step 6), frees the call's stream slot and
+// converts the status for gRPC. Not thread-safe: one owner at a time.
+class GuardedCall {
+ public:
+  ~GuardedCall();  // frees the stream slot if Finish did not
+  GuardedCall(const GuardedCall&) = delete;
+  GuardedCall& operator=(const GuardedCall&) = delete;
+
+  bool admitted() const { return refusal_.ok(); }
+  const absl::Status& refusal() const { return refusal_; }
+  // Admitted calls only.
+  Call& call() { return *call_; }
+  absl::Time deadline() const { return deadline_; }
+  // Whether the client cancelled (asked once the call has run a few ms).
+  std::function<bool()> cancelled() const;
+  const MethodPolicy& policy() const { return *policy_; }
+  grpc::Status Finish(absl::Status status);
+
+ private:
+  friend class RpcGuard;
+  GuardedCall(RpcGuard& guard, grpc::ServerContextBase* context) : guard_(guard), context_(context) {}
+
+  RpcGuard& guard_;
+  grpc::ServerContextBase* context_;
+  const MethodPolicy* policy_ = nullptr;
+  absl::Status refusal_;
+  bool audit_refusal_ = true;  // false: a flood of anonymous attempts, or no policy
+  AuditRow audit_;
+  absl::Time start_;
+  absl::Time deadline_ = absl::InfiniteFuture();
+  std::optional<Call> call_;
+  OpenStream* stream_ = nullptr;
+  bool finished_ = false;
+};
+
 class RpcGuard {
  public:
   RpcGuard(AccessControl& access, GuardOptions options = {});
@@ -144,29 +196,28 @@ class RpcGuard {
                                absl::FunctionRef<absl::Status(Call&)> handler) {
     return Run(context, method, nullptr, handler);
   }
+  // Steps 0-4 for a call whose handler runs later or elsewhere (`request`
+  // null for a client stream). Never null.
+  std::unique_ptr<GuardedCall> Open(grpc::ServerContextBase* context, absl::string_view method,
+                                    const google::protobuf::Message* request);
   // The limits of one message of `method`'s stream.
   absl::Status CheckMessage(absl::string_view method, const google::protobuf::Message& message) const;
 
   AccessControl& access() { return access_; }
-  // Handlers running now (each holds an RPC thread).
+  // Handlers running now on the server's threads (each holds one; the
+  // callback API's streams hold none between their messages).
   int calls_in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  // Streams open now (of every caller).
+  int open_streams() const;
 
  private:
+  friend class GuardedCall;
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method, const google::protobuf::Message* request,
                    absl::FunctionRef<absl::Status(Call&)> handler);
   size_t MaxRequestBytes(const MethodPolicy& policy) const;
 
-  // An open stream, for the per-caller cap and the reaper.
-  struct OpenStream {
-    grpc::ServerContext* context;
-    std::string principal;
-    absl::Time start;
-    bool client_stream;
-    std::atomic<int64_t> activity_us;
-    bool ended = false;  // cancelled by the reaper (under streams_mu_)
-  };
   // A slot for a stream of `principal`, or RESOURCE_EXHAUSTED at the cap.
-  absl::StatusOr<OpenStream*> OpenStreamSlot(grpc::ServerContext* context, const std::string& principal,
+  absl::StatusOr<OpenStream*> OpenStreamSlot(grpc::ServerContextBase* context, const std::string& principal,
                                              bool client_stream);
   void CloseStreamSlot(OpenStream* stream);
   // Ends streams past their age or idle (ServerContext::TryCancel), every second.
@@ -175,7 +226,7 @@ class RpcGuard {
   AccessControl& access_;
   const GuardOptions options_;
   std::atomic<int> in_flight_{0};
-  absl::Mutex streams_mu_;
+  mutable absl::Mutex streams_mu_;
   absl::CondVar streams_cv_;
   absl::flat_hash_map<std::string, int> streams_per_caller_ ABSL_GUARDED_BY(streams_mu_);
   absl::flat_hash_set<OpenStream*> streams_ ABSL_GUARDED_BY(streams_mu_);
@@ -185,10 +236,10 @@ class RpcGuard {
 
 // The API key a call carries: "authorization: Bearer <token>" or
 // "x-api-key: <token>"; empty when none.
-std::string TokenFromMetadata(const grpc::ServerContext& context);
+std::string TokenFromMetadata(const grpc::ServerContextBase& context);
 // Names of the verified client certificate (common name, then subject
 // alternative names); empty without mutual TLS.
-std::vector<std::string> CertificateSubjects(const grpc::ServerContext& context);
+std::vector<std::string> CertificateSubjects(const grpc::ServerContextBase& context);
 
 }  // namespace pstrack
 

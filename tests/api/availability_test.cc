@@ -10,8 +10,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
+#include <sqlite3.h>
+
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
@@ -111,27 +116,102 @@ class SaturationTest : public ServerTest {
   }
 };
 
-TEST_F(SaturationTest, HealthSaysNotServingWhileEveryThreadIsBusyAndServingAfter) {
+// Every RPC thread but one busy: seven RecordEvent calls wait for the
+// SQLite write lock, which the test holds from a connection of its own.
+TEST_F(SaturationTest, HealthSaysNotServingWhileEveryThreadIsBusyAndServingAfterSqlite) {
   BasicTree();
+  MustUpsert(SampleProcedure("1.001193"));
   ASSERT_TRUE(ServingWithin(true, absl::Seconds(5)));
-  // Watches hold a thread each (the synchronous server): 7 of 8 busy.
+  sqlite3* db = nullptr;
+  const std::string url = TestDatabaseUrl(dir_, "pstrack.db");
+  ASSERT_EQ(sqlite3_open(url.substr(url.find(':') + 1).c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  std::vector<std::thread> writers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 7; ++i) {
+    writers.emplace_back([&, i] {
+      v1::RecordEventRequest req;
+      *req.mutable_event() = Receipt(absl::StrCat("sat-", i), absl::StrCat("P22.X1-250602-0", 100 + i), "P22.X1");
+      v1::RecordEventResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+      grpc::Status recorded = filings_->RecordEvent(&ctx, req, &resp);
+      if (recorded.ok()) ++ok;
+      EXPECT_TRUE(recorded.ok()) << recorded.error_message();
+    });
+  }
+  EXPECT_TRUE(ServingWithin(false, absl::Seconds(10))) << "health still SERVING with every RPC thread busy";
+  ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(ok.load(), 7) << "the waiting writes complete once the lock is free";
+  EXPECT_TRUE(ServingWithin(true, absl::Seconds(5))) << "health not SERVING again once the threads are free";
+}
+
+// Streams run on gRPC's callback API: with 8 RPC threads, 40 watches and
+// 20 event streams open at once (each stream has sent an event and waits)
+// hold none of them, so health stays SERVING and ordinary calls are
+// answered; the streams still end properly afterwards.
+TEST_F(SaturationTest, OpenStreamsHoldNoRpcThread) {
+  server_->Shutdown(absl::Seconds(5));
+  server_.reset();
+  ServerOptions o = Options();
+  o.max_threads = 8;
+  o.guard.max_streams_per_caller = 100;
+  StartServer(o);
+  BasicTree();
+  MustUpsert(SampleProcedure("1.001193"));
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<std::unique_ptr<grpc::ClientReader<v1::IndicatorSet>>> watches;
-  for (int i = 0; i < 7; ++i) {
+  for (int i = 0; i < 40; ++i) {
     v1::WatchIndicatorsRequest req;
-    req.mutable_scope()->set_agency_code("P22");
+    req.mutable_scope()->set_agency_code(i % 2 ? "P22" : "P22.X1");
     req.mutable_period()->set_label("2025");
     req.add_indicator_ids("received");
     contexts.push_back(std::make_unique<grpc::ClientContext>());
     contexts.back()->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     watches.push_back(metrics_->WatchIndicators(contexts.back().get(), req));
     v1::IndicatorSet first;
-    ASSERT_TRUE(watches.back()->Read(&first));  // running on its thread
+    ASSERT_TRUE(watches.back()->Read(&first)) << "watch " << i;
+    EXPECT_EQ(first.values_size(), 1);
   }
-  EXPECT_TRUE(ServingWithin(false, absl::Seconds(5))) << "health still SERVING with every RPC thread busy";
+  std::vector<std::unique_ptr<grpc::ClientContext>> stream_contexts;
+  std::vector<v1::StreamEventsResponse> responses(20);
+  std::vector<std::unique_ptr<grpc::ClientWriter<v1::FilingEvent>>> streams;
+  for (int i = 0; i < 20; ++i) {
+    stream_contexts.push_back(std::make_unique<grpc::ClientContext>());
+    stream_contexts.back()->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    streams.push_back(filings_->StreamEvents(stream_contexts.back().get(), &responses[i]));
+    ASSERT_TRUE(streams.back()->Write(
+        Receipt(absl::StrCat("open-", i), absl::StrCat("P22.X1-250602-0", 200 + i), "P22.X1")));
+  }
+  EXPECT_TRUE(ServingWithin(true, absl::Seconds(5))) << "60 open streams took the server's 8 threads";
+  for (int i = 0; i < 20; ++i) {  // ordinary calls go on
+    v1::GetIndicatorsRequest req;
+    req.mutable_scope()->set_agency_code("P22");
+    req.mutable_period()->set_label("2025");
+    req.add_indicator_ids("received");
+    v1::IndicatorSet set;
+    auto ctx = Ctx();
+    ASSERT_TRUE(metrics_->GetIndicators(ctx.get(), req, &set).ok());
+  }
+  // The streams' events land when they finish; a watch sees them.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(streams[i]->WritesDone());
+    grpc::Status finished = streams[i]->Finish();
+    ASSERT_TRUE(finished.ok()) << finished.error_message();
+    EXPECT_EQ(responses[i].summary().applied(), 1) << "stream " << i << ": " << responses[i].DebugString();
+  }
+  bool saw_twenty = false;
+  for (int n = 0; n < 20 && !saw_twenty; ++n) {
+    v1::IndicatorSet next;
+    if (!watches[0]->Read(&next)) break;
+    saw_twenty = next.values(0).numerator() == 20;
+  }
+  EXPECT_TRUE(saw_twenty) << "the watch did not see the 20 streamed receipts";
   for (auto& ctx : contexts) ctx->TryCancel();
-  for (auto& w : watches) (void)w->Finish();
-  EXPECT_TRUE(ServingWithin(true, absl::Seconds(5))) << "health not SERVING again once the threads are free";
+  for (auto& w : watches) EXPECT_EQ(w->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(ServingWithin(true, absl::Seconds(5)));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // measured in the same run (docs/BENCHMARKS.md):
 //   unary   RecordEvent at 1, 8, 64 clients vs the empty RPC (health Check);
 //           then SIGKILL and a count of what was acknowledged (durability)
+//   streams another key's GetIndicators beside 1,000 watches and 200 slow
+//           event streams of one key vs the same calls with no stream open
 //   ingest  RecordEvents batches and StreamEvents vs a raw multi-row INSERT of
 //           the same rows into a bare table of the same database
 //   query   the full indicator set (country, province, commune x month, year)
@@ -21,6 +23,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -68,7 +71,7 @@ extern char** environ;
 ABSL_FLAG(std::string, server_bin, PSTRACK_SERVER_BIN, "pstrack-server binary");
 ABSL_FLAG(std::string, work, "/tmp/pstrack-bench", "Working directory (databases are kept for reuse)");
 ABSL_FLAG(std::string, source_dir, PSTRACK_SOURCE_DIR, "Repository root (calendars, methodologies)");
-ABSL_FLAG(std::vector<std::string>, only, {}, "Run only these: unary,ingest,pipeline,query,rank,startup,check");
+ABSL_FLAG(std::vector<std::string>, only, {}, "Run only these: unary,streams,ingest,pipeline,query,rank,startup,check");
 ABSL_FLAG(std::vector<std::string>, check_dossiers, {"100000"},
           "check: database sizes (the query databases, copied), e.g. 100000,1000000");
 ABSL_FLAG(int64_t, seed, 20251126, "Generator seed");
@@ -416,6 +419,233 @@ void Unary() {
   Add({"acknowledged events found after SIGKILL", absl::StrCat(stored), absl::StrCat(acknowledged.load(), " acked"),
        "", "all", stored >= acknowledged ? "met" : "MISSED"});
   Add({"server peak memory (unary)", absl::StrFormat("%.0f MiB", peak), "", "", "", ""});
+}
+
+// --- streams -----------------------------------------------------------------
+
+// A watch held open by the callback client API (no thread of its own):
+// counts the sets it receives until cancelled.
+class WatchReader : public grpc::ClientReadReactor<v1::IndicatorSet> {
+ public:
+  WatchReader(v1::MetricsService::Stub& stub, const std::string& token, v1::WatchIndicatorsRequest req)
+      : req_(std::move(req)) {
+    ctx_.AddMetadata("authorization", "Bearer " + token);
+    stub.async()->WatchIndicators(&ctx_, &req_, this);
+    StartRead(&set_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    received_.fetch_add(1);
+    StartRead(&set_);
+  }
+  void OnDone(const grpc::Status& s) override {
+    {
+      std::lock_guard lock(mu_);
+      status_ = s;
+      done_ = true;
+    }
+    cv_.notify_all();
+  }
+  void Cancel() { ctx_.TryCancel(); }
+  grpc::Status Await() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+    return status_;
+  }
+  int64_t received() const { return received_.load(); }
+
+ private:
+  grpc::ClientContext ctx_;
+  v1::WatchIndicatorsRequest req_;
+  v1::IndicatorSet set_;
+  std::atomic<int64_t> received_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  grpc::Status status_;
+};
+
+// A slow StreamEvents: one event each time Next() is called, then the end.
+class SlowStream : public grpc::ClientWriteReactor<v1::FilingEvent> {
+ public:
+  SlowStream(v1::FilingService::Stub& stub, const std::string& token, std::vector<FilingEvent> events)
+      : events_(std::move(events)) {
+    ctx_.AddMetadata("authorization", "Bearer " + token);
+    stub.async()->StreamEvents(&ctx_, &response_, this);
+    StartCall();
+  }
+  // Sends the next event, unless a write is still in flight.
+  void Next() {
+    std::lock_guard lock(mu_);
+    if (writing_ || sent_ >= events_.size()) return;
+    FilingEventToProto(events_[sent_++], &out_);
+    writing_ = true;
+    StartWrite(&out_);
+  }
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok) failed_ = true;
+  }
+  void Close() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return !writing_; });
+    StartWritesDone();
+  }
+  void OnDone(const grpc::Status& s) override {
+    {
+      std::lock_guard lock(mu_);
+      status_ = s;
+      done_ = true;
+    }
+    cv_.notify_all();
+  }
+  grpc::Status Await(int64_t* applied) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+    *applied = response_.summary().applied();
+    return status_;
+  }
+
+ private:
+  grpc::ClientContext ctx_;
+  v1::StreamEventsResponse response_;
+  std::vector<FilingEvent> events_;
+  v1::FilingEvent out_;
+  size_t sent_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool writing_ = false, failed_ = false, done_ = false;
+  grpc::Status status_;
+};
+
+// Ordinary calls of other keys beside many open streams of one key: 1,000
+// WatchIndicators and 200 StreamEvents that send one event every 3 s, with
+// a trickle of writes so that the watches recompute and send. Baseline: the
+// same ordinary calls on the same server with no stream open.
+void Streams() {
+  const int watches = 1000, slow = 200, clients = 8;
+  const double seconds = std::max(10.0, absl::GetFlag(FLAGS_seconds) * 2);
+  std::cout << "\nordinary calls beside " << watches << " watches and " << slow
+            << " slow event streams of one key (SQLite), " << seconds << " s per point\n";
+  const std::string db = Work("streams.db");
+  std::filesystem::remove(db);
+  std::filesystem::remove(db + "-wal");
+  std::string hostile, analyst;
+  {
+    auto store = OrDie(OpenStore("sqlite:" + db), "open");
+    hostile = LoadReference(*store);
+    ApiKeyRecord key;
+    key.name = "analyst";
+    key.role = Role::kAnalyst;
+    analyst = OrDie(CreateKeyInStore(*store, key, "pstrack-bench"), "analyst key").second;
+  }
+  Server server("sqlite:" + db, {"--max_streams_per_key=2000", "--max_threads=64"});
+  const gen::GenOptions gen = GenFor(1'000'000);
+  const gen::World& world = World(gen.dossiers);
+  int64_t next_dossier = 0;
+  auto dossier_events = [&](int n) {
+    std::vector<FilingEvent> events;
+    for (int i = 0; i < n; ++i) gen::DossierEvents(gen, world, next_dossier++, &events);
+    return events;
+  };
+  {  // data to read
+    auto stub = v1::FilingService::NewStub(OwnChannel(server.address(), 0));
+    for (int b = 0; b < 4; ++b) {
+      v1::RecordEventsRequest req;
+      for (const FilingEvent& e : dossier_events(1000)) FilingEventToProto(e, req.add_events());
+      v1::RecordEventsResponse resp;
+      grpc::Status s = stub->RecordEvents(Ctx(hostile, 600).get(), req, &resp);
+      if (!s.ok()) Die(absl::StrCat("RecordEvents: ", s.error_message()));
+    }
+  }
+  std::vector<std::string> provinces;
+  for (const Agency& a : world.agencies) {
+    if (a.level == AgencyLevel::kProvince && !a.valid_until) provinces.push_back(a.code);
+  }
+  std::vector<std::unique_ptr<v1::MetricsService::Stub>> readers;
+  for (int t = 0; t < clients; ++t) readers.push_back(v1::MetricsService::NewStub(OwnChannel(server.address(), 100 + t)));
+  auto ordinary = [&](int t, int64_t n) {
+    v1::GetIndicatorsRequest req;
+    req.mutable_scope()->set_agency_code(provinces[(t * 7 + n) % provinces.size()]);
+    req.mutable_period()->set_label("2025");
+    v1::IndicatorSet out;
+    grpc::Status s = readers[t]->GetIndicators(Ctx(analyst).get(), req, &out);
+    if (!s.ok()) std::cerr << "  GetIndicators: " << s.error_message() << "\n";
+    return s.ok();
+  };
+  auto [idle_rate, idle] = Drive(clients, seconds, ordinary);
+
+  // The streams, over 20 connections of the one key.
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int c = 0; c < 20; ++c) channels.push_back(OwnChannel(server.address(), 200 + c));
+  std::vector<std::unique_ptr<v1::MetricsService::Stub>> metrics_stubs;
+  std::vector<std::unique_ptr<v1::FilingService::Stub>> filing_stubs;
+  for (auto& ch : channels) {
+    metrics_stubs.push_back(v1::MetricsService::NewStub(ch));
+    filing_stubs.push_back(v1::FilingService::NewStub(ch));
+  }
+  static constexpr const char* kPeriods[] = {"2025", "2025-Q4", "2025-10"};
+  std::vector<std::unique_ptr<WatchReader>> open_watches;
+  for (int w = 0; w < watches; ++w) {
+    v1::WatchIndicatorsRequest req;
+    req.mutable_scope()->set_agency_code(provinces[w % provinces.size()]);
+    req.mutable_period()->set_label(kPeriods[w % 3]);
+    req.mutable_min_interval()->set_seconds(1);
+    open_watches.push_back(std::make_unique<WatchReader>(*metrics_stubs[w % channels.size()], hostile, req));
+  }
+  std::vector<std::unique_ptr<SlowStream>> streams;
+  for (int k = 0; k < slow; ++k) {
+    streams.push_back(std::make_unique<SlowStream>(*filing_stubs[k % channels.size()], hostile, dossier_events(3)));
+  }
+  std::atomic<bool> loaded{true};
+  std::thread pacer([&] {  // one event per slow stream every 3 s; a write every 100 ms
+    auto stub = v1::FilingService::NewStub(OwnChannel(server.address(), 300));
+    std::vector<FilingEvent> trickle = dossier_events(500);
+    size_t next = 0;
+    for (int tick = 0; loaded; ++tick) {
+      if (tick % 30 == 0) {
+        for (auto& s : streams) s->Next();
+      }
+      if (next < trickle.size()) {
+        v1::RecordEventRequest req;
+        FilingEventToProto(trickle[next++], req.mutable_event());
+        v1::RecordEventResponse resp;
+        (void)stub->RecordEvent(Ctx(hostile).get(), req, &resp);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // every watch has its first set
+  auto [loaded_rate, busy] = Drive(clients, seconds, ordinary);
+  loaded = false;
+  pacer.join();
+  int64_t sets = 0;
+  for (auto& w : open_watches) sets += w->received();
+  for (auto& w : open_watches) w->Cancel();
+  int watch_errors = 0;
+  for (auto& w : open_watches) watch_errors += w->Await().error_code() != grpc::StatusCode::CANCELLED;
+  for (auto& s : streams) s->Close();
+  int64_t streamed = 0, stream_errors = 0;
+  for (auto& s : streams) {
+    int64_t applied = 0;
+    if (!s->Await(&applied).ok()) ++stream_errors;
+    streamed += applied;
+  }
+  const double idle_p99 = idle.Percentile(0.99), busy_p99 = busy.Percentile(0.99);
+  Add({"GetIndicators (other key), 8 clients: p50 / p99",
+       absl::StrCat(Ms(busy.Percentile(0.5)), " / ", Ms(busy_p99)),
+       absl::StrCat(Ms(idle.Percentile(0.5)), " / ", Ms(idle_p99)),
+       absl::StrFormat("+%.1f ms", busy_p99 - idle_p99), "p99 within +50 ms of idle",
+       busy_p99 - idle_p99 <= 50 ? "met" : "MISSED"});
+  Add({"GetIndicators (other key), 8 clients: calls/s", Rate(loaded_rate, "/s"), Rate(idle_rate, "/s"),
+       absl::StrFormat("%.0f%%", 100 * loaded_rate / idle_rate), "", ""});
+  Add({absl::StrCat(watches, " watches: sets received; ended other than CANCELLED"),
+       absl::StrCat(sets, "; ", watch_errors), "", "", "0 errors", watch_errors == 0 ? "met" : "MISSED"});
+  Add({absl::StrCat(slow, " slow streams: events applied; failed"), absl::StrCat(streamed, "; ", stream_errors), "",
+       "", "0 failed", stream_errors == 0 ? "met" : "MISSED"});
+  Add({"server peak memory (streams)", absl::StrFormat("%.0f MiB", server.PeakMiB()), "", "", "", ""});
 }
 
 // --- ingest ------------------------------------------------------------------
@@ -1120,6 +1350,7 @@ int main(int argc, char** argv) {
   std::cout << "pstrack-bench: " << std::thread::hardware_concurrency() << " cores; seed " << absl::GetFlag(FLAGS_seed)
             << "; world: " << World().agencies.size() << " agencies, " << World().procedures.size() << " procedures\n";
   if (Selected("unary")) Unary();
+  if (Selected("streams")) Streams();
   if (Selected("ingest")) {
     Ingest("sqlite");
     if (!absl::GetFlag(FLAGS_postgres).empty()) Ingest("postgresql");

@@ -187,19 +187,28 @@ grpc::Status FilingServiceImpl::RecordEvents(grpc::ServerContext* context, const
 // rejected, by position.
 class FilingServiceImpl::EventStream : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
+  // Admission (authentication, limits: store reads, and the audit of a
+  // refusal: a write) runs on the work queue, never on gRPC's threads.
   EventStream(FilingServiceImpl& service, grpc::CallbackServerContext* context, grpc::ByteBuffer* response)
       : service_(service), context_(context), response_(response) {
-    guarded_ = service_.guard_.Open(context, "StreamEvents", nullptr);
-    if (!guarded_->admitted()) {
+    absl::MutexLock lock(&mu_);
+    recording_ = true;  // the admission in flight
+    service_.stream_work_.Run([this] {
+      guarded_ = service_.guard_.Open(context_, "StreamEvents", nullptr);
+      std::optional<absl::Status> end;
       {
         absl::MutexLock lock(&mu_);
-        finished_ = true;
+        recording_ = false;
+        if (!guarded_->admitted()) {
+          end = EndLocked(guarded_->refusal());
+        } else if (context_->IsCancelled()) {
+          end = EndLocked(absl::CancelledError("the stream was cancelled"));
+        } else {
+          ReadLocked();
+        }
       }
-      Finish(guarded_->Finish(guarded_->refusal()));
-      return;
-    }
-    absl::MutexLock lock(&mu_);
-    ReadLocked();
+      if (end) Finish(guarded_->Finish(*std::move(end)));  // touches nothing after: OnDone may run inside
+    });
   }
 
   void OnReadDone(bool ok) override {
@@ -231,14 +240,16 @@ class FilingServiceImpl::EventStream : public grpc::ServerReadReactor<grpc::Byte
     ReadLocked();
   }
 
+  // The client cancelled, or the server ended the stream (RpcGuard's
+  // reaper: --max_stream_age, --stream_idle_timeout; shutdown). With a
+  // chunk or the admission in flight, that task sees it and ends the call;
+  // else the end (its audit record is a write) goes to the work queue.
   void OnCancel() override {
-    std::optional<grpc::Status> end;
-    {
-      absl::MutexLock lock(&mu_);
-      // Else the chunk recording sees the cancellation and ends the call.
-      if (!recording_) end = EndLocked(absl::CancelledError("the client cancelled the stream"));
-    }
-    if (end) Finish(*end);
+    absl::MutexLock lock(&mu_);
+    if (recording_) return;
+    std::optional<absl::Status> end = EndLocked(absl::CancelledError("the stream was cancelled"));
+    if (!end) return;
+    service_.stream_work_.Run([this, end = *std::move(end)] { Finish(guarded_->Finish(end)); });
   }
 
   void OnDone() override { delete this; }
@@ -286,9 +297,13 @@ class FilingServiceImpl::EventStream : public grpc::ServerReadReactor<grpc::Byte
       absl::Status recorded;
       {
         ScopedCallLimits limits(guarded_->deadline(), [this] { return context_->IsCancelled(); });
-        recorded = Record(std::move(chunk));
+        try {
+          recorded = Record(std::move(chunk));
+        } catch (const std::exception& e) {
+          recorded = absl::InternalError(absl::StrCat("internal error: ", e.what()));
+        }
       }
-      std::optional<grpc::Status> end;
+      std::optional<absl::Status> end;
       {
         absl::MutexLock lock(&mu_);
         recording_ = false;
@@ -296,7 +311,7 @@ class FilingServiceImpl::EventStream : public grpc::ServerReadReactor<grpc::Byte
         if (!recorded.ok()) {
           end = EndLocked(recorded);  // everything acknowledged before it is committed
         } else if (context_->IsCancelled()) {
-          end = EndLocked(absl::CancelledError("the client cancelled the stream"));
+          end = EndLocked(absl::CancelledError("the stream was cancelled"));
         } else if (waiting_) {
           RecordLocked(*std::exchange(waiting_, std::nullopt));
           if (!input_ended_) ReadLocked();
@@ -304,8 +319,9 @@ class FilingServiceImpl::EventStream : public grpc::ServerReadReactor<grpc::Byte
           end = EndLocked(Respond());
         }
       }
-      // Outside the lock: gRPC may run OnDone (which deletes this) inside Finish.
-      if (end) Finish(*end);
+      // Outside the lock: gRPC may run OnDone (which deletes this) inside
+      // Finish, and the audit record is a write.
+      if (end) Finish(guarded_->Finish(*std::move(end)));
     });
   }
 
@@ -356,14 +372,14 @@ class FilingServiceImpl::EventStream : public grpc::ServerReadReactor<grpc::Byte
     return serialized.ok() ? absl::OkStatus() : absl::InternalError(serialized.error_message());
   }
 
-  // The status to Finish the call with (audited by the guard), once; the
-  // caller calls Finish after releasing mu_ and touches nothing after it
-  // (gRPC may run OnDone, which deletes this, inside Finish). A read still
-  // in flight completes (not ok) once the call has ended.
-  std::optional<grpc::Status> EndLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // The status to end the call with, once; the caller then, after
+  // releasing mu_, audits it (guarded_->Finish) and calls Finish, and
+  // touches nothing after (gRPC may run OnDone, which deletes this, inside
+  // Finish). A read still in flight completes (not ok) once the call ends.
+  std::optional<absl::Status> EndLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return std::nullopt;
     finished_ = true;
-    return guarded_->Finish(std::move(status));
+    return status;
   }
 
   FilingServiceImpl& service_;
@@ -378,7 +394,7 @@ class FilingServiceImpl::EventStream : public grpc::ServerReadReactor<grpc::Byte
   std::optional<Chunk> waiting_ ABSL_GUARDED_BY(mu_);   // full, waiting for the one recording
   std::vector<ItemOutcome> undecodable_ ABSL_GUARDED_BY(mu_);
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
-  bool recording_ ABSL_GUARDED_BY(mu_) = false;
+  bool recording_ ABSL_GUARDED_BY(mu_) = false;  // a chunk (or the admission) on the work queue
   bool input_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   // The work queue's (one chunk at a time), then Respond's.

@@ -1,10 +1,12 @@
 #include "services/api/indicator_watches.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "services/api/convert.h"
@@ -20,11 +22,17 @@ namespace {
 // How often the serving thread looks for changes and due watches; also the
 // shortest interval a client may ask for.
 constexpr absl::Duration kTick = absl::Milliseconds(100);
+// The longest one computation (or an admission) may take: the store stops
+// its statements then, and the watch ends with the error.
+constexpr absl::Duration kQueryLimit = absl::Seconds(30);
 
 }  // namespace
 
 struct IndicatorWatches::Watch {
-  // Fixed once the watch is admitted.
+  // Set by Start; the rest by Admit on the serving thread, fixed after.
+  grpc::CallbackServerContext* context = nullptr;
+  v1::WatchIndicatorsRequest request;
+  bool admitted = false;  // the serving thread's
   std::unique_ptr<GuardedCall> guarded;
   ScopeRequest scope;
   Period period;
@@ -38,6 +46,7 @@ struct IndicatorWatches::Watch {
   bool writing ABSL_GUARDED_BY(mu) = false;
   bool finishing ABSL_GUARDED_BY(mu) = false;  // Finish called, or due when the write in flight completes
   std::optional<absl::Status> end_after_write ABSL_GUARDED_BY(mu);
+  bool admission_done ABSL_GUARDED_BY(mu) = false;  // guarded is set (admitted or refused)
   bool sent_first ABSL_GUARDED_BY(mu) = false;
   uint64_t seen_version ABSL_GUARDED_BY(mu) = 0;
   absl::Time next_allowed ABSL_GUARDED_BY(mu) = absl::InfinitePast();
@@ -57,13 +66,14 @@ class IndicatorWatches::Reactor : public grpc::ServerWriteReactor<v1::IndicatorS
     {
       absl::MutexLock lock(&w->mu);
       if (w->finishing || w->reactor == nullptr) return;
-      if (w->writing) {
+      if (w->writing || !w->admission_done) {  // ended once the write (or the admission) completes
         if (!w->end_after_write) w->end_after_write = std::move(status);
         return;
       }
       w->finishing = true;
       reactor = w->reactor;
-      finished = w->guarded->Finish(std::move(status));
+      // (No guarded call: its admission threw before it began.)
+      finished = w->guarded != nullptr ? w->guarded->Finish(std::move(status)) : ToGrpcStatus(status);
     }
     reactor->Finish(finished);
   }
@@ -83,7 +93,7 @@ class IndicatorWatches::Reactor : public grpc::ServerWriteReactor<v1::IndicatorS
       hub_.Wake();  // a change may have come meanwhile
     }
   }
-  void OnCancel() override { End(watch_, absl::CancelledError("the client cancelled the watch")); }
+  void OnCancel() override { End(watch_, absl::CancelledError("the watch was cancelled")); }
   void OnDone() override {
     {
       absl::MutexLock lock(&watch_->mu);
@@ -113,6 +123,11 @@ IndicatorWatches::~IndicatorWatches() {
   thread_.join();
 }
 
+bool IndicatorWatches::Stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stop_;
+}
+
 int IndicatorWatches::size() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(watches_.size());
@@ -130,34 +145,11 @@ grpc::ServerWriteReactor<v1::IndicatorSet>* IndicatorWatches::Start(grpc::Callba
                                                                    const v1::WatchIndicatorsRequest* request) {
   auto w = std::make_shared<Watch>();
   auto* reactor = new Reactor(*this, w);
+  w->context = context;
+  w->request = *request;
   {
     absl::MutexLock lock(&w->mu);
     w->reactor = reactor;
-  }
-  w->guarded = guard_.Open(context, "WatchIndicators", request);
-  auto admit = [&]() -> absl::Status {
-    if (!w->guarded->admitted()) return w->guarded->refusal();
-    ScopedCallLimits limits(w->guarded->deadline(), w->guarded->cancelled());
-    Call& call = w->guarded->call();
-    PSTRACK_ASSIGN_OR_RETURN(w->scope, ScopeFromProto(request->scope(), request->has_scope(), "scope"));
-    PSTRACK_RETURN_IF_ERROR(call.RequireInScope(w->scope.agency_code, "scope.agency_code"));
-    PSTRACK_ASSIGN_OR_RETURN(w->period, PeriodFromProto(request->period(), request->has_period(), "period"));
-    w->interval = absl::Seconds(1);
-    if (request->has_min_interval()) {
-      w->interval =
-          absl::Seconds(request->min_interval().seconds()) + absl::Nanoseconds(request->min_interval().nanos());
-      if (w->interval < kTick) return InvalidField("min_interval", "must be at least 100 ms");
-    }
-    w->ids = Ids(request->indicator_ids());
-    w->scope_proto = request->scope();
-    v1::WatchIndicatorsRequest key = *request;
-    key.clear_min_interval();
-    w->query_key = key.SerializeAsString();
-    return absl::OkStatus();
-  };
-  if (absl::Status admitted = admit(); !admitted.ok()) {
-    Reactor::End(w, admitted);
-    return reactor;
   }
   {
     absl::MutexLock lock(&mu_);
@@ -166,6 +158,28 @@ grpc::ServerWriteReactor<v1::IndicatorSet>* IndicatorWatches::Start(grpc::Callba
   }
   cv_.Signal();
   return reactor;
+}
+
+absl::Status IndicatorWatches::Admit(Watch& w) {
+  // Authentication and limits read the store: here, not on gRPC's threads.
+  w.guarded = guard_.Open(w.context, "WatchIndicators", &w.request);
+  if (!w.guarded->admitted()) return w.guarded->refusal();
+  ScopedCallLimits limits(std::min(w.guarded->deadline(), absl::Now() + kQueryLimit), w.guarded->cancelled());
+  Call& call = w.guarded->call();
+  const v1::WatchIndicatorsRequest& request = w.request;
+  PSTRACK_ASSIGN_OR_RETURN(w.scope, ScopeFromProto(request.scope(), request.has_scope(), "scope"));
+  PSTRACK_RETURN_IF_ERROR(call.RequireInScope(w.scope.agency_code, "scope.agency_code"));
+  PSTRACK_ASSIGN_OR_RETURN(w.period, PeriodFromProto(request.period(), request.has_period(), "period"));
+  w.interval = absl::Seconds(1);
+  if (request.has_min_interval()) {
+    w.interval = absl::Seconds(request.min_interval().seconds()) + absl::Nanoseconds(request.min_interval().nanos());
+    if (w.interval < kTick) return InvalidField("min_interval", "must be at least 100 ms");
+  }
+  w.ids = Ids(request.indicator_ids());
+  v1::WatchIndicatorsRequest key = request;
+  key.clear_min_interval();
+  w.query_key = key.SerializeAsString();
+  return absl::OkStatus();
 }
 
 void IndicatorWatches::Serve() {
@@ -189,10 +203,32 @@ void IndicatorWatches::Serve() {
 
 void IndicatorWatches::Round(const std::vector<std::shared_ptr<Watch>>& watches, uint64_t version) {
   const absl::Time now = absl::Now();
-  // Everyone's watches: no caller's deadline applies to the computation.
-  ScopedCallLimits no_limits(absl::InfiniteFuture());
   absl::flat_hash_map<std::string, absl::StatusOr<IndicatorSetResult>> computed;  // by query, this round
   for (const std::shared_ptr<Watch>& w : watches) {
+    if (Stopping()) return;
+    if (!w->admitted) {
+      {
+        absl::MutexLock lock(&w->mu);
+        if (w->reactor == nullptr || w->finishing) continue;
+      }
+      absl::Status admitted;
+      try {
+        admitted = Admit(*w);
+      } catch (const std::exception& e) {
+        admitted = absl::InternalError(absl::StrCat("internal error: ", e.what()));
+      }
+      std::optional<absl::Status> cancelled;
+      {
+        absl::MutexLock lock(&w->mu);
+        w->admission_done = true;
+        cancelled = std::exchange(w->end_after_write, std::nullopt);
+      }
+      if (!admitted.ok() || cancelled) {
+        Reactor::End(w, admitted.ok() ? *cancelled : admitted);
+        continue;
+      }
+      w->admitted = true;
+    }
     {
       absl::MutexLock lock(&w->mu);
       if (w->reactor == nullptr || w->finishing || w->writing || now < w->next_allowed) continue;
@@ -205,7 +241,14 @@ void IndicatorWatches::Round(const std::vector<std::shared_ptr<Watch>>& watches,
     }
     auto it = computed.find(w->query_key);
     if (it == computed.end()) {
-      it = computed.emplace(w->query_key, metrics_.Indicators(w->scope, w->period, w->ids, std::nullopt)).first;
+      absl::StatusOr<IndicatorSetResult> result;
+      try {
+        ScopedCallLimits limits(absl::Now() + kQueryLimit);
+        result = metrics_.Indicators(w->scope, w->period, w->ids, std::nullopt);
+      } catch (const std::exception& e) {
+        result = absl::InternalError(absl::StrCat("internal error: ", e.what()));
+      }
+      it = computed.emplace(w->query_key, std::move(result)).first;
     }
     if (!it->second.ok()) {
       Reactor::End(w, it->second.status());

@@ -6,7 +6,8 @@
 // distinct (scope, period, indicators) among the watches due, and writes it
 // if it differs from the last one sent. A watch ends when the client goes
 // away or cancels, the stream reaper cancels it (RpcGuard: age), or its key
-// is revoked.
+// is revoked. Admission (authentication, limits, scope: store reads) runs on
+// that thread too, never on gRPC's; each computation stops after 30 s.
 //
 // Thread-safe. Each watch's state is under its own mutex; gRPC operations
 // (StartWrite, Finish) are started outside it.
@@ -44,6 +45,9 @@ class IndicatorWatches {
   class Reactor;
 
   void Serve();
+  // Authenticates and validates a new watch (the serving thread).
+  absl::Status Admit(Watch& w);
+  bool Stopping() const;
   // One pass over the watches due at `version`.
   void Round(const std::vector<std::shared_ptr<Watch>>& watches, uint64_t version);
   void Wake();

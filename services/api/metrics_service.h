@@ -24,7 +24,6 @@ class MetricsServiceImpl final : public v1::MetricsService::WithCallbackMethod_W
       : metrics_(metrics),
         inputs_(inputs),
         maintenance_(maintenance),
-        changes_(changes),
         guard_(guard),
         check_options_(std::move(check_options)),
         watches_(metrics, changes, guard) {}
@@ -60,7 +59,6 @@ class MetricsServiceImpl final : public v1::MetricsService::WithCallbackMethod_W
   Metrics& metrics_;
   ExternalInputs& inputs_;
   AggregateMaintenance& maintenance_;
-  const ChangeFeed& changes_;
   RpcGuard& guard_;
   const AggregateCheckOptions check_options_;
   IndicatorWatches watches_;

@@ -602,21 +602,27 @@ absl::StatusOr<int64_t> Filings::ProjectPending(int max_events) {
   // go on while a round is projected.
   PSTRACK_RETURN_IF_ERROR(store_.WriteBeside([&](FilingWriter& tx) -> absl::Status {
     PSTRACK_ASSIGN_OR_RETURN(bool lead, tx.LeadProjection(/*wait=*/false));
-    if (!lead) return absl::OkStatus();
-    PSTRACK_ASSIGN_OR_RETURN(std::vector<LoggedEvent> oldest, tx.PendingEvents(max_events));
-    if (!oldest.empty()) {
-      PSTRACK_ASSIGN_OR_RETURN(Projected projected, ProjectLogged(tx, std::move(oldest), *calendar_, now));
-      moved = projected.events;
+    if (lead) {
+      PSTRACK_ASSIGN_OR_RETURN(std::vector<LoggedEvent> oldest, tx.PendingEvents(max_events));
+      if (!oldest.empty()) {
+        PSTRACK_ASSIGN_OR_RETURN(Projected projected, ProjectLogged(tx, std::move(oldest), *calendar_, now));
+        moved = projected.events;
+      }
     }
+    // Also when another process is the lead (PostgreSQL): what it projected
+    // is news for this process's readers and watches.
     PSTRACK_ASSIGN_OR_RETURN(after, tx.GetLogState());
     return absl::OkStatus();
   }));
+  bool advanced = false;  // the projection moved since this process last looked
   if (after) {
     absl::MutexLock lock(&projection_mu_);
     projected_through_ = std::max(projected_through_, after->position());
+    advanced = after->position() != announced_position_;
+    announced_position_ = after->position();
     projection_cv_.SignalAll();
   }
-  if (moved > 0 && changes_) changes_->Bump();
+  if ((moved > 0 || advanced) && changes_) changes_->Bump();
   return moved;
 }
 

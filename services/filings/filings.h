@@ -205,6 +205,9 @@ class Filings {
   absl::Mutex projection_mu_;
   absl::CondVar projection_cv_;  // work for the projector, or a round done
   int64_t projected_through_ ABSL_GUARDED_BY(projection_mu_) = 0;  // nothing pending at or below
+  // The log position the change feed was last bumped for (ProjectPending):
+  // a watch on this process learns of what any process projected.
+  int64_t announced_position_ ABSL_GUARDED_BY(projection_mu_) = 0;
   bool projection_work_ ABSL_GUARDED_BY(projection_mu_) = false;
   bool projector_stop_ ABSL_GUARDED_BY(projection_mu_) = false;
   bool projection_held_ ABSL_GUARDED_BY(projection_mu_) = false;

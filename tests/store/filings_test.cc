@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "services/common/change_feed.h"
 #include "services/common/group_commit.h"
 #include "services/common/status.h"
 #include "services/agencies/agency_registry.h"
@@ -220,6 +221,38 @@ TEST_F(FilingsTest, BehindTheWritesTheProjectionCatchesUpWithEveryAcknowledgedEv
   for (const auto& o : reference.Record(in_order).outcomes) ASSERT_EQ(o.outcome, WriteOutcome::kApplied);
   ExpectSameDossiers(*filings_, reference, events);
   ExpectAggregatesRecompute(*store_);
+}
+
+// Two processes on one database (PostgreSQL replicas; here two stores on
+// the same database): what one projects moves the other's change feed at
+// its next projection round, though it projected nothing itself, so its
+// watches send the new figures.
+TEST_F(FilingsTest, WhatAnotherProcessProjectsMovesThisProcesssChangeFeed) {
+  ChangeFeed mine, theirs;
+  auto other_store = OpenStore(testing::TestDatabaseUrl(dir_, "f.db"));
+  ASSERT_TRUE(other_store.ok()) << other_store.status();
+  Filings here(*store_, Calendar(), &mine);
+  Filings there(**other_store, Calendar(), &theirs);
+  // Both see the empty log once (their first look is news).
+  ASSERT_TRUE(here.ProjectPending().ok());
+  ASSERT_TRUE(there.ProjectPending().ok());
+  const uint64_t before = mine.version();
+  // Acknowledged on the other process, appended only (as behind its
+  // projector), then projected there.
+  ASSERT_TRUE((*other_store)->Write([&](WriteTransaction& tx) -> absl::Status {
+    return tx.AppendToLog({ToStored(Event("w1", kDossier, K::kReceived, Local(2025, 6, 2, 10)), absl::Now())}).status();
+  }).ok());
+  EXPECT_EQ(*there.ProjectPending(), 1);
+  EXPECT_EQ(mine.version(), before) << "nothing has looked yet";
+  auto moved = here.ProjectPending();
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(*moved, 0) << "already projected by the other process";
+  EXPECT_GT(mine.version(), before) << "this process's watches were not told of the other's projection";
+  // Nothing new: no bump.
+  const uint64_t after = mine.version();
+  ASSERT_TRUE(here.ProjectPending().ok());
+  EXPECT_EQ(mine.version(), after);
+  (*other_store)->Close();
 }
 
 // A crash after the log's commit and before its projection leaves

@@ -12,6 +12,11 @@ PACKAGES=(
   python3 python3-grpcio python3-grpc-tools python3-pkg-resources nginx
   # the deploy kit's checks: systemd-analyze, the manifests parsed as YAML
   systemd python3-yaml
+  # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
+  # the HTTP/JSON API's clients in the tests (curl, Python requests, PHP) and
+  # the check of the Prometheus exposition (promtool)
+  curl python3-requests php-cli php-curl prometheus
 )
 
 missing=()

@@ -2,9 +2,10 @@
 # Runs the whole test suite from a clean checkout: installs what is missing,
 # starts a throwaway PostgreSQL, builds the release and the ASan+UBSan
 # presets, and runs every test in both (the integration suites on SQLite and
-# on PostgreSQL).
+# on PostgreSQL); then builds the fuzz targets with clang and libFuzzer and
+# runs each for a bounded time (tests/fuzz/CMakeLists.txt).
 # Exits non-zero if any build or test fails.
-#   tools/test.sh            both presets (what CI runs)
+#   tools/test.sh            release, asan and fuzz (what CI runs)
 #   tools/test.sh release    one preset only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,13 +24,19 @@ export PSTRACK_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:${PGPORT}/post
 echo "=== pstrack: PostgreSQL for tests at 127.0.0.1:${PGPORT} ==="
 
 presets=("$@")
-if [ ${#presets[@]} -eq 0 ]; then presets=(release asan); fi
+if [ ${#presets[@]} -eq 0 ]; then presets=(release asan fuzz); fi
 
 for preset in "${presets[@]}"; do
   echo "=== pstrack: ${preset} build ==="
   cmake --preset "$preset" -DPSTRACK_POSTGRES_TESTS=ON >/dev/null
-  cmake --build --preset "$preset" -j "$(nproc)"
+  if [ "$preset" = fuzz ]; then
+    # clang, libFuzzer, ASan+UBSan: only the fuzz targets and what they link.
+    cmake --build --preset fuzz -j "$(nproc)" --target pstrack_fuzz_targets
+  else
+    cmake --build --preset "$preset" -j "$(nproc)"
+  fi
   echo "=== pstrack: ${preset} tests ==="
   # ASan: leak checking stays on; gRPC's global state is freed at exit.
+  # fuzz: each libFuzzer target mutates from its seeds for a bounded time.
   ctest --preset "$preset" -j "$(nproc)"
 done

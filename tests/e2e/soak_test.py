@@ -270,6 +270,8 @@ def main():
             except Exception as e:  # noqa: BLE001
                 unexpected.append(f"reader {k}: {e!r}")
 
+        open_watch = [None]  # the watcher's open call, cancelled when the load stops
+
         def watcher():
             rng = random.Random(args.seed + 200)
             try:
@@ -280,6 +282,10 @@ def main():
                             scope=metrics_pb2.Scope(agency_code=rng.choice(["P22"] + WARDS)),
                             period=metrics_pb2.Period(label="2025"), indicator_ids=["received", "on_time_rate"]),
                             timeout=60, metadata=analyst)
+                        with lock:
+                            open_watch[0] = call
+                        if stop.is_set():
+                            call.cancel()
                         try:
                             for i, _ in enumerate(call):
                                 with lock:
@@ -291,6 +297,8 @@ def main():
                             with lock:
                                 counts["watches"] += 1
                         except grpc.RpcError as e:
+                            if stop.is_set() and e.code() == grpc.StatusCode.CANCELLED:
+                                break  # the load stopped: no more changes will come to end this watch
                             count_code(e.code().name, "watcher", e.details())
                             time.sleep(0.2)
             except Exception as e:  # noqa: BLE001
@@ -315,6 +323,9 @@ def main():
                 start_replica(1)
             time.sleep(min(5, duration / 60))
         stop.set()
+        with lock:
+            if open_watch[0] is not None:
+                open_watch[0].cancel()  # writers have stopped: the watch would only wait for its deadline
         for t in threads:
             t.join(timeout=180)
         elapsed = time.time() - start

@@ -55,6 +55,10 @@ ABSL_FLAG(int, max_message_mb, 64, "Largest request or response message, in MiB"
 ABSL_FLAG(int, max_call_seconds, 300, "Deadline given to unary calls that arrive without one");
 ABSL_FLAG(int, max_streams_per_key, 16, "Streams (watches, event streams) one caller may have open at once");
 ABSL_FLAG(absl::Duration, max_stream_age, absl::Hours(1), "A stream older than this is ended (the client reconnects)");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "A connection that has not finished its TLS and HTTP/2 handshake in this time is closed");
+ABSL_FLAG(absl::Duration, connection_idle_timeout, absl::Minutes(15),
+          "A connection with no call open for this long is closed (clients reconnect)");
 ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Minutes(5),
           "An event stream that sends nothing for this long is ended");
 ABSL_FLAG(absl::Duration, clock_allowance, absl::Minutes(5),
@@ -104,17 +108,24 @@ int main(int argc, char** argv) {
   options.guard.max_streams_per_caller = absl::GetFlag(FLAGS_max_streams_per_key);
   options.guard.max_stream_age = absl::GetFlag(FLAGS_max_stream_age);
   options.guard.stream_idle_timeout = absl::GetFlag(FLAGS_stream_idle_timeout);
+  options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  options.connection_idle_timeout = absl::GetFlag(FLAGS_connection_idle_timeout);
   if (absl::GetFlag(FLAGS_max_message_mb) < 1 || absl::GetFlag(FLAGS_max_message_mb) > 1024 ||
       absl::GetFlag(FLAGS_max_call_seconds) < 1 || absl::GetFlag(FLAGS_rate_limit) < 0 ||
       absl::GetFlag(FLAGS_wal_limit_mib) < 1 || absl::GetFlag(FLAGS_reader_cache_mib) < 1 ||
       absl::GetFlag(FLAGS_max_db_mib) < 0 || absl::GetFlag(FLAGS_long_snapshot_wal_mib) < 0 ||
       absl::GetFlag(FLAGS_clock_allowance) < absl::ZeroDuration() || absl::GetFlag(FLAGS_max_streams_per_key) < 1 ||
       absl::GetFlag(FLAGS_max_stream_age) <= absl::ZeroDuration() ||
-      absl::GetFlag(FLAGS_stream_idle_timeout) <= absl::ZeroDuration()) {
+      absl::GetFlag(FLAGS_stream_idle_timeout) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_handshake_timeout) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_handshake_timeout) > absl::Hours(1) ||
+      absl::GetFlag(FLAGS_connection_idle_timeout) <= absl::ZeroDuration() ||
+      absl::GetFlag(FLAGS_connection_idle_timeout) > absl::Hours(24 * 20)) {
     pstrack::LogError("cannot start: --max_message_mb must be 1..1024, --max_call_seconds at least 1, "
                       "--rate_limit, --max_db_mib, --long_snapshot_wal_mib and --clock_allowance not negative, "
                       "--wal_limit_mib, --reader_cache_mib and --max_streams_per_key at least 1, "
-                      "--max_stream_age and --stream_idle_timeout positive");
+                      "--max_stream_age and --stream_idle_timeout positive, --handshake_timeout positive "
+                      "up to 1h, --connection_idle_timeout positive up to 20 days");
     return 2;
   }
 

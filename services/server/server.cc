@@ -337,6 +337,10 @@ absl::Status Listen(PstrackServer::Impl& impl, const ServerOptions& options,
   grpc::ServerBuilder builder;
   // Without this a second server on the same port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(options.connection_idle_timeout)));
   if (!options.reflection) builder.SetOption(std::make_unique<DisableReflection>());
   builder.AddListeningPort(options.listen_address, credentials, &impl.port);
   grpc::ResourceQuota quota("pstrack");

@@ -55,6 +55,13 @@ struct ServerOptions {
   // what stops it (main: SIGTERM to itself, then exit status 1).
   absl::Duration listener_stall_limit = absl::Seconds(3);
   std::function<void()> on_listener_stalled;
+  // A connection that has not finished its TLS handshake and sent HTTP/2's
+  // preface and settings within this time is closed (a client that opens
+  // sockets and sends nothing holds no descriptor for long).
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  // A connection with no call open for this long is closed (clients
+  // reconnect when they next call): idle descriptors go back.
+  absl::Duration connection_idle_timeout = absl::Minutes(15);
   // Register gRPC server reflection (open to anyone, like health checking,
   // which is always on for load balancers and orchestrators).
   bool reflection = true;

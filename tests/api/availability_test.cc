@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <thread>
 #include <vector>
 
@@ -319,6 +320,63 @@ TEST_F(StreamLimitsTest, AnEventStreamThatSendsNothingIsEndedAndOneThatSendsIsNo
   const grpc::Status done = writer->Finish();
   EXPECT_TRUE(done.ok()) << done.error_message();
   EXPECT_EQ(resp.summary().rejected(), 6);
+}
+
+// Connections that hold a descriptor without using it: one that never sends
+// HTTP/2's preface is closed at the handshake timeout; one with no call open
+// past the idle timeout is closed by the server (GOAWAY), and its client
+// reconnects on its next call.
+class ConnectionLimitsTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerOptions o = Options();
+    o.handshake_timeout = absl::Seconds(1);
+    o.connection_idle_timeout = absl::Seconds(2);
+    StartServer(o);
+  }
+};
+
+TEST_F(ConnectionLimitsTest, ASocketThatSendsNothingIsClosedAtTheHandshakeTimeout) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int c = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(c, 0);
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  timeval limit{.tv_sec = 20, .tv_usec = 0};
+  ASSERT_EQ(setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)), 0);
+  const absl::Time start = absl::Now();
+  char buf[256];
+  ssize_t n;
+  // The server may send its own settings first; then the connection ends.
+  while ((n = recv(c, buf, sizeof(buf), 0)) > 0) {
+  }
+  const absl::Duration waited = absl::Now() - start;
+  const int err = errno;
+  close(c);
+  EXPECT_TRUE(n == 0 || err == ECONNRESET) << "recv " << n << " errno " << err << " (EAGAIN: still open at 20 s)";
+  EXPECT_GE(waited, absl::Milliseconds(900));
+  EXPECT_LT(waited, absl::Seconds(10));
+}
+
+TEST_F(ConnectionLimitsTest, AnIdleConnectionIsClosedAndTheClientReconnects) {
+  v1::ListAgenciesRequest req;
+  v1::ListAgenciesResponse resp;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(agencies_->ListAgencies(&ctx, req, &resp).ok());
+  }
+  ASSERT_EQ(channel_->GetState(false), GRPC_CHANNEL_READY);
+  // The server closes the connection after 2 s with no call; the channel
+  // leaves READY without any call of its own.
+  const absl::Time end = absl::Now() + absl::Seconds(15);
+  while (channel_->GetState(false) == GRPC_CHANNEL_READY && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_NE(channel_->GetState(false), GRPC_CHANNEL_READY);
+  grpc::ClientContext again;
+  EXPECT_TRUE(agencies_->ListAgencies(&again, req, &resp).ok());
 }
 
 }  // namespace

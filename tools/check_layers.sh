@@ -23,7 +23,7 @@ if [[ ${1:-} == --self-test ]]; then
   exit 0
 fi
 
-LAYERS=(common calendar agencies catalog security lifecycle figures filings metrics reports api admin server)
+LAYERS=(common calendar agencies catalog security lifecycle figures filings metrics reports api http admin server)
 declare -A rank
 for i in "${!LAYERS[@]}"; do rank[${LAYERS[$i]}]=$i; done
 # storage/ sits between the use cases and the wiring.

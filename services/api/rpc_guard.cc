@@ -11,6 +11,7 @@
 #include "services/api/request_limits.h"
 #include "services/common/call_limits.h"
 #include "services/common/grpc_status.h"
+#include "services/common/in_process.h"
 #include "services/common/log.h"
 
 namespace pstrack {
@@ -32,6 +33,17 @@ std::string TokenFromMetadata(const grpc::ServerContextBase& context) {
   it = md.find("x-api-key");
   if (it != md.end()) return std::string(absl::StripAsciiWhitespace(absl::string_view(it->second.data(), it->second.size())));
   return "";
+}
+
+std::string PeerOf(const grpc::ServerContextBase& context) {
+  const auto& md = context.client_metadata();
+  auto secret = md.find(kInProcessSecretKey);
+  auto peer = md.find(kHttpPeerKey);
+  if (secret == md.end() || peer == md.end() ||
+      absl::string_view(secret->second.data(), secret->second.size()) != InProcessSecret()) {
+    return context.peer();
+  }
+  return std::string(peer->second.data(), std::min<size_t>(peer->second.size(), 128));
 }
 
 std::vector<std::string> CertificateSubjects(const grpc::ServerContextBase& context) {
@@ -103,7 +115,7 @@ void RpcGuard::ReapStreams() {
       const bool idle = s->client_stream && now - absl::FromUnixMicros(s->activity_us.load(std::memory_order_relaxed)) >=
                                                    options_.stream_idle_timeout;
       if (!old && !idle) continue;
-      LogInfo("ending a stream of ", s->principal, " from ", s->context->peer(), ": ",
+      LogInfo("ending a stream of ", s->principal, " from ", PeerOf(*s->context), ": ",
               old ? absl::StrCat("older than ", absl::FormatDuration(options_.max_stream_age), " (--max_stream_age)")
                   : absl::StrCat("nothing sent for ", absl::FormatDuration(options_.stream_idle_timeout),
                                  " (--stream_idle_timeout)"));
@@ -180,7 +192,7 @@ std::unique_ptr<GuardedCall> RpcGuard::Open(grpc::ServerContextBase* context, ab
     }
   }
   g->audit_.method = policy.full_name();
-  g->audit_.peer = context->peer();
+  g->audit_.peer = PeerOf(*context);
   g->audit_.principal = "anonymous";
 
   // gRPC reports "no deadline" as the largest time point.

@@ -237,6 +237,11 @@ class RpcGuard {
 // The API key a call carries: "authorization: Bearer <token>" or
 // "x-api-key: <token>"; empty when none.
 std::string TokenFromMetadata(const grpc::ServerContextBase& context);
+
+// The caller's address: gRPC's peer, or for a call of the HTTP gateway
+// (services/http/) the HTTP client's address it sends with the process's
+// in-process secret (services/common/in_process.h).
+std::string PeerOf(const grpc::ServerContextBase& context);
 // Names of the verified client certificate (common name, then subject
 // alternative names); empty without mutual TLS.
 std::vector<std::string> CertificateSubjects(const grpc::ServerContextBase& context);

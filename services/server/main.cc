@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -14,11 +15,18 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "services/common/build_info.h"
 #include "services/common/log.h"
 #include "services/common/usage.h"
+#include "services/http/openapi.h"
+#include "services/http/routes.h"
 #include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to listen on, host:port (0.0.0.0:50051 for all interfaces)");
+ABSL_FLAG(std::string, http_listen, "",
+          "Also serve the API as HTTP/JSON on host:port (docs/api.md); with the gRPC port's TLS files if set");
+ABSL_FLAG(int, http_threads, 2, "Threads of the HTTP/JSON gateway (it waits on nothing: 1-2 suffice)");
+ABSL_FLAG(bool, print_openapi, false, "Print the HTTP/JSON API's OpenAPI document (docs/openapi.json) and exit");
 ABSL_FLAG(std::string, db, "", "Database URL: sqlite:///path/file.db or postgresql://user@host:port/db. "
                                "Default: a SQLite file pstrack.db in --data_dir");
 ABSL_FLAG(std::string, data_dir, "var", "Directory for the default SQLite database (created if missing)");
@@ -68,6 +76,17 @@ int main(int argc, char** argv) {
   pstrack::SetUpUsage("pstrack-server", "services/server/main.cc");
   absl::SetProgramUsageMessage("pstrack-server: public-service tracking gRPC server. See README.md.");
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_print_openapi)) {
+    auto routes = pstrack::http::RouteTable::ForApi();
+    auto doc = routes.ok() ? pstrack::http::OpenApiJson(*routes, std::string(pstrack::ProjectVersion()))
+                           : absl::StatusOr<std::string>(routes.status());
+    if (!doc.ok()) {
+      pstrack::LogError("cannot make the OpenAPI document: ", doc.status().message());
+      return 1;
+    }
+    fwrite(doc->data(), 1, doc->size(), stdout);
+    return 0;
+  }
 
   // Block SIGINT/SIGTERM in every thread; a watcher thread waits for them so
   // that shutdown runs outside a signal handler.
@@ -80,6 +99,8 @@ int main(int argc, char** argv) {
 
   pstrack::ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
+  options.http_threads = absl::GetFlag(FLAGS_http_threads);
   options.database_url = absl::GetFlag(FLAGS_db);
   if (options.database_url.empty()) {
     options.database_url = absl::StrCat("sqlite:", absl::GetFlag(FLAGS_data_dir), "/pstrack.db");
@@ -115,6 +136,7 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_wal_limit_mib) < 1 || absl::GetFlag(FLAGS_reader_cache_mib) < 1 ||
       absl::GetFlag(FLAGS_max_db_mib) < 0 || absl::GetFlag(FLAGS_long_snapshot_wal_mib) < 0 ||
       absl::GetFlag(FLAGS_clock_allowance) < absl::ZeroDuration() || absl::GetFlag(FLAGS_max_streams_per_key) < 1 ||
+      absl::GetFlag(FLAGS_http_threads) < 1 || absl::GetFlag(FLAGS_http_threads) > 64 ||
       absl::GetFlag(FLAGS_max_stream_age) <= absl::ZeroDuration() ||
       absl::GetFlag(FLAGS_stream_idle_timeout) <= absl::ZeroDuration() ||
       absl::GetFlag(FLAGS_handshake_timeout) <= absl::ZeroDuration() ||
@@ -124,7 +146,7 @@ int main(int argc, char** argv) {
     pstrack::LogError("cannot start: --max_message_mb must be 1..1024, --max_call_seconds at least 1, "
                       "--rate_limit, --max_db_mib, --long_snapshot_wal_mib and --clock_allowance not negative, "
                       "--wal_limit_mib, --reader_cache_mib and --max_streams_per_key at least 1, "
-                      "--max_stream_age and --stream_idle_timeout positive, --handshake_timeout positive "
+                      "--max_stream_age and --stream_idle_timeout positive, --http_threads 1..64, --handshake_timeout positive "
                       "up to 1h, --connection_idle_timeout positive up to 20 days");
     return 2;
   }

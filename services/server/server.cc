@@ -37,6 +37,9 @@
 #include "services/common/build_info.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
+#include "services/http/http_gateway.h"
+#include "services/http/openapi.h"
+#include "services/http/routes.h"
 #include "services/server/tls_files.h"
 
 namespace pstrack {
@@ -66,6 +69,8 @@ struct PstrackServer::Impl {
   std::unique_ptr<ReportingServiceImpl> reporting_service;
   std::unique_ptr<AdminServiceImpl> admin_service;
   std::unique_ptr<grpc::Server> server;
+  // Before the gRPC server in shutdown (its calls go to it).
+  std::unique_ptr<http::HttpGateway> gateway;
   int port = 0;
   std::string host;
   std::atomic<bool> failed{false};
@@ -413,7 +418,33 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
           : options.tls.client_ca_file.empty() ? "TLS"
                                                : "mutual TLS",
           options.access.auth_disabled ? ", NO AUTHENTICATION" : "", ")");
-  return std::unique_ptr<PstrackServer>(new PstrackServer(std::move(impl)));
+  std::unique_ptr<PstrackServer> server(new PstrackServer(std::move(impl)));
+  if (!options.http_listen_address.empty()) {
+    absl::Status started = server->StartHttp(options);
+    if (!started.ok()) {
+      server->Shutdown(absl::ZeroDuration());
+      return started;
+    }
+  }
+  return server;
+}
+
+absl::Status PstrackServer::StartHttp(const ServerOptions& options) {
+  PSTRACK_ASSIGN_OR_RETURN(http::RouteTable routes, http::RouteTable::ForApi());
+  http::GatewayOptions gateway;
+  gateway.listen_address = options.http_listen_address;
+  gateway.threads = options.http_threads;
+  gateway.max_body_bytes = static_cast<size_t>(options.max_receive_message_bytes);
+  gateway.tls = {options.tls.cert_file, options.tls.key_file, options.tls.client_ca_file,
+                 options.tls.require_client_cert};
+  PSTRACK_ASSIGN_OR_RETURN(gateway.openapi_json, http::OpenApiJson(routes, std::string(ProjectVersion())));
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  args.SetMaxSendMessageSize(options.max_receive_message_bytes);
+  PSTRACK_ASSIGN_OR_RETURN(impl_->gateway, http::HttpGateway::Start(gateway, impl_->server->InProcessChannel(args)));
+  LogInfo("HTTP/JSON on ", options.http_listen_address, " (port ", impl_->gateway->port(), ", ",
+          options.tls.cert_file.empty() ? "plaintext" : "TLS", ")");
+  return absl::OkStatus();
 }
 
 PstrackServer::PstrackServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -421,6 +452,7 @@ PstrackServer::PstrackServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 PstrackServer::~PstrackServer() { Shutdown(absl::Seconds(5)); }
 
 int PstrackServer::port() const { return impl_->port; }
+int PstrackServer::http_port() const { return impl_->gateway ? impl_->gateway->port() : 0; }
 bool PstrackServer::failed() const { return impl_->failed; }
 std::string PstrackServer::address() const { return absl::StrCat(impl_->host, ":", impl_->port); }
 Store& PstrackServer::store() { return *impl_->store; }
@@ -432,7 +464,12 @@ void PstrackServer::Shutdown(absl::Duration grace) {
   LogInfo("shutting down: health NOT_SERVING, draining in-flight calls");
   impl_->watch.reset();
   impl_->server->GetHealthCheckService()->SetServingStatus(false);
-  impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  const absl::Time deadline = absl::Now() + grace;
+  if (impl_->gateway) {
+    impl_->gateway->Shutdown(grace);
+    impl_->gateway.reset();
+  }
+  impl_->server->Shutdown(absl::ToChronoTime(std::max(deadline, absl::Now())));
   impl_->server->Wait();
   impl_->filings->StopProjection();
   impl_->store->Close();

@@ -62,6 +62,10 @@ struct ServerOptions {
   // A connection with no call open for this long is closed (clients
   // reconnect when they next call): idle descriptors go back.
   absl::Duration connection_idle_timeout = absl::Minutes(15);
+  // HTTP/JSON gateway (services/http/http_gateway.h): host:port, empty for
+  // none. It serves with the gRPC port's TLS files when they are set.
+  std::string http_listen_address;
+  int http_threads = 2;
   // Register gRPC server reflection (open to anyone, like health checking,
   // which is always on for load balancers and orchestrators).
   bool reflection = true;
@@ -85,6 +89,7 @@ class PstrackServer {
 
   int port() const;
   std::string address() const;  // "127.0.0.1:<port>"
+  int http_port() const;        // 0 without the HTTP gateway
   Store& store();
 
   // Marks health NOT_SERVING, lets in-flight calls finish until `grace`
@@ -103,6 +108,7 @@ class PstrackServer {
 
  private:
   explicit PstrackServer(std::unique_ptr<Impl> impl);
+  absl::Status StartHttp(const ServerOptions& options);
   std::unique_ptr<Impl> impl_;
 };
 

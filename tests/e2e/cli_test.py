@@ -39,7 +39,8 @@ def compile_protos(out_dir):
     """Generates Python stubs for pstrack's protos, health and reflection."""
     os.makedirs(out_dir, exist_ok=True)
     src = os.path.abspath(os.path.join(ARGS.source_dir, "proto"))
-    files = [os.path.join(src, "pstrack/v1", f) for f in ("common.proto", "agency.proto", "catalog.proto", "filing.proto")]
+    files = [os.path.join(src, "google/api", f) for f in ("http.proto", "annotations.proto")]
+    files += [os.path.join(src, "pstrack/v1", f) for f in ("common.proto", "agency.proto", "catalog.proto", "filing.proto")]
     # health and reflection are copied under local names: the installed
     # 'grpc' package would shadow a generated grpc/health/... module.
     local = os.path.join(out_dir, "src")

@@ -42,7 +42,8 @@ def gen_stubs(out):
     local = os.path.join(out, "src", "health")
     os.makedirs(local, exist_ok=True)
     shutil.copy("/usr/share/grpc-proto/grpc/health/v1/health.proto", os.path.join(local, "health.proto"))
-    for f, root in [(os.path.join(src, "pstrack/v1", n), src) for n in
+    for f, root in [(os.path.join(src, "google/api", n), src) for n in ("http.proto", "annotations.proto")] + \
+                   [(os.path.join(src, "pstrack/v1", n), src) for n in
                     ("common.proto", "agency.proto", "catalog.proto", "filing.proto", "metrics.proto", "admin.proto")] + \
                    [(os.path.join(local, "health.proto"), os.path.join(out, "src"))]:
         if protoc.main(["protoc", f"-I{root}", "-I/usr/include", f"--python_out={out}", f"--grpc_python_out={out}", f]):

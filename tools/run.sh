@@ -24,9 +24,11 @@ if [[ ! -s var/admin.key ]]; then
 fi
 
 LISTEN="${PSTRACK_LISTEN:-127.0.0.1:50051}"
+HTTP_LISTEN="${PSTRACK_HTTP_LISTEN:-127.0.0.1:8080}"
 cat <<MSG
 
-pstrack-server is starting on ${LISTEN} (database: var/pstrack.db). In another terminal:
+pstrack-server is starting on ${LISTEN} (gRPC) and ${HTTP_LISTEN} (HTTP/JSON; database:
+var/pstrack.db). In another terminal:
   export PSTRACK_API_KEY_FILE=$PWD/var/admin.key    # the admin key made on the first run
   build/release/tools/cli/pstrack whoami
   build/release/tools/cli/pstrack agency list --level province --as_of 2025-07-01
@@ -37,11 +39,13 @@ pstrack-server is starting on ${LISTEN} (database: var/pstrack.db). In another t
   build/release/tools/cli/pstrack dossier list --agency P22
   build/release/tools/cli/pstrack key create --name "Trung tâm PVHCC Quảng Ninh" --role centre --scope P22
   build/release/tools/cli/pstrack audit list
+  curl -s -H "Authorization: Bearer \$(cat var/admin.key)" http://${HTTP_LISTEN}/v1/agencies/P22
 Stop the server with Ctrl-C.
 
 MSG
 exec build/release/services/pstrack-server \
   --listen="${LISTEN}" \
+  --http_listen="${HTTP_LISTEN}" \
   --data_dir=var \
   --agencies=data/agencies/vn_provinces.csv,data/sample/agencies_quang_ninh.csv \
   --procedures=data/sample/procedures.csv \

@@ -16,6 +16,7 @@ collide). Prints 'N passed, N failed'."""
 
 import argparse
 import csv
+import json
 import os
 import re
 import shlex
@@ -69,12 +70,12 @@ def first_session_commands(readme):
     return commands
 
 
-def run_sh_server_flags(run_sh, listen):
+def run_sh_server_flags(run_sh, listen, http_listen):
     """The pstrack-server flags of tools/run.sh's exec line."""
     text = open(run_sh, encoding="utf-8").read().replace("\\\n", " ")
     line = re.search(r"^exec build/release/services/pstrack-server (.*)$", text, re.M).group(1)
     flags = [f for f in shlex.split(line) if f != "$@"]
-    return [f.replace("${LISTEN}", listen) for f in flags]
+    return [f.replace("${LISTEN}", listen).replace("${HTTP_LISTEN}", http_listen) for f in flags]
 
 
 def lay_out(work):
@@ -113,7 +114,9 @@ def main():
     os.makedirs(os.path.join(work, "var"))
     subprocess.run(["build/release/tools/pstrack-admin", "create-key", "--db=sqlite:var/pstrack.db", "--role=admin",
                     "--name=readme test", "--out=var/admin.key"], cwd=work, check=True, capture_output=True)
-    flags = run_sh_server_flags(os.path.join(ARGS.source_dir, "tools/run.sh"), f"127.0.0.1:{port}")
+    http_port = free_port()
+    flags = run_sh_server_flags(os.path.join(ARGS.source_dir, "tools/run.sh"), f"127.0.0.1:{port}",
+                                f"127.0.0.1:{http_port}")
     log_path = os.path.join(work, "server.log")
     server = subprocess.Popen(["build/release/services/pstrack-server", *flags], cwd=work,
                               stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
@@ -135,6 +138,7 @@ def main():
         outputs = {}
         for command, comment in commands:
             command = command.replace("/tmp/vn", os.path.join(work, "vn"))
+            command = command.replace("127.0.0.1:8080", f"127.0.0.1:{http_port}")
             if command.startswith(("alias ", "export ")):
                 prelude.append(command)
                 continue
@@ -144,6 +148,13 @@ def main():
             outputs[command] = r.stdout
             detail = f"  exit {r.returncode}\n  stdout: {r.stdout[-1500:]}\n  stderr: {r.stderr[-1500:]}"
             check(f"$ {command}", r.returncode == 0 and r.stdout.strip() != "", detail)
+            if command.startswith("curl "):
+                try:
+                    answer = json.loads(r.stdout)
+                except ValueError:
+                    answer = None
+                check("  ... answers JSON that is not an error", isinstance(answer, dict) and
+                      set(answer) != {"code", "message", "details"}, detail)
             m = re.match(r"\S+\s*->\s*(\S+)", comment)
             if m:
                 check(f"  ... prints {m.group(1)} ({comment})", m.group(1) in r.stdout, detail)

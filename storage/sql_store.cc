@@ -194,6 +194,30 @@ class SqlStore : public Store {
     return status;
   }
 
+  DiskUsage disk_usage() override {
+    DiskUsage usage;
+    if (url_.backend == Backend::kSqlite) {
+      std::error_code ec;
+      const auto main = std::filesystem::file_size(url_.target, ec);
+      if (!ec) usage.database_bytes = static_cast<int64_t>(main);
+      const auto wal = std::filesystem::file_size(url_.target + "-wal", ec);
+      usage.wal_bytes = ec ? 0 : static_cast<int64_t>(wal);
+      return usage;
+    }
+    soci::session* s = readers_.Acquire();
+    if (s == nullptr) return usage;
+    try {
+      long long bytes = -1;
+      *s << "SELECT pg_database_size(current_database())", soci::into(bytes);
+      usage.database_bytes = bytes;
+    } catch (const std::exception&) {
+      // A broken connection: the next transaction on it opens it again.
+    }
+    readers_.Release(s);
+    readers_.NotifyReturned();
+    return usage;
+  }
+
   absl::Status LongSnapshotGrowth() const override {
     if (url_.backend != Backend::kSqlite || options_.long_snapshot_wal_mib <= 0) return absl::OkStatus();
     const int64_t grown = wal_frames_.load(std::memory_order_relaxed) - snapshot_wal_frames_.load();

@@ -110,6 +110,15 @@ class Store {
   // the same as Write.
   virtual absl::Status WriteBeside(absl::FunctionRef<absl::Status(WriteTransaction&)> fn) { return Write(fn); }
 
+  // Bytes on disk, -1 where unknown: the database (a SQLite file, or
+  // PostgreSQL's pg_database_size) and SQLite's write-ahead log. For the
+  // metrics; cheap (a stat, or one query).
+  struct DiskUsage {
+    int64_t database_bytes = -1;
+    int64_t wal_bytes = -1;
+  };
+  virtual DiskUsage disk_usage() { return {}; }
+
   // "sqlite" or "postgresql".
   virtual absl::string_view backend() const = 0;
   virtual int schema_version() const = 0;

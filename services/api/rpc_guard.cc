@@ -130,6 +130,33 @@ int RpcGuard::open_streams() const {
   return static_cast<int>(streams_.size());
 }
 
+std::pair<int, int> RpcGuard::open_streams_by_kind() const {
+  absl::MutexLock lock(&streams_mu_);
+  int client = 0;
+  for (const auto& s : streams_) client += s->client_stream;
+  return {client, static_cast<int>(streams_.size()) - client};
+}
+
+void RpcGuard::Count(const MethodPolicy& policy, const absl::Status& status, const BatchCounts& counts,
+                     absl::Duration took) {
+  requests_->With({policy.full_name(), absl::StatusCodeToString(status.code())}).Add();
+  latency_->With({policy.full_name()}).Observe(absl::ToDoubleSeconds(took));
+  const int items = counts.applied + counts.unchanged + counts.rejected;
+  if (policy.batch && items > 0) batch_items_->With({policy.full_name()}).Observe(items);
+  if (absl::StartsWith(policy.method, "RecordEvent") || policy.method == "StreamEvents") {
+    if (counts.applied > 0) events_applied_->Add(counts.applied);
+    if (counts.unchanged > 0) events_unchanged_->Add(counts.unchanged);
+    int rejected = counts.rejected;
+    // A unary RecordEvent refused for what it sent counts its one event.
+    if (items == 0 && policy.method == "RecordEvent" &&
+        (status.code() == absl::StatusCode::kInvalidArgument || status.code() == absl::StatusCode::kNotFound ||
+         status.code() == absl::StatusCode::kAlreadyExists || status.code() == absl::StatusCode::kPermissionDenied)) {
+      rejected = 1;
+    }
+    if (rejected > 0) events_rejected_->Add(rejected);
+  }
+}
+
 grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view method,
                            const google::protobuf::Message& request, absl::FunctionRef<absl::Status(Call&)> handler) {
   return Run(context, method, &request, handler);
@@ -220,6 +247,7 @@ std::unique_ptr<GuardedCall> RpcGuard::Open(grpc::ServerContextBase* context, ab
   }
   absl::Duration retry_after;
   if (absl::Status admitted = access_.Admit(*caller, &retry_after); !admitted.ok()) {
+    rate_limited_->Add();
     context->AddTrailingMetadata("retry-after-ms", std::to_string(absl::ToInt64Milliseconds(retry_after) + 1));
     g->refusal_ = admitted;
     return g;
@@ -268,6 +296,7 @@ grpc::Status GuardedCall::Finish(absl::Status status) {
   }
   const bool refused = !refusal_.ok();
   const Call* call = call_.has_value() ? &*call_ : nullptr;
+  guard_.Count(*policy_, status, call != nullptr ? call->counts() : BatchCounts{}, absl::Now() - start_);
   if (policy_->audited && !(call != nullptr && call->audited()) && !(refused && !audit_refusal_)) {
     audit_.at_us = absl::ToUnixMicros(start_);
     CompleteAuditRow(audit_, status, call != nullptr ? call->target() : "",

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -37,6 +38,7 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
 #include "services/common/batch.h"
+#include "services/common/telemetry.h"
 #include "services/security/access_control.h"
 #include "services/security/policy.h"
 
@@ -209,8 +211,35 @@ class RpcGuard {
   int calls_in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
   // Streams open now (of every caller).
   int open_streams() const;
+  // (client streams: StreamEvents; server streams: WatchIndicators).
+  std::pair<int, int> open_streams_by_kind() const;
 
  private:
+  // The call's metrics (requests by method and code, latency, events by
+  // outcome, batch sizes).
+  void Count(const MethodPolicy& policy, const absl::Status& status, const BatchCounts& counts, absl::Duration took);
+  telemetry::Family<telemetry::CounterSeries>* requests_ = &telemetry::Registry::Global().Counter(
+      "pstrack_rpc_requests_total", "Calls answered, by method and status code (HTTP calls included).",
+      {"method", "code"});
+  telemetry::Family<telemetry::HistogramSeries>* latency_ = &telemetry::Registry::Global().Histogram(
+      "pstrack_rpc_duration_seconds", "Time from a call's arrival to its answer, by method.",
+      telemetry::LatencyBuckets(), {"method"});
+  telemetry::Family<telemetry::HistogramSeries>* batch_items_ = &telemetry::Registry::Global().Histogram(
+      "pstrack_batch_items", "Items per batch call (events, agencies, procedures, reports, inputs), by method.",
+      {1, 10, 100, 1000, 5000, 10000, 100000}, {"method"});
+  telemetry::CounterSeries* events_applied_ = &EventsCounter().With({"applied"});
+  telemetry::CounterSeries* events_unchanged_ = &EventsCounter().With({"duplicate"});
+  telemetry::CounterSeries* events_rejected_ = &EventsCounter().With({"refused"});
+  telemetry::CounterSeries* rate_limited_ =
+      &telemetry::Registry::Global()
+           .Counter("pstrack_rate_limited_total", "Calls refused by a caller's rate limit (RESOURCE_EXHAUSTED).")
+           .With({});
+  static telemetry::Family<telemetry::CounterSeries>& EventsCounter() {
+    return telemetry::Registry::Global().Counter(
+        "pstrack_events_total",
+        "Dossier events received, by outcome: applied (new), duplicate (already stored, no effect), refused.",
+        {"outcome"});
+  }
   friend class GuardedCall;
   grpc::Status Run(grpc::ServerContext* context, absl::string_view method, const google::protobuf::Message* request,
                    absl::FunctionRef<absl::Status(Call&)> handler);

@@ -10,6 +10,7 @@
 #ifndef PSTRACK_SERVICES_COMMON_GROUP_COMMIT_H_
 #define PSTRACK_SERVICES_COMMON_GROUP_COMMIT_H_
 
+#include <atomic>
 #include <functional>
 #include <vector>
 
@@ -17,8 +18,17 @@
 #include "absl/synchronization/mutex.h"
 
 #include "absl/functional/function_ref.h"
+#include "services/common/telemetry.h"
 
 namespace pstrack {
+
+// The metric of group sizes, by queue ("events": unary event recording,
+// "audit": audit records).
+inline telemetry::Family<telemetry::HistogramSeries>& GroupCommitSizes() {
+  return telemetry::Registry::Global().Histogram(
+      "pstrack_write_group_size", "Calls committed together in one transaction (group commit), by queue.",
+      {1, 2, 4, 8, 16, 32, 64, 128, 256}, {"queue"});
+}
 
 template <typename Item>
 class GroupCommit {
@@ -29,8 +39,18 @@ class GroupCommit {
   using Flush = std::function<void(std::vector<Item*>&, absl::FunctionRef<void()> hand_on)>;
   explicit GroupCommit(Flush flush) : flush_(std::move(flush)) {}
 
+  // Group sizes are observed into `sizes` (the metrics); null for none.
+  void set_group_sizes(telemetry::HistogramSeries* sizes) { sizes_ = sizes; }
+  // Callers waiting for their item's flush now (queued or in a group).
+  int waiting() const { return waiting_.load(std::memory_order_relaxed); }
+
   // Returns once `item` has been flushed (by this thread or another).
   void Submit(Item* item) {
+    waiting_.fetch_add(1, std::memory_order_relaxed);
+    struct Done {
+      std::atomic<int>& n;
+      ~Done() { n.fetch_sub(1, std::memory_order_relaxed); }
+    } done{waiting_};
     Waiter me;
     me.item = item;
     mu_.Lock();
@@ -49,6 +69,7 @@ class GroupCommit {
     std::vector<Item*> items;
     items.reserve(group.size());
     for (Waiter* w : group) items.push_back(w->item);
+    if (sizes_ != nullptr) sizes_->Observe(static_cast<double>(items.size()));
     bool handed_on = false;
     auto hand_on = [&] {
       if (handed_on) return;
@@ -88,6 +109,8 @@ class GroupCommit {
     bool lead = false;  // handed the lead of the next group
   };
   Flush flush_;
+  telemetry::HistogramSeries* sizes_ = nullptr;
+  std::atomic<int> waiting_{0};
   absl::Mutex mu_;
   std::vector<Waiter*> queue_ ABSL_GUARDED_BY(mu_);
   bool leading_ ABSL_GUARDED_BY(mu_) = false;  // a group is being written, or its lead handed on

@@ -428,7 +428,9 @@ Filings::Filings(FilingStore store, std::shared_ptr<const WorkingCalendar> calen
       changes_(changes),
       group_commit_([this](std::vector<Pending*>& group, absl::FunctionRef<void()> hand_on) {
         RecordGroup(group, hand_on);
-      }) {}
+      }) {
+  group_commit_.set_group_sizes(&GroupCommitSizes().With({"events"}));
+}
 
 RecordResult Filings::RecordTogether(const std::vector<FilingEvent>& events, const std::vector<EarlyRejection>& early,
                                      const AuditBuilder* audit) {

@@ -157,6 +157,9 @@ class Filings {
 
   ~Filings();
 
+  // Unary event writes waiting for their group commit now.
+  int write_queue_depth() const { return group_commit_.waiting(); }
+
   // Events a projection round moves at most.
   static constexpr int kProjectionRound = 20000;
   // While fewer events than this wait for the projection, it gives way to

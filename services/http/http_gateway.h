@@ -13,6 +13,7 @@
 //   GET /healthz        200 while the process serves HTTP (liveness)
 //   GET /readyz         200 when gRPC health says SERVING, else 503
 //   GET /openapi.json   the API's OpenAPI 3 contract (openapi.h)
+//   GET /metrics        Prometheus metrics (services/common/telemetry.h)
 //
 // Errors are a google.rpc.Status in JSON with the HTTP status of its code
 // (transcode.h); RESOURCE_EXHAUSTED carries Retry-After, UNAUTHENTICATED
@@ -53,6 +54,8 @@ struct GatewayOptions {
   } tls;
   // Served at /openapi.json.
   std::string openapi_json;
+  // false: only /metrics, /healthz and /readyz (--metrics_listen).
+  bool serve_api = true;
 };
 
 class HttpGateway {
@@ -66,6 +69,8 @@ class HttpGateway {
   HttpGateway& operator=(const HttpGateway&) = delete;
 
   int port() const;
+  // HTTP connections open now.
+  int open_connections() const;
 
   // Stops accepting, ends the open streams, lets calls in flight finish
   // for up to `grace` (then cancels them), closes every connection and

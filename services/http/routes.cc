@@ -76,9 +76,12 @@ absl::StatusOr<Route> ParseRule(const MethodDescriptor* method, const google::ap
     }
     route.segments.push_back(std::move(segment));
   }
-  if (!route.body.empty() && route.body != "*" &&
-      method->input_type()->FindFieldByName(route.body) == nullptr) {
-    return bad(absl::StrCat("body \"", route.body, "\" is not a field of ", method->input_type()->full_name()));
+  if (!route.body.empty() && route.body != "*") {
+    const FieldDescriptor* body = method->input_type()->FindFieldByName(route.body);
+    if (body == nullptr || body->is_repeated() || body->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+      return bad(absl::StrCat("body \"", route.body, "\" is not a singular message field of ",
+                              method->input_type()->full_name()));
+    }
   }
   if (method->client_streaming() && route.body != "*") return bad("a client stream's body must be \"*\"");
   if (!rule.additional_bindings().empty()) return bad("additional_bindings are not supported");

@@ -39,6 +39,19 @@ const FieldDescriptor* FindField(const Descriptor* message, absl::string_view na
   return nullptr;
 }
 
+bool IsUtf8(absl::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 // Well-known types given by their JSON string form in a path or a query.
 bool IsStringFormWellKnown(const Descriptor* type) {
   const std::string& name = type->full_name();
@@ -107,9 +120,10 @@ absl::Status SetFieldFromText(Message* message, absl::string_view path, absl::st
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING: {
       std::string v = text;
-      if (f->type() == FieldDescriptor::TYPE_BYTES &&
-          !absl::Base64Unescape(text, &v) && !absl::WebSafeBase64Unescape(text, &v)) {
-        return error("not base64");
+      if (f->type() == FieldDescriptor::TYPE_BYTES) {
+        if (!absl::Base64Unescape(text, &v) && !absl::WebSafeBase64Unescape(text, &v)) return error("not base64");
+      } else if (!IsUtf8(text)) {
+        return error("not UTF-8 text (percent-encode the UTF-8 bytes of each character)");
       }
       repeated ? r->AddString(message, f, std::move(v)) : r->SetString(message, f, std::move(v));
       return absl::OkStatus();

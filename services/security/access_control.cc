@@ -26,7 +26,9 @@ AccessControl::AccessControl(SecurityStore store, AccessOptions options)
       limiter_(options.burst_seconds),
       audits_([this](std::vector<PendingAudit*>& group, absl::FunctionRef<void()> hand_on) {
         WriteAudits(group, hand_on);
-      }) {}
+      }) {
+  audits_.set_group_sizes(&GroupCommitSizes().With({"audit"}));
+}
 
 absl::StatusOr<Caller> AccessControl::CallerFromKey(SecurityReader& tx, const ApiKeyRecord& key,
                                                     std::string principal) {

@@ -55,6 +55,8 @@ class AccessControl {
   AccessControl(SecurityStore store, AccessOptions options);
 
   bool auth_disabled() const { return options_.auth_disabled; }
+  // Audit records waiting for their group commit now.
+  int audit_queue_depth() const { return audits_.waiting(); }
 
   // Identifies the caller from its token (may be empty) or, when there is
   // none, from the subjects of its verified client certificate.

@@ -25,6 +25,9 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to listen on, host:port (0.0.0.0:50051 for all interfaces)");
 ABSL_FLAG(std::string, http_listen, "",
           "Also serve the API as HTTP/JSON on host:port (docs/api.md); with the gRPC port's TLS files if set");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Serve Prometheus metrics (/metrics, with /healthz and /readyz) alone on host:port, plaintext; "
+          "without it /metrics is on the --http_listen port");
 ABSL_FLAG(int, http_threads, 2, "Threads of the HTTP/JSON gateway (it waits on nothing: 1-2 suffice)");
 ABSL_FLAG(bool, print_openapi, false, "Print the HTTP/JSON API's OpenAPI document (docs/openapi.json) and exit");
 ABSL_FLAG(std::string, db, "", "Database URL: sqlite:///path/file.db or postgresql://user@host:port/db. "
@@ -101,6 +104,7 @@ int main(int argc, char** argv) {
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
   options.http_threads = absl::GetFlag(FLAGS_http_threads);
+  options.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);
   options.database_url = absl::GetFlag(FLAGS_db);
   if (options.database_url.empty()) {
     options.database_url = absl::StrCat("sqlite:", absl::GetFlag(FLAGS_data_dir), "/pstrack.db");

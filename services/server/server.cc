@@ -37,6 +37,7 @@
 #include "services/common/build_info.h"
 #include "services/common/log.h"
 #include "services/common/status.h"
+#include "services/common/telemetry.h"
 #include "services/http/http_gateway.h"
 #include "services/http/openapi.h"
 #include "services/http/routes.h"
@@ -71,6 +72,7 @@ struct PstrackServer::Impl {
   std::unique_ptr<grpc::Server> server;
   // Before the gRPC server in shutdown (its calls go to it).
   std::unique_ptr<http::HttpGateway> gateway;
+  std::unique_ptr<http::HttpGateway> metrics_gateway;
   int port = 0;
   std::string host;
   std::atomic<bool> failed{false};
@@ -419,7 +421,8 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
                                                : "mutual TLS",
           options.access.auth_disabled ? ", NO AUTHENTICATION" : "", ")");
   std::unique_ptr<PstrackServer> server(new PstrackServer(std::move(impl)));
-  if (!options.http_listen_address.empty()) {
+  server->RegisterMetrics(options);
+  if (!options.http_listen_address.empty() || !options.metrics_listen_address.empty()) {
     absl::Status started = server->StartHttp(options);
     if (!started.ok()) {
       server->Shutdown(absl::ZeroDuration());
@@ -427,6 +430,58 @@ absl::StatusOr<std::unique_ptr<PstrackServer>> PstrackServer::Start(const Server
     }
   }
   return server;
+}
+
+void PstrackServer::RegisterMetrics(const ServerOptions& options) {
+  using telemetry::LabelValues;
+  using Values = std::vector<std::pair<LabelValues, double>>;
+  telemetry::Registry& r = telemetry::Registry::Global();
+  telemetry::RegisterProcessMetrics(r);
+  Impl* impl = impl_.get();
+  r.Gauge("pstrack_build_info", "The server's version, source commit and build type (always 1).",
+          {"version", "commit", "build_type", "backend"},
+          [backend = std::string(impl->store->backend())] {
+            return Values{{{std::string(ProjectVersion()), std::string(SourceCommit()), std::string(BuildType()),
+                            backend},
+                           1}};
+          },
+          impl);
+  r.Gauge("pstrack_rpc_in_flight", "Unary calls running on the server's threads now (see --max_threads).", {},
+          [impl] { return Values{{{}, static_cast<double>(impl->guard->calls_in_flight())}}; }, impl);
+  r.Gauge("pstrack_streams_open", "Streams open now, by kind.", {"kind"},
+          [impl] {
+            const auto [client, server] = impl->guard->open_streams_by_kind();
+            return Values{{{"event_stream"}, static_cast<double>(client)}, {{"watch"}, static_cast<double>(server)}};
+          },
+          impl);
+  r.Gauge("pstrack_write_queue_depth", "Writes waiting for their group commit now, by queue.", {"queue"},
+          [impl] {
+            return Values{{{"events"}, static_cast<double>(impl->filings->write_queue_depth())},
+                          {{"audit"}, static_cast<double>(impl->access->audit_queue_depth())}};
+          },
+          impl);
+  r.Gauge("pstrack_projection_pending_events",
+          "Events acknowledged (durable in the event log) and not yet in the figures.", {},
+          [impl] {
+            absl::StatusOr<LogState> log = impl->filings->Log();
+            return log.ok() ? Values{{{}, static_cast<double>(log->pending)}} : Values{};
+          },
+          impl);
+  r.Gauge("pstrack_database_bytes", "The database's size on disk, by file (SQLite: database and wal).", {"file"},
+          [impl] {
+            const Store::DiskUsage u = impl->store->disk_usage();
+            Values out;
+            if (u.database_bytes >= 0) out.push_back({{"database"}, static_cast<double>(u.database_bytes)});
+            if (u.wal_bytes >= 0) out.push_back({{"wal"}, static_cast<double>(u.wal_bytes)});
+            return out;
+          },
+          impl);
+  r.Gauge("pstrack_http_connections_open", "HTTP connections open now (the HTTP/JSON gateway).", {},
+          [impl] {
+            return Values{{{}, static_cast<double>(impl->gateway ? impl->gateway->open_connections() : 0)}};
+          },
+          impl);
+  (void)options;
 }
 
 absl::Status PstrackServer::StartHttp(const ServerOptions& options) {
@@ -441,9 +496,24 @@ absl::Status PstrackServer::StartHttp(const ServerOptions& options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   args.SetMaxSendMessageSize(options.max_receive_message_bytes);
-  PSTRACK_ASSIGN_OR_RETURN(impl_->gateway, http::HttpGateway::Start(gateway, impl_->server->InProcessChannel(args)));
-  LogInfo("HTTP/JSON on ", options.http_listen_address, " (port ", impl_->gateway->port(), ", ",
-          options.tls.cert_file.empty() ? "plaintext" : "TLS", ")");
+  if (!options.http_listen_address.empty()) {
+    PSTRACK_ASSIGN_OR_RETURN(impl_->gateway,
+                             http::HttpGateway::Start(gateway, impl_->server->InProcessChannel(args)));
+    LogInfo("HTTP/JSON on ", options.http_listen_address, " (port ", impl_->gateway->port(), ", ",
+            options.tls.cert_file.empty() ? "plaintext" : "TLS", ")");
+  }
+  if (!options.metrics_listen_address.empty()) {
+    http::GatewayOptions metrics = gateway;
+    metrics.listen_address = options.metrics_listen_address;
+    metrics.serve_api = false;
+    metrics.threads = 1;
+    metrics.tls = {};
+    metrics.openapi_json.clear();
+    PSTRACK_ASSIGN_OR_RETURN(impl_->metrics_gateway,
+                             http::HttpGateway::Start(metrics, impl_->server->InProcessChannel(args)));
+    LogInfo("metrics on ", options.metrics_listen_address, " (port ", impl_->metrics_gateway->port(),
+            ", plaintext): /metrics, /healthz, /readyz");
+  }
   return absl::OkStatus();
 }
 
@@ -453,6 +523,7 @@ PstrackServer::~PstrackServer() { Shutdown(absl::Seconds(5)); }
 
 int PstrackServer::port() const { return impl_->port; }
 int PstrackServer::http_port() const { return impl_->gateway ? impl_->gateway->port() : 0; }
+int PstrackServer::metrics_port() const { return impl_->metrics_gateway ? impl_->metrics_gateway->port() : 0; }
 bool PstrackServer::failed() const { return impl_->failed; }
 std::string PstrackServer::address() const { return absl::StrCat(impl_->host, ":", impl_->port); }
 Store& PstrackServer::store() { return *impl_->store; }
@@ -465,9 +536,14 @@ void PstrackServer::Shutdown(absl::Duration grace) {
   impl_->watch.reset();
   impl_->server->GetHealthCheckService()->SetServingStatus(false);
   const absl::Time deadline = absl::Now() + grace;
+  telemetry::Registry::Global().RemoveGauges(impl_.get());
   if (impl_->gateway) {
     impl_->gateway->Shutdown(grace);
     impl_->gateway.reset();
+  }
+  if (impl_->metrics_gateway) {
+    impl_->metrics_gateway->Shutdown(absl::ZeroDuration());
+    impl_->metrics_gateway.reset();
   }
   impl_->server->Shutdown(absl::ToChronoTime(std::max(deadline, absl::Now())));
   impl_->server->Wait();

@@ -66,6 +66,10 @@ struct ServerOptions {
   // none. It serves with the gRPC port's TLS files when they are set.
   std::string http_listen_address;
   int http_threads = 2;
+  // Prometheus metrics (and /healthz, /readyz) alone on host:port, plaintext,
+  // for a network the API's clients do not reach; empty: /metrics is on the
+  // HTTP port (if any).
+  std::string metrics_listen_address;
   // Register gRPC server reflection (open to anyone, like health checking,
   // which is always on for load balancers and orchestrators).
   bool reflection = true;
@@ -90,6 +94,7 @@ class PstrackServer {
   int port() const;
   std::string address() const;  // "127.0.0.1:<port>"
   int http_port() const;        // 0 without the HTTP gateway
+  int metrics_port() const;     // 0 without --metrics_listen
   Store& store();
 
   // Marks health NOT_SERVING, lets in-flight calls finish until `grace`
@@ -109,6 +114,7 @@ class PstrackServer {
  private:
   explicit PstrackServer(std::unique_ptr<Impl> impl);
   absl::Status StartHttp(const ServerOptions& options);
+  void RegisterMetrics(const ServerOptions& options);
   std::unique_ptr<Impl> impl_;
 };
 

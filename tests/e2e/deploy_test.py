@@ -206,6 +206,24 @@ def test_kubernetes_and_image():
     check("compose.yaml builds the Dockerfile from the repository root",
           build.get("context") == ".." and build.get("dockerfile") == "deploy/Dockerfile", str(build))
 
+    # Prometheus scrapes every replica on the metrics port the image serves.
+    prom_mounts = services.get("prometheus", {}).get("volumes", [])
+    check("compose.yaml runs a Prometheus with the shipped configuration",
+          any(m.split(":")[0] == "./prometheus/prometheus.yml" for m in prom_mounts), str(prom_mounts))
+    lint = subprocess.run(["promtool", "check", "config", deploy_file("prometheus/prometheus.yml")],
+                          capture_output=True, text=True)
+    check("promtool check config accepts deploy/prometheus/prometheus.yml", lint.returncode == 0,
+          lint.stdout + lint.stderr)
+    prom = yaml.safe_load(open(deploy_file("prometheus/prometheus.yml"), encoding="utf-8"))
+    targets = sorted(t for job in prom.get("scrape_configs", []) for sc in job.get("static_configs", [])
+                     for t in sc.get("targets", []))
+    replicas = sorted(f"{name}:9100" for name, svc in services.items() if svc.get("image") == "pstrack:latest")
+    check("Prometheus scrapes each pstrack replica's metrics port", targets == replicas and len(replicas) == 2,
+          f"{targets} vs {replicas}")
+    dockerfile = open(deploy_file("Dockerfile"), encoding="utf-8").read()
+    check("the image serves metrics on 9100 and HTTP/JSON on 8080",
+          "--metrics_listen=0.0.0.0:9100" in dockerfile and "--http_listen=0.0.0.0:8080" in dockerfile)
+
 
 # --- .dockerignore -----------------------------------------------------------
 

@@ -122,6 +122,18 @@ def status_error(resp, http_status, code, *words):
     return body
 
 
+def metric(text, name, **labels):
+    """A sample's value from a Prometheus exposition; 0 when absent."""
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        key, _, value = line.rpartition(" ")
+        if key == name + (f"{{{want}}}" if want else ""):
+            return float(value)
+    return 0.0
+
+
 def event(code, eid, kind, day=6, **fields):
     e = {"eventId": eid, "dossierCode": code, "agencyCode": code.split("-")[0],
          "occurredAt": f"2025-10-{day:02d}T0{2 + len(eid) % 5}:00:00Z"}
@@ -352,6 +364,60 @@ def main():
             assert 429 in seen, seen
         check("a rate-limited key gets 429 with Retry-After", rate_limited)
 
+        def prometheus_metrics():
+            def scrape():
+                r = session.get(f"{base}/metrics")
+                assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain"), r.headers
+                return r.text
+            text = scrape()
+            lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+            assert lint.returncode == 0, lint.stdout + lint.stderr
+            for family in ("pstrack_rpc_requests_total", "pstrack_rpc_duration_seconds", "pstrack_events_total",
+                           "pstrack_batch_items", "pstrack_write_queue_depth", "pstrack_write_group_size",
+                           "pstrack_projection_pending_events", "pstrack_database_bytes", "pstrack_streams_open",
+                           "pstrack_rate_limited_total", "pstrack_build_info", "pstrack_http_connections_open",
+                           "pstrack_open_sockets", "process_resident_memory_bytes"):
+                assert f"# TYPE {family} " in text, family
+            get_agency = dict(method="pstrack.v1.AgencyService/GetAgency", code="OK")
+            before = {"get": metric(text, "pstrack_rpc_requests_total", **get_agency),
+                      "nf": metric(text, "pstrack_rpc_requests_total", method="pstrack.v1.AgencyService/GetAgency",
+                                   code="NOT_FOUND"),
+                      "applied": metric(text, "pstrack_events_total", outcome="applied"),
+                      "dup": metric(text, "pstrack_events_total", outcome="duplicate"),
+                      "refused": metric(text, "pstrack_events_total", outcome="refused"),
+                      "limited": metric(text, "pstrack_rate_limited_total"),
+                      "404": metric(text, "pstrack_http_responses_total", status="404")}
+            for _ in range(5):
+                assert session.get(f"{base}/v1/agencies/{PROVINCE}", headers=admin).status_code == 200
+            assert session.get(f"{base}/v1/agencies/NOPE2", headers=admin).status_code == 404
+            assert session.get(f"{base}/v1/nowhere", headers=admin).status_code == 404
+            events = [event(f"{WARD}-251020-{i:06d}", f"m-{i}", "received", channel="CHANNEL_ONLINE")
+                      for i in range(1, 8)]
+            events.append(event(f"{OTHER_WARD}-251020-000001", "m-out", "received", channel="CHANNEL_ONLINE"))
+            assert session.post(f"{base}/v1/events:batch", headers=centre_h, json={"events": events}).status_code == 200
+            assert session.post(f"{base}/v1/events:batch", headers=centre_h,
+                                json={"events": events[:3]}).status_code == 200
+            key = make_key("ROLE_ANALYST", PROVINCE, rate=0.5)
+            codes = [session.get(f"{base}/v1/agencies/{PROVINCE}", headers={"Authorization": f"Bearer {key}"})
+                     .status_code for _ in range(4)]
+            limited = codes.count(429)
+            assert limited >= 1, codes
+            after = scrape()
+            assert metric(after, "pstrack_rpc_requests_total", **get_agency) - before["get"] == 5 + codes.count(200)
+            assert metric(after, "pstrack_rpc_requests_total", method="pstrack.v1.AgencyService/GetAgency",
+                          code="NOT_FOUND") - before["nf"] == 1
+            assert metric(after, "pstrack_events_total", outcome="applied") - before["applied"] == 7
+            assert metric(after, "pstrack_events_total", outcome="duplicate") - before["dup"] == 3
+            assert metric(after, "pstrack_events_total", outcome="refused") - before["refused"] == 1
+            assert metric(after, "pstrack_rate_limited_total") - before["limited"] == limited
+            # 404s: NOPE2 and the unknown path (scrapes are 200s)
+            assert metric(after, "pstrack_http_responses_total", status="404") - before["404"] == 2
+            assert metric(after, "pstrack_database_bytes", file="database") > 0
+            info = [line for line in after.splitlines() if line.startswith("pstrack_build_info{")]
+            assert len(info) == 1 and info[0].endswith(" 1") and 'backend="sqlite"' in info[0], info
+        check("/metrics: promtool accepts it; requests, events, rate limits and HTTP statuses count what was done",
+              prometheus_metrics)
+
         def request_id_and_audit():
             r = session.get(f"{base}/v1/agencies/{PROVINCE}", headers={**admin, "x-request-id": "req-4711"})
             assert r.headers.get("x-request-id") == "req-4711", r.headers
@@ -369,12 +435,19 @@ def main():
                 assert r.headers["content-type"].startswith("text/event-stream"), r.headers
                 lines = r.iter_lines(decode_unicode=True)
 
+                deadline = time.time() + 30
+
                 def next_set():
+                    # (":" comments every 15 s keep the stream alive: the
+                    # deadline is checked on every line.)
                     for line in lines:
                         if line.startswith("data: "):
                             return json.loads(line[6:])
+                        assert time.time() < deadline, "no set in time"
                     raise AssertionError("the stream ended")
                 first = next_set()
+                while first["log"]["pendingEvents"] != "0":  # figures that await earlier writes
+                    first = next_set()
                 before = first["values"][0]["numerator"]
                 extra = [filing_pb2.FilingEvent(event_id=f"sse-{i}", dossier_code=f"{WARD}-251014-{i:06d}",
                                                 agency_code=WARD, procedure_code="1.001193",
@@ -383,12 +456,11 @@ def main():
                 for e in extra:
                     e.occurred_at.FromJsonString("2025-10-14T02:00:00Z")
                 filing.RecordEvents(filing_pb2.RecordEventsRequest(events=extra), metadata=md)
-                deadline = time.time() + 20
                 while True:
                     s = next_set()
-                    if s["values"][0]["numerator"] == before + 3:
+                    if s["log"]["pendingEvents"] == "0" and s["values"][0]["numerator"] != before:
                         break
-                    assert time.time() < deadline, s
+                assert s["values"][0]["numerator"] == before + 3, (before, s)
             # Refused before any figures: an ordinary HTTP error, not a stream.
             r = session.get(f"{base}/v1/agencies/{OTHER_PROVINCE}/indicators:watch?period.label=2025",
                             headers=analyst_h)

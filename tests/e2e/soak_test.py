@@ -61,6 +61,10 @@ def main():
     p.add_argument("--source-dir", required=True)
     p.add_argument("--minutes", type=float, default=3)
     p.add_argument("--seed", type=int, default=20261205)
+    # The binaries are built with AddressSanitizer (the asan preset): calls
+    # are several times slower and freed memory is held in quarantine, so
+    # the waits are longer and memory growth is not a finding.
+    p.add_argument("--sanitized", action="store_true")
     args = p.parse_args()
     scaleout_test.ARGS = args
     base = os.environ["PSTRACK_TEST_POSTGRES_URL"]  # a KeyError fails the run: never skip
@@ -281,7 +285,7 @@ def main():
                         call = metrics.WatchIndicators(metrics_pb2.WatchIndicatorsRequest(
                             scope=metrics_pb2.Scope(agency_code=rng.choice(["P22"] + WARDS)),
                             period=metrics_pb2.Period(label="2025"), indicator_ids=["received", "on_time_rate"]),
-                            timeout=60, metadata=analyst)
+                            timeout=180 if args.sanitized else 60, metadata=analyst)
                         with lock:
                             open_watch[0] = call
                         if stop.is_set():
@@ -349,7 +353,10 @@ def main():
               flush=True)
         warm = [m for t, m in memory if duration / 3 <= t < duration / 3 + duration / 10]
         last = [m for t, m in memory if t >= duration * 0.9]
-        if warm and last:
+        if args.sanitized:
+            print("[ -- ] memory growth is not judged under AddressSanitizer (its quarantine keeps freed memory); "
+                  "the release build's run judges it", flush=True)
+        elif warm and last:
             growth = max(last) / max(warm) - 1
             check("replica 0's memory after warm-up stays within 10%", growth <= 0.10,
                   f"{max(warm) / 1024:.0f} MiB after warm-up, {max(last) / 1024:.0f} MiB at the end "
@@ -367,7 +374,7 @@ def main():
             req = metrics_pb2.GetIndicatorsRequest(
                 scope=metrics_pb2.Scope(agency_code="P22"), period=metrics_pb2.Period(label="2025"),
                 indicator_ids=["received", "online_submission_rate", "on_time_rate", "late_rate"])
-            deadline = time.time() + 60
+            deadline = time.time() + (300 if args.sanitized else 60)
             while True:
                 answer = metrics.GetIndicators(req, timeout=30, metadata=as_admin)
                 if answer.log.pending_events == 0 or time.time() > deadline:

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -40,6 +41,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -71,7 +73,7 @@ extern char** environ;
 ABSL_FLAG(std::string, server_bin, PSTRACK_SERVER_BIN, "pstrack-server binary");
 ABSL_FLAG(std::string, work, "/tmp/pstrack-bench", "Working directory (databases are kept for reuse)");
 ABSL_FLAG(std::string, source_dir, PSTRACK_SOURCE_DIR, "Repository root (calendars, methodologies)");
-ABSL_FLAG(std::vector<std::string>, only, {}, "Run only these: unary,streams,ingest,pipeline,query,rank,startup,check");
+ABSL_FLAG(std::vector<std::string>, only, {}, "Run only these: unary,streams,http,ingest,pipeline,query,rank,startup,check");
 ABSL_FLAG(std::vector<std::string>, check_dossiers, {"100000"},
           "check: database sizes (the query databases, copied), e.g. 100000,1000000");
 ABSL_FLAG(int64_t, seed, 20251126, "Generator seed");
@@ -281,7 +283,7 @@ class Server {
                                                : grpc::Status(grpc::StatusCode::UNAVAILABLE, "not serving");
   }
 
- private:
+ public:
   static int FreePort() {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -294,6 +296,7 @@ class Server {
     return ntohs(a.sin_port);
   }
 
+ private:
   pid_t pid_ = -1;
   int port_ = 0;
   std::string log_;
@@ -646,6 +649,146 @@ void Streams() {
   Add({absl::StrCat(slow, " slow streams: events applied; failed"), absl::StrCat(streamed, "; ", stream_errors), "",
        "", "0 failed", stream_errors == 0 ? "met" : "MISSED"});
   Add({"server peak memory (streams)", absl::StrFormat("%.0f MiB", server.PeakMiB()), "", "", "", ""});
+}
+
+// --- HTTP/JSON ---------------------------------------------------------------
+
+// A kept-alive HTTP/1.1 connection: GET, and read one response (with a
+// Content-Length, as the gateway sends for unary calls).
+class HttpClient {
+ public:
+  explicit HttpClient(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) Die("HTTP connect");
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  ~HttpClient() { close(fd_); }
+
+  // The status, and the body in `body`.
+  int Get(const std::string& target, const std::string& token, std::string* body) {
+    const std::string request =
+        absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer ", token, "\r\n\r\n");
+    if (send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) return -1;
+    size_t end;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return -1;
+    }
+    const std::string head = buffer_.substr(0, end);
+    size_t length = 0;
+    for (absl::string_view line : absl::StrSplit(head, "\r\n")) {
+      if (absl::StartsWithIgnoreCase(line, "content-length:")) {
+        (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(15)), &length);
+      }
+    }
+    while (buffer_.size() < end + 4 + length) {
+      if (!Fill()) return -1;
+    }
+    *body = buffer_.substr(end + 4, length);
+    buffer_.erase(0, end + 4 + length);
+    int status = 0;
+    (void)absl::SimpleAtoi(head.substr(9, 3), &status);
+    return status;
+  }
+
+ private:
+  bool Fill() {
+    char chunk[65536];
+    const ssize_t n = recv(fd_, chunk, sizeof(chunk), 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// The same unary calls through gRPC and through the HTTP/JSON gateway of
+// one server: the gateway's cost is the difference.
+void Http() {
+  const int clients = 8;
+  const double seconds = std::max(5.0, absl::GetFlag(FLAGS_seconds));
+  std::cout << "\nunary calls through gRPC and through HTTP/JSON on the same server (SQLite), " << seconds
+            << " s per point\n";
+  const std::string db = Work("http.db");
+  std::filesystem::remove(db);
+  std::filesystem::remove(db + "-wal");
+  std::string writer, analyst;
+  {
+    auto store = OrDie(OpenStore("sqlite:" + db), "open");
+    writer = LoadReference(*store);
+    ApiKeyRecord key;
+    key.name = "analyst";
+    key.role = Role::kAnalyst;
+    analyst = OrDie(CreateKeyInStore(*store, key, "pstrack-bench"), "analyst key").second;
+  }
+  const int http_port = Server::FreePort();
+  Server server("sqlite:" + db, {absl::StrCat("--http_listen=127.0.0.1:", http_port)});
+  const gen::GenOptions gen = GenFor(1'000'000);
+  const gen::World& world = World(gen.dossiers);
+  {
+    auto stub = v1::FilingService::NewStub(OwnChannel(server.address(), 0));
+    int64_t next = 0;
+    for (int b = 0; b < 4; ++b) {
+      std::vector<FilingEvent> events;
+      for (int i = 0; i < 1000; ++i) gen::DossierEvents(gen, world, next++, &events);
+      v1::RecordEventsRequest req;
+      for (const FilingEvent& e : events) FilingEventToProto(e, req.add_events());
+      v1::RecordEventsResponse resp;
+      grpc::Status st = stub->RecordEvents(Ctx(writer, 600).get(), req, &resp);
+      if (!st.ok()) Die(absl::StrCat("RecordEvents: ", st.error_message()));
+    }
+  }
+  std::vector<std::string> provinces;
+  for (const Agency& a : world.agencies) {
+    if (a.level == AgencyLevel::kProvince && !a.valid_until) provinces.push_back(a.code);
+  }
+  std::vector<std::unique_ptr<v1::MetricsService::Stub>> metrics;
+  std::vector<std::unique_ptr<HttpClient>> https;
+  for (int t = 0; t < clients; ++t) {
+    metrics.push_back(v1::MetricsService::NewStub(OwnChannel(server.address(), 100 + t)));
+    https.push_back(std::make_unique<HttpClient>(http_port));
+  }
+  auto grpc_call = [&](int t, int64_t n) {
+    v1::GetIndicatorsRequest req;
+    req.mutable_scope()->set_agency_code(provinces[(t * 7 + n) % provinces.size()]);
+    req.mutable_period()->set_label("2025");
+    v1::IndicatorSet out;
+    return metrics[t]->GetIndicators(Ctx(analyst).get(), req, &out).ok();
+  };
+  auto http_call = [&](int t, int64_t n) {
+    std::string body;
+    return https[t]->Get(absl::StrCat("/v1/agencies/", provinces[(t * 7 + n) % provinces.size()],
+                                      "/indicators?period.label=2025"),
+                         analyst, &body) == 200;
+  };
+  // One client at a time (latency), then 8 (throughput); gRPC and HTTP
+  // alternate twice so that drift on a noisy machine hits both.
+  Latencies grpc1, http1;
+  double grpc_rate = 0, http_rate = 0;
+  for (int round = 0; round < 2; ++round) {
+    auto [gr, gl] = Drive(1, seconds / 2, grpc_call);
+    auto [hr, hl] = Drive(1, seconds / 2, http_call);
+    grpc1.ms.insert(grpc1.ms.end(), gl.ms.begin(), gl.ms.end());
+    http1.ms.insert(http1.ms.end(), hl.ms.begin(), hl.ms.end());
+    (void)gr;
+    (void)hr;
+    auto [gr8, gl8] = Drive(clients, seconds / 2, grpc_call);
+    auto [hr8, hl8] = Drive(clients, seconds / 2, http_call);
+    grpc_rate += gr8 / 2;
+    http_rate += hr8 / 2;
+  }
+  const double grpc_p50 = grpc1.Percentile(0.5), http_p50 = http1.Percentile(0.5);
+  Add({"GetIndicators over HTTP/JSON, 1 client: p50 / p99",
+       absl::StrCat(Ms(http_p50), " / ", Ms(http1.Percentile(0.99))),
+       absl::StrCat(Ms(grpc_p50), " / ", Ms(grpc1.Percentile(0.99))), absl::StrFormat("%.2fx", http_p50 / grpc_p50),
+       "p50 at most 1.30x gRPC", http_p50 <= 1.3 * grpc_p50 ? "met" : "MISSED"});
+  Add({"GetIndicators over HTTP/JSON, 8 clients: calls/s", Rate(http_rate, "/s"), Rate(grpc_rate, "/s"),
+       absl::StrFormat("%.0f%%", 100 * http_rate / grpc_rate), "", ""});
 }
 
 // --- ingest ------------------------------------------------------------------
@@ -1351,6 +1494,7 @@ int main(int argc, char** argv) {
             << "; world: " << World().agencies.size() << " agencies, " << World().procedures.size() << " procedures\n";
   if (Selected("unary")) Unary();
   if (Selected("streams")) Streams();
+  if (Selected("http")) Http();
   if (Selected("ingest")) {
     Ingest("sqlite");
     if (!absl::GetFlag(FLAGS_postgres).empty()) Ingest("postgresql");

@@ -55,7 +55,8 @@
 # if busy), and every process left in the chroot is ended, on any exit,
 # including failures and Ctrl-C. The chroot shares the host's network: if
 # 127.0.0.1:50051 is taken, tools/run.sh is given PSTRACK_LISTEN (and the CLI
-# PSTRACK_SERVER) for a free port, and the script says so.
+# PSTRACK_SERVER) for a free port, and the script says so; likewise
+# PSTRACK_HTTP_LISTEN when 127.0.0.1:8080 is taken.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -453,6 +454,13 @@ if port_taken 50051; then
   [ -n "$PORT" ] || fail "127.0.0.1:50051 is taken on the host and no port in 50052-50200 is free"
   say "127.0.0.1:50051 is taken on the host (the chroot shares its network): tools/run.sh gets PSTRACK_LISTEN=127.0.0.1:$PORT"
   LISTEN_ENV=(PSTRACK_LISTEN="127.0.0.1:$PORT" PSTRACK_SERVER="127.0.0.1:$PORT")
+fi
+# tools/run.sh also serves HTTP/JSON on 127.0.0.1:8080.
+if port_taken 8080; then
+  for HTTP_PORT in $(seq 8081 8200) ""; do [ -n "$HTTP_PORT" ] && ! port_taken "$HTTP_PORT" && break; done
+  [ -n "$HTTP_PORT" ] || fail "127.0.0.1:8080 is taken on the host and no port in 8081-8200 is free"
+  say "127.0.0.1:8080 is taken on the host: tools/run.sh gets PSTRACK_HTTP_LISTEN=127.0.0.1:$HTTP_PORT"
+  LISTEN_ENV+=(PSTRACK_HTTP_LISTEN="127.0.0.1:$HTTP_PORT")
 fi
 progress() {  # the last line of a log that says how far a build or test run is
   local line

@@ -527,23 +527,34 @@ class SlowStream : public grpc::ClientWriteReactor<v1::FilingEvent> {
 // WatchIndicators and 200 StreamEvents that send one event every 3 s, with
 // a trickle of writes so that the watches recompute and send. Baseline: the
 // same ordinary calls on the same server with no stream open.
+// A fresh SQLite database with the reference data; returns its path, the
+// reference loader's writing key and an analyst key.
+struct ReadyDatabase {
+  std::string path, writer, analyst;
+};
+ReadyDatabase FreshSqliteWithKeys(const std::string& file) {
+  ReadyDatabase out;
+  out.path = Work(file);
+  std::filesystem::remove(out.path);
+  std::filesystem::remove(out.path + "-wal");
+  auto store = OrDie(OpenStore("sqlite:" + out.path), "open");
+  out.writer = LoadReference(*store);
+  ApiKeyRecord key;
+  key.name = "analyst";
+  key.role = Role::kAnalyst;
+  out.analyst = OrDie(CreateKeyInStore(*store, key, "pstrack-bench"), "analyst key").second;
+  return out;
+}
+
 void Streams() {
   const int watches = 1000, slow = 200, clients = 8;
   const double seconds = std::max(10.0, absl::GetFlag(FLAGS_seconds) * 2);
   std::cout << "\nordinary calls beside " << watches << " watches and " << slow
             << " slow event streams of one key (SQLite), " << seconds << " s per point\n";
-  const std::string db = Work("streams.db");
-  std::filesystem::remove(db);
-  std::filesystem::remove(db + "-wal");
-  std::string hostile, analyst;
-  {
-    auto store = OrDie(OpenStore("sqlite:" + db), "open");
-    hostile = LoadReference(*store);
-    ApiKeyRecord key;
-    key.name = "analyst";
-    key.role = Role::kAnalyst;
-    analyst = OrDie(CreateKeyInStore(*store, key, "pstrack-bench"), "analyst key").second;
-  }
+  const ReadyDatabase ready = FreshSqliteWithKeys("streams.db");
+  const std::string& db = ready.path;
+  const std::string& hostile = ready.writer;
+  const std::string& analyst = ready.analyst;
   Server server("sqlite:" + db, {"--max_streams_per_key=2000", "--max_threads=64"});
   const gen::GenOptions gen = GenFor(1'000'000);
   const gen::World& world = World(gen.dossiers);
@@ -714,18 +725,10 @@ void Http() {
   const double seconds = std::max(5.0, absl::GetFlag(FLAGS_seconds));
   std::cout << "\nunary calls through gRPC and through HTTP/JSON on the same server (SQLite), " << seconds
             << " s per point\n";
-  const std::string db = Work("http.db");
-  std::filesystem::remove(db);
-  std::filesystem::remove(db + "-wal");
-  std::string writer, analyst;
-  {
-    auto store = OrDie(OpenStore("sqlite:" + db), "open");
-    writer = LoadReference(*store);
-    ApiKeyRecord key;
-    key.name = "analyst";
-    key.role = Role::kAnalyst;
-    analyst = OrDie(CreateKeyInStore(*store, key, "pstrack-bench"), "analyst key").second;
-  }
+  const ReadyDatabase ready = FreshSqliteWithKeys("http.db");
+  const std::string& db = ready.path;
+  const std::string& writer = ready.writer;
+  const std::string& analyst = ready.analyst;
   const int http_port = Server::FreePort();
   Server server("sqlite:" + db, {absl::StrCat("--http_listen=127.0.0.1:", http_port)});
   const gen::GenOptions gen = GenFor(1'000'000);

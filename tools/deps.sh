@@ -17,6 +17,10 @@ PACKAGES=(
   # the HTTP/JSON API's clients in the tests (curl, Python requests, PHP) and
   # the check of the Prometheus exposition (promtool)
   curl python3-requests php-cli php-curl prometheus
+  # XLSX exports (dashboard and CLI)
+  libxlsxwriter-dev
+  # the dashboard's test in a real browser, and reading its XLSX back
+  chromium chromium-driver python3-selenium python3-openpyxl
 )
 
 missing=()

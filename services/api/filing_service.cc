@@ -457,6 +457,7 @@ grpc::Status FilingServiceImpl::ListDossiers(grpc::ServerContext* context, const
       std::tie(r.finished_from, r.finished_until) = range;
     }
     r.overdue_only = request->overdue_only();
+    r.due_within_working_days = request->due_within_working_days();
     if (request->has_as_of()) {
       PSTRACK_ASSIGN_OR_RETURN(r.as_of, TimeFromProto(request->as_of(), "as_of"));
     }

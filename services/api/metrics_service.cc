@@ -146,7 +146,8 @@ grpc::Status MetricsServiceImpl::RankAgencies(grpc::ServerContext* context, cons
     LogState log;
     PSTRACK_ASSIGN_OR_RETURN(auto entries,
                              metrics_.Rank(parent, static_cast<AgencyLevel>(request->level()), period,
-                                           request->indicator_id(), request->methodology_id(), ascending, &log));
+                                           request->indicator_id(), request->methodology_id(), ascending, &log,
+                                           request->min_sample_size()));
     LogToProto(log, response->mutable_log());
     for (const auto& e : entries) {
       auto* out = response->add_entries();
@@ -155,6 +156,9 @@ grpc::Status MetricsServiceImpl::RankAgencies(grpc::ServerContext* context, cons
       out->set_agency_name(e.agency_name);
       ValueToProto(e.value, out->mutable_value());
       out->set_score(e.score);
+      out->set_sample_size(e.sample_size);
+      out->set_below_min_sample(e.below_min_sample);
+      if (e.index) ScoreToProto(*e.index, out->mutable_index());
     }
     return absl::OkStatus();
   });

@@ -13,6 +13,7 @@
 #include "services/common/grpc_status.h"
 #include "services/common/in_process.h"
 #include "services/common/log.h"
+#include "services/common/text.h"
 
 namespace pstrack {
 namespace {
@@ -180,6 +181,7 @@ grpc::Status RpcGuard::Run(grpc::ServerContext* context, absl::string_view metho
       options_.wait_for_projection(std::min(deadline, absl::Now() + options_.max_projection_wait));
     }
     if (status.ok()) {
+      ScopedLogContext log_context(guarded->log_context());
       try {
         status = handler(guarded->call());
       } catch (const std::exception& e) {
@@ -200,6 +202,14 @@ std::unique_ptr<GuardedCall> RpcGuard::Open(grpc::ServerContextBase* context, ab
                                             const google::protobuf::Message* request) {
   std::unique_ptr<GuardedCall> g(new GuardedCall(*this, context));
   g->start_ = absl::Now();
+  {
+    const auto& md = context->client_metadata();
+    auto it = md.find("x-request-id");
+    const absl::string_view given =
+        it == md.end() ? absl::string_view() : absl::string_view(it->second.data(), it->second.size());
+    g->request_id_ = IsValidRequestId(given) ? std::string(given) : NewRequestId();
+    context->AddInitialMetadata("x-request-id", g->request_id_);
+  }
   g->policy_ = FindMethodPolicy(method);
   if (g->policy_ == nullptr) {
     // Fail closed: a method without a policy is never served.
@@ -219,6 +229,7 @@ std::unique_ptr<GuardedCall> RpcGuard::Open(grpc::ServerContextBase* context, ab
     }
   }
   g->audit_.method = policy.full_name();
+  g->log_context_ = LogContext{g->audit_.method, g->request_id_, {}};
   g->audit_.peer = PeerOf(*context);
   g->audit_.principal = "anonymous";
 
@@ -240,6 +251,7 @@ std::unique_ptr<GuardedCall> RpcGuard::Open(grpc::ServerContextBase* context, ab
     return g;
   }
   g->audit_.principal = caller->principal;
+  g->log_context_.key_id = g->audit_.principal;
   g->audit_.role = static_cast<int>(caller->role);
   if (absl::Status role = AccessControl::CheckRole(*caller, policy); !role.ok()) {
     g->refusal_ = role;
@@ -290,13 +302,21 @@ grpc::Status GuardedCall::Finish(absl::Status status) {
   finished_ = true;
   if (stream_ != nullptr) guard_.CloseStreamSlot(std::exchange(stream_, nullptr));
   if (policy_ == nullptr) return ToGrpcStatus(status);
-  if (status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kUnknown ||
-      status.code() == absl::StatusCode::kDataLoss) {
-    LogError(audit_.method, " from ", audit_.peer, " (", audit_.principal, ") failed: ", status.ToString());
-  }
   const bool refused = !refusal_.ok();
   const Call* call = call_.has_value() ? &*call_ : nullptr;
-  guard_.Count(*policy_, status, call != nullptr ? call->counts() : BatchCounts{}, absl::Now() - start_);
+  const absl::Duration took = absl::Now() - start_;
+  guard_.Count(*policy_, status, call != nullptr ? call->counts() : BatchCounts{}, took);
+  const bool server_fault = status.code() == absl::StatusCode::kInternal ||
+                            status.code() == absl::StatusCode::kUnknown || status.code() == absl::StatusCode::kDataLoss;
+  const RequestLog log = guard_.options_.request_log;
+  if (server_fault || log == RequestLog::kAll || (log == RequestLog::kFailures && !status.ok())) {
+    const std::string method = policy_->full_name();
+    const std::string code = absl::StatusCodeToString(status.code());
+    const std::string peer = audit_.peer.empty() ? PeerOf(*context_) : audit_.peer;
+    const std::string message = status.ok() ? std::string() : TruncateUtf8(status.message(), 1024);
+    LogRequest(server_fault ? LogLevel::kError : LogLevel::kInfo,
+               RequestRecord{method, code, took, log_context_.key_id, request_id_, peer, message});
+  }
   if (policy_->audited && !(call != nullptr && call->audited()) && !(refused && !audit_refusal_)) {
     audit_.at_us = absl::ToUnixMicros(start_);
     CompleteAuditRow(audit_, status, call != nullptr ? call->target() : "",

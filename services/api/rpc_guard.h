@@ -12,7 +12,11 @@
 //      trailing metadata;
 //   5. the handler, under the call's limits (the store stops SQL at the
 //      deadline), with an exception barrier; it checks scopes through Call;
-//   6. the audit record for writes and admin actions (refusals included).
+//   6. the audit record for writes and admin actions (refusals included),
+//      and the call's log line (GuardOptions::request_log).
+// Every call has a request id: the caller's x-request-id metadata, or one
+// made for it; it goes back in the initial metadata and on every log line
+// of the call.
 // Health checking and reflection are gRPC's own services and do not pass
 // here (see ServerOptions::reflection).
 #ifndef PSTRACK_SERVICES_API_RPC_GUARD_H_
@@ -38,6 +42,7 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
 #include "services/common/batch.h"
+#include "services/common/log.h"
 #include "services/common/telemetry.h"
 #include "services/security/access_control.h"
 #include "services/security/policy.h"
@@ -107,7 +112,13 @@ class Call {
   bool audited_ = false;
 };
 
+// Which calls write a line when they end (pstrack-server's --log_requests).
+enum class RequestLog { kAll, kFailures, kNone };
+
 struct GuardOptions {
+  // The calls logged when they end (LogRequest: method, code, duration,
+  // caller, request id); kFailures: those that end with any status but OK.
+  RequestLog request_log = RequestLog::kAll;
   // Deadline given to unary calls that come without one.
   absl::Duration max_call_duration = absl::Minutes(5);
   // The largest request of a batch method (and message of a stream): the
@@ -160,6 +171,11 @@ class GuardedCall {
   // Whether the client cancelled (asked once the call has run a few ms).
   std::function<bool()> cancelled() const;
   const MethodPolicy& policy() const { return *policy_; }
+  // The caller's x-request-id, or the one made for the call (sent back in
+  // the initial metadata).
+  const std::string& request_id() const { return request_id_; }
+  // For a ScopedLogContext on the threads that work for the call.
+  const LogContext* log_context() const { return &log_context_; }
   grpc::Status Finish(absl::Status status);
 
  private:
@@ -170,6 +186,8 @@ class GuardedCall {
   grpc::ServerContextBase* context_;
   const MethodPolicy* policy_ = nullptr;
   absl::Status refusal_;
+  std::string request_id_;
+  LogContext log_context_;
   bool audit_refusal_ = true;  // false: a flood of anonymous attempts, or no policy
   AuditRow audit_;
   absl::Time start_;

@@ -28,6 +28,10 @@ std::string Excerpt(absl::string_view text, size_t max_chars = 64);
 // boundary.
 std::string TruncateUtf8(absl::string_view text, size_t max_bytes);
 
+// `text` as a JSON string, quoted, appended to `out`; a broken UTF-8
+// sequence (a message cut inside a character) becomes U+FFFD.
+void AppendJsonString(absl::string_view text, std::string* out);
+
 }  // namespace pstrack
 
 #endif  // PSTRACK_SERVICES_COMMON_TEXT_H_

@@ -53,6 +53,8 @@ struct DossierQuery {
   OptionalDate finished_from, finished_until;
   // Open and overdue at this instant (OverdueFrom in lifecycle.h).
   std::optional<int64_t> overdue_at_us;
+  // Open, not overdue at `first` and overdue by `second`: due in between.
+  std::optional<std::pair<int64_t, int64_t>> due_between_us;
   std::string after_code;
   int limit = 100;
 };

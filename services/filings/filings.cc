@@ -46,6 +46,7 @@ std::string ListFingerprint(const DossierListRequest& r) {
       "dossiers|", r.agency_code, "|", r.procedure_code, "|", static_cast<int>(r.status), "|",
       static_cast<int>(r.channel), "|", FormatOptionalDate(r.received_from), "|", FormatOptionalDate(r.received_until),
       "|", FormatOptionalDate(r.finished_from), "|", FormatOptionalDate(r.finished_until), "|", r.overdue_only, "|",
+      r.due_within_working_days, "|",
       r.as_of ? absl::ToUnixMicros(*r.as_of) : -1));
 }
 
@@ -705,6 +706,15 @@ absl::StatusOr<DossierPage> Filings::List(const DossierListRequest& r) {
   q.finished_from = r.finished_from;
   q.finished_until = r.finished_until;
   if (r.overdue_only) q.overdue_at_us = absl::ToUnixMicros(as_of);
+  if (r.due_within_working_days != 0) {
+    if (r.overdue_only) return InvalidField("due_within_working_days", "not with overdue_only");
+    if (r.due_within_working_days < 0 || r.due_within_working_days > 60) {
+      return InvalidField("due_within_working_days", "must be 1..60 working days");
+    }
+    // Due before the day after the n-th working day ends.
+    const Date last = calendar_->AddWorkingDays(LocalDay(as_of), r.due_within_working_days);
+    q.due_between_us = {absl::ToUnixMicros(as_of), absl::ToUnixMicros(StartOfDay(last + 1))};
+  }
   q.limit = pager.fetch_limit();
   DossierPage page;
   PSTRACK_RETURN_IF_ERROR(store_.Read([&](FilingReader& tx) -> absl::Status {
@@ -729,6 +739,7 @@ absl::StatusOr<DossierPage> Filings::List(const DossierListRequest& r) {
       view.timeliness = TimelinessAt(view.state, as_of, false);
       view.portal_timeliness = TimelinessAt(view.state, as_of, true);
       if (r.overdue_only && view.timeliness != Timeliness::kOverdue) continue;
+      if (r.due_within_working_days != 0 && view.timeliness == Timeliness::kOverdue) continue;
       page.dossiers.push_back(std::move(view));
     }
     return absl::OkStatus();

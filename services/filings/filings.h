@@ -68,6 +68,9 @@ struct DossierListRequest {
   OptionalDate received_from = {}, received_until = {};
   OptionalDate finished_from = {}, finished_until = {};
   bool overdue_only = false;
+  // Open, not overdue at as_of, due by the end of the n-th working day
+  // after as_of's day (0 = no such filter).
+  int due_within_working_days = 0;
   std::optional<absl::Time> as_of = {};
   int page_size = 0;
   std::string page_token = {};

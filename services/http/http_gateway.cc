@@ -38,7 +38,10 @@
 #include "services/common/in_process.h"
 #include "services/common/log.h"
 #include "services/common/telemetry.h"
+#include "services/common/spreadsheet.h"
+#include "services/http/export.h"
 #include "services/http/routes.h"
+#include "services/http/static_files.h"
 #include "services/http/transcode.h"
 
 namespace pstrack::http {
@@ -183,17 +186,16 @@ bool ValidMetadataValue(absl::string_view v) {
 // the in-process secret), the deadline. An error names a header that
 // cannot be passed on.
 template <class Request>
-absl::Status PrepareContext(const Request& req, const std::string& peer, grpc::ClientContext* ctx) {
-  for (const char* key : {"authorization", "x-api-key", "x-request-id"}) {
+absl::Status PrepareContext(const Request& req, const std::string& peer, const std::string& request_id,
+                            grpc::ClientContext* ctx) {
+  for (const char* key : {"authorization", "x-api-key"}) {
     auto it = req.find(key);
     if (it == req.end()) continue;
     const absl::string_view value(it->value().data(), it->value().size());
-    if (!ValidMetadataValue(value) || (absl::string_view(key) == "x-request-id" && value.size() > 128)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "header ", key, ": printable ASCII only", absl::string_view(key) == "x-request-id" ? ", at most 128 bytes" : ""));
-    }
+    if (!ValidMetadataValue(value)) return absl::InvalidArgumentError(absl::StrCat("header ", key, ": printable ASCII only"));
     ctx->AddMetadata(key, std::string(value));
   }
+  ctx->AddMetadata("x-request-id", request_id);
   ctx->AddMetadata(kInProcessSecretKey, InProcessSecret());
   ctx->AddMetadata(kHttpPeerKey, peer);
   auto it = req.find("grpc-timeout");
@@ -287,6 +289,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     ++requests_;
     BeginAnswer();
     request_id_.clear();
+    headers_.clear();
     retry_after_.clear();
     if (ec) {
       const bool too_large = ec == bhttp::error::header_limit;
@@ -296,9 +299,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto& req = header_->get();
     version_ = req.version();
     keep_alive_ = req.keep_alive();
-    if (auto it = req.find("x-request-id"); it != req.end()) {
-      const absl::string_view id(it->value().data(), it->value().size());
-      if (ValidMetadataValue(id) && id.size() <= 128) request_id_ = std::string(id);
+    // The caller's request id, or one made here (the gRPC handler gets it
+    // and logs with it; the answer carries it back).
+    auto given = req.find("x-request-id");
+    if (given != req.end() && IsValidRequestId(absl::string_view(given->value().data(), given->value().size()))) {
+      request_id_ = std::string(given->value().data(), given->value().size());
+    } else {
+      request_id_ = NewRequestId();
     }
     if (over_limit_) {
       retry_after_ = "1";
@@ -371,6 +378,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (path_ == "/openapi.json" && method_ == "GET" && gateway_.options.serve_api) {
       return Reply(200, gateway_.options.openapi_json, keep_alive_);
     }
+    if (gateway_.options.serve_api && outcome_ == RouteTable::Outcome::kNoPath) {
+      if (method_ == "GET" && (path_ == "/" || path_ == "/dashboard")) return Redirect("/dashboard/");
+      if (method_ == "POST" && path_ == "/dashboard/export.xlsx") return Export();
+      if (method_ == "GET" && absl::StartsWith(path_, "/dashboard/")) return ServeFile(path_.substr(11));
+    }
     if (outcome_ == RouteTable::Outcome::kNoPath) {
       return Reply(404, StatusJson(5, absl::StrCat("no such resource: ", method_, " ", path_.substr(0, 256),
                                                    gateway_.options.serve_api ? " (the API's routes: GET /openapi.json)"
@@ -390,7 +402,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     if (route.server_streaming()) return StartWatch(*request);
     auto call = std::make_shared<Unary>();
-    if (absl::Status s = PrepareContext(body_->get(), peer_, &call->ctx); !s.ok()) {
+    if (absl::Status s = PrepareContext(body_->get(), peer_, request_id_, &call->ctx); !s.ok()) {
       return Reply(400, StatusJson(3, s.message()), keep_alive_);
     }
     call->request = ToByteBuffer(*request);
@@ -410,6 +422,78 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     grpc::ClientContext ctx;
     grpc::ByteBuffer request, response;
   };
+
+  // --- the dashboard (services/http/dashboard/) ---
+
+  // Headers of every dashboard answer: its scripts come from this origin
+  // only, and no other site may frame it.
+  void DashboardHeaders() {
+    headers_ = {{"Content-Security-Policy",
+                 "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+                {"X-Content-Type-Options", "nosniff"},
+                {"X-Frame-Options", "DENY"},
+                {"Referrer-Policy", "no-referrer"}};
+  }
+
+  void Redirect(const char* location) {
+    DashboardHeaders();
+    headers_.emplace_back("Location", location);
+    Reply(302, "", keep_alive_, "text/plain; charset=utf-8");
+  }
+
+  void ServeFile(absl::string_view name) {
+    const StaticFile* file = FindDashboardFile(name);
+    if (file == nullptr) {
+      return Reply(404, StatusJson(5, absl::StrCat("no such file: /dashboard/", name.substr(0, 256))), keep_alive_);
+    }
+    DashboardHeaders();
+    // Revalidated on every load (a new server version serves new files at
+    // once); unchanged files cost a 304.
+    headers_.emplace_back("Cache-Control", "no-cache");
+    headers_.emplace_back("ETag", file->etag);
+    const auto& req = body_->get();
+    if (auto it = req.find(bhttp::field::if_none_match);
+        it != req.end() && absl::string_view(it->value().data(), it->value().size()) == file->etag) {
+      return Reply(304, "", keep_alive_, file->content_type.data());
+    }
+    Reply(200, std::string(file->body), keep_alive_, file->content_type.data());
+  }
+
+  // POST /dashboard/export.xlsx: the caller's key is checked (and its rate
+  // limit applied) by an in-process WhoAmI call first.
+  void Export() {
+    auto call = std::make_shared<Unary>();
+    if (absl::Status s = PrepareContext(body_->get(), peer_, request_id_, &call->ctx); !s.ok()) {
+      return Reply(400, StatusJson(3, s.message()), keep_alive_);
+    }
+    call->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Slice empty("");
+    call->request = grpc::ByteBuffer(&empty, 1);
+    gateway_.AddCall(&call->ctx, false);
+    gateway_.stub->UnaryCall(&call->ctx, "/pstrack.v1.AdminService/WhoAmI", grpc::StubOptions(), &call->request,
+                             &call->response, [self = this->shared_from_this(), call](grpc::Status status) mutable {
+                               HttpGateway::Impl& g = self->gateway_;
+                               g.Unregister(&call->ctx);
+                               PostTo(std::move(self), [call = std::move(call), status = std::move(status)](Self& s) {
+                                 s.FinishExport(*call, status);
+                               });
+                               g.Done();
+                             });
+  }
+
+  void FinishExport(Unary& call, const grpc::Status& status) {
+    if (!status.ok()) return ReplyStatus(status, Trailer(call.ctx, "retry-after-ms"), keep_alive_);
+    absl::StatusOr<Sheet> sheet = ParseExportRequest(body_->get().body());
+    absl::StatusOr<std::string> book = sheet.ok() ? XlsxWorkbook(*sheet) : absl::StatusOr<std::string>(sheet.status());
+    if (!book.ok()) {
+      const int code = static_cast<int>(book.status().code());
+      return Reply(HttpStatusOf(code), StatusJson(code, book.status().message()), keep_alive_);
+    }
+    DashboardHeaders();
+    headers_.emplace_back("Content-Disposition", "attachment; filename=\"pstrack.xlsx\"");
+    Reply(200, *std::move(book), keep_alive_, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+  }
 
   void FinishUnary(Unary& call, const grpc::Status& status) {
     if (!status.ok()) return ReplyStatus(status, Trailer(call.ctx, "retry-after-ms"), keep_alive_);
@@ -508,7 +592,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return Reply(400, StatusJson(3, "Server-Sent Events need HTTP/1.1"), false);
     }
     auto* watch = new Watch(this->shared_from_this());
-    if (absl::Status s = PrepareContext(body_->get(), peer_, &watch->ctx); !s.ok()) {
+    if (absl::Status s = PrepareContext(body_->get(), peer_, request_id_, &watch->ctx); !s.ok()) {
       delete watch;
       return Reply(400, StatusJson(3, s.message()), keep_alive_);
     }
@@ -700,7 +784,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     // away before holds no call).
     ContinueThen(upload_->get(), [](Self& s) {
       s.upload_call_ = new Upload(s.shared_from_this());
-      if (absl::Status st = PrepareContext(s.upload_->get(), s.peer_, &s.upload_call_->ctx); !st.ok()) {
+      if (absl::Status st = PrepareContext(s.upload_->get(), s.peer_, s.request_id_, &s.upload_call_->ctx); !st.ok()) {
         delete std::exchange(s.upload_call_, nullptr);
         return s.Reply(400, StatusJson(3, st.message()), false);
       }
@@ -871,6 +955,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (!retry_after_.empty()) res->set(bhttp::field::retry_after, retry_after_);
     if (status == 401) res->set(bhttp::field::www_authenticate, "Bearer realm=\"pstrack\"");
     if (status == 405) res->set(bhttp::field::allow, allowed_);
+    for (const auto& [name, value] : headers_) res->set(name, value);
+    headers_.clear();
     retry_after_.clear();
     res->keep_alive(keep_alive && !gateway_.stopping.load() && !read_pending_);
     res->body() = std::move(body);
@@ -944,6 +1030,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   unsigned version_ = 11;
   bool keep_alive_ = true;
   std::string method_, path_, query_, request_id_, allowed_, retry_after_;
+  // Further headers of the next answer (cleared by Reply).
+  std::vector<std::pair<std::string, std::string>> headers_;
   RouteTable::Outcome outcome_ = RouteTable::Outcome::kNoPath;
   RouteMatch match_;
 

@@ -15,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "services/common/text.h"
 #include "services/http/transcode.h"
 
 namespace pstrack {

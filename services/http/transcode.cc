@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/common/text.h"
 
 namespace pstrack::http {
 namespace {
@@ -283,51 +284,6 @@ absl::string_view CodeName(int grpc_code) {
       "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
   if (grpc_code < 0 || grpc_code > 16) return "UNKNOWN";
   return kNames[grpc_code];
-}
-
-void AppendJsonString(absl::string_view message, std::string* out) {
-  // JSON allows every UTF-8 character unescaped but '"', '\\' and control
-  // characters.
-  std::string& escaped = *out;
-  escaped.push_back('"');
-  for (size_t i = 0; i < message.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(message[i]);
-    if (c >= 0x80) {
-      // A whole UTF-8 sequence, or U+FFFD for a broken one (a message cut
-      // inside a character).
-      const size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-      bool whole = n > 0 && i + n <= message.size();
-      for (size_t k = 1; whole && k < n; ++k) whole = (static_cast<unsigned char>(message[i + k]) & 0xC0) == 0x80;
-      if (whole) {
-        escaped.append(message.data() + i, n);
-        i += n - 1;
-      } else {
-        // One U+FFFD for the broken sequence: its lead byte and the
-        // continuation bytes that follow it.
-        escaped += "\ufffd";
-        for (size_t k = 1; k < n && i + 1 < message.size() &&
-                           (static_cast<unsigned char>(message[i + 1]) & 0xC0) == 0x80;
-             ++k) {
-          ++i;
-        }
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': escaped += "\\\""; break;
-      case '\\': escaped += "\\\\"; break;
-      case '\n': escaped += "\\n"; break;
-      case '\r': escaped += "\\r"; break;
-      case '\t': escaped += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          absl::StrAppend(&escaped, "\\u00", absl::Hex(c, absl::kZeroPad2));
-        } else {
-          escaped.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  escaped.push_back('"');
 }
 
 std::string StatusJson(int grpc_code, absl::string_view message) {

@@ -44,9 +44,6 @@ absl::Status SetFieldFromText(google::protobuf::Message* message, absl::string_v
 int HttpStatusOf(int grpc_code);
 // A google.rpc.Status as JSON: {"code": 3, "message": "...", "details": []}.
 std::string StatusJson(int grpc_code, absl::string_view message);
-// `text` as a JSON string, quoted, appended to `out`; a broken UTF-8
-// sequence (a message cut inside a character) becomes U+FFFD.
-void AppendJsonString(absl::string_view text, std::string* out);
 // "INVALID_ARGUMENT" for 3.
 absl::string_view CodeName(int grpc_code);
 

@@ -611,8 +611,10 @@ absl::StatusOr<ScoredIndex> Metrics::Score(const ScopeRequest& scope, const Peri
 absl::StatusOr<std::vector<RankEntry>> Metrics::Rank(const ScopeRequest& parent, AgencyLevel level,
                                                      const Period& period, const std::string& indicator_id,
                                                      const std::string& methodology_id,
-                                                     std::optional<bool> ascending, LogState* log) {
+                                                     std::optional<bool> ascending, LogState* log,
+                                                     int64_t min_sample_size) {
   PSTRACK_RETURN_IF_ERROR(ValidatePeriod(period, "period"));
+  if (min_sample_size < 0) return InvalidField("min_sample_size", "must not be negative");
   if (indicator_id.empty() == methodology_id.empty()) {
     return InvalidField("indicator_id", "set exactly one of indicator_id and methodology_id");
   }
@@ -661,35 +663,43 @@ absl::StatusOr<std::vector<RankEntry>> Metrics::Rank(const ScopeRequest& parent,
       e.agency_code = a.code;
       e.agency_name = a.name;
       if (definition) {
-        PSTRACK_ASSIGN_OR_RETURN(auto values, Values(tx, resolved, period, {indicator_id}, as_of, nullptr, &prefetched));
+        PSTRACK_ASSIGN_OR_RETURN(auto values,
+                                 Values(tx, resolved, period, {indicator_id, "received"}, as_of, nullptr, &prefetched));
         e.value = values.front();
         e.score = e.value.value;
+        e.sample_size = static_cast<int64_t>(values.back().value);
       } else {
         PSTRACK_ASSIGN_OR_RETURN(IndexScore s, ScoreIn(tx, resolved, period, *methodology, &prefetched));
+        PSTRACK_ASSIGN_OR_RETURN(auto received, Values(tx, resolved, period, {"received"}, as_of, nullptr, &prefetched));
+        e.sample_size = static_cast<int64_t>(received.front().value);
         e.score = s.total_points;
         e.value.id = methodology->id;
         e.value.value = s.total_points;
         e.value.numerator = s.total_points;
         e.value.denominator = s.max_points;
         e.value.available = true;
+        e.index = std::move(s);
+        e.methodology = std::shared_ptr<const Methodology>(registry, methodology);
       }
+      e.below_min_sample = e.sample_size < min_sample_size;
       entries.push_back(std::move(e));
     }
     return absl::OkStatus();
   }));
   const bool asc = ascending.value_or(definition && definition->lower_is_better);
+  // Ranked first (available, enough dossiers), by score; then the others
+  // by code.
+  auto ranked = [](const RankEntry& e) { return e.value.available && !e.below_min_sample; };
   std::stable_sort(entries.begin(), entries.end(), [&](const RankEntry& a, const RankEntry& b) {
-    if (a.value.available != b.value.available) return a.value.available;
-    if (!a.value.available) return a.agency_code < b.agency_code;
+    if (ranked(a) != ranked(b)) return ranked(a);
+    if (!ranked(a)) return a.agency_code < b.agency_code;
     if (a.score != b.score) return asc ? a.score < b.score : a.score > b.score;
     return a.agency_code < b.agency_code;
   });
   // Competition ranking: equal values share a rank (1, 2, 2, 4).
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (!entries[i].value.available) break;
-    entries[i].rank = i > 0 && entries[i - 1].value.available && entries[i - 1].score == entries[i].score
-                          ? entries[i - 1].rank
-                          : static_cast<int>(i) + 1;
+    if (!ranked(entries[i])) break;
+    entries[i].rank = i > 0 && entries[i - 1].score == entries[i].score ? entries[i - 1].rank : static_cast<int>(i) + 1;
   }
   return entries;
 }

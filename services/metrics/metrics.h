@@ -63,10 +63,14 @@ struct SeriesPoint {
 };
 
 struct RankEntry {
-  int rank = 0;  // 0 = not ranked (value not available)
+  int rank = 0;  // 0 = not ranked (value not available, or below the minimum sample)
   std::string agency_code, agency_name;
   IndicatorValue value;
   double score = 0;
+  int64_t sample_size = 0;  // dossiers received in the period
+  bool below_min_sample = false;
+  std::optional<IndexScore> index;  // methodology rankings
+  std::shared_ptr<const Methodology> methodology;  // keeps `index`'s pointers alive
 };
 
 struct ScoredIndex {
@@ -93,9 +97,12 @@ class Metrics {
                                                       LogState* log = nullptr);
   // Ranks the children of `parent` (or its descendants of `level`) by an
   // indicator, or by a methodology's total when `methodology_id` is set.
+  // An agency that received fewer than `min_sample_size` dossiers in the
+  // period is listed after the ranked ones, unranked.
   absl::StatusOr<std::vector<RankEntry>> Rank(const ScopeRequest& parent, AgencyLevel level, const Period& period,
                                               const std::string& indicator_id, const std::string& methodology_id,
-                                              std::optional<bool> ascending, LogState* log = nullptr);
+                                              std::optional<bool> ascending, LogState* log = nullptr,
+                                              int64_t min_sample_size = 0);
   absl::StatusOr<ScoredIndex> Score(const ScopeRequest& scope, const Period& period,
                                     const std::string& methodology_id);
 

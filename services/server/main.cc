@@ -15,6 +15,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "grpc/support/log.h"
 #include "services/common/build_info.h"
 #include "services/common/log.h"
 #include "services/common/usage.h"
@@ -74,11 +75,28 @@ ABSL_FLAG(absl::Duration, stream_idle_timeout, absl::Minutes(5),
           "An event stream that sends nothing for this long is ended");
 ABSL_FLAG(absl::Duration, clock_allowance, absl::Minutes(5),
           "How far past the server's clock an event may be dated (clocks of centres' systems drift), e.g. 5m");
+ABSL_FLAG(std::string, log_format, "text",
+          "Log lines as text or json (one JSON object per line: time, level, message, method, code, duration_ms, "
+          "key_id, request_id)");
+ABSL_FLAG(std::string, log_requests, "all",
+          "Which calls write a line when they end: all, failures (any status but OK) or none");
 
 int main(int argc, char** argv) {
   pstrack::SetUpUsage("pstrack-server", "services/server/main.cc");
   absl::SetProgramUsageMessage("pstrack-server: public-service tracking gRPC server. See README.md.");
   absl::ParseCommandLine(argc, argv);
+  pstrack::LogFormat log_format;
+  if (!pstrack::ParseLogFormat(absl::GetFlag(FLAGS_log_format), &log_format)) {
+    pstrack::LogError("cannot start: --log_format must be text or json, not \"", absl::GetFlag(FLAGS_log_format), "\"");
+    return 2;
+  }
+  pstrack::SetLogFormat(log_format);
+  // gRPC's own lines (connection errors, assertions) in the same format.
+  gpr_set_log_function([](gpr_log_func_args* args) {
+    const pstrack::LogLevel level =
+        args->severity == GPR_LOG_SEVERITY_ERROR ? pstrack::LogLevel::kError : pstrack::LogLevel::kInfo;
+    pstrack::LogLine(level, absl::StrCat("grpc: ", args->message, " (", args->file, ":", args->line, ")"));
+  });
   if (absl::GetFlag(FLAGS_print_openapi)) {
     auto routes = pstrack::http::RouteTable::ForApi();
     auto doc = routes.ok() ? pstrack::http::OpenApiJson(*routes, std::string(pstrack::ProjectVersion()))
@@ -134,6 +152,16 @@ int main(int argc, char** argv) {
   options.guard.max_stream_age = absl::GetFlag(FLAGS_max_stream_age);
   options.guard.stream_idle_timeout = absl::GetFlag(FLAGS_stream_idle_timeout);
   options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  if (const std::string requests = absl::GetFlag(FLAGS_log_requests); requests == "all") {
+    options.guard.request_log = pstrack::RequestLog::kAll;
+  } else if (requests == "failures") {
+    options.guard.request_log = pstrack::RequestLog::kFailures;
+  } else if (requests == "none") {
+    options.guard.request_log = pstrack::RequestLog::kNone;
+  } else {
+    pstrack::LogError("cannot start: --log_requests must be all, failures or none, not \"", requests, "\"");
+    return 2;
+  }
   options.connection_idle_timeout = absl::GetFlag(FLAGS_connection_idle_timeout);
   if (absl::GetFlag(FLAGS_max_message_mb) < 1 || absl::GetFlag(FLAGS_max_message_mb) > 1024 ||
       absl::GetFlag(FLAGS_max_call_seconds) < 1 || absl::GetFlag(FLAGS_rate_limit) < 0 ||

@@ -113,6 +113,10 @@ absl::StatusOr<std::vector<DossierRow>> SqlDossierTables::ListDossiers(const Dos
   if (query.overdue_at_us) {
     absl::StrAppend(&q.sql, " AND finish_us IS NULL AND overdue_from_us <= ", q.BindInt64(*query.overdue_at_us));
   }
+  if (query.due_between_us) {
+    absl::StrAppend(&q.sql, " AND finish_us IS NULL AND overdue_from_us > ", q.BindInt64(query.due_between_us->first),
+                    " AND overdue_from_us <= ", q.BindInt64(query.due_between_us->second));
+  }
   if (!query.after_code.empty()) absl::StrAppend(&q.sql, " AND code > ", q.Bind(query.after_code));
   absl::StrAppend(&q.sql, " ORDER BY code LIMIT ", q.Bind(query.limit));
   return QueryDossiers(q);

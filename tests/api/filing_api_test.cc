@@ -347,5 +347,56 @@ TEST_F(FilingApiTest, QueriesAndTheirErrors) {
   EXPECT_RPC_ERROR(filings_->ListDossiers(Ctx().get(), list, &page), INVALID_ARGUMENT, "procedure_code");
 }
 
+// "Due soon": open, not overdue at as_of, due by the end of the N-th
+// working day after as_of's day. Checked against a brute-force count of
+// Monday-Friday days (June 2025 has no holiday) for every as_of and N.
+TEST_F(FilingApiTest, DueWithinWorkingDaysListsWhatABruteForceCountSays) {
+  v1::RecordEventResponse out;
+  ASSERT_TRUE(Record(Received("d1", kDossier), &out).ok());
+  v1::GetDossierRequest get;
+  get.set_code(kDossier);
+  v1::Dossier d;
+  ASSERT_TRUE(filings_->GetDossier(Ctx().get(), get, &d).ok());
+  const absl::Time due = absl::FromUnixSeconds(d.due_time().seconds()) + absl::Nanoseconds(d.due_time().nanos());
+  int listed_somewhere = 0, not_listed_somewhere = 0;
+  for (int day = 2; day <= 10; ++day) {
+    for (int n = 1; n <= 3; ++n) {
+      const google::protobuf::Timestamp as_of = At(2025, 6, day, 9);
+      // The n-th Monday-Friday day after `day`, and the instant it ends.
+      absl::CivilDay last(2025, 6, day);
+      for (int counted = 0; counted < n;) {
+        last += 1;
+        const absl::Weekday w = absl::GetWeekday(last);
+        if (w != absl::Weekday::saturday && w != absl::Weekday::sunday) ++counted;
+      }
+      const absl::Time horizon = absl::FromCivil(last + 1, VietnamTimeZone());
+      const absl::Time at = absl::FromUnixSeconds(as_of.seconds());
+      const bool expected = due > at && due <= horizon;
+      v1::ListDossiersRequest list;
+      list.set_due_within_working_days(n);
+      *list.mutable_as_of() = as_of;
+      v1::ListDossiersResponse page;
+      ASSERT_TRUE(filings_->ListDossiers(Ctx().get(), list, &page).ok());
+      EXPECT_EQ(page.dossiers_size(), expected ? 1 : 0) << "June " << day << ", within " << n;
+      (expected ? listed_somewhere : not_listed_somewhere)++;
+    }
+  }
+  EXPECT_GT(listed_somewhere, 0);
+  EXPECT_GT(not_listed_somewhere, 0);
+  // Resolved: never due soon.
+  ASSERT_TRUE(Record(Resolved("d2", kDossier, 3), &out).ok());
+  v1::ListDossiersRequest list;
+  list.set_due_within_working_days(3);
+  *list.mutable_as_of() = At(2025, 6, 2, 12);
+  v1::ListDossiersResponse page;
+  ASSERT_TRUE(filings_->ListDossiers(Ctx().get(), list, &page).ok());
+  EXPECT_EQ(page.dossiers_size(), 0);
+  list.set_due_within_working_days(61);
+  EXPECT_RPC_ERROR(filings_->ListDossiers(Ctx().get(), list, &page), INVALID_ARGUMENT, "due_within_working_days");
+  list.set_due_within_working_days(2);
+  list.set_overdue_only(true);
+  EXPECT_RPC_ERROR(filings_->ListDossiers(Ctx().get(), list, &page), INVALID_ARGUMENT, "due_within_working_days");
+}
+
 }  // namespace
 }  // namespace pstrack

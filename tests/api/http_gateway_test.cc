@@ -21,6 +21,8 @@
 #include "pstrack/v1/agency.pb.h"
 #include "pstrack/v1/filing.pb.h"
 #include "pstrack/v1/metrics.pb.h"
+#include "services/common/spreadsheet.h"
+#include "services/http/export.h"
 #include "services/http/openapi.h"
 #include "services/http/routes.h"
 #include "services/http/transcode.h"
@@ -286,6 +288,56 @@ TEST_F(HttpGatewayTest, AnNdjsonUploadIsRecordedAsAStream) {
   req.set_code("P22.X1-251006-1050");
   v1::Dossier dossier;
   EXPECT_TRUE(filings_->GetDossier(&ctx, req, &dossier).ok());
+}
+
+}  // namespace
+}  // namespace pstrack::testing
+
+namespace pstrack::testing {
+namespace {
+
+TEST(DashboardExport, ParsesATableWithItsTypes) {
+  auto sheet = http::ParseExportRequest(R"({"sheet":"xếp hạng","columns":[{"title":"Tỉnh"},
+      {"title":"Đúng hạn","type":"percent"},{"title":"Hồ sơ","type":"integer"}],
+      "rows":[["Tỉnh Quảng Ninh",0.973,1520],["Thành phố Hà Nội",null],[]]})");
+  ASSERT_TRUE(sheet.ok()) << sheet.status();
+  EXPECT_EQ(sheet->name, "xếp hạng");
+  ASSERT_EQ(sheet->columns.size(), 3u);
+  EXPECT_EQ(sheet->columns[0].type, SheetColumn::Type::kText);
+  EXPECT_EQ(sheet->columns[1].type, SheetColumn::Type::kPercent);
+  ASSERT_EQ(sheet->rows.size(), 3u);
+  EXPECT_EQ(std::get<std::string>(sheet->rows[0][0]), "Tỉnh Quảng Ninh");
+  EXPECT_DOUBLE_EQ(std::get<double>(sheet->rows[0][1]), 0.973);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(sheet->rows[1][1]));
+  auto book = XlsxWorkbook(*sheet);
+  ASSERT_TRUE(book.ok()) << book.status();
+  EXPECT_EQ(book->substr(0, 4), std::string("PK\x03\x04", 4));  // a zip file, as .xlsx is
+}
+
+TEST(DashboardExport, BadInputNamesTheField) {
+  struct Case {
+    const char* json;
+    const char* field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"[1]", "JSON object"},
+           {R"({"columns":[]})", "columns"},
+           {R"({"columns":[{"type":"text"}]})", "columns[0].title"},
+           {R"({"columns":[{"title":"a","type":"money"}]})", "columns[0].type"},
+           {R"({"columns":[{"title":"a"}],"rows":[[1,2]]})", "rows[0]"},
+           {R"({"columns":[{"title":"a"}],"rows":[[{"x":1}]]})", "rows[0][0]"},
+           {R"({"columns":[{"title":"a"}],"rows":{"a":1}})", "rows"},
+           {R"({"columns":[{"title":"a"}],"extra":1})", "extra"},
+       }) {
+    auto sheet = http::ParseExportRequest(c.json);
+    ASSERT_FALSE(sheet.ok()) << c.json;
+    EXPECT_EQ(sheet.status().code(), absl::StatusCode::kInvalidArgument) << c.json;
+    EXPECT_TRUE(absl::StrContains(sheet.status().message(), c.field)) << c.json << ": " << sheet.status();
+  }
+  Sheet broken{"s", {{"a", SheetColumn::Type::kText}}, {{std::string("\xC3")}}};
+  auto book = XlsxWorkbook(broken);
+  EXPECT_EQ(book.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(book.status().message(), "rows[0][0]")) << book.status();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "services/api/convert.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "tests/api/server_fixture.h"
 
 namespace pstrack {
@@ -135,6 +136,25 @@ TEST_F(MetricsApiTest, PublishedQuangNinh2022FiguresComeBack) {
   EXPECT_EQ(ranked.entries(0).agency_code(), "P22");
   EXPECT_EQ(ranked.entries(0).rank(), 1);
   EXPECT_EQ(ranked.entries(1).rank(), 0);  // no data: unranked
+  EXPECT_EQ(ranked.entries(0).sample_size(), 1000);  // dossiers received in 2022
+  EXPECT_FALSE(ranked.entries(0).below_min_sample());
+  // A minimum sample of 1,000 dossiers keeps it ranked; 1,001 does not.
+  rank.set_min_sample_size(1000);
+  ASSERT_TRUE(metrics_->RankAgencies(Ctx().get(), rank, &ranked).ok());
+  EXPECT_EQ(ranked.entries(0).agency_code(), "P22");
+  EXPECT_EQ(ranked.entries(0).rank(), 1);
+  rank.set_min_sample_size(1001);
+  ASSERT_TRUE(metrics_->RankAgencies(Ctx().get(), rank, &ranked).ok());
+  for (const auto& e : ranked.entries()) {
+    EXPECT_EQ(e.rank(), 0) << e.agency_code();
+    EXPECT_TRUE(e.below_min_sample()) << e.agency_code();
+    if (e.agency_code() == "P22") {
+      EXPECT_TRUE(e.value().available());
+    }
+  }
+  rank.set_min_sample_size(-1);
+  EXPECT_RPC_ERROR(metrics_->RankAgencies(Ctx().get(), rank, &ranked), INVALID_ARGUMENT, "min_sample_size");
+  rank.set_min_sample_size(0);
   // The 766 score for 2022 reads 2.1 (portal on-time) at 99.8% of 20 points.
   v1::ScoreIndexRequest score;
   score.mutable_scope()->set_agency_code("P22");
@@ -142,6 +162,25 @@ TEST_F(MetricsApiTest, PublishedQuangNinh2022FiguresComeBack) {
   score.set_methodology_id("qd766@2026");
   v1::IndexScore scored;
   ASSERT_TRUE(metrics_->ScoreIndex(Ctx().get(), score, &scored).ok());
+  // A methodology ranking carries each agency's whole score, as ScoreIndex.
+  rank.clear_indicator_id();
+  rank.set_methodology_id("qd766@2026");
+  ASSERT_TRUE(metrics_->RankAgencies(Ctx().get(), rank, &ranked).ok());
+  bool found = false;
+  for (const auto& e : ranked.entries()) {
+    if (e.agency_code() != "P22") continue;
+    found = true;
+    v1::IndexScore from_rank = e.index();
+    v1::IndexScore direct = scored;
+    from_rank.clear_log();
+    direct.clear_log();
+    direct.clear_scope();
+    direct.clear_period();
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(from_rank, direct))
+        << from_rank.DebugString() << "\n" << direct.DebugString();
+    EXPECT_DOUBLE_EQ(e.score(), scored.total_points());
+  }
+  EXPECT_TRUE(found);
   bool seen = false;
   for (const auto& g : scored.groups()) {
     for (const auto& i : g.indicators()) {

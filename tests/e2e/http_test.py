@@ -157,7 +157,7 @@ def main():
         from pstrack.v1 import (admin_pb2, admin_pb2_grpc, agency_pb2, agency_pb2_grpc, catalog_pb2,
                                 catalog_pb2_grpc, filing_pb2, filing_pb2_grpc, metrics_pb2, metrics_pb2_grpc)
 
-        server = Server(work, "main", ["--max_message_mb=1"])
+        server = Server(work, "main", ["--max_message_mb=1", "--log_format=json"])
         servers.append(server)
         base = f"http://127.0.0.1:{server.http_port}"
         wait_ready(base, server)
@@ -426,6 +426,58 @@ def main():
             peers = {rec.get("peer", "") for rec in r.json().get("records", [])}
             assert any(p.startswith("http:ipv4:127.0.0.1:") for p in peers), peers
         check("x-request-id comes back; the audit names the HTTP client's address", request_id_and_audit)
+
+        def json_logs_with_request_ids():
+            key_id = session.get(f"{base}/v1/whoami", headers=admin).json()["principal"]
+            # HTTP: the caller's id, one made when it has none or an unusable one.
+            given = session.get(f"{base}/v1/agencies/{PROVINCE}", headers={**admin, "x-request-id": "http-ok-1"})
+            made = session.get(f"{base}/v1/agencies/99999", headers=admin)
+            assert made.status_code == 404, made.text
+            bad = session.get(f"{base}/v1/agencies/{PROVINCE}", headers={**admin, "x-request-id": "a b\"c"})
+            ids = {"http-ok-1": given, made.headers["x-request-id"]: made, bad.headers["x-request-id"]: bad}
+            assert given.headers["x-request-id"] == "http-ok-1", given.headers
+            for rid in list(ids)[1:]:
+                assert re.fullmatch(r"[0-9a-f]{32}", rid), rid
+            assert len(ids) == 3, ids
+            # gRPC: the id comes back in the initial metadata.
+            _, call = agencies.GetAgency.with_call(agency_pb2.GetAgencyRequest(code=PROVINCE),
+                                                   metadata=md + [("x-request-id", "grpc-ok-1")])
+            assert dict(call.initial_metadata()).get("x-request-id") == "grpc-ok-1", call.initial_metadata()
+            _, call = agencies.GetAgency.with_call(agency_pb2.GetAgencyRequest(code=PROVINCE), metadata=md)
+            grpc_made = dict(call.initial_metadata()).get("x-request-id", "")
+            assert re.fullmatch(r"[0-9a-f]{32}", grpc_made), call.initial_metadata()
+            try:
+                agencies.GetAgency(agency_pb2.GetAgencyRequest(code=PROVINCE), metadata=[("x-request-id", "grpc-noauth")])
+                raise AssertionError("a call without a key was answered")
+            except grpc.RpcError as e:
+                assert e.code() == grpc.StatusCode.UNAUTHENTICATED, e
+            # Every line the server wrote is one JSON object; a call's line
+            # names its method, code, duration, key and request id.
+            deadline = time.time() + 10
+            while True:
+                lines = [json.loads(line) for line in server.log().splitlines() if line.strip()]
+                by_id = {}
+                for rec in lines:
+                    assert {"time", "level", "message"} <= rec.keys(), rec
+                    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", rec["time"]), rec
+                    if "code" in rec:
+                        by_id.setdefault(rec.get("request_id"), []).append(rec)
+                if all(k in by_id for k in [*ids, "grpc-ok-1", grpc_made, "grpc-noauth"]) or time.time() > deadline:
+                    break
+                time.sleep(0.2)
+            method = "pstrack.v1.AgencyService/GetAgency"
+            for rid, code in [("http-ok-1", "OK"), (list(ids)[1], "NOT_FOUND"), (list(ids)[2], "OK"),
+                              ("grpc-ok-1", "OK"), (grpc_made, "OK")]:
+                (rec,) = by_id.get(rid, [None])
+                assert rec and rec["method"] == method and rec["code"] == code, (rid, rec)
+                assert rec["key_id"] == key_id and rec["level"] == "info", rec
+                assert isinstance(rec["duration_ms"], float) and 0 <= rec["duration_ms"] < 10000, rec
+            assert "99999" in by_id[list(ids)[1]][0]["message"], by_id[list(ids)[1]]
+            assert by_id["http-ok-1"][0]["peer"].startswith("http:ipv4:127.0.0.1:"), by_id["http-ok-1"]
+            (noauth,) = by_id["grpc-noauth"]
+            assert noauth["code"] == "UNAUTHENTICATED" and "key_id" not in noauth, noauth
+        check("--log_format=json: one object per line; each call's line has method, code, duration, key and "
+              "request id (given, or made and returned, over HTTP and gRPC)", json_logs_with_request_ids)
 
         def server_sent_events():
             analyst_h = {"Authorization": f"Bearer {analyst}"}

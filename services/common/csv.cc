@@ -7,7 +7,7 @@
 
 namespace pstrack {
 
-absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view text) {
+absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view text, char delimiter) {
   if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.remove_prefix(3);
   std::vector<CsvRecord> records;
   CsvRecord current;
@@ -51,7 +51,7 @@ absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view text) {
       field_started = true;
       record_has_content = true;
       quote_line = line;
-    } else if (c == ',') {
+    } else if (c == delimiter) {
       record_has_content = true;
       end_field();
     } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {

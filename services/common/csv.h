@@ -20,7 +20,9 @@ struct CsvRecord {
 
 // Parses the whole text. Fails (naming the line) only on an unterminated
 // quoted field; empty lines are skipped.
-absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view text);
+// `delimiter`: ',' (RFC 4180), or ';' (what Excel writes in locales whose
+// decimal mark is a comma, Vietnamese among them).
+absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view text, char delimiter = ',');
 
 // A CSV file with a header line; rows are read by column name.
 class CsvTable {

@@ -133,6 +133,9 @@ absl::StatusOr<std::string> XlsxWorkbook(const Sheet& sheet) {
         }
         worksheet_write_number(ws, row, col, *v, f);
         widths[c] = std::max<size_t>(widths[c], 12);
+      } else if (const SheetRatio* ratio = std::get_if<SheetRatio>(&cell)) {
+        worksheet_write_number(ws, row, col, ratio->value, percent);
+        widths[c] = std::max<size_t>(widths[c], 12);
       } else if (const auto* text = std::get_if<std::string>(&cell)) {
         worksheet_write_string(ws, row, col, text->c_str(), nullptr);
         widths[c] = std::max(widths[c], std::min<size_t>(Utf8Length(*text) + 2, 60));

@@ -23,9 +23,14 @@ struct SheetColumn {
 // "text", "number", "integer", "percent"; false for anything else.
 bool ParseSheetColumnType(absl::string_view name, SheetColumn::Type* type);
 
+// A ratio shown as a percentage whatever its column's type (0.875: 87.5%).
+struct SheetRatio {
+  double value;
+};
+
 // An empty cell, a number (a percent column holds the ratio: 0.875 shows
-// as 87.5%), or text.
-using SheetCell = std::variant<std::monostate, double, std::string>;
+// as 87.5%), text, or a ratio.
+using SheetCell = std::variant<std::monostate, double, std::string, SheetRatio>;
 
 struct Sheet {
   std::string name;  // at most 31 characters; []:*?/\ are replaced

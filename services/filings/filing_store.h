@@ -172,6 +172,12 @@ class EventLogReader {
   // Every pending event of these dossiers.
   virtual absl::StatusOr<std::vector<LoggedEvent>> PendingEventsOf(const std::vector<std::string>& dossier_codes) = 0;
   virtual absl::StatusOr<LogState> GetLogState() = 0;
+  // Whether an event numbered `seq` or lower is still pending (visible to
+  // this transaction). For read-your-writes: on PostgreSQL sequence numbers
+  // are handed out before commit, so a position derived from the log (or
+  // the sequence) can pass events that another transaction has not
+  // committed yet; a committed event is either visible here or projected.
+  virtual absl::StatusOr<bool> PendingThrough(int64_t seq) = 0;
 };
 
 class EventLogWriter : public virtual EventLogReader, public virtual TransactionControl {

@@ -632,22 +632,31 @@ absl::StatusOr<int64_t> Filings::ProjectPending(int max_events) {
 bool Filings::WaitForProjection(absl::Time deadline) {
   const int64_t target = acknowledged_seq_.load();
   if (target == 0) return true;  // nothing acknowledged unprojected, ever
+  {
+    absl::MutexLock lock(&projection_mu_);
+    if (verified_through_ >= target) return true;
+  }
   ++readers_waiting_;
   struct Done {
     std::atomic<int>& n;
     ~Done() { --n; }
   } done{readers_waiting_};
   for (;;) {
-    {
-      absl::MutexLock lock(&projection_mu_);
-      if (projected_through_ >= target) return true;
-    }
-    if (absl::Now() >= deadline) return false;
-    // Another process may be the projector: ask the database too.
-    absl::StatusOr<LogState> log = Log();
+    // Asked of the database, not read off a log position: on PostgreSQL a
+    // position can pass events whose transaction commits later (sequence
+    // numbers are handed out before commit), and a reader that trusted it
+    // would miss its own write. Every event this process acknowledged up to
+    // `target` is committed: none still visible in the log means all are
+    // projected (by this process or another).
+    bool pending = true;
+    const absl::Status read = store_.Read([&](FilingReader& tx) -> absl::Status {
+      PSTRACK_ASSIGN_OR_RETURN(pending, tx.PendingThrough(target));
+      return absl::OkStatus();
+    });
     absl::MutexLock lock(&projection_mu_);
-    if (log.ok()) projected_through_ = std::max(projected_through_, log->position());
-    if (projected_through_ >= target) return true;
+    if (read.ok() && !pending) verified_through_ = std::max(verified_through_, target);
+    if (verified_through_ >= target) return true;
+    if (absl::Now() >= deadline) return false;
     projection_cv_.WaitWithDeadline(&projection_mu_, std::min(deadline, absl::Now() + absl::Milliseconds(20)));
   }
 }

@@ -211,6 +211,10 @@ class Filings {
   absl::Mutex projection_mu_;
   absl::CondVar projection_cv_;  // work for the projector, or a round done
   int64_t projected_through_ ABSL_GUARDED_BY(projection_mu_) = 0;  // nothing pending at or below
+  // The highest acknowledged sequence number WaitForProjection saw
+  // projected in the database (projected_through_ is a log position: on
+  // PostgreSQL it can pass events not yet committed).
+  int64_t verified_through_ ABSL_GUARDED_BY(projection_mu_) = 0;
   // The log position the change feed was last bumped for (ProjectPending):
   // a watch on this process learns of what any process projected.
   int64_t announced_position_ ABSL_GUARDED_BY(projection_mu_) = 0;

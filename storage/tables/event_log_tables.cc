@@ -73,6 +73,16 @@ absl::StatusOr<std::vector<LoggedEvent>> SqlEventLogTables::PendingEvents(int li
   return QueryLog(q);
 }
 
+absl::StatusOr<bool> SqlEventLogTables::PendingThrough(int64_t seq) {
+  DynamicQuery q;
+  q.sql = absl::StrCat("SELECT CASE WHEN EXISTS (SELECT 1 FROM event_log WHERE seq <= ", q.BindInt64(seq),
+                       ") THEN 1 ELSE 0 END");
+  int pending = 0;
+  PSTRACK_RETURN_IF_ERROR(Fetch(
+      q, [&](Columns& st) { st.exchange(Into(pending)); }, [] {}));
+  return pending != 0;
+}
+
 absl::StatusOr<std::vector<LoggedEvent>> SqlEventLogTables::PendingEventsOf(const std::vector<std::string>& codes) {
   return QueryLogWhere("dossier_code", codes);
 }

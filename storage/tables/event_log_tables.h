@@ -19,6 +19,7 @@ class SqlEventLogTables : public virtual EventLogWriter, protected virtual SqlCo
  public:
   absl::StatusOr<std::vector<StoredEvent>> FindLoggedEvents(const std::vector<std::string>& event_ids) override;
   absl::StatusOr<std::vector<LoggedEvent>> PendingEvents(int limit) override;
+  absl::StatusOr<bool> PendingThrough(int64_t seq) override;
   absl::StatusOr<std::vector<LoggedEvent>> PendingEventsOf(const std::vector<std::string>& dossier_codes) override;
   absl::StatusOr<LogState> GetLogState() override;
   absl::StatusOr<int64_t> AppendToLog(const std::vector<StoredEvent>& events) override;

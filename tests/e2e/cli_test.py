@@ -439,6 +439,64 @@ def main():
         check("indicators, score and CSV agree with the events sent; unknown indicator ids are refused",
               indicators_score_and_csv_match_the_events_sent)
 
+        def output_formats_stdin_and_semicolons():
+            import openpyxl
+            # -o xlsx: a workbook whose numbers are numbers, rates percentages.
+            want = {v["indicator_id"]: v for v in json.loads(
+                cli(server, "indicators", "--scope", "P22", "--period", "2025", "-o", "json").stdout)["values"]}
+            path = os.path.join(work, "indicators.xlsx")
+            with open(path, "wb") as f:
+                proc = subprocess.run([ARGS.cli_bin, f"--server={server.address}", "indicators", "--scope", "P22",
+                                       "--period", "2025", "-o", "xlsx"], stdout=f, stderr=subprocess.PIPE,
+                                      env=dict(os.environ, PSTRACK_API_KEY=server.token), timeout=60)
+            assert proc.returncode == 0, proc.stderr
+            sheet = openpyxl.load_workbook(path).active
+            rows = list(sheet.iter_rows(values_only=True))
+            header = list(rows[0])
+            got = {r[header.index("indicator_id")]: (r, i + 2) for i, r in enumerate(rows[1:])}
+            assert set(got) == set(want), set(got) ^ set(want)
+            for iid, v in want.items():
+                row, excel_row = got[iid]
+                if not v.get("available"):
+                    assert row[header.index("value")] == "n/a", row
+                    continue
+                assert abs(row[header.index("value")] - v.get("value", 0)) < 1e-12, (row, v)
+                assert row[header.index("numerator")] == v.get("numerator", 0), (row, v)
+                fmt = sheet.cell(row=excel_row, column=header.index("value") + 1).number_format
+                assert (fmt == "0.0%") == (row[header.index("unit")] == "ratio"), (iid, fmt)
+            # agency list and dossier list export (they took only --json before)
+            listed = list(csv.DictReader(io.StringIO(
+                cli(server, "agency", "list", "--root", "P22", "--depth", "1", "-o", "csv").stdout)))
+            as_json = json.loads(cli(server, "agency", "list", "--root", "P22", "--depth", "1", "--json").stdout)
+            assert [r["CODE"] for r in listed] == [a["code"] for a in as_json["agencies"]], listed
+            dossiers = list(csv.DictReader(io.StringIO(cli(server, "dossier", "list", "--agency", "P22", "--csv").stdout)))
+            assert dossiers and all(d["DOSSIER"].startswith("P22") for d in dossiers), dossiers
+            proc = cli(server, "agency", "list", "-o", "yaml", expect_rc=2)
+            assert "-o: 'yaml' is not a format" in proc.stderr, proc.stderr
+            # "-" reads standard input; a ';'-separated CSV is read as such.
+            event = {"event_id": "stdin-1", "dossier_code": "P22.HALONG-251104-0901", "agency_code": "P22.HALONG",
+                     "procedure_code": "1.000689", "occurred_at": "2025-11-04T09:00:00+07:00",
+                     "received": {"channel": "CHANNEL_ONLINE"}}
+            env = dict(os.environ, PSTRACK_API_KEY=server.token)
+            proc = subprocess.run([ARGS.cli_bin, f"--server={server.address}", "event", "send", "-"],
+                                  input=json.dumps(event) + "\n", capture_output=True, text=True, env=env, timeout=60)
+            assert proc.returncode == 0 and "1 accepted" in proc.stdout, proc.stdout + proc.stderr
+            assert "100% (1/1 events" in proc.stderr, proc.stderr  # a plain progress line off a terminal
+            semi = os.path.join(work, "agencies_semicolon.csv")
+            with open(semi, "w", encoding="utf-8-sig", newline="") as f:
+                f.write("code;name;level;parent_code;admin_code;valid_from;valid_until;successor_code\r\n"
+                        "P22.SEMI;\"Phường Thử; Dấu chấm phẩy\";commune;P22;;2025-07-01;;\r\n")
+            proc = cli(server, "agency", "import", semi)
+            assert "separated by ';'" in proc.stderr, proc.stderr
+            got_agency = json.loads(cli(server, "agency", "get", "P22.SEMI", "--json").stdout)
+            assert got_agency["name"] == "Phường Thử; Dấu chấm phẩy", got_agency
+            script = cli(server, "completion", "bash").stdout
+            done = subprocess.run(["bash", "-c", script + "\nCOMP_WORDS=(pstrack agency l); COMP_CWORD=2; _pstrack; "
+                                   "echo ${COMPREPLY[@]}"], capture_output=True, text=True)
+            assert done.stdout.split() == ["list"], done.stdout + done.stderr
+        check("-o xlsx/csv/json on list and table commands (XLSX read back), '-' reads stdin, ';' CSV is read, "
+              "progress lines off a terminal, bash completion", output_formats_stdin_and_semicolons)
+
         def keys_roles_scopes_and_audit_through_the_cli():
             proc = cli(server, "agency", "list", expect_rc=1, token="")
             assert "UNAUTHENTICATED" in proc.stderr and "--api_key" in proc.stderr, proc.stderr

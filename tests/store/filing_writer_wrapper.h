@@ -60,6 +60,7 @@ class FilingWriterWrapper : public FilingWriter {
     return t_.PendingEventsOf(c);
   }
   absl::StatusOr<LogState> GetLogState() override { return t_.GetLogState(); }
+  absl::StatusOr<bool> PendingThrough(int64_t seq) override { return t_.PendingThrough(seq); }
   absl::StatusOr<int64_t> AppendToLog(const std::vector<StoredEvent>& e) override { return t_.AppendToLog(e); }
   absl::StatusOr<int64_t> RemoveFromLog(const std::vector<int64_t>& seqs) override { return t_.RemoveFromLog(seqs); }
   absl::StatusOr<bool> LeadProjection(bool wait) override { return t_.LeadProjection(wait); }

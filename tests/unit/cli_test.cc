@@ -3,6 +3,7 @@
 // and the pure parts of the commands (reading event, report and external
 // input files; scope, period and other shared options).
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -72,7 +73,8 @@ TEST(CommandTable, CommandsAreDistinctAndDescribed) {
     EXPECT_TRUE(words.insert(absl::StrJoin(command.words, " ")).second) << UsageLine(command);
     EXPECT_FALSE(command.summary.empty()) << UsageLine(command);
     EXPECT_FALSE(command.group.empty()) << UsageLine(command);
-    EXPECT_TRUE(command.run) << UsageLine(command);
+    // `completion bash` is served by RunCli itself, which has the table.
+    EXPECT_TRUE(command.run || command.words == std::vector<std::string>({"completion", "bash"})) << UsageLine(command);
     std::set<std::string> names;
     for (const OptionSpec& spec : AcceptedOptions(command)) {
       EXPECT_TRUE(names.insert(spec.name).second) << "--" << spec.name << " twice in " << UsageLine(command);
@@ -111,7 +113,8 @@ TEST(CommandTable, CommandsAreDistinctAndDescribed) {
                                           "key list",
                                           "key revoke",
                                           "audit list",
-                                          "methodologies reload"};
+                                          "methodologies reload",
+                                          "completion bash"};
   EXPECT_EQ(words, expected);
 }
 
@@ -251,10 +254,10 @@ TEST(Options, AnotherCommandsOptionIsRefused) {
   auto parsed = Parse({"agency", "list", "--scope", "P22"});
   ASSERT_FALSE(parsed.ok());
   EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("--scope is not an option of 'agency list'"));
-  // --csv only where a command prints CSV.
-  parsed = Parse({"agency", "list", "--csv"});
+  // --csv only where a command prints a table of rows (not one record).
+  parsed = Parse({"agency", "get", "P22", "--csv"});
   ASSERT_FALSE(parsed.ok());
-  EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("--csv is not an option of 'agency list'"));
+  EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("--csv is not an option of 'agency get'"));
   // --json not where there is nothing but a summary.
   parsed = Parse({"event", "send", "events.csv", "--json"});
   ASSERT_FALSE(parsed.ok());
@@ -285,10 +288,55 @@ TEST(Options, DoubleDashEndsTheOptions) {
 TEST(Options, JsonAndCsvTogetherAreRefused) {
   auto parsed = Parse({"key", "list", "--json", "--csv"});
   ASSERT_FALSE(parsed.ok());
-  EXPECT_EQ(parsed.status().message(), "choose one of --json and --csv");
+  EXPECT_EQ(parsed.status().message(), "choose one of -o, --json and --csv");
   auto csv = Parse({"key", "list", "--csv"});
   ASSERT_TRUE(csv.ok()) << csv.status();
   EXPECT_EQ(csv->output, Output::kCsv);
+}
+
+TEST(Options, OutputFormatByName) {
+  for (const auto& [words, want] : std::vector<std::pair<std::vector<std::string>, Output>>{
+           {{"agency", "list", "-o", "csv"}, Output::kCsv},
+           {{"dossier", "list", "-o", "xlsx"}, Output::kXlsx},
+           {{"-o", "json", "rank", "--scope", "VN", "--period", "2025", "--indicator", "on_time_rate"}, Output::kJson},
+           {{"procedure", "list", "--output=table"}, Output::kTable},
+           {{"report", "list", "-o=xlsx"}, Output::kXlsx},
+       }) {
+    auto parsed = Parse(words);
+    ASSERT_TRUE(parsed.ok()) << absl::StrJoin(words, " ") << ": " << parsed.status();
+    EXPECT_EQ(parsed->output, want) << absl::StrJoin(words, " ");
+  }
+  auto bad = Parse({"agency", "list", "-o", "yaml"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("-o: 'yaml' is not a format"));
+  auto both = Parse({"agency", "list", "-o", "csv", "--json"});
+  EXPECT_FALSE(both.ok());
+  // A command without tables takes no -o.
+  EXPECT_FALSE(Parse({"agency", "import", "x.csv", "-o", "csv"}).ok());
+}
+
+TEST(Options, EveryListAndTableCommandTakesEveryFormat) {
+  for (const Command& command : Table()) {
+    const std::string words = absl::StrJoin(command.words, " ");
+    const bool lists = command.words.back() == "list" || words == "indicators" || words == "breakdown" ||
+                       words == "series" || words == "rank" || words == "score" || words == "reconcile" ||
+                       words == "silent" || words == "quality" || words == "indicator-list";
+    if (!lists) continue;
+    std::set<std::string> names;
+    for (const OptionSpec& spec : AcceptedOptions(command)) names.insert(spec.name);
+    EXPECT_TRUE(names.contains("output") && names.contains("csv") && names.contains("json")) << words;
+  }
+}
+
+TEST(Completion, BashScriptKnowsCommandsAndOptions) {
+  Ran ran = RunLine(Table(), {"completion", "bash"});
+  EXPECT_EQ(ran.code, 0) << ran.err;
+  EXPECT_THAT(ran.out, HasSubstr("complete -o default -F _pstrack pstrack"));
+  EXPECT_THAT(ran.out, HasSubstr("\"agency\") COMPREPLY=($(compgen -W \""));
+  EXPECT_THAT(ran.out, HasSubstr("--root"));
+  EXPECT_THAT(ran.out, HasSubstr("--output"));
+  // Every command's first word is offered at the start.
+  for (const Command& command : Table()) EXPECT_THAT(ran.out, HasSubstr(command.words[0])) << UsageLine(command);
 }
 
 // ---- help ----
@@ -303,7 +351,9 @@ TEST(Help, CommandHelpListsItsOwnOptionsAndExitsZero) {
     EXPECT_THAT(ran.out, HasSubstr(option));
   }
   EXPECT_THAT(ran.out, Not(HasSubstr("--scope")));
-  EXPECT_THAT(ran.out, Not(HasSubstr("--csv")));
+  // A list exports: -o table|csv|json|xlsx, --csv and --json.
+  EXPECT_THAT(ran.out, HasSubstr("--output FORMAT  -o: table, csv, json, or xlsx"));
+  EXPECT_THAT(ran.out, HasSubstr("--csv"));
 }
 
 TEST(Help, HelpWordAndHelpOptionAgree) {
@@ -520,6 +570,36 @@ TEST(Inputs, EventsFromCsvKeepTheirLinesAndReportBadOnes) {
   EXPECT_EQ((*events)[1].line, 4);
   EXPECT_EQ(rejected, 1);
   EXPECT_TRUE(absl::StartsWith(out.str(), "line 3: occurred_at:")) << out.str();
+}
+
+TEST(Inputs, SemicolonSeparatedCsvIsReadAsSuch) {
+  const std::string path = ::testing::TempDir() + "/semicolons.csv";
+  {
+    std::ofstream f(path, std::ios::binary);
+    // Excel's "CSV" in a Vietnamese locale: ';', a BOM, a quoted ';', an
+    // empty line, a decimal comma left as it is.
+    f << "\xEF\xBB\xBF" << "code;name;level\r\nP22.A;\"Phường; Hạ Long\";commune\r\n\r\nP22.B;Xã B;2,5\r\n";
+  }
+  std::ostringstream notes;
+  auto text = ReadInput(path, notes);
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_THAT(notes.str(), HasSubstr("separated by ';'"));
+  auto records = ParseCsv(*text);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 3u);
+  EXPECT_EQ((*records)[1].fields, (std::vector<std::string>{"P22.A", "Phường; Hạ Long", "commune"}));
+  EXPECT_EQ((*records)[2].fields, (std::vector<std::string>{"P22.B", "Xã B", "2,5"}));
+  EXPECT_EQ((*records)[2].line, 4);  // line numbers kept for the error reports
+  // A ','-separated file is left as it is.
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << "code,name\nP22,\"a; b\"\n";
+  }
+  std::ostringstream none;
+  auto same = ReadInput(path, none);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, "code,name\nP22,\"a; b\"\n");
+  EXPECT_TRUE(none.str().empty());
 }
 
 TEST(Inputs, EventsFromJsonLines) {

@@ -91,8 +91,8 @@ absl::StatusOr<int> KeyList(Context& ctx, const Args& args) {
               TimeText(k.create_time()) + " by " + k.created_by(),
               k.has_revoke_time() ? TimeText(k.revoke_time()) + " by " + k.revoked_by() : ""});
   }
-  PrintTable(ctx.out, t, ctx.output);
-  if (ctx.output != Output::kCsv) ctx.out << all.keys_size() << " keys\n";
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
+  if (!Raw(ctx.output)) ctx.out << all.keys_size() << " keys\n";
   return kExitOk;
 }
 
@@ -128,7 +128,7 @@ absl::StatusOr<int> AuditList(Context& ctx, const Args& args) {
     return kExitOk;
   }
   Table t({"ID", "TIME", "PRINCIPAL", "ROLE", "METHOD", "TARGET", "RESULT", "APPLIED", "UNCHANGED", "REJECTED", "MS"});
-  if (ctx.output != Output::kCsv) {
+  if (!Raw(ctx.output)) {
     t.SetMaxWidth(5, 40);
     t.SetMaxWidth(6, 60);
   }
@@ -140,8 +140,8 @@ absl::StatusOr<int> AuditList(Context& ctx, const Args& args) {
          absl::StrCat(r.applied()), absl::StrCat(r.unchanged()), absl::StrCat(r.rejected()),
          absl::StrCat(r.duration_us() / 1000)});
   }
-  PrintTable(ctx.out, t, ctx.output);
-  if (ctx.output != Output::kCsv) ctx.out << all.records_size() << " records\n";
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
+  if (!Raw(ctx.output)) ctx.out << all.records_size() << " records\n";
   return kExitOk;
 }
 

@@ -1,4 +1,5 @@
 // agency list, get, import and resolve.
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,8 +47,8 @@ absl::StatusOr<int> AgencyList(Context& ctx, const Args& args) {
   }
   Table t({"CODE", "NAME", "LEVEL", "PARENT", "FROM", "UNTIL", "SUCCESSOR"});
   for (const auto& a : all.agencies()) AgencyRow(t, a);
-  t.Print(ctx.out);
-  ctx.out << all.agencies_size() << " agencies\n";
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
+  if (!Raw(ctx.output)) ctx.out << all.agencies_size() << " agencies\n";
   return kExitOk;
 }
 
@@ -97,7 +98,7 @@ absl::StatusOr<int> AgencyResolve(Context& ctx, const Args& args) {
 }
 
 absl::StatusOr<int> AgencyImport(Context& ctx, const Args& args) {
-  PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(args.positional(0)));
+  PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadInput(args.positional(0), std::cerr));
   PSTRACK_ASSIGN_OR_RETURN(std::vector<AgencyCsvRow> rows, ParseAgencyCsv(text));
   // One call holds the whole file (up to the server's batch limit) so that
   // parents and successors are ordered before their dependants.
@@ -136,6 +137,7 @@ std::vector<Command> AgencyCommands() {
                    LevelOption("Level: nation, ministry, province, department, district, commune"),
                    AsOfOption("Only what is in force on this date, YYYY-MM-DD"),
                    StringOption("name", "TEXT", "Name contains (accents and case ignored)"), LimitOption()},
+       .formats = Formats::kJsonCsv,
        .run = AgencyList},
       {.words = {"agency", "get"},
        .alias = "agencies",

@@ -1,4 +1,5 @@
 // procedure list, get and import.
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,8 +64,8 @@ absl::StatusOr<int> ProcedureList(Context& ctx, const Args& args) {
     t.AddRow({p.code(), p.name(), p.field(), ModeText(p.online_mode()), TimeText(p.resolution_time()),
               p.fee_bearing() ? (p.online_payment_integrated() ? "yes, online" : "yes") : "no", LevelsText(p)});
   }
-  t.Print(ctx.out);
-  ctx.out << all.procedures_size() << " procedures\n";
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
+  if (!Raw(ctx.output)) ctx.out << all.procedures_size() << " procedures\n";
   return kExitOk;
 }
 
@@ -98,7 +99,7 @@ absl::StatusOr<int> ProcedureGet(Context& ctx, const Args& args) {
 }
 
 absl::StatusOr<int> ProcedureImport(Context& ctx, const Args& args) {
-  PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(args.positional(0)));
+  PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadInput(args.positional(0), std::cerr));
   PSTRACK_ASSIGN_OR_RETURN(std::vector<ProcedureCsvRow> rows, ParseProcedureCsv(text));
   BatchSender<v1::ImportProceduresRequest, v1::ImportProceduresResponse> sender(
       ctx.client, 1000, ResultLines::kFromServer,
@@ -136,6 +137,7 @@ std::vector<Command> CatalogCommands() {
                    LevelOption("Offered at this level: nation, ministry, province, department, district, commune"),
                    StringOption("query", "TEXT", "Code, or name contains"),
                    AsOfOption("Only what is in force on this date, YYYY-MM-DD"), LimitOption()},
+       .formats = Formats::kJsonCsv,
        .run = ProcedureList},
       {.words = {"procedure", "get"},
        .alias = "procedures",

@@ -1,5 +1,11 @@
 #include "tools/cli/command.h"
 
+#include <iostream>
+
+#include <unistd.h>
+
+#include <set>
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -73,6 +79,7 @@ Tokens Tokenize(const std::vector<Command>& table, const std::vector<std::string
     OptionToken token;
     token.name = body.substr(0, equals);
     if (equals != std::string::npos) token.value = body.substr(equals + 1);
+    if (token.name == "o") token.name = "output";  // -o FORMAT
     if (token.name == "help" || token.name == "h") {
       tokens.help = true;
       continue;
@@ -152,8 +159,14 @@ absl::StatusOr<Args> ParseArgs(const std::vector<Command>& table, const Command&
 absl::StatusOr<Output> OutputOf(const Args& args) {
   const bool json = args.Declares("json") && args.Bool("json");
   const bool csv = args.Declares("csv") && args.Bool("csv");
-  if (json && csv) return absl::InvalidArgumentError("choose one of --json and --csv");
-  return json ? Output::kJson : csv ? Output::kCsv : Output::kTable;
+  const std::string named = args.Declares("output") ? args.String("output") : "";
+  if (json + csv + !named.empty() > 1) return UsageError("choose one of -o, --json and --csv");
+  if (named.empty()) return json ? Output::kJson : csv ? Output::kCsv : Output::kTable;
+  if (named == "table") return Output::kTable;
+  if (named == "csv") return Output::kCsv;
+  if (named == "json") return Output::kJson;
+  if (named == "xlsx") return Output::kXlsx;
+  return UsageError(absl::StrCat("-o: '", named, "' is not a format (table, csv, json or xlsx)"));
 }
 
 // The parts of a synopsis: split at the spaces outside brackets, so that
@@ -238,6 +251,9 @@ std::vector<OptionSpec> FormatOptions(Formats formats) {
   if (formats != Formats::kTableOnly) specs.push_back(BoolOption("json", "Print JSON instead of tables"));
   if (formats == Formats::kJsonCsv) {
     specs.push_back(BoolOption("csv", "Print CSV (RFC 4180, a header line, unformatted numbers) instead of tables"));
+    specs.push_back(StringOption("output", "FORMAT",
+                                 "-o: table, csv, json, or xlsx (an Excel workbook: numbers as numbers, rates as "
+                                 "percentages; redirect it to a file)"));
   }
   return specs;
 }
@@ -328,6 +344,48 @@ std::string GlobalHelp(const std::vector<Command>& table) {
   return text;
 }
 
+std::string BashCompletion(const std::vector<Command>& table) {
+  // Every command's words, and for each its options.
+  std::map<std::string, std::set<std::string>> next;  // words so far -> next word
+  std::map<std::string, std::vector<std::string>> options;
+  for (const Command& command : table) {
+    std::vector<std::vector<std::string>> spellings = {command.words};
+    if (!command.alias.empty()) {
+      std::vector<std::string> alias = command.words;
+      alias[0] = command.alias;
+      spellings.push_back(alias);
+    }
+    for (const auto& words : spellings) {
+      std::string prefix;
+      for (const std::string& w : words) {
+        next[prefix].insert(w);
+        prefix = prefix.empty() ? w : absl::StrCat(prefix, " ", w);
+      }
+      for (const OptionSpec& spec : AcceptedOptions(command)) options[prefix].push_back("--" + spec.name);
+      options[prefix].push_back("--help");
+    }
+  }
+  std::string script =
+      "# bash completion for pstrack: source <(pstrack completion bash)\n"
+      "_pstrack() {\n"
+      "  local cur=${COMP_WORDS[COMP_CWORD]} words=() w\n"
+      "  for w in \"${COMP_WORDS[@]:1:COMP_CWORD-1}\"; do [[ $w == -* ]] || words+=(\"$w\"); done\n"
+      "  local key=\"${words[*]}\"\n"
+      "  if [[ $cur == -* ]]; then\n"
+      "    case $key in\n";
+  for (const auto& [prefix, opts] : options) {
+    absl::StrAppend(&script, "      \"", prefix, "\") COMPREPLY=($(compgen -W \"", absl::StrJoin(opts, " "),
+                    "\" -- \"$cur\")); return ;;\n");
+  }
+  absl::StrAppend(&script, "    esac\n  fi\n  case $key in\n");
+  for (const auto& [prefix, words] : next) {
+    absl::StrAppend(&script, "    \"", prefix, "\") COMPREPLY=($(compgen -W \"", absl::StrJoin(words, " "),
+                    "\" -- \"$cur\")) ;;\n");
+  }
+  absl::StrAppend(&script, "    *) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n  esac\n}\ncomplete -o default -F _pstrack pstrack\n");
+  return script;
+}
+
 std::string CommandHelp(const Command& command) {
   std::string text = absl::StrCat(WrappedUsage("Usage: pstrack ", command), "\n\n", command.summary, "\n");
   if (!command.details.empty()) absl::StrAppend(&text, command.details, "\n");
@@ -370,6 +428,15 @@ int RunCli(const std::vector<Command>& table, const std::vector<std::string>& ar
   if (invocation->help) {
     out << CommandHelp(*command);
     return kExitOk;
+  }
+  if (command->words == std::vector<std::string>{"completion", "bash"}) {
+    out << BashCompletion(table);
+    return kExitOk;
+  }
+  // A workbook is bytes for a file, not for a terminal.
+  if (invocation->output == Output::kXlsx && &out == &std::cout && isatty(STDOUT_FILENO)) {
+    return fail(absl::InvalidArgumentError("-o xlsx writes an Excel workbook: redirect it to a file, e.g. "
+                                           "'pstrack rank ... -o xlsx > ranking.xlsx'"));
   }
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(ConnectionOptionsFromArgs(invocation->args));
   if (!client.ok()) return fail(client.status());

@@ -77,6 +77,10 @@ absl::StatusOr<Invocation> ParseCommandLine(const std::vector<Command>& table, c
 // `pstrack help`: every command by group, with its summary, and the notes
 // that apply to all of them.
 std::string GlobalHelp(const std::vector<Command>& table);
+// `pstrack completion bash`: a bash completion script for the table's
+// commands and their options.
+std::string BashCompletion(const std::vector<Command>& table);
+
 // `pstrack COMMAND --help`: its usage line, summary, details and options.
 std::string CommandHelp(const Command& command);
 // `pstrack agency --help`: the commands whose words begin with `prefix`;

@@ -9,6 +9,11 @@ const std::vector<Command>& CommandTable() {
          {AgencyCommands, DossierCommands, CatalogCommands, MetricsCommands, ReportCommands, AccessCommands}) {
       for (Command& command : group()) table->push_back(std::move(command));
     }
+    // Served by RunCli itself (it needs the table).
+    table->push_back({.words = {"completion", "bash"},
+                      .group = "Shell",
+                      .summary = "prints a bash completion script: source <(pstrack completion bash)",
+                      .formats = Formats::kTableOnly});
     return table;
   }();
   return *kTable;

@@ -10,6 +10,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "services/common/status.h"
 #include "tools/cli/calls.h"
@@ -23,23 +25,53 @@ namespace {
 
 constexpr char kGroup[] = "Dossier events";
 
-// A progress bar on a terminal.
-void Progress(size_t done, size_t total) {
-  if (!isatty(STDERR_FILENO) || total == 0) return;
-  const int width = 40;
-  int filled = static_cast<int>(width * done / total);
-  std::cerr << "\r[" << std::string(filled, '=') << std::string(width - filled, ' ') << "] " << done << "/" << total
-            << " events" << (done == total ? "\n" : "") << std::flush;
-}
+// Progress on standard error: a bar with the rate and the time left on a
+// terminal; otherwise (a log, a CI job) a plain line at each 10%.
+class Progress {
+ public:
+  explicit Progress(size_t total) : total_(total), start_(absl::Now()), terminal_(isatty(STDERR_FILENO)) {}
+
+  void Update(size_t done) {
+    if (total_ == 0) return;
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+    const std::string left =
+        rate > 0 && done < total_ ? absl::StrCat(", ", Clock(static_cast<double>(total_ - done) / rate), " left") : "";
+    const std::string figures = absl::StrCat(done, "/", total_, " events, ", static_cast<int64_t>(rate), "/s", left);
+    if (terminal_) {
+      const int width = 30;
+      const int filled = static_cast<int>(width * done / total_);
+      std::cerr << "\r[" << std::string(filled, '=') << std::string(width - filled, ' ') << "] " << figures
+                << "   " << (done == total_ ? "\n" : "") << std::flush;
+      return;
+    }
+    const int tenth = static_cast<int>(10 * done / total_);
+    if (tenth <= printed_tenth_) return;
+    printed_tenth_ = tenth;
+    std::cerr << "pstrack: " << tenth * 10 << "% (" << figures << ")\n" << std::flush;
+  }
+
+ private:
+  static std::string Clock(double seconds) {
+    const int64_t s = static_cast<int64_t>(seconds + 0.5);
+    return s >= 3600 ? absl::StrFormat("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+                     : absl::StrFormat("%d:%02d", s / 60, s % 60);
+  }
+  const size_t total_;
+  const absl::Time start_;
+  const bool terminal_;
+  int printed_tenth_ = 0;
+};
 
 absl::StatusOr<int> EventSend(Context& ctx, const Args& args) {
   const std::string& path = args.positional(0);
   int rejected = 0;
-  PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadInput(path, std::cerr));
   PSTRACK_ASSIGN_OR_RETURN(std::vector<ParsedEvent> events, ParseEvents(path, text, ctx.out, &rejected));
   const size_t batch = static_cast<size_t>(std::clamp(args.Int("batch"), 1, 10000));
   int applied = 0, unchanged = 0;
   std::map<std::string, int> reasons;
+  Progress progress(events.size());
   for (size_t begin = 0; begin < events.size(); begin += batch) {
     v1::RecordEventsRequest req;
     for (size_t i = begin; i < std::min(events.size(), begin + batch); ++i) {
@@ -58,7 +90,7 @@ absl::StatusOr<int> EventSend(Context& ctx, const Args& args) {
         ctx.out << "line " << r.source_line() << ": " << r.key() << ": " << r.message() << "\n";
       }
     }
-    Progress(std::min(events.size(), begin + batch), events.size());
+    progress.Update(std::min(events.size(), begin + batch));
   }
   ctx.out << "events: " << applied << " accepted, " << unchanged << " duplicate, " << rejected << " rejected";
   if (!reasons.empty()) {
@@ -175,6 +207,7 @@ absl::StatusOr<int> DossierList(Context& ctx, const Args& args) {
     req.set_status(status);
   }
   req.set_overdue_only(args.Bool("overdue"));
+  req.set_due_within_working_days(args.Int("due_within"));
   v1::ListDossiersResponse all;
   PSTRACK_RETURN_IF_ERROR(FetchPages(
       ctx.client, req, args.Int("limit"), [](v1::ListDossiersResponse& r) { return r.mutable_dossiers(); },
@@ -194,8 +227,8 @@ absl::StatusOr<int> DossierList(Context& ctx, const Args& args) {
               DateText(d.computed_appointment_date(), d.has_computed_appointment_date()),
               EnumText(v1::Timeliness_descriptor(), d.timeliness(), "TIMELINESS_")});
   }
-  t.Print(ctx.out);
-  ctx.out << all.dossiers_size() << " dossiers\n";
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
+  if (!Raw(ctx.output)) ctx.out << all.dossiers_size() << " dossiers\n";
   return kExitOk;
 }
 
@@ -227,7 +260,10 @@ std::vector<Command> DossierCommands() {
        .summary = "dossiers of an agency's subtree, by status",
        .options = {StringOption("agency", "CODE", "Only dossiers of this agency's subtree"),
                    StringOption("status", "S", "Status (received, processing, resolved, ...)"),
-                   BoolOption("overdue", "Only open dossiers past their due time"), LimitOption()},
+                   BoolOption("overdue", "Only open dossiers past their due time"),
+                   IntOption("due_within", "N", "Only open dossiers due within N working days (not yet overdue)"),
+                   LimitOption()},
+       .formats = Formats::kJsonCsv,
        .run = DossierList},
   };
 }

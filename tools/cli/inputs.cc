@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/common/csv.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/api/convert.h"
 #include "services/api/filing_convert.h"
@@ -60,9 +64,48 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return s.str();
 }
 
+absl::StatusOr<std::string> ReadInput(const std::string& path, std::ostream& notes) {
+  std::string text;
+  if (path == "-") {
+    std::ostringstream s;
+    s << std::cin.rdbuf();
+    if (std::cin.bad()) return absl::DataLossError("cannot read standard input");
+    text = s.str();
+  } else {
+    PSTRACK_ASSIGN_OR_RETURN(text, ReadFile(path));
+  }
+  // A header line with ';' and no ',' is a ';'-separated CSV (Excel's
+  // "CSV" in a Vietnamese locale): read it, and say so.
+  absl::string_view body(text);
+  if (absl::StartsWith(body, "\xEF\xBB\xBF")) body.remove_prefix(3);
+  const absl::string_view header = body.substr(0, body.find('\n'));
+  if (!absl::StartsWith(absl::StripLeadingAsciiWhitespace(body), "{") && absl::StrContains(header, ';') &&
+      !absl::StrContains(header, ',')) {
+    PSTRACK_ASSIGN_OR_RETURN(std::vector<CsvRecord> records, ParseCsv(body, ';'));
+    std::string converted;
+    int line = 1;
+    for (const CsvRecord& r : records) {
+      // Keep line numbers: the empty lines the parser skipped come back.
+      for (; line < r.line; ++line) converted += "\n";
+      std::vector<std::string> fields;
+      for (const std::string& f : r.fields) fields.push_back(CsvEscape(f));
+      converted += absl::StrJoin(fields, ",");
+      converted += "\n";
+      ++line;
+      for (const std::string& f : r.fields) line += static_cast<int>(std::count(f.begin(), f.end(), '\n'));
+    }
+    notes << "pstrack: " << (path == "-" ? std::string("standard input") : path)
+          << " is separated by ';' (Excel's CSV in a Vietnamese locale): read as such\n";
+    return converted;
+  }
+  return text;
+}
+
 absl::StatusOr<std::vector<ParsedEvent>> ParseEvents(const std::string& path, const std::string& text,
                                                      std::ostream& out, int* rejected) {
-  const bool csv = path.size() >= 4 && path.substr(path.size() - 4) == ".csv";
+  // By the name's extension; standard input ("-") by its first character.
+  const bool csv = path == "-" ? !absl::StartsWith(absl::StripLeadingAsciiWhitespace(text), "{")
+                               : path.size() >= 4 && path.substr(path.size() - 4) == ".csv";
   if (!csv) return ParseJsonLines(text, out, rejected);
   PSTRACK_ASSIGN_OR_RETURN(std::vector<EventCsvRow> rows, ParseEventCsv(text));
   std::vector<ParsedEvent> events;

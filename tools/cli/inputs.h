@@ -17,6 +17,10 @@ namespace pstrack::cli {
 
 // The whole file, or "cannot read 'PATH'".
 absl::StatusOr<std::string> ReadFile(const std::string& path);
+// A data file a command reads: `path`, or standard input for "-". A CSV
+// separated by ';' (Excel's in a Vietnamese locale) is read as such (and
+// `notes` says so), converted to the ','-separated form, lines kept.
+absl::StatusOr<std::string> ReadInput(const std::string& path, std::ostream& notes);
 
 struct ParsedEvent {
   int line = 0;

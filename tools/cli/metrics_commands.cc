@@ -1,6 +1,7 @@
 // Indicators, breakdowns, series, rankings and index scores; the
 // methodologies and indicators the server knows; external inputs; the
 // aggregate check and repair.
+#include <iostream>
 #include <algorithm>
 #include <map>
 #include <string>
@@ -97,7 +98,7 @@ absl::StatusOr<int> Indicators(Context& ctx, const Args& args) {
     return kExitOk;
   }
   PSTRACK_ASSIGN_OR_RETURN(const Definitions definitions, FetchDefinitions(ctx.client));
-  const bool csv = ctx.output == Output::kCsv;
+  const bool csv = Raw(ctx.output);
   if (!csv) {
     ctx.out << ScopeText(set.scope(), set.period()) << "; open dossiers judged at " << InstantText(set.as_of()) << "\n";
   }
@@ -105,7 +106,7 @@ absl::StatusOr<int> Indicators(Context& ctx, const Args& args) {
   for (const auto& v : set.values()) {
     t.AddRow(Cat({v.indicator_id()}, ValueCells(v, UnitOf(definitions, v.indicator_id()), csv)));
   }
-  PrintTable(ctx.out, t, ctx.output);
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
   if (!csv) PrintSources(ctx.out, set);
   return kExitOk;
 }
@@ -136,7 +137,7 @@ absl::StatusOr<int> Breakdown(Context& ctx, const Args& args) {
     return kExitOk;
   }
   PSTRACK_ASSIGN_OR_RETURN(const Definitions definitions, FetchDefinitions(ctx.client));
-  const bool csv = ctx.output == Output::kCsv;
+  const bool csv = Raw(ctx.output);
   // Only agencies have a name besides their key.
   const bool named = by == "child";
   std::vector<std::string> keys;
@@ -159,7 +160,7 @@ absl::StatusOr<int> Breakdown(Context& ctx, const Args& args) {
     for (const auto& v : row.values()) add(row.key(), row.label(), v);
   }
   for (const auto& v : resp.total()) add("(total)", req.scope().agency_code(), v);
-  PrintTable(ctx.out, t, ctx.output);
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
   return kExitOk;
 }
 
@@ -188,7 +189,7 @@ absl::StatusOr<int> Series(Context& ctx, const Args& args) {
     return kExitOk;
   }
   PSTRACK_ASSIGN_OR_RETURN(const Definitions definitions, FetchDefinitions(ctx.client));
-  const bool csv = ctx.output == Output::kCsv;
+  const bool csv = Raw(ctx.output);
   Table t(Cat(
       csv ? std::vector<std::string>{"start", "end", "indicator_id"} : std::vector<std::string>{"PERIOD", "INDICATOR"},
       ValueHeader(csv)));
@@ -200,7 +201,7 @@ absl::StatusOr<int> Series(Context& ctx, const Args& args) {
       t.AddRow(Cat(Cat(when, {v.indicator_id()}), ValueCells(v, UnitOf(definitions, v.indicator_id()), csv)));
     }
   }
-  PrintTable(ctx.out, t, ctx.output);
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
   return kExitOk;
 }
 
@@ -262,12 +263,12 @@ absl::StatusOr<int> Rank(Context& ctx, const Args& args) {
     PSTRACK_RETURN_IF_ERROR(PrintJson(ctx.out, resp));
     return kExitOk;
   }
-  const bool csv = ctx.output == Output::kCsv;
+  const bool csv = Raw(ctx.output);
   if (!indicator.empty()) {
     PSTRACK_ASSIGN_OR_RETURN(const Definitions definitions, FetchDefinitions(ctx.client));
-    PrintTable(ctx.out, IndicatorRanking(resp, indicator, UnitOf(definitions, indicator), csv), ctx.output);
+    PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, IndicatorRanking(resp, indicator, UnitOf(definitions, indicator), csv), ctx.output));
   } else {
-    PrintTable(ctx.out, MethodologyRanking(resp, methodology, csv), ctx.output);
+    PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, MethodologyRanking(resp, methodology, csv), ctx.output));
   }
   if (!csv) {
     const int unranked = std::count_if(resp.entries().begin(), resp.entries().end(),
@@ -290,7 +291,7 @@ std::string ScoreNote(const v1::IndicatorValue& v) {
   return absl::StrJoin(external, "; ");
 }
 
-void PrintScoreCsv(std::ostream& out, const v1::IndexScore& score) {
+absl::Status PrintScoreRaw(std::ostream& out, const v1::IndexScore& score, Output output) {
   Table t({"row", "group_id", "indicator_id", "name", "input", "value", "available", "target", "rule", "points",
            "max_points", "note"});
   for (const auto& g : score.groups()) {
@@ -306,7 +307,7 @@ void PrintScoreCsv(std::ostream& out, const v1::IndexScore& score) {
             RawNumber(score.max_points()), ""});
   t.AddRow({"unavailable", "", "", score.methodology_id(), "", "", "", "", "", RawNumber(score.unavailable_points()),
             "", "max points of the indicators whose input is missing, not counted as zero"});
-  t.PrintCsv(out);
+  return PrintTable(out, t, output);
 }
 
 // The score's table; `unavailable` gets "id (max points)" of each indicator
@@ -351,8 +352,8 @@ absl::StatusOr<int> Score(Context& ctx, const Args& args) {
     PSTRACK_RETURN_IF_ERROR(PrintJson(ctx.out, score));
     return kExitOk;
   }
-  if (ctx.output == Output::kCsv) {
-    PrintScoreCsv(ctx.out, score);
+  if (Raw(ctx.output)) {
+    PSTRACK_RETURN_IF_ERROR(PrintScoreRaw(ctx.out, score, ctx.output));
     return kExitOk;
   }
   ctx.out << score.methodology_id() << ": " << ScopeText(score.scope(), score.period()) << "\n";
@@ -380,7 +381,7 @@ absl::StatusOr<int> Methodologies(Context& ctx, const Args&) {
     PSTRACK_RETURN_IF_ERROR(PrintJson(ctx.out, resp));
     return kExitOk;
   }
-  const bool csv = ctx.output == Output::kCsv;
+  const bool csv = Raw(ctx.output);
   Table t(csv ? std::vector<std::string>{"id", "name", "source", "effective_from", "max_points", "default"}
               : std::vector<std::string>{"ID", "DEFAULT", "EFFECTIVE FROM", "MAX POINTS", "NAME", "SOURCE"});
   if (!csv) {
@@ -396,7 +397,7 @@ absl::StatusOr<int> Methodologies(Context& ctx, const Args&) {
       t.AddRow({m.id(), is_default ? "yes" : "", from, NumberText(m.max_points()), m.name(), m.source()});
     }
   }
-  PrintTable(ctx.out, t, ctx.output);
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
   if (!csv) ctx.out << resp.methodologies_size() << " methodologies; default " << resp.default_id() << "\n";
   return kExitOk;
 }
@@ -410,7 +411,7 @@ absl::StatusOr<int> IndicatorList(Context& ctx, const Args&) {
     PSTRACK_RETURN_IF_ERROR(PrintJson(ctx.out, resp));
     return kExitOk;
   }
-  const bool csv = ctx.output == Output::kCsv;
+  const bool csv = Raw(ctx.output);
   Table t(csv ? std::vector<std::string>{"id", "name", "unit", "period_basis", "numerator", "denominator", "source"}
               : std::vector<std::string>{"ID", "NAME", "UNIT", "BASIS"});
   for (const auto& d : resp.indicators()) {
@@ -420,13 +421,13 @@ absl::StatusOr<int> IndicatorList(Context& ctx, const Args&) {
       t.AddRow({d.id(), d.name(), d.unit(), d.period_basis()});
     }
   }
-  PrintTable(ctx.out, t, ctx.output);
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
   if (!csv) ctx.out << resp.indicators_size() << " indicators (formulas: docs/indicators.md, or --json)\n";
   return kExitOk;
 }
 
 absl::StatusOr<int> ExternalSubmit(Context& ctx, const Args& args) {
-  PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(args.positional(0)));
+  PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadInput(args.positional(0), std::cerr));
   PSTRACK_ASSIGN_OR_RETURN(const CsvTable table, CsvTable::Parse(text, ExternalInputColumns()));
   BatchSender<v1::SubmitExternalInputsRequest, v1::SubmitExternalInputsResponse> sender(
       ctx.client, 10000, ResultLines::kFromIndex,  // the server's batch limit

@@ -3,6 +3,13 @@
 #include <cmath>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "services/common/spreadsheet.h"
+#include "services/common/status.h"
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
@@ -26,12 +33,78 @@ absl::Status PrintJson(std::ostream& out, const google::protobuf::Message& messa
   return absl::OkStatus();
 }
 
-void PrintTable(std::ostream& out, const Table& t, Output output) {
+namespace {
+
+absl::Status PrintXlsx(std::ostream& out, const Table& t) {
+  const auto& header = t.header();
+  Sheet sheet;
+  sheet.name = "pstrack";
+  auto parses = [](const std::string& cell, double* v) {
+    return !cell.empty() && cell.front() != '+' && !absl::ascii_isspace(static_cast<unsigned char>(cell.front())) &&
+           absl::SimpleAtod(cell, v) && std::isfinite(*v);
+  };
+  std::vector<bool> numeric(header.size(), false), rate(header.size(), false);
+  size_t unit_column = header.size(), value_column = header.size();
+  for (size_t c = 0; c < header.size(); ++c) {
+    const std::string name = absl::AsciiStrToLower(header[c]);
+    if (name == "unit") unit_column = c;
+    if (name == "value") value_column = c;
+    rate[c] = absl::StrContains(name, "rate");
+    // Identifiers stay text even when they look like numbers (procedure
+    // 1.001193, admin code 22): a column whose name has the word code, id
+    // or key, or names what it identifies.
+    bool identifier = name == "procedure" || name == "agency" || name == "dossier" || name == "report";
+    for (absl::string_view word : absl::StrSplit(name, absl::ByAnyChar("_ "))) {
+      identifier = identifier || word == "code" || word == "id" || word == "key";
+    }
+    bool all = !identifier, any = false;
+    for (const auto& row : t.rows()) {
+      const std::string cell = c < row.size() ? row[c] : "";
+      double v;
+      if (cell.empty() || cell == kNotAvailable) continue;
+      if (!parses(cell, &v)) all = false;
+      any = true;
+    }
+    numeric[c] = all && any;
+    sheet.columns.push_back(SheetColumn{header[c], !numeric[c]      ? SheetColumn::Type::kText
+                                                   : rate[c]         ? SheetColumn::Type::kPercent
+                                                                     : SheetColumn::Type::kNumber});
+  }
+  for (const auto& row : t.rows()) {
+    std::vector<SheetCell> cells;
+    const bool ratio_row = unit_column < row.size() && row[unit_column] == "ratio";
+    for (size_t c = 0; c < header.size(); ++c) {
+      const std::string cell = c < row.size() ? row[c] : "";
+      double v;
+      if (cell.empty()) {
+        cells.emplace_back(std::monostate{});
+      } else if (numeric[c] && parses(cell, &v)) {
+        if (c == value_column && ratio_row && !rate[c]) {
+          cells.emplace_back(SheetRatio{v});
+        } else {
+          cells.emplace_back(v);
+        }
+      } else {
+        cells.emplace_back(cell);
+      }
+    }
+    sheet.rows.push_back(std::move(cells));
+  }
+  PSTRACK_ASSIGN_OR_RETURN(std::string book, XlsxWorkbook(sheet));
+  out.write(book.data(), static_cast<std::streamsize>(book.size()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status PrintTable(std::ostream& out, const Table& t, Output output) {
+  if (output == Output::kXlsx) return PrintXlsx(out, t);
   if (output == Output::kCsv) {
     t.PrintCsv(out);
   } else {
     t.Print(out);
   }
+  return absl::OkStatus();
 }
 
 std::vector<std::string> Cat(std::vector<std::string> a, const std::vector<std::string>& b) {

@@ -17,13 +17,18 @@
 
 namespace pstrack::cli {
 
-enum class Output { kTable, kCsv, kJson };
+// -o table|csv|json|xlsx (--json and --csv are short for two of them).
+enum class Output { kTable, kCsv, kJson, kXlsx };
 
-// The formats a command prints besides its table: --json, and --csv.
+// Whether tables hold unformatted values (CSV and XLSX): numbers with every
+// digit, rates as ratios, no summary lines around them.
+inline bool Raw(Output output) { return output == Output::kCsv || output == Output::kXlsx; }
+
+// The formats a command prints besides its table.
 enum class Formats {
-  kTableOnly,  // neither (imports print a summary)
+  kTableOnly,  // none (imports print a summary)
   kJson,       // --json
-  kJsonCsv,    // --json or --csv
+  kJsonCsv,    // -o table|csv|json|xlsx (--json, --csv)
 };
 
 // A value that is not available prints as this, with its reason, and never
@@ -33,8 +38,12 @@ inline constexpr char kNotAvailable[] = "n/a";
 // The message as indented JSON with the proto's field names.
 absl::Status PrintJson(std::ostream& out, const google::protobuf::Message& message);
 
-// `t` as a table, or as CSV for Output::kCsv.
-void PrintTable(std::ostream& out, const Table& t, Output output);
+// `t` as a table, as CSV for Output::kCsv, or as an XLSX workbook for
+// Output::kXlsx (t built Raw: numbers in columns whose cells are all
+// numbers, identifiers (code, id, key) excepted; a "value" cell of a row
+// whose "unit" is "ratio", and cells of columns named like "*rate*", as
+// percentages).
+absl::Status PrintTable(std::ostream& out, const Table& t, Output output);
 
 // `a` followed by `b`.
 std::vector<std::string> Cat(std::vector<std::string> a, const std::vector<std::string>& b);

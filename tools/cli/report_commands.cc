@@ -1,5 +1,6 @@
 // Periodic reports (submit, get, list) and the checks on the centres'
 // data: reconcile, silent, quality.
+#include <iostream>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,7 +22,7 @@ constexpr char kGroup[] = "Periodic reports and data quality (docs/indicators.md
 // report submit FILE.csv: a header naming PeriodicReport fields; an empty
 // cell leaves a figure unreported (not 0).
 absl::StatusOr<int> ReportSubmit(Context& ctx, const Args& args) {
-  PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadFile(args.positional(0)));
+  PSTRACK_ASSIGN_OR_RETURN(std::string text, ReadInput(args.positional(0), std::cerr));
   PSTRACK_ASSIGN_OR_RETURN(const CsvTable table, CsvTable::Parse(text, ReportColumns()));
   BatchSender<v1::SubmitReportsRequest, v1::SubmitReportsResponse> sender(
       ctx.client, 10000, ResultLines::kFromIndex,  // the server's batch limit
@@ -108,8 +109,8 @@ absl::StatusOr<int> ReportList(Context& ctx, const Args& args) {
   }
   Table t = ReportTable();
   for (const auto& r : all.reports()) ReportRow(t, r);
-  t.Print(ctx.out);
-  ctx.out << all.reports_size() << " reports\n";
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
+  if (!Raw(ctx.output)) ctx.out << all.reports_size() << " reports\n";
   return kExitOk;
 }
 
@@ -162,8 +163,8 @@ absl::StatusOr<int> Reconcile(Context& ctx, const Args& args) {
     PSTRACK_RETURN_IF_ERROR(PrintJson(ctx.out, resp));
     return kExitOk;
   }
-  const bool csv = ctx.output == Output::kCsv;
-  PrintTable(ctx.out, ReconcileTable(resp, csv), ctx.output);
+  const bool csv = Raw(ctx.output);
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, ReconcileTable(resp, csv), ctx.output));
   if (!csv) {
     const auto& s = resp.sync_completeness();
     ctx.out << "sync completeness (766 indicator 1.4): "
@@ -186,14 +187,14 @@ absl::StatusOr<int> Silent(Context& ctx, const Args& args) {
     PSTRACK_RETURN_IF_ERROR(PrintJson(ctx.out, resp));
     return kExitOk;
   }
-  Table t(ctx.output == Output::kCsv
+  Table t(Raw(ctx.output)
               ? std::vector<std::string>{"agency_code", "agency_name", "last_event_at", "working_days_silent"}
               : std::vector<std::string>{"AGENCY", "NAME", "LAST EVENT", "WORKING DAYS SILENT"});
   for (const auto& a : resp.agencies()) {
     t.AddRow({a.agency_code(), a.agency_name(), InstantText(a.last_event_at()), absl::StrCat(a.working_days_silent())});
   }
-  PrintTable(ctx.out, t, ctx.output);
-  if (ctx.output != Output::kCsv) ctx.out << resp.agencies_size() << " silent agencies\n";
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, t, ctx.output));
+  if (!Raw(ctx.output)) ctx.out << resp.agencies_size() << " silent agencies\n";
   return kExitOk;
 }
 
@@ -258,7 +259,7 @@ absl::StatusOr<int> Quality(Context& ctx, const Args& args) {
     PSTRACK_RETURN_IF_ERROR(PrintJson(ctx.out, all));
     return kExitOk;
   }
-  PrintTable(ctx.out, QualityTable(all, ctx.output == Output::kCsv), ctx.output);
+  PSTRACK_RETURN_IF_ERROR(PrintTable(ctx.out, QualityTable(all, Raw(ctx.output)), ctx.output));
   return kExitOk;
 }
 
@@ -289,6 +290,7 @@ std::vector<Command> ReportCommands() {
        .summary = "the reports of an agency's subtree, over a period",
        .options = Join({StringOption("agency", "CODE", "Only reports of this agency's subtree"), LimitOption()},
                        PeriodOptions()),
+       .formats = Formats::kJsonCsv,
        .run = ReportList},
       {.words = {"reconcile"},
        .group = kGroup,

@@ -16,6 +16,8 @@ class Table {
  public:
   explicit Table(std::vector<std::string> header) : header_(std::move(header)), max_width_(header_.size(), 0) {}
   void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  const std::vector<std::string>& header() const { return header_; }
+  const std::vector<std::vector<std::string>>& rows() const { return rows_; }
   // Cells of column `col` wider than `width` are cut with an ellipsis.
   void SetMaxWidth(size_t col, size_t width) { max_width_[col] = width; }
 

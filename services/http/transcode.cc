@@ -11,6 +11,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/text.h"
+#include "services/http/json_print.h"
 
 namespace pstrack::http {
 namespace {
@@ -87,11 +88,8 @@ absl::Status ParseJson(absl::string_view json, absl::string_view what, Message* 
 }
 
 std::string ToJson(const Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.always_print_primitive_fields = true;
   std::string out;
-  // Printing a valid message does not fail.
-  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  AppendMessageJson(message, &out);
   return out;
 }
 

@@ -9,11 +9,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
+#include <set>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -23,6 +27,7 @@
 #include "pstrack/v1/metrics.pb.h"
 #include "services/common/spreadsheet.h"
 #include "services/http/export.h"
+#include "services/http/json_print.h"
 #include "services/http/openapi.h"
 #include "services/http/routes.h"
 #include "services/http/transcode.h"
@@ -338,6 +343,148 @@ TEST(DashboardExport, BadInputNamesTheField) {
   auto book = XlsxWorkbook(broken);
   EXPECT_EQ(book.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(book.status().message(), "rows[0][0]")) << book.status();
+}
+
+}  // namespace
+}  // namespace pstrack::testing
+
+namespace pstrack::testing {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+// Random content for every field kind, nested messages to depth 3.
+class MessageFiller {
+ public:
+  explicit MessageFiller(uint32_t seed) : rng_(seed) {}
+
+  void Fill(Message* m, int depth) {
+    const Descriptor* d = m->GetDescriptor();
+    const Reflection* r = m->GetReflection();
+    if (d->full_name() == "google.protobuf.Timestamp" || d->full_name() == "google.protobuf.Duration") {
+      const bool duration = d->full_name() == "google.protobuf.Duration";
+      const int64_t seconds = duration ? Between(-100000, 100000) : Between(0, 4000000000LL);
+      int32_t nanos = static_cast<int32_t>(std::vector<int64_t>{0, 250000000, 123456000, 987654321}[Between(0, 3)]);
+      if (duration && seconds < 0) nanos = -nanos;
+      if (duration && seconds == 0) nanos = std::abs(nanos);
+      r->SetInt64(m, d->FindFieldByNumber(1), seconds);
+      r->SetInt32(m, d->FindFieldByNumber(2), nanos);
+      return;
+    }
+    if (absl::StartsWith(d->full_name(), "google.protobuf.") && d->file()->name() != "google/protobuf/wrappers.proto") {
+      return;
+    }
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FieldDescriptor* f = d->field(i);
+      if (Between(0, 9) < 3) continue;  // left unset
+      if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && depth >= 3) continue;
+      const int n = f->is_repeated() ? static_cast<int>(Between(0, 3)) : 1;
+      for (int k = 0; k < n; ++k) Set(m, f, depth);
+    }
+  }
+
+ private:
+  int64_t Between(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  std::string Text() {
+    static const std::vector<std::string> parts = {"a", "Quảng Ninh", "\"", "\\", "\n", "\t", "\x01", "/", "<>&",
+                                                   "Đắk Lắk", "😀", " ", "0", "é"};
+    std::string s;
+    for (int64_t n = Between(0, 5); n > 0; --n) s += parts[Between(0, parts.size() - 1)];
+    return s;
+  }
+  double Real() {
+    static const std::vector<double> values = {0, 0.1, 1.0 / 3, 1e-7, 123.456, 1e21, -2.5, 0.875, 2e-300, 1234567};
+    return values[Between(0, values.size() - 1)];
+  }
+  void Set(Message* m, const FieldDescriptor* f, int depth) {
+    const Reflection* r = m->GetReflection();
+    const bool rep = f->is_repeated();
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT32: {
+        const auto v = static_cast<int32_t>(Between(INT32_MIN, INT32_MAX));
+        rep ? r->AddInt32(m, f, v) : r->SetInt32(m, f, v);
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_UINT32: {
+        const auto v = static_cast<uint32_t>(Between(0, UINT32_MAX));
+        rep ? r->AddUInt32(m, f, v) : r->SetUInt32(m, f, v);
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_INT64: {
+        const int64_t v = Between(INT64_MIN / 2, INT64_MAX / 2);
+        rep ? r->AddInt64(m, f, v) : r->SetInt64(m, f, v);
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_UINT64: {
+        const auto v = static_cast<uint64_t>(Between(0, INT64_MAX));
+        rep ? r->AddUInt64(m, f, v) : r->SetUInt64(m, f, v);
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        rep ? r->AddDouble(m, f, Real()) : r->SetDouble(m, f, Real());
+        break;
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        rep ? r->AddFloat(m, f, static_cast<float>(Real())) : r->SetFloat(m, f, static_cast<float>(Real()));
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        rep ? r->AddBool(m, f, Between(0, 1)) : r->SetBool(m, f, Between(0, 1));
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        const auto* e = f->enum_type()->value(static_cast<int>(Between(0, f->enum_type()->value_count() - 1)));
+        rep ? r->AddEnum(m, f, e) : r->SetEnum(m, f, e);
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_STRING: {
+        std::string v = Text();
+        if (f->type() == FieldDescriptor::TYPE_BYTES) v += std::string("\0\xff", 2);
+        rep ? r->AddString(m, f, v) : r->SetString(m, f, v);
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        Fill(rep ? r->AddMessage(m, f) : r->MutableMessage(m, f), depth + 1);
+        break;
+    }
+  }
+  std::mt19937_64 rng_;
+};
+
+// Every response type of the API, filled at random 40 times each: the
+// gateway's printer and protobuf's (with always_print_primitive_fields)
+// give the same JSON value, and it reads back as the same message.
+TEST(JsonPrint, SameJsonAsProtobufForEveryResponseType) {
+  google::protobuf::DynamicMessageFactory factory;
+  std::set<std::string> types;
+  for (const auto& route : Routes().routes()) types.insert(route.method->output_type()->full_name());
+  ASSERT_GT(types.size(), 20u);
+  uint32_t seed = 1;
+  int compared = 0;
+  for (const auto& route : Routes().routes()) {
+    const Descriptor* type = route.method->output_type();
+    if (!types.erase(type->full_name())) continue;
+    for (int i = 0; i < 40; ++i) {
+      std::unique_ptr<Message> m(factory.GetPrototype(type)->New());
+      MessageFiller(seed++).Fill(m.get(), 0);
+      std::string ours;
+      http::AppendMessageJson(*m, &ours);
+      std::string theirs;
+      google::protobuf::util::JsonPrintOptions options;
+      options.always_print_primitive_fields = true;
+      ASSERT_TRUE(google::protobuf::util::MessageToJsonString(*m, &theirs, options).ok());
+      google::protobuf::Value a, b;
+      ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(ours, &a).ok()) << ours;
+      ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(theirs, &b).ok()) << theirs;
+      ASSERT_TRUE(google::protobuf::util::MessageDifferencer::Equals(a, b))
+          << type->full_name() << "\nours:   " << ours << "\ntheirs: " << theirs;
+      std::unique_ptr<Message> back(factory.GetPrototype(type)->New());
+      ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(ours, back.get()).ok()) << ours;
+      ASSERT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*m, *back)) << ours;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 800);
 }
 
 }  // namespace

@@ -360,6 +360,19 @@ def main():
             ready("country")
         check("English switch; sortable headers work from the keyboard", english_and_keyboard_sort)
 
+        def tablet():
+            # A tablet held upright: nothing wider than the screen but the
+            # tables, which scroll inside their frame.
+            driver.set_window_size(820, 1180)
+            driver.get(f"{server.base}/dashboard/#/country")
+            driver.refresh()
+            ready("country")
+            width = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1] + 1, width
+            shot("country-tablet")
+            driver.set_window_size(1366, 768)
+        check("usable on a tablet (820x1180): the page does not overflow its width", tablet)
+
         def sign_out_and_scope():
             driver.find_element(By.ID, "signout").click()
             wait.until(lambda d: d.find_elements(By.ID, "api-key"))

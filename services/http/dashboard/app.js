@@ -567,7 +567,18 @@ async function countryPage(main, signal) {
     el("label", {}, t("mapBy"), el("select", { id: "map-by", onchange: (e) => { state.mapBy = e.target.value; saveState(); load(); } },
       catalog.indicators.filter((d) => d.unit === "ratio").map((d) =>
         el("option", { value: d.id, selected: state.mapBy === d.id }, indicatorName(d.id, d.name))))));
-  main.replaceChildren(el("h1", {}, t("country.title")), controls, results);
+  const liveBadge = el("span", { class: "live", hidden: true }, t("live"));
+  main.replaceChildren(el("h1", {}, t("country.title"), " ", liveBadge), controls, results);
+  // Live: the ranking is read again (at most every 5 s) while events land.
+  let pending = null;
+  let first = true;
+  const watchAbort = new AbortController();
+  signal.addEventListener("abort", () => { watchAbort.abort(); clearTimeout(pending); });
+  liveBadge.hidden = false;
+  watch("/v1/agencies/VN/indicators:watch", { period: periodParam(), indicatorIds: ["received", "finished"] }, () => {
+    if (first) { first = false; return; }  // the figures as they are now: already shown
+    if (pending === null) pending = setTimeout(() => { pending = null; load(); }, 5000);
+  }, watchAbort.signal).finally(() => { liveBadge.hidden = true; });
 
   async function load() {
     const [kind, id] = state.rankBy.split(/:(.*)/s);
@@ -963,7 +974,12 @@ async function route() {
   } catch (e) {
     if (!signal.aborted) main.replaceChildren(el("p", { class: "error" }, `${t("error")}: ${e.message}`));
   }
-  if (!signal.aborted) document.body.dataset.ready = page;
+  if (!signal.aborted) {
+    document.body.dataset.ready = page;
+    // When the page became usable, from the navigation's start (for
+    // tools/bench_dashboard.py).
+    document.body.dataset.readyAt = String(Math.round(performance.now()));
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {

@@ -43,20 +43,25 @@ void AppendFloat(float v, std::string* out) {
   *out += buffer;
 }
 
+// A second's fraction as protobuf writes it: nothing, or 3, 6 or 9
+// digits (0 <= nanos < 1e9).
+void AppendFraction(int32_t nanos, std::string* out) {
+  if (nanos == 0) return;
+  if (nanos % 1000000 == 0) {
+    absl::StrAppend(out, ".", absl::Dec(nanos / 1000000, absl::kZeroPad3));
+  } else if (nanos % 1000 == 0) {
+    absl::StrAppend(out, ".", absl::Dec(nanos / 1000, absl::kZeroPad6));
+  } else {
+    absl::StrAppend(out, ".", absl::Dec(nanos, absl::kZeroPad9));
+  }
+}
+
 // "2025-07-01T02:30:00Z", with 3, 6 or 9 fraction digits when there are any.
 void AppendTimestamp(int64_t seconds, int32_t nanos, std::string* out) {
   const absl::Time t = absl::FromUnixSeconds(seconds);
   *out += '"';
   *out += absl::FormatTime("%Y-%m-%dT%H:%M:%S", t, absl::UTCTimeZone());
-  if (nanos != 0) {
-    if (nanos % 1000000 == 0) {
-      absl::StrAppend(out, ".", absl::Dec(nanos / 1000000, absl::kZeroPad3));
-    } else if (nanos % 1000 == 0) {
-      absl::StrAppend(out, ".", absl::Dec(nanos / 1000, absl::kZeroPad6));
-    } else {
-      absl::StrAppend(out, ".", absl::Dec(nanos, absl::kZeroPad9));
-    }
-  }
+  AppendFraction(nanos, out);
   *out += "Z\"";
 }
 
@@ -69,15 +74,7 @@ void AppendDuration(int64_t seconds, int32_t nanos, std::string* out) {
     nanos = -nanos;
   }
   absl::StrAppend(out, seconds);
-  if (nanos != 0) {
-    if (nanos % 1000000 == 0) {
-      absl::StrAppend(out, ".", absl::Dec(nanos / 1000000, absl::kZeroPad3));
-    } else if (nanos % 1000 == 0) {
-      absl::StrAppend(out, ".", absl::Dec(nanos / 1000, absl::kZeroPad6));
-    } else {
-      absl::StrAppend(out, ".", absl::Dec(nanos, absl::kZeroPad9));
-    }
-  }
+  AppendFraction(nanos, out);
   *out += "s\"";
 }
 

@@ -15,47 +15,16 @@ import calendar
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 import grpc
-from grpc_tools import protoc
+
+from e2e_common import check, free_port, python_stubs, summary
 
 ARGS = None
-RESULTS = {"passed": 0, "failed": 0}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def compile_protos(out_dir):
-    """Generates Python stubs for pstrack's protos, health and reflection."""
-    os.makedirs(out_dir, exist_ok=True)
-    src = os.path.abspath(os.path.join(ARGS.source_dir, "proto"))
-    files = [os.path.join(src, "google/api", f) for f in ("http.proto", "annotations.proto")]
-    files += [os.path.join(src, "pstrack/v1", f) for f in ("common.proto", "agency.proto", "catalog.proto", "filing.proto")]
-    # health and reflection are copied under local names: the installed
-    # 'grpc' package would shadow a generated grpc/health/... module.
-    local = os.path.join(out_dir, "src")
-    for name, rel in (("health", "grpc/health/v1/health.proto"),
-                      ("reflection", "grpc/reflection/v1alpha/reflection.proto")):
-        os.makedirs(os.path.join(local, name), exist_ok=True)
-        shutil.copy(os.path.join("/usr/share/grpc-proto", rel), os.path.join(local, name, name + ".proto"))
-    extra = [os.path.join(local, "health/health.proto"), os.path.join(local, "reflection/reflection.proto")]
-    for f in files + extra:
-        root = src if f.startswith(src) else local
-        rc = protoc.main(["protoc", f"-I{root}", "-I/usr/include",
-                          f"--python_out={out_dir}", f"--grpc_python_out={out_dir}", f])
-        if rc != 0:
-            raise RuntimeError(f"protoc failed on {f}")
-    sys.path.insert(0, out_dir)
 
 
 class Server:
@@ -133,17 +102,6 @@ def cli(server, *args, expect_rc=0, token=None):
     return proc
 
 
-def check(name, fn):
-    try:
-        fn()
-        RESULTS["passed"] += 1
-        print(f"[ OK ] {name}")
-    except Exception:  # noqa: BLE001 - report every failure and go on
-        RESULTS["failed"] += 1
-        print(f"[FAIL] {name}")
-        traceback.print_exc()
-
-
 def expected_procedures_for(agency_code, agency_level):
     """Independent recomputation from the CSV of which procedures an agency carries out."""
     path = os.path.join(ARGS.source_dir, "data/sample/procedures.csv")
@@ -169,7 +127,7 @@ def main():
 
     work = tempfile.mkdtemp(prefix="pstrack-e2e-")
     try:
-        compile_protos(os.path.join(work, "gen"))
+        python_stubs(ARGS.source_dir, os.path.join(work, "gen"), reflection=True)
         data_dir = os.path.join(work, "data")
         ref = [os.path.join(ARGS.source_dir, "data/agencies/vn_provinces.csv"),
                os.path.join(ARGS.source_dir, "data/sample/agencies_quang_ninh.csv")]
@@ -642,8 +600,7 @@ def main():
         server.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -12,17 +12,13 @@ read back (csv, openpyxl) and compared with the API.
 import argparse
 import csv
 import glob
-import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 import openpyxl
 import requests
@@ -32,62 +28,21 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from e2e_common import HttpServer, check, summary
+
 ARGS = None
-RESULTS = {"passed": 0, "failed": 0}
 YEAR = 2025
 METHODOLOGY = "qd766@2026"
 
 
-def check(name, fn):
-    try:
-        fn()
-        RESULTS["passed"] += 1
-        print(f"[ OK ] {name}", flush=True)
-    except Exception:  # noqa: BLE001 - report every failure, run the rest
-        RESULTS["failed"] += 1
-        print(f"[FAIL] {name}\n{traceback.format_exc()}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, work, data):
-        self.dir = os.path.join(work, "server")
-        os.makedirs(self.dir)
-        self.grpc_port, self.http_port = free_port(), free_port()
-        db = f"sqlite:{self.dir}/pstrack.db"
-        self.admin_key_file = os.path.join(self.dir, "admin.key")
-        subprocess.run([ARGS.admin_bin, "create-key", f"--db={db}", "--role=admin", "--name=dashboard admin",
-                        f"--out={self.admin_key_file}"], check=True, capture_output=True)
-        self.token = open(self.admin_key_file).read().strip()
-        self.log_path = os.path.join(self.dir, "server.log")
-        src = ARGS.source_dir
-        self.proc = subprocess.Popen(
-            [ARGS.server_bin, f"--listen=127.0.0.1:{self.grpc_port}", f"--http_listen=127.0.0.1:{self.http_port}",
-             f"--db={db}", f"--calendar_dir={src}/data/calendar", f"--methodology_dir={src}/data/methodologies",
-             f"--agencies={data}/agencies.csv", f"--procedures={data}/procedures.csv", "--rate_limit=0",
-             "--log_format=json"],
-            stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
-        self.base = f"http://127.0.0.1:{self.http_port}"
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("server exited:\n" + open(self.log_path).read())
-            try:
-                if requests.get(self.base + "/readyz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("server not ready")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
+def Server(work, data):
+    """pstrack-server (gRPC and HTTP) on the generated tree and catalog, ready."""
+    server = HttpServer(work, "server", server_bin=ARGS.server_bin, admin_bin=ARGS.admin_bin,
+                        source_dir=ARGS.source_dir, agencies=f"{data}/agencies.csv",
+                        procedures=f"{data}/procedures.csv", extra=["--rate_limit=0", "--log_format=json"],
+                        key_name="dashboard admin")
+    server.wait_ready(timeout=60)
+    return server
 
 
 def browser(download_dir):
@@ -121,7 +76,7 @@ def main():
                        check=True, capture_output=True)
         server = Server(work, data)
         admin = {"Authorization": f"Bearer {server.token}"}
-        env = dict(os.environ, PSTRACK_API_KEY_FILE=server.admin_key_file)
+        env = dict(os.environ, PSTRACK_API_KEY_FILE=server.key_file)
         sent = subprocess.run([ARGS.cli_bin, f"--server=127.0.0.1:{server.grpc_port}", "event", "send",
                                f"{data}/events.csv"], env=env, capture_output=True, text=True)
         assert sent.returncode == 0, sent.stdout + sent.stderr
@@ -232,7 +187,7 @@ def main():
             raw = open(path, "rb").read()
             assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 byte-order mark"
             rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-            header, body = rows[0], rows[1:]
+            body = rows[1:]
             entries = api_ranking["entries"]
             assert len(body) == len(entries), (len(body), len(entries))
             names = {e["agencyCode"]: e["agencyName"] for e in entries}
@@ -415,8 +370,7 @@ def main():
         if server is not None:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

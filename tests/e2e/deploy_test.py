@@ -23,20 +23,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deploy_kit  # noqa: E402
 
 SRC = None
-RESULTS = {"passed": 0, "failed": 0}
+from e2e_common import check_that as check, summary  # noqa: E402
 
 # systemd-analyze security's overall exposure for the unit must stay at or
 # under this (0 = fully locked down, 10 = unprotected; "OK" is below 4.0).
 MAX_EXPOSURE = 2.5
-
-
-def check(name, ok, detail=""):
-    if ok:
-        RESULTS["passed"] += 1
-        print(f"PASS {name}")
-    else:
-        RESULTS["failed"] += 1
-        print(f"FAIL {name}" + (f"\n  {detail}" if detail else ""))
 
 
 def deploy_file(*parts):
@@ -316,8 +307,7 @@ def main():
                 check("no exception", False, traceback.format_exc())
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -20,18 +20,7 @@ import time
 
 import grpc
 
-RESULTS = {"passed": 0, "failed": 0}
-
-
-def check(name, ok, detail=""):
-    RESULTS["passed" if ok else "failed"] += 1
-    print(f"[{' OK ' if ok else 'FAIL'}] {name}{'' if ok else ': ' + str(detail)}", flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from e2e_common import check_that as check, free_port, summary
 
 
 def health(port, timeout=1.0):
@@ -131,8 +120,7 @@ def main():
             check("no write-ahead-log flush stopped the process", "cannot open the write-ahead log" not in log)
         finally:
             server.stop()
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -14,94 +14,32 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import traceback
 
 import grpc
 import requests
 from google.protobuf import json_format
-from grpc_tools import protoc
+
+from e2e_common import HttpServer, check, python_stubs, summary
 
 ARGS = None
-RESULTS = {"passed": 0, "failed": 0}
 WARD, OTHER_WARD, PROVINCE, OTHER_PROVINCE = "P22.HALONG", "P22.BAICHAY", "P22", "P01"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def gen_stubs(out):
-    os.makedirs(out, exist_ok=True)
-    src = os.path.abspath(os.path.join(ARGS.source_dir, "proto"))
-    files = [os.path.join(src, "google/api", n) for n in ("http.proto", "annotations.proto")]
-    files += [os.path.join(src, "pstrack/v1", n) for n in
-              ("common.proto", "agency.proto", "catalog.proto", "filing.proto", "metrics.proto", "admin.proto")]
-    for f in files:
-        if protoc.main(["protoc", f"-I{src}", "-I/usr/include", f"--python_out={out}", f"--grpc_python_out={out}", f]):
-            raise RuntimeError(f"protoc failed on {f}")
-    sys.path.insert(0, out)
-
-
-def check(name, fn):
-    try:
-        fn()
-        RESULTS["passed"] += 1
-        print(f"[ OK ] {name}", flush=True)
-    except Exception:  # noqa: BLE001
-        RESULTS["failed"] += 1
-        print(f"[FAIL] {name}\n{traceback.format_exc()}", flush=True)
-
-
-class Server:
+def Server(work, name, extra=()):
     """pstrack-server with gRPC and HTTP on free loopback ports."""
-
-    def __init__(self, work, name, extra=()):
-        self.dir = os.path.join(work, name)
-        os.makedirs(self.dir)
-        self.grpc_port, self.http_port = free_port(), free_port()
-        self.key_file = os.path.join(self.dir, "admin.key")
-        db = f"sqlite:{self.dir}/pstrack.db"
-        subprocess.run([ARGS.admin_bin, "create-key", f"--db={db}", "--role=admin", "--name=http e2e",
-                        f"--out={self.key_file}"], check=True, capture_output=True)
-        self.token = open(self.key_file).read().strip()
-        self.log_path = os.path.join(self.dir, "server.log")
-        src = ARGS.source_dir
-        self.proc = subprocess.Popen(
-            [ARGS.server_bin, f"--listen=127.0.0.1:{self.grpc_port}", f"--http_listen=127.0.0.1:{self.http_port}",
-             f"--db={db}", f"--calendar_dir={src}/data/calendar", f"--methodology_dir={src}/data/methodologies",
-             f"--agencies={src}/data/agencies/vn_provinces.csv,{src}/data/sample/agencies_quang_ninh.csv",
-             f"--procedures={src}/data/sample/procedures.csv", *extra],
-            stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
-
-    def log(self):
-        return open(self.log_path).read()
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=30)
+    src = ARGS.source_dir
+    return HttpServer(work, name, server_bin=ARGS.server_bin, admin_bin=ARGS.admin_bin, source_dir=src,
+                      agencies=f"{src}/data/agencies/vn_provinces.csv,{src}/data/sample/agencies_quang_ninh.csv",
+                      procedures=f"{src}/data/sample/procedures.csv", extra=extra, key_name="http e2e")
 
 
 def wait_ready(url, server, verify=True, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if server.proc.poll() is not None:
-            raise RuntimeError("server exited:\n" + server.log())
-        try:
-            if requests.get(url + "/readyz", timeout=1, verify=verify).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("not ready:\n" + server.log())
+    server.wait_ready(url, verify=verify, timeout=timeout)
 
 
 def same(http_json, grpc_message):
@@ -153,7 +91,7 @@ def main():
     work = tempfile.mkdtemp(prefix="pstrack-http-")
     servers = []
     try:
-        gen_stubs(os.path.join(work, "stubs"))
+        python_stubs(ARGS.source_dir, os.path.join(work, "stubs"))
         from pstrack.v1 import (admin_pb2, admin_pb2_grpc, agency_pb2, agency_pb2_grpc, catalog_pb2,
                                 catalog_pb2_grpc, filing_pb2, filing_pb2_grpc, metrics_pb2, metrics_pb2_grpc)
 
@@ -644,8 +582,7 @@ def main():
             if s.proc.poll() is None:
                 s.proc.kill()
         shutil.rmtree(work, ignore_errors=True)
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -21,25 +21,13 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 ARGS = None
-RESULTS = {"passed": 0, "failed": 0}
-
-
-def check(name, ok, detail=""):
-    RESULTS["passed" if ok else "failed"] += 1
-    print(("[ OK ] " if ok else "[FAIL] ") + name + ("" if ok or not detail else "\n" + detail))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from e2e_common import RESULTS, check_that as check, free_port
 
 
 def first_session_commands(readme):

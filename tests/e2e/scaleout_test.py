@@ -13,7 +13,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,33 +21,17 @@ import time
 import traceback
 
 import grpc
-from grpc_tools import protoc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deploy_kit  # noqa: E402
 
+from e2e_common import free_port, python_stubs  # noqa: E402
+
 ARGS = None
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def gen_stubs(out):
-    os.makedirs(out, exist_ok=True)
-    src = os.path.abspath(os.path.join(ARGS.source_dir, "proto"))
-    local = os.path.join(out, "src", "health")
-    os.makedirs(local, exist_ok=True)
-    shutil.copy("/usr/share/grpc-proto/grpc/health/v1/health.proto", os.path.join(local, "health.proto"))
-    for f, root in [(os.path.join(src, "google/api", n), src) for n in ("http.proto", "annotations.proto")] + \
-                   [(os.path.join(src, "pstrack/v1", n), src) for n in
-                    ("common.proto", "agency.proto", "catalog.proto", "filing.proto", "metrics.proto", "admin.proto")] + \
-                   [(os.path.join(local, "health.proto"), os.path.join(out, "src"))]:
-        if protoc.main(["protoc", f"-I{root}", "-I/usr/include", f"--python_out={out}", f"--grpc_python_out={out}", f]):
-            raise RuntimeError(f"protoc failed on {f}")
-    sys.path.insert(0, out)
+    python_stubs(ARGS.source_dir, out)
 
 
 def wait_serving(address, proc, log, timeout=30):
@@ -81,7 +64,7 @@ def main():
     procs = []
     passed = failed = 0
     try:
-        gen_stubs(os.path.join(work, "gen"))
+        python_stubs(ARGS.source_dir, os.path.join(work, "gen"))
         from pstrack.v1 import filing_pb2, filing_pb2_grpc, metrics_pb2, metrics_pb2_grpc, common_pb2
         from pstrack.v1 import admin_pb2, admin_pb2_grpc
         db = "scaleout_" + os.path.basename(work).split("-")[-1].lower()

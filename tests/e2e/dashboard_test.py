@@ -243,18 +243,23 @@ def main():
         check("drill down: province page lists the API's children; the commune's figures equal GetIndicators",
               drill_down)
 
+        def receive_online(day):
+            # A new dossier of the commune, received online on that day of
+            # November, through the HTTP API.
+            code = f"{commune}-{YEAR % 100:02d}11{day:02d}-9900{day:02d}"
+            r = requests.post(server.base + "/v1/events", headers=admin, json={
+                "eventId": f"{code}-r", "dossierCode": code, "agencyCode": commune,
+                "procedureCode": get("/v1/dossiers", agencyCode=commune, pageSize=1)["dossiers"][0]["procedureCode"],
+                "occurredAt": f"{YEAR}-11-{day:02d}T02:00:00Z",
+                "received": {"channel": "CHANNEL_ONLINE"}})
+            assert r.status_code == 200, r.text
+
         def live_update():
             # A new dossier received in the commune: the open page's tiles
             # change without a reload (Server-Sent Events).
             before = driver.execute_script(
                 "return document.querySelector('#indicator-tiles .tile[data-indicator=\"received\"]').title")
-            code = f"{commune}-251103-990001"
-            r = requests.post(server.base + "/v1/events", headers=admin, json={
-                "eventId": f"{code}-r", "dossierCode": code, "agencyCode": commune,
-                "procedureCode": get("/v1/dossiers", agencyCode=commune, pageSize=1)["dossiers"][0]["procedureCode"],
-                "occurredAt": f"{YEAR}-11-03T02:00:00Z",
-                "received": {"channel": "CHANNEL_ONLINE"}})
-            assert r.status_code == 200, r.text
+            receive_online(3)
             wait.until(lambda d: d.execute_script(
                 "return document.querySelector('#indicator-tiles .tile[data-indicator=\"received\"]').title") != before)
         check("the open page updates live when an event lands", live_update)
@@ -314,6 +319,35 @@ def main():
             Select(driver.find_element(By.ID, "lang")).select_by_value("vi")
             ready("country")
         check("English switch; sortable headers work from the keyboard", english_and_keyboard_sort)
+
+        def live_follows_the_period():
+            # Opened on October (ranked by dossiers received), then November
+            # picked: a receipt of November re-ranks the page by itself, so
+            # its live watch moved to the period shown.
+            driver.get(f"{server.base}/dashboard/#/country")
+            ready("country")
+            Select(driver.find_element(By.ID, "period-kind")).select_by_value("month")
+            ready("country")
+            Select(driver.find_element(By.ID, "period-month")).select_by_value("10")
+            ready("country")
+            Select(driver.find_element(By.ID, "rank-by")).select_by_value("i:received")
+            ready("country")
+            driver.refresh()
+            ready("country")
+            Select(driver.find_element(By.ID, "period-month")).select_by_value("11")
+            ready("country")
+
+            def received_of(code):
+                return next((r[3] for r in table_rows() if r[1] == code), None)
+
+            before = received_of(province)
+            receive_online(4)
+            wait.until(lambda d: received_of(province) not in (before, None))
+            set_year()
+            ready("country")
+            Select(driver.find_element(By.ID, "rank-by")).select_by_value(f"m:{METHODOLOGY}")
+            ready("country")
+        check("the country page's live updates follow the period picked", live_follows_the_period)
 
         def tablet():
             # A tablet held upright: nothing wider than the screen but the

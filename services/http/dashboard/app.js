@@ -569,18 +569,28 @@ async function countryPage(main, signal) {
         el("option", { value: d.id, selected: state.mapBy === d.id }, indicatorName(d.id, d.name))))));
   const liveBadge = el("span", { class: "live", hidden: true }, t("live"));
   main.replaceChildren(el("h1", {}, t("country.title"), " ", liveBadge), controls, results);
-  // Live: the ranking is read again (at most every 5 s) while events land.
+  // Live: the ranking is read again (at most every 5 s) while events of
+  // the period shown land; a new period gets a watch of its own.
   let pending = null;
-  let first = true;
-  const watchAbort = new AbortController();
-  signal.addEventListener("abort", () => { watchAbort.abort(); clearTimeout(pending); });
-  liveBadge.hidden = false;
-  watch("/v1/agencies/VN/indicators:watch", { period: periodParam(), indicatorIds: ["received", "finished"] }, () => {
-    if (first) { first = false; return; }  // the figures as they are now: already shown
-    if (pending === null) pending = setTimeout(() => { pending = null; load(); }, 5000);
-  }, watchAbort.signal).finally(() => { liveBadge.hidden = true; });
+  let watched = null;  // the period the watch follows, as JSON
+  let watchAbort = null;
+  signal.addEventListener("abort", () => { if (watchAbort) watchAbort.abort(); clearTimeout(pending); });
+  function follow(period) {
+    if (JSON.stringify(period) === watched) return;
+    if (watchAbort) watchAbort.abort();
+    watched = JSON.stringify(period);
+    const mine = new AbortController();
+    watchAbort = mine;
+    let first = true;
+    liveBadge.hidden = false;
+    watch("/v1/agencies/VN/indicators:watch", { period, indicatorIds: ["received", "finished"] }, () => {
+      if (first) { first = false; return; }  // the figures as they are now: already shown
+      if (pending === null) pending = setTimeout(() => { pending = null; load(); }, 5000);
+    }, mine.signal).finally(() => { if (watchAbort === mine) liveBadge.hidden = true; });
+  }
 
   async function load() {
+    follow(periodParam());
     const [kind, id] = state.rankBy.split(/:(.*)/s);
     const params = { period: periodParam(), minSampleSize: state.minSample };
     if (kind === "m") params.methodologyId = id; else params.indicatorId = id;

@@ -21,9 +21,9 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deploy_kit  # noqa: E402
+from e2e_common import check_that as check, summary  # noqa: E402
 
 SRC = None
-from e2e_common import check_that as check, summary  # noqa: E402
 
 # systemd-analyze security's overall exposure for the unit must stay at or
 # under this (0 = fully locked down, 10 = unprotected; "OK" is below 4.0).

@@ -569,16 +569,21 @@ void Filings::ProjectorLoop() {
       if (projector_stop_) return;
       projection_work_ = false;
     }
+    // Round after round while full rounds come back, but no further than
+    // the round in progress once asked to stop: with another replica
+    // appending, the backlog may never drain (and a SIGTERM would wait for
+    // it).
     for (;;) {
       YieldToWrites();
-      absl::StatusOr<int64_t> moved = ProjectPending();
+      absl::StatusOr<int64_t> moved = ProjectPending(projection_round_);
+      if (absl::MutexLock lock(&projection_mu_); projector_stop_) return;
       if (!moved.ok() && moved.status().code() == absl::StatusCode::kAborted) continue;  // raced: again
       if (!moved.ok()) {
         LogError("projection of the event log failed (retried): ", moved.status().ToString());
         absl::SleepFor(absl::Milliseconds(100));
         break;
       }
-      if (*moved < kProjectionRound) break;
+      if (*moved < projection_round_) break;
     }
   }
 }

@@ -134,9 +134,12 @@ class Filings {
   // Holds the projector back (it finishes its round, then waits) until
   // released: for measuring the append alone (pstrack-bench).
   void set_projection_held(bool held);
-  // Stops the projector after its round (the log keeps what is pending for
-  // the next start). Idempotent; the destructor does it too.
+  // Stops the projector after its round in progress (the log keeps what is
+  // pending for the next start). Idempotent; the destructor does it too.
   void StopProjection();
+  // Events the projector moves per round (kProjectionRound); set before
+  // StartProjection.
+  void set_projection_round(int events) { projection_round_ = events; }
   // Projects up to `max_events` of the oldest pending events of the log
   // (every writer's, this process's or another's) in one transaction;
   // returns how many it moved. Moves nothing while another process holds
@@ -204,6 +207,7 @@ class Filings {
   // The projection behind the writes (StartProjection).
   std::atomic<bool> background_{false};
   bool yield_to_writes_ = true;
+  int projection_round_ = kProjectionRound;
   std::atomic<int64_t> acknowledged_seq_{0};  // the highest log seq this process acknowledged unprojected
   std::atomic<int> appends_in_flight_{0};     // writes between their start and their answer
   std::atomic<int64_t> last_append_us_{0};    // when the latest write ended

@@ -60,7 +60,9 @@
 #include "services/calendar/working_calendar.h"
 #include "services/catalog/catalog.h"
 #include "services/common/usage.h"
+#include "services/figures/aggregation.h"
 #include "services/filings/filings.h"
+#include "services/lifecycle/lifecycle.h"
 #include "services/common/status.h"
 #include "services/security/access_control.h"
 #include "storage/database_url.h"
@@ -813,15 +815,27 @@ std::vector<RawRow> RawRows(const std::vector<FilingEvent>& events) {
   return rows;
 }
 
-double RawInsertSqlite(const std::string& path, const std::vector<RawRow>& rows) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  auto exec = [&](const std::string& sql) {
+// SQLite without the store, for baselines and floors: the file at `path`
+// in WAL mode, every commit flushed (synchronous FULL: the store's commit
+// and its log flush). `exec` runs one statement or dies.
+struct RawSqlite {
+  explicit RawSqlite(const std::string& path) {
+    sqlite3_open(path.c_str(), &db);
+    exec("PRAGMA journal_mode = WAL");
+    exec("PRAGMA synchronous = FULL");
+  }
+  ~RawSqlite() { sqlite3_close(db); }
+  void exec(const std::string& sql) {
     char* err = nullptr;
     if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) Die(absl::StrCat("sqlite: ", err));
-  };
-  exec("PRAGMA journal_mode = WAL");
-  exec("PRAGMA synchronous = FULL");
+  }
+  sqlite3* db = nullptr;
+};
+
+double RawInsertSqlite(const std::string& path, const std::vector<RawRow>& rows) {
+  RawSqlite raw(path);
+  sqlite3* db = raw.db;
+  auto exec = [&](const std::string& sql) { raw.exec(sql); };
   exec("DROP TABLE IF EXISTS bench_raw");
   exec("CREATE TABLE bench_raw (event_id TEXT PRIMARY KEY, dossier_code TEXT NOT NULL, occurred_us INTEGER NOT NULL, "
        "kind INTEGER NOT NULL, content TEXT NOT NULL, recorded_us INTEGER NOT NULL)");
@@ -851,7 +865,6 @@ double RawInsertSqlite(const std::string& path, const std::vector<RawRow>& rows)
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   sqlite3_finalize(st);
   exec("DROP TABLE bench_raw");
-  sqlite3_close(db);
   return (rows.size() / kPerStatement * kPerStatement) / seconds;
 }
 
@@ -1077,10 +1090,179 @@ void Ingest(absl::string_view backend) {
 
 // --- pipeline ------------------------------------------------------------------
 
+// Appends `events` in batches of 5,000 with the projector held back (what
+// an acknowledgement waits for); returns events/s.
+double AppendAll(Filings& filings, const std::vector<FilingEvent>& events) {
+  const auto start = Clock::now();
+  for (size_t b = 0; b < events.size(); b += 5000) {
+    std::vector<FilingEvent> batch(events.begin() + b, events.begin() + std::min(events.size(), b + 5000));
+    RecordResult r = filings.Record(batch);
+    for (const auto& o : r.outcomes) {
+      if (o.outcome != WriteOutcome::kApplied) Die(absl::StrCat("not applied: ", o.key, ": ", o.status.message()));
+    }
+  }
+  return events.size() / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The aggregate rows the projection writes for `events` appended in this
+// order: the same rounds (Filings::kProjectionRound events, oldest first),
+// and per round each touched dossier's previous contribution out and its
+// new one in (ProjectLogged's deltas, with the same functions).
+std::vector<std::vector<AggregateRow>> ProjectionRows(Store& store, const std::vector<FilingEvent>& events) {
+  std::vector<Agency> agencies;
+  std::vector<Procedure> procedures;
+  const absl::Status read = gen::ReadReference(store, &agencies, &procedures);
+  if (!read.ok()) Die(absl::StrCat("reference data: ", read.message()));
+  std::map<std::string, const std::string*> path_of;
+  for (const Agency& a : agencies) path_of[a.code] = &a.path;
+  std::map<std::string, const Procedure*> procedure_of;
+  for (const Procedure& p : procedures) procedure_of[p.code] = &p;
+  auto contribute = [&](const std::vector<FilingEvent>& history, int sign, AggregateDeltas* deltas) {
+    const Procedure* procedure = nullptr;
+    for (const FilingEvent& e : history) {
+      if (!e.procedure_code.empty() && procedure_of.count(e.procedure_code)) procedure = procedure_of[e.procedure_code];
+    }
+    DossierState state = OrDie(Replay(history, *Calendar(), procedure), "replay");
+    auto path = path_of.find(state.agency_code);
+    if (path == path_of.end()) Die(absl::StrCat("agency ", state.agency_code, " is not in the store"));
+    AccumulateDossier(state, procedure, *path->second, sign, deltas);
+  };
+  std::map<std::string, std::vector<FilingEvent>> projected;
+  std::vector<std::vector<AggregateRow>> rounds;
+  for (size_t b = 0; b < events.size(); b += Filings::kProjectionRound) {
+    std::map<std::string, std::vector<FilingEvent>> fresh;
+    for (size_t i = b; i < std::min(events.size(), b + Filings::kProjectionRound); ++i) {
+      fresh[events[i].dossier_code].push_back(events[i]);
+    }
+    AggregateDeltas deltas;
+    for (auto& [code, added] : fresh) {
+      std::vector<FilingEvent>& history = projected[code];
+      if (!history.empty()) contribute(history, -1, &deltas);
+      history.insert(history.end(), added.begin(), added.end());
+      contribute(history, +1, &deltas);
+    }
+    rounds.push_back(NonZeroRows(std::move(deltas)));
+  }
+  return rounds;
+}
+
+// Those rows upserted round by round into the aggregates of a new
+// database at `path`, through the store (the projection's AddAggregates,
+// one transaction per round), and nothing else; returns events/s.
+double UpsertRounds(const std::string& path, const std::vector<std::vector<AggregateRow>>& rounds, int64_t events) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  auto store = OrDie(OpenStore("sqlite:" + path), "open");
+  const auto start = Clock::now();
+  for (const auto& rows : rounds) {
+    absl::Status written = store->Write([&](WriteTransaction& tx) { return tx.AddAggregates(rows); });
+    if (!written.ok()) Die(absl::StrCat("upserting the aggregate rows: ", written.message()));
+  }
+  const double rate = events / std::chrono::duration<double>(Clock::now() - start).count();
+  store->Close();
+  return rate;
+}
+
+// Counters packed as (index, zigzag varint) pairs, non-zero ones only.
+std::string PackCounts(const Counts& counts) {
+  std::string out;
+  for (int i = 0; i < kCounterCount; ++i) {
+    if (counts[i] == 0) continue;
+    out.push_back(static_cast<char>(i));
+    for (uint64_t v = (static_cast<uint64_t>(counts[i]) << 1) ^ static_cast<uint64_t>(counts[i] >> 63);;) {
+      out.push_back(static_cast<char>(v < 128 ? v : (v & 127) | 128));
+      if ((v >>= 7) == 0) break;
+    }
+  }
+  return out;
+}
+
+void UnpackCounts(sqlite3_value* value, Counts& into) {
+  const auto* p = static_cast<const unsigned char*>(sqlite3_value_blob(value));
+  const unsigned char* end = p + sqlite3_value_bytes(value);
+  while (p < end) {
+    const int i = *p++;
+    uint64_t v = 0;
+    for (int shift = 0; p < end; shift += 7) {
+      v |= static_cast<uint64_t>(*p & 127) << shift;
+      if (!(*p++ & 128)) break;
+    }
+    if (i < kCounterCount) into[i] += static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+  }
+}
+
+// The same rows upserted with SQLite directly, one prepared statement, one
+// transaction per round (synchronous FULL, as the store's commit and log
+// flush): `packed` = the counters as one packed column merged by an SQL
+// function (what a narrower row would cost), else the aggregates' 37
+// counter columns. Returns events/s.
+double UpsertRoundsSqlite(const std::string& path, const std::vector<std::vector<AggregateRow>>& rounds,
+                          int64_t events, bool packed) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  RawSqlite raw(path);
+  sqlite3* db = raw.db;
+  auto exec = [&](const std::string& sql) { raw.exec(sql); };
+  sqlite3_create_function(
+      db, "add_counts", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+      [](sqlite3_context* context, int, sqlite3_value** args) {
+        Counts sum{};
+        UnpackCounts(args[0], sum);
+        UnpackCounts(args[1], sum);
+        const std::string out = PackCounts(sum);
+        sqlite3_result_blob(context, out.data(), static_cast<int>(out.size()), SQLITE_TRANSIENT);
+      },
+      nullptr, nullptr);
+  const auto& names = CounterNames();
+  std::string columns, values, updates;
+  for (int i = 0; i < kCounterCount; ++i) {
+    absl::StrAppend(&columns, ", ", names[i], " BIGINT NOT NULL DEFAULT 0");
+    absl::StrAppend(&values, ", ?");
+    absl::StrAppend(&updates, i ? ", " : "", names[i], " = a.", names[i], " + excluded.", names[i]);
+  }
+  exec(absl::StrCat("CREATE TABLE a (node_code TEXT NOT NULL, basis INTEGER NOT NULL, dim INTEGER NOT NULL, "
+                    "dim_value TEXT NOT NULL, day TEXT NOT NULL",
+                    packed ? ", counts BLOB NOT NULL" : columns,
+                    ", PRIMARY KEY (node_code, basis, dim, dim_value, day)) WITHOUT ROWID"));
+  const std::string sql =
+      packed ? "INSERT INTO a VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (node_code, basis, dim, dim_value, day) "
+               "DO UPDATE SET counts = add_counts(a.counts, excluded.counts)"
+             : absl::StrCat("INSERT INTO a VALUES (?, ?, ?, ?, ?", values,
+                            ") ON CONFLICT (node_code, basis, dim, dim_value, day) DO UPDATE SET ", updates);
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) Die(sqlite3_errmsg(db));
+  const auto start = Clock::now();
+  std::string blob;
+  for (const auto& rows : rounds) {
+    exec("BEGIN");
+    for (const AggregateRow& r : rows) {
+      sqlite3_bind_text(st, 1, r.key.node_code.data(), r.key.node_code.size(), SQLITE_STATIC);
+      sqlite3_bind_int(st, 2, static_cast<int>(r.key.basis));
+      sqlite3_bind_int(st, 3, static_cast<int>(r.key.dim));
+      sqlite3_bind_text(st, 4, r.key.dim_value.data(), r.key.dim_value.size(), SQLITE_STATIC);
+      sqlite3_bind_text(st, 5, r.key.day.data(), r.key.day.size(), SQLITE_STATIC);
+      if (packed) {
+        blob = PackCounts(r.counts);
+        sqlite3_bind_blob(st, 6, blob.data(), blob.size(), SQLITE_STATIC);
+      } else {
+        for (int c = 0; c < kCounterCount; ++c) sqlite3_bind_int64(st, 6 + c, r.counts[c]);
+      }
+      if (sqlite3_step(st) != SQLITE_DONE) Die(sqlite3_errmsg(db));
+      sqlite3_reset(st);
+    }
+    exec("COMMIT");
+  }
+  const double rate = events / std::chrono::duration<double>(Clock::now() - start).count();
+  sqlite3_finalize(st);
+  return rate;
+}
+
 // The write path's two halves in-process, without gRPC: the append (what an
 // acknowledgement waits for) with the projector held back, then the
 // projection of everything appended, each against the raw insert of the
-// same rows in the same run. Says which half limits ingestion.
+// same rows in the same run. Says which half limits ingestion. On SQLite
+// also the floors of any design that keeps these aggregates in the
+// database: the projection's aggregate rows upserted alone (no replay, no
+// dossier rows, no moves), and the append with those upserts at the same
+// time on two database files (two writers, one per core).
 void Pipeline(absl::string_view backend) {
   const int64_t dossiers = absl::GetFlag(FLAGS_ingest_dossiers);
   std::cout << "\nthe write path's halves in-process, " << backend << " (" << dossiers << " dossiers)\n";
@@ -1096,28 +1278,64 @@ void Pipeline(absl::string_view backend) {
     filings.set_yield_to_writes(true);
     filings.set_projection_held(true);
     filings.StartProjection();
-    auto start = Clock::now();
-    for (size_t b = 0; b < events.size(); b += 5000) {
-      std::vector<FilingEvent> batch(events.begin() + b, events.begin() + std::min(events.size(), b + 5000));
-      RecordResult r = filings.Record(batch);
-      for (const auto& o : r.outcomes) {
-        if (o.outcome != WriteOutcome::kApplied) Die(absl::StrCat("not applied: ", o.key, ": ", o.status.message()));
-      }
-    }
-    append_rate = events.size() / std::chrono::duration<double>(Clock::now() - start).count();
-    start = Clock::now();
+    append_rate = AppendAll(filings, events);
+    const auto start = Clock::now();
     filings.set_projection_held(false);
     if (!filings.WaitForProjection(absl::Now() + absl::Minutes(30))) Die("the projection did not finish");
     project_rate = events.size() / std::chrono::duration<double>(Clock::now() - start).count();
   }
+  std::vector<std::vector<AggregateRow>> rounds;
+  if (backend == "sqlite") rounds = ProjectionRows(*store, events);
   store->Close();
   std::vector<RawRow> rows = RawRows(events);
   const double raw = backend == "sqlite" ? RawInsertSqlite(db.substr(7), rows)
                                          : RawInsertPostgres(OrDie(PostgresKeywordString(db), "--postgres"), rows);
   const double both = 1 / (1 / append_rate + 1 / project_rate);
-  for (auto [name, rate] : {std::pair{"append alone (acknowledged, not projected)", append_rate},
-                            {"projection alone", project_rate},
-                            {"append + projection, one after the other", both}}) {
+  std::vector<std::pair<std::string, double>> figures = {
+      {"append alone (acknowledged, not projected)", append_rate},
+      {"projection alone", project_rate},
+      {"append + projection, one after the other", both}};
+  if (backend == "sqlite") {
+    size_t upserts = 0;
+    for (const auto& r : rounds) upserts += r.size();
+    const double upsert_rate = UpsertRounds(Work("floor-aggregates.db"), rounds, events.size());
+    figures.emplace_back(absl::StrCat("floor: the projection's ", upserts, " aggregate rows alone (upserts only)"),
+                         upsert_rate);
+    figures.emplace_back("floor: the same upserts, SQLite directly (one statement, 37 counter columns)",
+                         UpsertRoundsSqlite(Work("floor-wide.db"), rounds, events.size(), false));
+    figures.emplace_back("floor: the same upserts, SQLite directly (counters packed in one column)",
+                         UpsertRoundsSqlite(Work("floor-packed.db"), rounds, events.size(), true));
+    // Two writers: the append into a new database, the upserts into
+    // another, at the same time.
+    const std::string second = Work("floor-append.db");
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(second + suffix);
+    auto appended = OrDie(OpenStore("sqlite:" + second), "open");
+    (void)LoadReference(*appended);
+    Filings filings(*appended, Calendar());
+    filings.set_projection_held(true);
+    filings.StartProjection();
+    const auto start = Clock::now();
+    std::thread upserter([&] { UpsertRounds(Work("floor-aggregates.db"), rounds, events.size()); });
+    AppendAll(filings, events);
+    upserter.join();
+    figures.emplace_back("floor: append and those upserts at once, two database files",
+                         events.size() / std::chrono::duration<double>(Clock::now() - start).count());
+    // The same with packed rows (the narrowest aggregate rows measured).
+    filings.StopProjection();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(second + "2" + suffix);
+    auto appended2 = OrDie(OpenStore("sqlite:" + second + "2"), "open");
+    (void)LoadReference(*appended2);
+    Filings filings2(*appended2, Calendar());
+    filings2.set_projection_held(true);
+    filings2.StartProjection();
+    const auto start2 = Clock::now();
+    std::thread packer([&] { UpsertRoundsSqlite(Work("floor-packed.db"), rounds, events.size(), true); });
+    AppendAll(filings2, events);
+    packer.join();
+    figures.emplace_back("floor: append and the packed upserts at once, two database files",
+                         events.size() / std::chrono::duration<double>(Clock::now() - start2).count());
+  }
+  for (const auto& [name, rate] : figures) {
     Add({absl::StrCat(backend, ": ", name, " events/s"), Rate(rate, "/s"), Rate(raw, "/s raw"),
          absl::StrFormat("%.0f%%", 100 * rate / raw), "", ""});
   }

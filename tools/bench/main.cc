@@ -1146,20 +1146,22 @@ std::vector<std::vector<AggregateRow>> ProjectionRows(Store& store, const std::v
   return rounds;
 }
 
-// Those rows upserted round by round into the aggregates of a new
-// database at `path`, through the store (the projection's AddAggregates,
-// one transaction per round), and nothing else; returns events/s.
-double UpsertRounds(const std::string& path, const std::vector<std::vector<AggregateRow>>& rounds, int64_t events) {
+// A new SQLite store at `path` (the file removed first).
+std::unique_ptr<Store> NewSqliteStore(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-  auto store = OrDie(OpenStore("sqlite:" + path), "open");
+  return OrDie(OpenStore("sqlite:" + path), "open");
+}
+
+// Those rows upserted round by round into the aggregates of `store`,
+// through it (the projection's AddAggregates, one transaction per round),
+// and nothing else; returns events/s.
+double UpsertRounds(Store& store, const std::vector<std::vector<AggregateRow>>& rounds, int64_t events) {
   const auto start = Clock::now();
   for (const auto& rows : rounds) {
-    absl::Status written = store->Write([&](WriteTransaction& tx) { return tx.AddAggregates(rows); });
+    absl::Status written = store.Write([&](WriteTransaction& tx) { return tx.AddAggregates(rows); });
     if (!written.ok()) Die(absl::StrCat("upserting the aggregate rows: ", written.message()));
   }
-  const double rate = events / std::chrono::duration<double>(Clock::now() - start).count();
-  store->Close();
-  return rate;
+  return events / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 // Counters packed as (index, zigzag varint) pairs, non-zero ones only.
@@ -1298,7 +1300,7 @@ void Pipeline(absl::string_view backend) {
   if (backend == "sqlite") {
     size_t upserts = 0;
     for (const auto& r : rounds) upserts += r.size();
-    const double upsert_rate = UpsertRounds(Work("floor-aggregates.db"), rounds, events.size());
+    const double upsert_rate = UpsertRounds(*NewSqliteStore(Work("floor-aggregates.db")), rounds, events.size());
     figures.emplace_back(absl::StrCat("floor: the projection's ", upserts, " aggregate rows alone (upserts only)"),
                          upsert_rate);
     figures.emplace_back("floor: the same upserts, SQLite directly (one statement, 37 counter columns)",
@@ -1308,22 +1310,21 @@ void Pipeline(absl::string_view backend) {
     // Two writers: the append into a new database, the upserts into
     // another, at the same time.
     const std::string second = Work("floor-append.db");
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(second + suffix);
-    auto appended = OrDie(OpenStore("sqlite:" + second), "open");
+    auto appended = NewSqliteStore(second);
     (void)LoadReference(*appended);
+    auto aggregates = NewSqliteStore(Work("floor-aggregates.db"));
     Filings filings(*appended, Calendar());
     filings.set_projection_held(true);
     filings.StartProjection();
     const auto start = Clock::now();
-    std::thread upserter([&] { UpsertRounds(Work("floor-aggregates.db"), rounds, events.size()); });
+    std::thread upserter([&] { UpsertRounds(*aggregates, rounds, events.size()); });
     AppendAll(filings, events);
     upserter.join();
     figures.emplace_back("floor: append and those upserts at once, two database files",
                          events.size() / std::chrono::duration<double>(Clock::now() - start).count());
     // The same with packed rows (the narrowest aggregate rows measured).
     filings.StopProjection();
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(second + "2" + suffix);
-    auto appended2 = OrDie(OpenStore("sqlite:" + second + "2"), "open");
+    auto appended2 = NewSqliteStore(second + "2");
     (void)LoadReference(*appended2);
     Filings filings2(*appended2, Calendar());
     filings2.set_projection_held(true);

@@ -262,7 +262,9 @@ TEST_F(FilingsTest, StoppingTheProjectorEndsAfterItsRoundNotAfterTheBacklog) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   again.StopProjection();
-  EXPECT_EQ(again.Log()->pending, 0);
+  auto end = again.Log();
+  ASSERT_TRUE(end.ok()) << end.status();
+  EXPECT_EQ(end->pending, 0);
   ExpectAggregatesRecompute(*store_);
 }
 

@@ -62,6 +62,7 @@
 #include "services/common/usage.h"
 #include "services/figures/aggregation.h"
 #include "services/filings/filings.h"
+#include "services/filings/lookups.h"
 #include "services/lifecycle/lifecycle.h"
 #include "services/common/status.h"
 #include "services/security/access_control.h"
@@ -1107,42 +1108,38 @@ double AppendAll(Filings& filings, const std::vector<FilingEvent>& events) {
 // The aggregate rows the projection writes for `events` appended in this
 // order: the same rounds (Filings::kProjectionRound events, oldest first),
 // and per round each touched dossier's previous contribution out and its
-// new one in (ProjectLogged's deltas, with the same functions).
+// new one in (ProjectLogged's deltas, with the same functions: Replay,
+// ProcedureOf, AccumulateDossier).
 std::vector<std::vector<AggregateRow>> ProjectionRows(Store& store, const std::vector<FilingEvent>& events) {
-  std::vector<Agency> agencies;
-  std::vector<Procedure> procedures;
-  const absl::Status read = gen::ReadReference(store, &agencies, &procedures);
-  if (!read.ok()) Die(absl::StrCat("reference data: ", read.message()));
-  std::map<std::string, const std::string*> path_of;
-  for (const Agency& a : agencies) path_of[a.code] = &a.path;
-  std::map<std::string, const Procedure*> procedure_of;
-  for (const Procedure& p : procedures) procedure_of[p.code] = &p;
-  auto contribute = [&](const std::vector<FilingEvent>& history, int sign, AggregateDeltas* deltas) {
-    const Procedure* procedure = nullptr;
-    for (const FilingEvent& e : history) {
-      if (!e.procedure_code.empty() && procedure_of.count(e.procedure_code)) procedure = procedure_of[e.procedure_code];
-    }
-    DossierState state = OrDie(Replay(history, *Calendar(), procedure), "replay");
-    auto path = path_of.find(state.agency_code);
-    if (path == path_of.end()) Die(absl::StrCat("agency ", state.agency_code, " is not in the store"));
-    AccumulateDossier(state, procedure, *path->second, sign, deltas);
-  };
-  std::map<std::string, std::vector<FilingEvent>> projected;
   std::vector<std::vector<AggregateRow>> rounds;
-  for (size_t b = 0; b < events.size(); b += Filings::kProjectionRound) {
-    std::map<std::string, std::vector<FilingEvent>> fresh;
-    for (size_t i = b; i < std::min(events.size(), b + Filings::kProjectionRound); ++i) {
-      fresh[events[i].dossier_code].push_back(events[i]);
+  const absl::Status read = store.Read([&](ReadTransaction& tx) -> absl::Status {
+    Lookups lookups(tx);
+    auto contribute = [&](const std::vector<FilingEvent>& history, int sign, AggregateDeltas* deltas) -> absl::Status {
+      PSTRACK_ASSIGN_OR_RETURN(const Procedure* procedure, ProcedureOf(history, lookups));
+      PSTRACK_ASSIGN_OR_RETURN(DossierState state, Replay(history, *Calendar(), procedure));
+      PSTRACK_ASSIGN_OR_RETURN(const Agency* agency, lookups.FindAgency(state.agency_code));
+      if (agency == nullptr) return absl::NotFoundError(absl::StrCat("agency ", state.agency_code));
+      AccumulateDossier(state, procedure, agency->path, sign, deltas);
+      return absl::OkStatus();
+    };
+    std::map<std::string, std::vector<FilingEvent>> projected;
+    for (size_t b = 0; b < events.size(); b += Filings::kProjectionRound) {
+      std::map<std::string, std::vector<FilingEvent>> fresh;
+      for (size_t i = b; i < std::min(events.size(), b + Filings::kProjectionRound); ++i) {
+        fresh[events[i].dossier_code].push_back(events[i]);
+      }
+      AggregateDeltas deltas;
+      for (auto& [code, added] : fresh) {
+        std::vector<FilingEvent>& history = projected[code];
+        if (!history.empty()) PSTRACK_RETURN_IF_ERROR(contribute(history, -1, &deltas));
+        history.insert(history.end(), added.begin(), added.end());
+        PSTRACK_RETURN_IF_ERROR(contribute(history, +1, &deltas));
+      }
+      rounds.push_back(NonZeroRows(std::move(deltas)));
     }
-    AggregateDeltas deltas;
-    for (auto& [code, added] : fresh) {
-      std::vector<FilingEvent>& history = projected[code];
-      if (!history.empty()) contribute(history, -1, &deltas);
-      history.insert(history.end(), added.begin(), added.end());
-      contribute(history, +1, &deltas);
-    }
-    rounds.push_back(NonZeroRows(std::move(deltas)));
-  }
+    return absl::OkStatus();
+  });
+  if (!read.ok()) Die(absl::StrCat("the projection's rows: ", read.message()));
   return rounds;
 }
 

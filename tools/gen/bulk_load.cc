@@ -28,23 +28,21 @@ bool RecordOrderLess(const FilingEvent& a, const FilingEvent& b) {
 
 }  // namespace
 
-absl::Status ReadReference(Store& store, std::vector<Agency>* agencies, std::vector<Procedure>* procedures) {
-  return store.Read([&](ReadTransaction& tx) -> absl::Status {
-    AgencyQuery aq;
-    aq.limit = 100000000;
-    PSTRACK_ASSIGN_OR_RETURN(*agencies, tx.ListAgencies(aq));
-    ProcedureQuery pq;
-    pq.limit = 100000000;
-    PSTRACK_ASSIGN_OR_RETURN(*procedures, tx.ListProcedures(pq));
-    return absl::OkStatus();
-  });
-}
-
 absl::Status BulkLoad(Store& store, const GenOptions& options, const World& world,
                       std::shared_ptr<const WorkingCalendar> calendar, const BulkLoadOptions& bulk) {
+  // Agencies and procedures as stored (paths, normalized procedures), as
+  // Filings reads them.
   std::vector<Agency> agencies;
   std::vector<Procedure> procedures;
-  PSTRACK_RETURN_IF_ERROR(ReadReference(store, &agencies, &procedures));
+  PSTRACK_RETURN_IF_ERROR(store.Read([&](ReadTransaction& tx) -> absl::Status {
+    AgencyQuery aq;
+    aq.limit = 100000000;
+    PSTRACK_ASSIGN_OR_RETURN(agencies, tx.ListAgencies(aq));
+    ProcedureQuery pq;
+    pq.limit = 100000000;
+    PSTRACK_ASSIGN_OR_RETURN(procedures, tx.ListProcedures(pq));
+    return absl::OkStatus();
+  }));
   absl::flat_hash_map<std::string, const std::string*> path_of;
   for (const Agency& a : agencies) path_of[a.code] = &a.path;
   absl::flat_hash_map<std::string, const Procedure*> procedure_of;

@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "services/calendar/working_calendar.h"
@@ -32,10 +31,6 @@ struct BulkLoadOptions {
   // Called after each transaction with the dossiers loaded so far.
   std::function<void(int64_t dossiers, int64_t events)> progress;
 };
-
-// Every agency and procedure of `store` as stored (paths, normalized
-// procedures), as Filings reads them.
-absl::Status ReadReference(Store& store, std::vector<Agency>* agencies, std::vector<Procedure>* procedures);
 
 // Loads dossiers [0, options.dossiers) of the generated data set into
 // `store`, whose agencies and procedures are `world`'s and which holds none
